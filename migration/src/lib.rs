@@ -1,0 +1,15 @@
+//! Schema migrations of Tessera; they run unchanged on SQLite and Postgres.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial_schema;
+
+/// Applies Tessera's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial_schema::Migration)]
+    }
+}

@@ -1,0 +1,1727 @@
+//! Initial schema: every table of Tessera with its indexes and foreign keys.
+//!
+//! Written with the sea-query schema builder only, so it runs unchanged on SQLite and Postgres.
+//! JSON columns are `json_binary` (`jsonb` on Postgres, text on SQLite); foreign keys are
+//! declared inline in `CREATE TABLE` (SQLite cannot add them later) and cascade on delete.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // realms
+        manager
+            .create_table(
+                Table::create()
+                    .table(Realms::Table)
+                    .col(ColumnDef::new(Realms::Id).string().not_null().primary_key())
+                    .col(ColumnDef::new(Realms::Name).string().not_null())
+                    .col(ColumnDef::new(Realms::DisplayName).string().null())
+                    .col(ColumnDef::new(Realms::Enabled).boolean().not_null())
+                    .col(ColumnDef::new(Realms::Decentralized).boolean().not_null())
+                    .col(ColumnDef::new(Realms::SigningAlg).string().not_null())
+                    .col(
+                        ColumnDef::new(Realms::IdTokenSigningAlg)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Realms::CookieMode).string().not_null())
+                    .col(
+                        ColumnDef::new(Realms::AccessTokenLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Realms::RefreshTokenLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Realms::RefreshTokenSlidingLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Realms::IdTokenLifetime).big_integer().null())
+                    .col(ColumnDef::new(Realms::CodeLifetime).big_integer().null())
+                    .col(
+                        ColumnDef::new(Realms::DeviceCodeLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Realms::RevocationSalt).string().not_null())
+                    .col(
+                        ColumnDef::new(Realms::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Realms::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_realms_name")
+                    .table(Realms::Table)
+                    .col(Realms::Name)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // clients
+        manager
+            .create_table(
+                Table::create()
+                    .table(Clients::Table)
+                    .col(
+                        ColumnDef::new(Clients::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Clients::RealmId).string().not_null())
+                    .col(ColumnDef::new(Clients::ClientId).string().not_null())
+                    .col(ColumnDef::new(Clients::DisplayName).string().null())
+                    .col(ColumnDef::new(Clients::Public).boolean().not_null())
+                    .col(ColumnDef::new(Clients::GrantTypes).json_binary().not_null())
+                    .col(
+                        ColumnDef::new(Clients::RedirectUris)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::PostLogoutRedirectUris)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Clients::Scopes).json_binary().not_null())
+                    .col(ColumnDef::new(Clients::Audiences).json_binary().not_null())
+                    .col(ColumnDef::new(Clients::Roles).json_binary().not_null())
+                    .col(ColumnDef::new(Clients::RequirePkce).boolean().not_null())
+                    .col(ColumnDef::new(Clients::RequireConsent).boolean().not_null())
+                    .col(
+                        ColumnDef::new(Clients::AllowArbitraryClaims)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::AlwaysIssueRefreshToken)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::AccessTokenLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::RefreshTokenLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::RefreshTokenSlidingLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::IdTokenLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Clients::CodeLifetime).big_integer().null())
+                    .col(
+                        ColumnDef::new(Clients::DeviceCodeLifetime)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::AccessTokenSigningAlg)
+                            .string()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Clients::IdTokenSigningAlg).string().null())
+                    .col(
+                        ColumnDef::new(Clients::BackchannelLogoutUri)
+                            .string()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Clients::Enabled).boolean().not_null())
+                    .col(
+                        ColumnDef::new(Clients::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Clients::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_clients_realm")
+                            .from(Clients::Table, Clients::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_clients_realm_client_id")
+                    .table(Clients::Table)
+                    .col(Clients::RealmId)
+                    .col(Clients::ClientId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // client_secrets
+        manager
+            .create_table(
+                Table::create()
+                    .table(ClientSecrets::Table)
+                    .col(
+                        ColumnDef::new(ClientSecrets::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(ClientSecrets::ClientPk).string().not_null())
+                    .col(
+                        ColumnDef::new(ClientSecrets::SecretHash)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(ClientSecrets::Description).string().null())
+                    .col(
+                        ColumnDef::new(ClientSecrets::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ClientSecrets::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_client_secrets_client")
+                            .from(ClientSecrets::Table, ClientSecrets::ClientPk)
+                            .to(Clients::Table, Clients::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_client_secrets_client_pk")
+                    .table(ClientSecrets::Table)
+                    .col(ClientSecrets::ClientPk)
+                    .to_owned(),
+            )
+            .await?;
+
+        // scopes
+        manager
+            .create_table(
+                Table::create()
+                    .table(Scopes::Table)
+                    .col(ColumnDef::new(Scopes::Id).string().not_null().primary_key())
+                    .col(ColumnDef::new(Scopes::RealmId).string().not_null())
+                    .col(ColumnDef::new(Scopes::Name).string().not_null())
+                    .col(ColumnDef::new(Scopes::Description).string().null())
+                    .col(ColumnDef::new(Scopes::Claims).json_binary().not_null())
+                    .col(ColumnDef::new(Scopes::Audience).string().null())
+                    .col(
+                        ColumnDef::new(Scopes::IncludeInAccessToken)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Scopes::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Scopes::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_scopes_realm")
+                            .from(Scopes::Table, Scopes::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_scopes_realm_name")
+                    .table(Scopes::Table)
+                    .col(Scopes::RealmId)
+                    .col(Scopes::Name)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // api_resources
+        manager
+            .create_table(
+                Table::create()
+                    .table(ApiResources::Table)
+                    .col(
+                        ColumnDef::new(ApiResources::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(ApiResources::RealmId).string().not_null())
+                    .col(ColumnDef::new(ApiResources::Name).string().not_null())
+                    .col(ColumnDef::new(ApiResources::DisplayName).string().null())
+                    .col(
+                        ColumnDef::new(ApiResources::Scopes)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(ApiResources::SecretHash).string().null())
+                    .col(ColumnDef::new(ApiResources::Enabled).boolean().not_null())
+                    .col(
+                        ColumnDef::new(ApiResources::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ApiResources::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_api_resources_realm")
+                            .from(ApiResources::Table, ApiResources::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_api_resources_realm_name")
+                    .table(ApiResources::Table)
+                    .col(ApiResources::RealmId)
+                    .col(ApiResources::Name)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // claim_types
+        manager
+            .create_table(
+                Table::create()
+                    .table(ClaimTypes::Table)
+                    .col(
+                        ColumnDef::new(ClaimTypes::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(ClaimTypes::RealmId).string().not_null())
+                    .col(ColumnDef::new(ClaimTypes::Name).string().not_null())
+                    .col(ColumnDef::new(ClaimTypes::Description).string().null())
+                    .col(
+                        ColumnDef::new(ClaimTypes::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ClaimTypes::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_claim_types_realm")
+                            .from(ClaimTypes::Table, ClaimTypes::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_claim_types_realm_name")
+                    .table(ClaimTypes::Table)
+                    .col(ClaimTypes::RealmId)
+                    .col(ClaimTypes::Name)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // users
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .col(ColumnDef::new(Users::Id).string().not_null().primary_key())
+                    .col(ColumnDef::new(Users::RealmId).string().not_null())
+                    .col(ColumnDef::new(Users::Username).string().not_null())
+                    .col(ColumnDef::new(Users::PasswordHash).string().null())
+                    .col(ColumnDef::new(Users::Email).string().null())
+                    .col(ColumnDef::new(Users::EmailVerified).boolean().not_null())
+                    .col(ColumnDef::new(Users::Claims).json_binary().not_null())
+                    .col(ColumnDef::new(Users::Enabled).boolean().not_null())
+                    .col(ColumnDef::new(Users::FailedLoginCount).integer().not_null())
+                    .col(
+                        ColumnDef::new(Users::LastFailedLoginAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::LockedUntil)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::PasswordChangedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_users_realm")
+                            .from(Users::Table, Users::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_users_realm_username")
+                    .table(Users::Table)
+                    .col(Users::RealmId)
+                    .col(Users::Username)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // roles
+        manager
+            .create_table(
+                Table::create()
+                    .table(Roles::Table)
+                    .col(ColumnDef::new(Roles::Id).string().not_null().primary_key())
+                    .col(ColumnDef::new(Roles::RealmId).string().not_null())
+                    .col(ColumnDef::new(Roles::Name).string().not_null())
+                    .col(ColumnDef::new(Roles::Description).string().null())
+                    .col(
+                        ColumnDef::new(Roles::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_roles_realm")
+                            .from(Roles::Table, Roles::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_roles_realm_name")
+                    .table(Roles::Table)
+                    .col(Roles::RealmId)
+                    .col(Roles::Name)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // user_roles
+        manager
+            .create_table(
+                Table::create()
+                    .table(UserRoles::Table)
+                    .col(ColumnDef::new(UserRoles::UserId).string().not_null())
+                    .col(ColumnDef::new(UserRoles::RoleId).string().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(UserRoles::UserId)
+                            .col(UserRoles::RoleId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_user_roles_user")
+                            .from(UserRoles::Table, UserRoles::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_user_roles_role")
+                            .from(UserRoles::Table, UserRoles::RoleId)
+                            .to(Roles::Table, Roles::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_user_roles_role_id")
+                    .table(UserRoles::Table)
+                    .col(UserRoles::RoleId)
+                    .to_owned(),
+            )
+            .await?;
+
+        // signing_keys
+        manager
+            .create_table(
+                Table::create()
+                    .table(SigningKeys::Table)
+                    .col(
+                        ColumnDef::new(SigningKeys::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(SigningKeys::RealmId).string().not_null())
+                    .col(ColumnDef::new(SigningKeys::Kid).string().not_null())
+                    .col(ColumnDef::new(SigningKeys::Alg).string().not_null())
+                    .col(
+                        ColumnDef::new(SigningKeys::PublicJwk)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SigningKeys::PrivateKeyEncrypted)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(SigningKeys::Active).boolean().not_null())
+                    .col(
+                        ColumnDef::new(SigningKeys::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SigningKeys::RetiredAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(SigningKeys::PublishUntil)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_signing_keys_realm")
+                            .from(SigningKeys::Table, SigningKeys::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_signing_keys_realm")
+                    .table(SigningKeys::Table)
+                    .col(SigningKeys::RealmId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_signing_keys_realm_kid")
+                    .table(SigningKeys::Table)
+                    .col(SigningKeys::RealmId)
+                    .col(SigningKeys::Kid)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // refresh_token_families
+        manager
+            .create_table(
+                Table::create()
+                    .table(RefreshTokenFamilies::Table)
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::RealmId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::ClientId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(RefreshTokenFamilies::UserId).string().null())
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::Subject)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::Scope)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::Claims)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::AuthTime)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::SessionId)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::AuthorizationCodeId)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::AbsoluteExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::RevokedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokenFamilies::RevokedReason)
+                            .string()
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_refresh_token_families_realm")
+                            .from(RefreshTokenFamilies::Table, RefreshTokenFamilies::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_refresh_token_families_realm_user")
+                    .table(RefreshTokenFamilies::Table)
+                    .col(RefreshTokenFamilies::RealmId)
+                    .col(RefreshTokenFamilies::UserId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_refresh_token_families_abs_expires")
+                    .table(RefreshTokenFamilies::Table)
+                    .col(RefreshTokenFamilies::AbsoluteExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // refresh_tokens
+        manager
+            .create_table(
+                Table::create()
+                    .table(RefreshTokens::Table)
+                    .col(
+                        ColumnDef::new(RefreshTokens::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(RefreshTokens::FamilyId).string().not_null())
+                    .col(ColumnDef::new(RefreshTokens::TokenHash).string().not_null())
+                    .col(
+                        ColumnDef::new(RefreshTokens::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::RotatedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(RefreshTokens::SuccessorId).string().null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_refresh_tokens_family")
+                            .from(RefreshTokens::Table, RefreshTokens::FamilyId)
+                            .to(RefreshTokenFamilies::Table, RefreshTokenFamilies::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_refresh_tokens_token_hash")
+                    .table(RefreshTokens::Table)
+                    .col(RefreshTokens::TokenHash)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_refresh_tokens_family")
+                    .table(RefreshTokens::Table)
+                    .col(RefreshTokens::FamilyId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_refresh_tokens_expires")
+                    .table(RefreshTokens::Table)
+                    .col(RefreshTokens::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // authorization_codes
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuthorizationCodes::Table)
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::RealmId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::CodeHash)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::ClientId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::UserId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::SessionId)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::RedirectUri)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::Scope)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuthorizationCodes::Nonce).text().null())
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::CodeChallenge)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::CodeChallengeMethod)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::AuthTime)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuthorizationCodes::Acr).string().null())
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::Amr)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::ConsumedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_authorization_codes_realm")
+                            .from(AuthorizationCodes::Table, AuthorizationCodes::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_authorization_codes_code_hash")
+                    .table(AuthorizationCodes::Table)
+                    .col(AuthorizationCodes::CodeHash)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_authorization_codes_expires")
+                    .table(AuthorizationCodes::Table)
+                    .col(AuthorizationCodes::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // device_codes
+        manager
+            .create_table(
+                Table::create()
+                    .table(DeviceCodes::Table)
+                    .col(
+                        ColumnDef::new(DeviceCodes::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(DeviceCodes::RealmId).string().not_null())
+                    .col(
+                        ColumnDef::new(DeviceCodes::DeviceCodeHash)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(DeviceCodes::UserCode).string().not_null())
+                    .col(ColumnDef::new(DeviceCodes::ClientId).string().not_null())
+                    .col(ColumnDef::new(DeviceCodes::Scope).string().not_null())
+                    .col(ColumnDef::new(DeviceCodes::Status).string().not_null())
+                    .col(ColumnDef::new(DeviceCodes::UserId).string().null())
+                    .col(ColumnDef::new(DeviceCodes::SessionId).string().null())
+                    .col(
+                        ColumnDef::new(DeviceCodes::AuthTime)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(DeviceCodes::IntervalSecs)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DeviceCodes::LastPolledAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(DeviceCodes::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DeviceCodes::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_device_codes_realm")
+                            .from(DeviceCodes::Table, DeviceCodes::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_device_codes_device_code_hash")
+                    .table(DeviceCodes::Table)
+                    .col(DeviceCodes::DeviceCodeHash)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_device_codes_user_code")
+                    .table(DeviceCodes::Table)
+                    .col(DeviceCodes::UserCode)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_device_codes_expires")
+                    .table(DeviceCodes::Table)
+                    .col(DeviceCodes::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // revocations
+        manager
+            .create_table(
+                Table::create()
+                    .table(Revocations::Table)
+                    .col(
+                        ColumnDef::new(Revocations::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Revocations::RealmId).string().not_null())
+                    .col(ColumnDef::new(Revocations::Kind).string().not_null())
+                    .col(ColumnDef::new(Revocations::TokenHash).string().null())
+                    .col(ColumnDef::new(Revocations::Jti).string().null())
+                    .col(ColumnDef::new(Revocations::ClaimNames).string().null())
+                    .col(ColumnDef::new(Revocations::ValueHash).string().null())
+                    .col(
+                        ColumnDef::new(Revocations::IssuedBefore)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Revocations::RevokedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Revocations::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_revocations_realm")
+                            .from(Revocations::Table, Revocations::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_revocations_realm_revoked")
+                    .table(Revocations::Table)
+                    .col(Revocations::RealmId)
+                    .col(Revocations::RevokedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_revocations_expires")
+                    .table(Revocations::Table)
+                    .col(Revocations::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // consents
+        manager
+            .create_table(
+                Table::create()
+                    .table(Consents::Table)
+                    .col(
+                        ColumnDef::new(Consents::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Consents::RealmId).string().not_null())
+                    .col(ColumnDef::new(Consents::UserId).string().not_null())
+                    .col(ColumnDef::new(Consents::ClientId).string().not_null())
+                    .col(ColumnDef::new(Consents::Scopes).json_binary().not_null())
+                    .col(
+                        ColumnDef::new(Consents::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Consents::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_consents_realm")
+                            .from(Consents::Table, Consents::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_consents_user")
+                            .from(Consents::Table, Consents::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_consents_user_client")
+                    .table(Consents::Table)
+                    .col(Consents::UserId)
+                    .col(Consents::ClientId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_consents_realm")
+                    .table(Consents::Table)
+                    .col(Consents::RealmId)
+                    .to_owned(),
+            )
+            .await?;
+
+        // sessions
+        manager
+            .create_table(
+                Table::create()
+                    .table(Sessions::Table)
+                    .col(
+                        ColumnDef::new(Sessions::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Sessions::RealmId).string().not_null())
+                    .col(ColumnDef::new(Sessions::UserId).string().not_null())
+                    .col(ColumnDef::new(Sessions::CookieScope).string().not_null())
+                    .col(ColumnDef::new(Sessions::ClientIds).json_binary().not_null())
+                    .col(
+                        ColumnDef::new(Sessions::AuthTime)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Sessions::Acr).string().null())
+                    .col(ColumnDef::new(Sessions::Amr).json_binary().not_null())
+                    .col(
+                        ColumnDef::new(Sessions::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Sessions::LastSeenAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Sessions::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Sessions::EndedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_sessions_realm")
+                            .from(Sessions::Table, Sessions::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_sessions_user")
+                            .from(Sessions::Table, Sessions::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_sessions_realm_user")
+                    .table(Sessions::Table)
+                    .col(Sessions::RealmId)
+                    .col(Sessions::UserId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_sessions_user")
+                    .table(Sessions::Table)
+                    .col(Sessions::UserId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_sessions_expires")
+                    .table(Sessions::Table)
+                    .col(Sessions::ExpiresAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        // audit_events
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditEvents::Table)
+                    .col(
+                        ColumnDef::new(AuditEvents::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(AuditEvents::RealmId).string().null())
+                    .col(ColumnDef::new(AuditEvents::Kind).string().not_null())
+                    .col(ColumnDef::new(AuditEvents::Actor).string().not_null())
+                    .col(ColumnDef::new(AuditEvents::Target).string().null())
+                    .col(ColumnDef::new(AuditEvents::Detail).json_binary().not_null())
+                    .col(
+                        ColumnDef::new(AuditEvents::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_audit_events_realm_created")
+                    .table(AuditEvents::Table)
+                    .col(AuditEvents::RealmId)
+                    .col(AuditEvents::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_audit_events_kind")
+                    .table(AuditEvents::Table)
+                    .col(AuditEvents::Kind)
+                    .to_owned(),
+            )
+            .await?;
+
+        // exchange_policies
+        manager
+            .create_table(
+                Table::create()
+                    .table(ExchangePolicies::Table)
+                    .col(
+                        ColumnDef::new(ExchangePolicies::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::RealmId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::ClientId)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::Audiences)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::Scopes)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::SubjectClients)
+                            .json_binary()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::AllowDelegation)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ExchangePolicies::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_exchange_policies_realm")
+                            .from(ExchangePolicies::Table, ExchangePolicies::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_exchange_policies_realm_client")
+                    .table(ExchangePolicies::Table)
+                    .col(ExchangePolicies::RealmId)
+                    .col(ExchangePolicies::ClientId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        // trusted_issuers
+        manager
+            .create_table(
+                Table::create()
+                    .table(TrustedIssuers::Table)
+                    .col(
+                        ColumnDef::new(TrustedIssuers::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(TrustedIssuers::RealmId).string().not_null())
+                    .col(ColumnDef::new(TrustedIssuers::Issuer).string().not_null())
+                    .col(ColumnDef::new(TrustedIssuers::JwksUrl).text().not_null())
+                    .col(
+                        ColumnDef::new(TrustedIssuers::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_trusted_issuers_realm")
+                            .from(TrustedIssuers::Table, TrustedIssuers::RealmId)
+                            .to(Realms::Table, Realms::Id)
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .on_update(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_trusted_issuers_realm_issuer")
+                    .table(TrustedIssuers::Table)
+                    .col(TrustedIssuers::RealmId)
+                    .col(TrustedIssuers::Issuer)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(TrustedIssuers::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ExchangePolicies::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Sessions::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Consents::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Revocations::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(DeviceCodes::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(AuthorizationCodes::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(RefreshTokenFamilies::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(SigningKeys::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(UserRoles::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Roles::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ClaimTypes::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ApiResources::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Scopes::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ClientSecrets::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Clients::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Realms::Table).to_owned())
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum Realms {
+    Table,
+    Id,
+    Name,
+    DisplayName,
+    Enabled,
+    Decentralized,
+    SigningAlg,
+    IdTokenSigningAlg,
+    CookieMode,
+    AccessTokenLifetime,
+    RefreshTokenLifetime,
+    RefreshTokenSlidingLifetime,
+    IdTokenLifetime,
+    CodeLifetime,
+    DeviceCodeLifetime,
+    RevocationSalt,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Clients {
+    Table,
+    Id,
+    RealmId,
+    ClientId,
+    DisplayName,
+    Public,
+    GrantTypes,
+    RedirectUris,
+    PostLogoutRedirectUris,
+    Scopes,
+    Audiences,
+    Roles,
+    RequirePkce,
+    RequireConsent,
+    AllowArbitraryClaims,
+    AlwaysIssueRefreshToken,
+    AccessTokenLifetime,
+    RefreshTokenLifetime,
+    RefreshTokenSlidingLifetime,
+    IdTokenLifetime,
+    CodeLifetime,
+    DeviceCodeLifetime,
+    AccessTokenSigningAlg,
+    IdTokenSigningAlg,
+    BackchannelLogoutUri,
+    Enabled,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ClientSecrets {
+    Table,
+    Id,
+    ClientPk,
+    SecretHash,
+    Description,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum Scopes {
+    Table,
+    Id,
+    RealmId,
+    Name,
+    Description,
+    Claims,
+    Audience,
+    IncludeInAccessToken,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ApiResources {
+    Table,
+    Id,
+    RealmId,
+    Name,
+    DisplayName,
+    Scopes,
+    SecretHash,
+    Enabled,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ClaimTypes {
+    Table,
+    Id,
+    RealmId,
+    Name,
+    Description,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+    RealmId,
+    Username,
+    PasswordHash,
+    Email,
+    EmailVerified,
+    Claims,
+    Enabled,
+    FailedLoginCount,
+    LastFailedLoginAt,
+    LockedUntil,
+    PasswordChangedAt,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Roles {
+    Table,
+    Id,
+    RealmId,
+    Name,
+    Description,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum UserRoles {
+    Table,
+    UserId,
+    RoleId,
+}
+
+#[derive(DeriveIden)]
+enum SigningKeys {
+    Table,
+    Id,
+    RealmId,
+    Kid,
+    Alg,
+    PublicJwk,
+    PrivateKeyEncrypted,
+    Active,
+    CreatedAt,
+    RetiredAt,
+    PublishUntil,
+}
+
+#[derive(DeriveIden)]
+enum RefreshTokenFamilies {
+    Table,
+    Id,
+    RealmId,
+    ClientId,
+    UserId,
+    Subject,
+    Scope,
+    Claims,
+    AuthTime,
+    SessionId,
+    AuthorizationCodeId,
+    CreatedAt,
+    AbsoluteExpiresAt,
+    RevokedAt,
+    RevokedReason,
+}
+
+#[derive(DeriveIden)]
+enum RefreshTokens {
+    Table,
+    Id,
+    FamilyId,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    RotatedAt,
+    SuccessorId,
+}
+
+#[derive(DeriveIden)]
+enum AuthorizationCodes {
+    Table,
+    Id,
+    RealmId,
+    CodeHash,
+    ClientId,
+    UserId,
+    SessionId,
+    RedirectUri,
+    Scope,
+    Nonce,
+    CodeChallenge,
+    CodeChallengeMethod,
+    AuthTime,
+    Acr,
+    Amr,
+    CreatedAt,
+    ExpiresAt,
+    ConsumedAt,
+}
+
+#[derive(DeriveIden)]
+enum DeviceCodes {
+    Table,
+    Id,
+    RealmId,
+    DeviceCodeHash,
+    UserCode,
+    ClientId,
+    Scope,
+    Status,
+    UserId,
+    SessionId,
+    AuthTime,
+    IntervalSecs,
+    LastPolledAt,
+    CreatedAt,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum Revocations {
+    Table,
+    Id,
+    RealmId,
+    Kind,
+    TokenHash,
+    Jti,
+    ClaimNames,
+    ValueHash,
+    IssuedBefore,
+    RevokedAt,
+    ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum Consents {
+    Table,
+    Id,
+    RealmId,
+    UserId,
+    ClientId,
+    Scopes,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Sessions {
+    Table,
+    Id,
+    RealmId,
+    UserId,
+    CookieScope,
+    ClientIds,
+    AuthTime,
+    Acr,
+    Amr,
+    CreatedAt,
+    LastSeenAt,
+    ExpiresAt,
+    EndedAt,
+}
+
+#[derive(DeriveIden)]
+enum AuditEvents {
+    Table,
+    Id,
+    RealmId,
+    Kind,
+    Actor,
+    Target,
+    Detail,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ExchangePolicies {
+    Table,
+    Id,
+    RealmId,
+    ClientId,
+    Audiences,
+    Scopes,
+    SubjectClients,
+    AllowDelegation,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum TrustedIssuers {
+    Table,
+    Id,
+    RealmId,
+    Issuer,
+    JwksUrl,
+    CreatedAt,
+}

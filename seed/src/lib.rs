@@ -1,0 +1,11 @@
+//! What a new Tessera database starts with: the standard OpenID Connect scopes and claim
+//! types, and the TOML seed file format that adds realms, scopes, API resources, clients and
+//! users (applied idempotently by the server).
+
+mod file;
+mod standard;
+
+pub use file::{
+    parse, ApiResourceSeed, ClientSeed, RealmSeed, ScopeSeed, SeedError, SeedFile, UserSeed,
+};
+pub use standard::{StandardScope, STANDARD_CLAIM_TYPES, STANDARD_SCOPES};

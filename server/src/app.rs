@@ -1,0 +1,160 @@
+//! Application state and the HTTP router: protocol endpoints per realm, their `default` realm
+//! aliases, and health checks.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::changes::Caches;
+use crate::clock::Clock;
+use crate::crypto::secrets::SecretHasher;
+use crate::domain::Realm;
+use crate::oauth;
+
+/// The realm the alias routes (`/connect/*`, `/oauth2/*`) serve.
+pub const DEFAULT_REALM: &str = "default";
+
+pub struct AppInner {
+    /// Public base URL without a trailing slash.
+    pub public_url: String,
+    pub caches: Arc<Caches>,
+    pub secrets: SecretHasher,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Cheap to clone; shared by every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppInner {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn issuer(&self, realm: &str) -> String {
+        format!("{}/realms/{realm}", self.public_url)
+    }
+}
+
+/// The realm a request addresses: the `{realm}` path segment, or `default` on alias routes.
+#[derive(Clone)]
+pub struct RealmCtx {
+    pub realm: Arc<Realm>,
+    pub issuer: String,
+}
+
+impl RealmCtx {
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+/// Answer for a realm that does not exist or is disabled.
+pub struct UnknownRealm;
+
+impl IntoResponse for UnknownRealm {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"error":"not_found","error_description":"unknown realm"}"#,
+        )
+            .into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for RealmCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let name = params
+            .iter()
+            .find(|(key, _)| *key == "realm")
+            .map(|(_, value)| value.to_string())
+            .unwrap_or_else(|| DEFAULT_REALM.to_string());
+        let realm = state
+            .caches
+            .directory
+            .realm(&name)
+            .await
+            .map_err(|e| oauth::error::OAuthError::server_error(e).into_response())?
+            .filter(|r| r.enabled)
+            .ok_or_else(|| UnknownRealm.into_response())?;
+        Ok(RealmCtx {
+            issuer: state.issuer(&realm.name),
+            realm,
+        })
+    }
+}
+
+/// The protocol endpoints of one realm, relative to its issuer.
+fn realm_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(oauth::discovery::openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::discovery::authorization_server_metadata),
+        )
+        .route("/.well-known/jwks.json", get(oauth::jwks::jwks))
+        .route("/connect/token", post(oauth::token::token))
+        .route("/connect/introspect", post(oauth::introspect::introspect))
+        .route("/connect/revoke", post(oauth::revoke::revoke))
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(crate::health::healthz))
+        .route("/readyz", get(crate::health::readyz))
+        .route("/realms/{realm}", get(oauth::discovery::realm_info))
+        .nest("/realms/{realm}", realm_routes())
+        // Aliases of the `default` realm; its issuer stays `/realms/default`.
+        .merge(realm_routes())
+        .fallback(not_found)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"error":"not_found"}"#,
+    )
+        .into_response()
+}

@@ -1,0 +1,198 @@
+//! Cache invalidation across processes. A change is applied to this process's caches at
+//! once and, on Postgres, broadcast with `pg_notify` so every process sharing the database
+//! drops the same entries within milliseconds. A periodic reconcile covers lost notifications.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::config::DatabaseKind;
+use crate::directory::Directory;
+use crate::keys::KeyRing;
+use crate::revocation::RevocationIndex;
+use crate::store::Store;
+
+const CHANNEL: &str = "tessera_changes";
+
+/// Something cached changed in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Realm { name: String },
+    Client { realm_id: String, client_id: String },
+    Keys { realm_id: String },
+    Catalog { realm_id: String },
+    Revocations,
+}
+
+impl Change {
+    fn encode(&self) -> String {
+        match self {
+            Change::Realm { name } => format!("realm\t{name}"),
+            Change::Client {
+                realm_id,
+                client_id,
+            } => format!("client\t{realm_id}\t{client_id}"),
+            Change::Keys { realm_id } => format!("keys\t{realm_id}"),
+            Change::Catalog { realm_id } => format!("catalog\t{realm_id}"),
+            Change::Revocations => "revocations".to_string(),
+        }
+    }
+
+    fn decode(payload: &str) -> Option<Self> {
+        let mut parts = payload.split('\t');
+        let change = match parts.next()? {
+            "realm" => Change::Realm {
+                name: parts.next()?.to_string(),
+            },
+            "client" => Change::Client {
+                realm_id: parts.next()?.to_string(),
+                client_id: parts.next()?.to_string(),
+            },
+            "keys" => Change::Keys {
+                realm_id: parts.next()?.to_string(),
+            },
+            "catalog" => Change::Catalog {
+                realm_id: parts.next()?.to_string(),
+            },
+            "revocations" => Change::Revocations,
+            _ => return None,
+        };
+        Some(change)
+    }
+}
+
+/// The caches a change can touch.
+#[derive(Debug)]
+pub struct Caches {
+    pub store: Store,
+    pub directory: Directory,
+    pub keys: KeyRing,
+    pub revocations: RevocationIndex,
+}
+
+impl Caches {
+    async fn apply(&self, change: &Change) {
+        match change {
+            Change::Realm { name } => self.directory.forget_realm(name),
+            Change::Client {
+                realm_id,
+                client_id,
+            } => self.directory.forget_client(realm_id, client_id),
+            Change::Keys { realm_id } => self.keys.invalidate(realm_id),
+            Change::Catalog { realm_id } => self.directory.forget_catalog(realm_id),
+            Change::Revocations => self.reload_revocations().await,
+        }
+    }
+
+    async fn reload_revocations(&self) {
+        if let Err(e) = self.revocations.reload(&self.store, Utc::now()).await {
+            tracing::warn!(error = %e, "reloading the revocation index failed");
+        }
+    }
+
+    /// Applies `change` here and tells the other processes.
+    pub async fn publish(&self, change: Change) {
+        self.apply(&change).await;
+        if self.store.kind == DatabaseKind::Postgres {
+            let statement = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), change.encode().into()],
+            );
+            if let Err(e) = self.store.db.execute(statement).await {
+                tracing::warn!(error = %e, "broadcasting a cache change failed");
+            }
+        }
+    }
+
+    async fn forget_everything(&self) {
+        self.directory.forget_all();
+        self.keys.invalidate_all();
+        self.reload_revocations().await;
+    }
+}
+
+/// How often the revocation index is reloaded regardless of notifications.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs for the life of the server: listens for other processes' changes (Postgres) and
+/// reconciles periodically.
+pub fn spawn_listeners(caches: Arc<Caches>) {
+    let reconcile = caches.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(RECONCILE_EVERY);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            reconcile.reload_revocations().await;
+        }
+    });
+    if caches.store.kind == DatabaseKind::Postgres {
+        tokio::spawn(listen(caches));
+    }
+}
+
+async fn listen(caches: Arc<Caches>) {
+    use sea_orm::sqlx::postgres::PgListener;
+    loop {
+        let pool = caches.store.db.get_postgres_connection_pool().clone();
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open the change listener; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::warn!(error = %e, "cannot LISTEN for changes; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Anything may have changed while no listener was attached.
+        caches.forget_everything().await;
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    if let Some(change) = Change::decode(notification.payload()) {
+                        caches.apply(&change).await;
+                    }
+                }
+                // The connection dropped and sqlx reconnected: notifications may be lost.
+                Ok(None) => caches.forget_everything().await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener failed; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_round_trip_through_their_payload() {
+        for change in [
+            Change::Realm { name: "a".into() },
+            Change::Client {
+                realm_id: "r".into(),
+                client_id: "c".into(),
+            },
+            Change::Keys {
+                realm_id: "r".into(),
+            },
+            Change::Catalog {
+                realm_id: "r".into(),
+            },
+            Change::Revocations,
+        ] {
+            assert_eq!(Change::decode(&change.encode()), Some(change));
+        }
+        assert_eq!(Change::decode("bogus"), None);
+    }
+}

@@ -1,0 +1,273 @@
+//! Every option of `tessera` (CONTRACT §1): a clap flag with an environment fallback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tessera: a realm-aware OpenID Connect and OAuth 2 authorization server.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate, seed and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Apply a TOML seed file (idempotently) and exit.
+    Seed {
+        /// Path of the TOML seed file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Manage realm signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new active key set to a realm; old keys stay published until their tokens expire.
+    Rotate {
+        /// Name of the realm.
+        #[arg(long, value_name = "REALM")]
+        realm: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// SeaORM database URL: `sqlite://…` (embedded) or `postgres://…`.
+    #[arg(
+        long,
+        env = "TESSERA_DATABASE_URL",
+        default_value = "sqlite://tessera.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "TESSERA_BIND", default_value = "127.0.0.1:7791")]
+    pub bind: String,
+
+    /// External base URL; every realm's issuer is `{public_url}/realms/{realm}`.
+    #[arg(
+        long,
+        env = "TESSERA_PUBLIC_URL",
+        default_value = "http://localhost:7791"
+    )]
+    pub public_url: String,
+
+    /// Username of the bootstrap administrator of realm `master`.
+    #[arg(long, env = "TESSERA_ADMIN_USERNAME", default_value = "admin")]
+    pub admin_username: String,
+
+    /// Password of the bootstrap administrator; generated and printed once when absent.
+    /// Never overwrites an existing user.
+    #[arg(long, env = "TESSERA_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// 32-byte base64 key encrypting private signing keys at rest. Generated into a key
+    /// file beside a SQLite database when absent; required for Postgres.
+    #[arg(long, env = "TESSERA_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// TOML seed file applied idempotently at start (realms, clients, scopes, users).
+    #[arg(long, env = "TESSERA_SEED_FILE")]
+    pub seed_file: Option<PathBuf>,
+
+    /// Tracing filter (e.g. `info`, `tessera=debug,sqlx=warn`).
+    #[arg(long, env = "TESSERA_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log format.
+    #[arg(long, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A configuration problem, always naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+/// Which database family a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// Settings checked and parsed into the types the server uses.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub database_url: String,
+    pub database_kind: DatabaseKind,
+    pub bind: SocketAddr,
+    /// Public base URL without a trailing slash.
+    pub public_url: String,
+    pub admin_username: String,
+    pub admin_password: Option<String>,
+    pub master_key: Option<String>,
+    pub seed_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Checks every option that can be checked without I/O.
+    pub fn validate(&self) -> Result<Validated, ConfigError> {
+        let database_kind = database_kind(&self.database_url)?;
+        let bind: SocketAddr = self.bind.parse().map_err(|_| {
+            ConfigError::new(
+                "TESSERA_BIND",
+                format!("`{}` is not an address like 127.0.0.1:7791", self.bind),
+            )
+        })?;
+        let public_url = parse_public_url(&self.public_url)?;
+        if self.admin_username.trim().is_empty() {
+            return Err(ConfigError::new(
+                "TESSERA_ADMIN_USERNAME",
+                "must not be empty",
+            ));
+        }
+        if let Some(password) = &self.admin_password {
+            if password.chars().count() < 8 {
+                return Err(ConfigError::new(
+                    "TESSERA_ADMIN_PASSWORD",
+                    "must have at least 8 characters",
+                ));
+            }
+        }
+        if database_kind == DatabaseKind::Postgres && self.master_key.is_none() {
+            return Err(ConfigError::new(
+                "TESSERA_MASTER_KEY",
+                "is required with a Postgres database (32 random bytes, base64)",
+            ));
+        }
+        Ok(Validated {
+            database_url: self.database_url.clone(),
+            database_kind,
+            bind,
+            public_url,
+            admin_username: self.admin_username.clone(),
+            admin_password: self.admin_password.clone(),
+            master_key: self.master_key.clone(),
+            seed_file: self.seed_file.clone(),
+        })
+    }
+}
+
+fn database_kind(url: &str) -> Result<DatabaseKind, ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseKind::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url::Url::parse(url)
+            .map_err(|e| ConfigError::new("TESSERA_DATABASE_URL", format!("malformed URL: {e}")))?;
+        Ok(DatabaseKind::Postgres)
+    } else {
+        Err(ConfigError::new(
+            "TESSERA_DATABASE_URL",
+            "must start with sqlite:// or postgres://",
+        ))
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(raw)
+        .map_err(|e| ConfigError::new("TESSERA_PUBLIC_URL", format!("malformed URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            "TESSERA_PUBLIC_URL",
+            "must be an http or https URL",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "TESSERA_PUBLIC_URL",
+            "must not carry a query or fragment",
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+impl Validated {
+    /// Where the generated master key lives for an embedded SQLite database.
+    pub fn sqlite_key_file(&self) -> Option<PathBuf> {
+        if self.database_kind != DatabaseKind::Sqlite {
+            return None;
+        }
+        let rest = self
+            .database_url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//");
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(PathBuf::from(format!("{path}.master.key")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Cli::parse_from(["tessera"]).settings
+    }
+
+    #[test]
+    fn defaults_validate() {
+        let v = settings().validate().expect("defaults are valid");
+        assert_eq!(v.bind.port(), 7791);
+        assert_eq!(v.public_url, "http://localhost:7791");
+        assert_eq!(
+            v.sqlite_key_file(),
+            Some(PathBuf::from("tessera.db.master.key"))
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let mut s = settings();
+        s.bind = "nonsense".into();
+        assert_eq!(s.validate().unwrap_err().variable, "TESSERA_BIND");
+
+        let mut s = settings();
+        s.database_url = "mysql://x".into();
+        assert_eq!(s.validate().unwrap_err().variable, "TESSERA_DATABASE_URL");
+
+        let mut s = settings();
+        s.database_url = "postgres://postgres@127.0.0.1/x".into();
+        assert_eq!(s.validate().unwrap_err().variable, "TESSERA_MASTER_KEY");
+
+        let mut s = settings();
+        s.public_url = "ftp://x".into();
+        assert_eq!(s.validate().unwrap_err().variable, "TESSERA_PUBLIC_URL");
+    }
+}

@@ -1,0 +1,153 @@
+//! In-memory read caches of realms, clients and API resources for the hot paths. Entries are
+//! dropped on change notifications (this process or, on Postgres, any process) and also expire
+//! after `TTL` as a safety net for a missed notification.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::domain::{ApiResource, Client, Realm};
+use crate::store::{self, Store, StoreResult};
+
+const TTL: Duration = Duration::from_secs(30);
+
+struct Entry<V> {
+    value: Arc<V>,
+    loaded: Instant,
+}
+
+/// A map of cached values that expire after `TTL`.
+struct TtlMap<K, V> {
+    entries: RwLock<HashMap<K, Entry<V>>>,
+}
+
+impl<K: Eq + Hash, V> TtlMap<K, V> {
+    fn new() -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|e| e.loaded.elapsed() < TTL)
+            .map(|e| e.value.clone())
+    }
+
+    fn put(&self, key: K, value: Arc<V>) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key,
+                Entry {
+                    value,
+                    loaded: Instant::now(),
+                },
+            );
+    }
+
+    fn retain(&self, keep: impl Fn(&K) -> bool) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|k, _| keep(k));
+    }
+
+    fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+pub struct Directory {
+    store: Store,
+    realms: TtlMap<String, Realm>,
+    /// Keyed by (realm id, client_id). Misses are not cached, so unknown ids cannot fill memory.
+    clients: TtlMap<(String, String), Client>,
+    api_resources: TtlMap<String, Vec<ApiResource>>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Directory(..)")
+    }
+}
+
+impl Directory {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            realms: TtlMap::new(),
+            clients: TtlMap::new(),
+            api_resources: TtlMap::new(),
+        }
+    }
+
+    pub async fn realm(&self, name: &str) -> StoreResult<Option<Arc<Realm>>> {
+        if let Some(realm) = self.realms.get(name) {
+            return Ok(Some(realm));
+        }
+        let Some(realm) = store::realms::find_by_name(&self.store.db, name).await? else {
+            return Ok(None);
+        };
+        let realm = Arc::new(realm);
+        self.realms.put(name.to_string(), realm.clone());
+        Ok(Some(realm))
+    }
+
+    pub async fn client(
+        &self,
+        realm_id: &str,
+        client_id: &str,
+    ) -> StoreResult<Option<Arc<Client>>> {
+        let key = (realm_id.to_string(), client_id.to_string());
+        if let Some(client) = self.clients.get(&key) {
+            return Ok(Some(client));
+        }
+        let Some(client) = store::clients::find(&self.store.db, realm_id, client_id).await? else {
+            return Ok(None);
+        };
+        let client = Arc::new(client);
+        self.clients.put(key, client.clone());
+        Ok(Some(client))
+    }
+
+    pub async fn api_resources(&self, realm_id: &str) -> StoreResult<Arc<Vec<ApiResource>>> {
+        if let Some(resources) = self.api_resources.get(realm_id) {
+            return Ok(resources);
+        }
+        let resources = Arc::new(store::catalog::api_resources(&self.store.db, realm_id).await?);
+        self.api_resources
+            .put(realm_id.to_string(), resources.clone());
+        Ok(resources)
+    }
+
+    pub fn forget_realm(&self, name: &str) {
+        self.realms.retain(|k| k != name);
+    }
+
+    pub fn forget_client(&self, realm_id: &str, client_id: &str) {
+        self.clients
+            .retain(|(r, c)| !(r == realm_id && c == client_id));
+    }
+
+    pub fn forget_catalog(&self, realm_id: &str) {
+        self.api_resources.retain(|k| k != realm_id);
+    }
+
+    pub fn forget_all(&self) {
+        self.realms.clear();
+        self.clients.clear();
+        self.api_resources.clear();
+    }
+}

@@ -1,0 +1,195 @@
+//! The domain as the protocol sees it: realms and clients in plain Rust types, decoded once
+//! from their rows and cached (see `directory`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::SigningAlg;
+
+/// System defaults of the lifetime hierarchy (CONTRACT §3), in seconds.
+pub mod default_lifetime {
+    pub const ACCESS_TOKEN: i64 = 3600;
+    pub const REFRESH_TOKEN: i64 = 30 * 24 * 3600;
+    pub const REFRESH_TOKEN_SLIDING: i64 = 14 * 24 * 3600;
+    pub const ID_TOKEN: i64 = 3600;
+    pub const CODE: i64 = 60;
+    pub const DEVICE_CODE: i64 = 600;
+}
+
+/// Per-realm or per-client overrides; `None` defers to the next level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifetimeOverrides {
+    pub access_token: Option<i64>,
+    pub refresh_token: Option<i64>,
+    pub refresh_token_sliding: Option<i64>,
+    pub id_token: Option<i64>,
+    pub code: Option<i64>,
+    pub device_code: Option<i64>,
+}
+
+/// Lifetimes after resolving client override → realm default → system default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access_token: i64,
+    pub refresh_token: i64,
+    pub refresh_token_sliding: i64,
+    pub id_token: i64,
+    pub code: i64,
+    pub device_code: i64,
+}
+
+impl Lifetimes {
+    pub fn resolve(client: &LifetimeOverrides, realm: &LifetimeOverrides) -> Self {
+        use default_lifetime as d;
+        let pick = |c: Option<i64>, r: Option<i64>, s: i64| c.or(r).unwrap_or(s);
+        Self {
+            access_token: pick(client.access_token, realm.access_token, d::ACCESS_TOKEN),
+            refresh_token: pick(client.refresh_token, realm.refresh_token, d::REFRESH_TOKEN),
+            refresh_token_sliding: pick(
+                client.refresh_token_sliding,
+                realm.refresh_token_sliding,
+                d::REFRESH_TOKEN_SLIDING,
+            ),
+            id_token: pick(client.id_token, realm.id_token, d::ID_TOKEN),
+            code: pick(client.code, realm.code, d::CODE),
+            device_code: pick(client.device_code, realm.device_code, d::DEVICE_CODE),
+        }
+    }
+}
+
+/// How a realm's login session cookie is scoped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieMode {
+    /// One cookie per realm (default).
+    Realm,
+    /// One cookie per client.
+    Client,
+    /// One cookie shared by every realm.
+    Shared,
+}
+
+impl CookieMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CookieMode::Realm => "realm",
+            CookieMode::Client => "client",
+            CookieMode::Shared => "shared",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "realm" => Some(Self::Realm),
+            "client" => Some(Self::Client),
+            "shared" => Some(Self::Shared),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Realm {
+    pub id: String,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub enabled: bool,
+    pub decentralized: bool,
+    pub signing_alg: SigningAlg,
+    pub id_token_signing_alg: SigningAlg,
+    pub cookie_mode: CookieMode,
+    pub lifetimes: LifetimeOverrides,
+    pub revocation_salt: String,
+}
+
+/// The grant types Tessera knows (CONTRACT §3).
+pub mod grant_type {
+    pub const AUTHORIZATION_CODE: &str = "authorization_code";
+    pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+    pub const PASSWORD: &str = "password";
+    pub const REFRESH_TOKEN: &str = "refresh_token";
+    pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+    pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    pub const PUBLIC_REFRESH_TOKEN: &str = "public_refresh_token";
+
+    pub const ALL: [&str; 7] = [
+        AUTHORIZATION_CODE,
+        CLIENT_CREDENTIALS,
+        PASSWORD,
+        REFRESH_TOKEN,
+        TOKEN_EXCHANGE,
+        DEVICE_CODE,
+        PUBLIC_REFRESH_TOKEN,
+    ];
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredSecret {
+    pub hash: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Row id (stable across client_id renames).
+    pub pk: String,
+    pub realm_id: String,
+    pub client_id: String,
+    pub display_name: Option<String>,
+    pub public: bool,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    pub roles: Vec<String>,
+    pub require_pkce: bool,
+    pub require_consent: bool,
+    pub allow_arbitrary_claims: bool,
+    pub always_issue_refresh_token: bool,
+    pub lifetimes: LifetimeOverrides,
+    pub access_token_signing_alg: Option<SigningAlg>,
+    pub id_token_signing_alg: Option<SigningAlg>,
+    pub backchannel_logout_uri: Option<String>,
+    pub enabled: bool,
+    pub secrets: Vec<StoredSecret>,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+}
+
+/// An API resource: an audience owning scopes, optionally allowed to introspect.
+#[derive(Debug, Clone)]
+pub struct ApiResource {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub secret_hash: Option<String>,
+    pub enabled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_resolve_client_then_realm_then_system() {
+        let client = LifetimeOverrides {
+            access_token: Some(60),
+            ..Default::default()
+        };
+        let realm = LifetimeOverrides {
+            access_token: Some(600),
+            id_token: Some(120),
+            ..Default::default()
+        };
+        let l = Lifetimes::resolve(&client, &realm);
+        assert_eq!(l.access_token, 60);
+        assert_eq!(l.id_token, 120);
+        assert_eq!(l.refresh_token, default_lifetime::REFRESH_TOKEN);
+        assert_eq!(l.code, 60);
+        assert_eq!(l.device_code, 600);
+    }
+}

@@ -1,0 +1,282 @@
+//! The key ring of each realm: generation, encryption at rest, rotation, the JWKS, and an
+//! in-memory cache of parsed key pairs so signing never touches the database.
+
+mod material;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::TransactionTrait;
+use serde_json::{json, Value};
+
+pub use material::{
+    decoding_key, generate, thumbprint, GeneratedKey, KeyError, ParsedKeyPair, SigningAlg,
+};
+
+use crate::crypto::b64url;
+use crate::crypto::master_key::MasterKey;
+use crate::store::{self, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    MasterKey(#[from] crate::crypto::master_key::MasterKeyError),
+    #[error("realm has no active {0} key")]
+    NoActiveKey(SigningAlg),
+}
+
+/// An active private key, parsed once.
+pub struct ActiveKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pair: ParsedKeyPair,
+}
+
+impl ActiveKey {
+    /// Signs a compact JWS over `claims` with header `{alg, kid, typ}` (RFC 7515 §7.1).
+    pub fn sign_jwt(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String, KeyError> {
+        let header = json!({"alg": self.alg.as_str(), "kid": self.kid, "typ": typ});
+        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
+        let mut token = String::with_capacity(128 + payload.len() * 4 / 3 + 400);
+        token.push_str(&b64url(header.to_string()));
+        token.push('.');
+        token.push_str(&b64url(&payload));
+        let signature = self.pair.sign(token.as_bytes())?;
+        token.push('.');
+        token.push_str(&b64url(signature));
+        Ok(token)
+    }
+}
+
+/// A published public key.
+pub struct VerificationKey {
+    pub alg: SigningAlg,
+    pub key: jsonwebtoken::DecodingKey,
+}
+
+/// Everything a realm needs to sign and verify, built from its key rows.
+pub struct RealmKeys {
+    active: HashMap<SigningAlg, Arc<ActiveKey>>,
+    verification: HashMap<String, VerificationKey>,
+    /// The serialised JWKS document, ready to send.
+    jwks: Arc<str>,
+    /// When the earliest retired key stops being published; the ring is rebuilt then.
+    valid_until: Option<DateTime<Utc>>,
+}
+
+impl RealmKeys {
+    pub fn active(&self, alg: SigningAlg) -> Result<&Arc<ActiveKey>, KeyRingError> {
+        self.active.get(&alg).ok_or(KeyRingError::NoActiveKey(alg))
+    }
+
+    pub fn verification_key(&self, kid: &str) -> Option<&VerificationKey> {
+        self.verification.get(kid)
+    }
+
+    pub fn jwks(&self) -> Arc<str> {
+        self.jwks.clone()
+    }
+}
+
+/// Creates, rotates and caches realm keys.
+pub struct KeyRing {
+    store: Store,
+    master_key: Arc<MasterKey>,
+    cache: RwLock<HashMap<String, Arc<RealmKeys>>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyRing(..)")
+    }
+}
+
+impl KeyRing {
+    pub fn new(store: Store, master_key: Arc<MasterKey>) -> Self {
+        Self {
+            store,
+            master_key,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The realm's keys from memory, loading them on first use or after invalidation.
+    pub async fn realm_keys(
+        &self,
+        realm_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<RealmKeys>, KeyRingError> {
+        if let Some(keys) = self.cached(realm_id, now) {
+            return Ok(keys);
+        }
+        let keys = Arc::new(self.load(realm_id, now).await?);
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(realm_id.to_string(), keys.clone());
+        Ok(keys)
+    }
+
+    fn cached(&self, realm_id: &str, now: DateTime<Utc>) -> Option<Arc<RealmKeys>> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(realm_id)
+            .filter(|k| k.valid_until.is_none_or(|until| now < until))
+            .cloned()
+    }
+
+    /// Forgets the cached ring (after a rotation here or in another process).
+    pub fn invalidate(&self, realm_id: &str) {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(realm_id);
+    }
+
+    async fn load(&self, realm_id: &str, now: DateTime<Utc>) -> Result<RealmKeys, KeyRingError> {
+        let rows = store::keys::published(&self.store.db, realm_id, now).await?;
+        let mut active = HashMap::new();
+        let mut verification = HashMap::new();
+        let mut jwks = Vec::new();
+        let mut valid_until: Option<DateTime<Utc>> = None;
+        for row in rows {
+            let alg = SigningAlg::parse(&row.alg).ok_or_else(|| {
+                StoreError::Corrupt(format!("key {} has alg {}", row.kid, row.alg))
+            })?;
+            verification.insert(
+                row.kid.clone(),
+                VerificationKey {
+                    alg,
+                    key: decoding_key(&row.public_jwk)?,
+                },
+            );
+            jwks.push(row.public_jwk.clone());
+            if row.active {
+                // Rows come newest first; the newest active key of an alg signs.
+                if let std::collections::hash_map::Entry::Vacant(slot) = active.entry(alg) {
+                    let der = self
+                        .master_key
+                        .open(&row.private_key_encrypted, row.kid.as_bytes())?;
+                    slot.insert(Arc::new(ActiveKey {
+                        kid: row.kid.clone(),
+                        alg,
+                        pair: ParsedKeyPair::from_pkcs8(alg, &der)?,
+                    }));
+                }
+            } else if let Some(until) = row.publish_until {
+                valid_until = Some(valid_until.map_or(until, |v| v.min(until)));
+            }
+        }
+        Ok(RealmKeys {
+            active,
+            verification,
+            jwks: Arc::from(json!({ "keys": jwks }).to_string()),
+            valid_until,
+        })
+    }
+
+    /// Generates one key per algorithm, encrypted under the master key.
+    pub async fn generate_set(&self) -> Result<Vec<(GeneratedKey, String)>, KeyRingError> {
+        let master_key = self.master_key.clone();
+        // RSA generation takes tens of milliseconds: keep it off the async workers.
+        tokio::task::spawn_blocking(move || {
+            SigningAlg::ALL
+                .into_iter()
+                .map(|alg| {
+                    let key = generate(alg)?;
+                    let sealed = master_key.seal(&key.pkcs8, key.kid.as_bytes());
+                    Ok((key, sealed))
+                })
+                .collect::<Result<Vec<_>, KeyRingError>>()
+        })
+        .await
+        .map_err(|e| {
+            KeyRingError::Store(StoreError::Corrupt(format!("key generation task: {e}")))
+        })?
+    }
+
+    /// Stores a generated set as the realm's active keys.
+    pub async fn insert_set(
+        db: &impl store::Conn,
+        realm_id: &str,
+        set: Vec<(GeneratedKey, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, KeyRingError> {
+        let mut kids = Vec::new();
+        for (key, sealed) in set {
+            store::keys::insert(
+                db,
+                realm_id,
+                store::keys::NewKey {
+                    kid: &key.kid,
+                    alg: key.alg.as_str(),
+                    public_jwk: &key.public_jwk,
+                    private_key_encrypted: sealed,
+                },
+                now,
+            )
+            .await?;
+            kids.push(key.kid);
+        }
+        Ok(kids)
+    }
+
+    /// Adds a new active key per algorithm; the old ones stay published for `grace`
+    /// (the longest lifetime of a token they may have signed).
+    pub async fn rotate(
+        &self,
+        realm_id: &str,
+        grace: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, KeyRingError> {
+        let set = self.generate_set().await?;
+        let txn = self.store.db.begin().await.map_err(StoreError::from)?;
+        store::keys::retire_active(&txn, realm_id, now, now + grace).await?;
+        let kids = Self::insert_set(&txn, realm_id, set, now).await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        self.invalidate(realm_id);
+        Ok(kids)
+    }
+}
+
+/// The JWKS member list of a document, for tests and tools.
+pub fn jwks_kids(document: &Value) -> Vec<String> {
+    document["keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| k["kid"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl KeyRing {
+    /// Forgets every cached ring.
+    pub fn invalidate_all(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// How long a retired key must stay published: the longest lifetime of any token of the realm
+/// it may have signed (access or ID token, realm default or any client's override).
+pub async fn rotation_grace(
+    store: &Store,
+    realm: &crate::domain::Realm,
+) -> Result<i64, StoreError> {
+    use crate::domain::{LifetimeOverrides, Lifetimes};
+    let realm_level = Lifetimes::resolve(&LifetimeOverrides::default(), &realm.lifetimes);
+    let mut grace = realm_level.access_token.max(realm_level.id_token);
+    for (access, id) in store::clients::token_lifetimes(&store.db, &realm.id).await? {
+        grace = grace.max(access.unwrap_or(0)).max(id.unwrap_or(0));
+    }
+    Ok(grace)
+}

@@ -1,0 +1,25 @@
+//! Tessera: a realm-aware OpenID Connect and OAuth 2 authorization server.
+//!
+//! The binary `tessera` (see `main.rs`) parses configuration and calls [`startup`]; the
+//! integration tests start the same server in-process on an ephemeral port.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod app;
+pub mod changes;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod directory;
+pub mod domain;
+pub mod health;
+pub mod keys;
+pub mod oauth;
+pub mod revocation;
+pub mod seeding;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;
+pub mod validation;

@@ -1,0 +1,118 @@
+//! `tessera`: parse configuration, then serve, migrate, seed or rotate keys.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::Duration;
+use clap::Parser;
+use server::clock::{Clock, SystemClock};
+use server::config::{Cli, Command, KeysCommand};
+use server::startup::{self, StartError};
+use server::{seeding, store};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), StartError> {
+    let config = cli.settings.validate()?;
+    server::telemetry::init(&cli.settings.log, cli.settings.log_format)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config, clock).await,
+        Command::Migrate => {
+            let store = startup::open_store(&config).await?;
+            startup::migrate(&store).await?;
+            println!("database migrated");
+            Ok(())
+        }
+        Command::Seed { file } => {
+            let started = startup::start(&config, clock.clone()).await?;
+            let state = &started.state;
+            let argon2 = server::crypto::password::Argon2Params::default();
+            let report = startup::apply_seed_file(
+                &state.caches.store,
+                &state.caches.keys,
+                &state.secrets,
+                argon2,
+                &file,
+                clock.now(),
+            )
+            .await?;
+            report_admin_password(&started.seed_report, &config);
+            println!("seed applied; realms created: {:?}", report.created_realms);
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { realm },
+        } => {
+            let started = startup::start(&config, clock.clone()).await?;
+            let state = &started.state;
+            let found = store::realms::find_by_name(&state.caches.store.db, &realm)
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))?
+                .ok_or_else(|| StartError::Other(format!("realm `{realm}` does not exist")))?;
+            let grace = server::keys::rotation_grace(&state.caches.store, &found)
+                .await
+                .map_err(|e| StartError::Other(e.to_string()))?;
+            let kids = state
+                .caches
+                .keys
+                .rotate(&found.id, Duration::seconds(grace), clock.now())
+                .await
+                .map_err(|e| StartError::Other(format!("rotation failed: {e}")))?;
+            state
+                .caches
+                .publish(server::changes::Change::Keys {
+                    realm_id: found.id.clone(),
+                })
+                .await;
+            println!("realm `{realm}`: new active keys {}", kids.join(", "));
+            println!("previous keys stay published for {grace} s");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: server::config::Validated, clock: Arc<dyn Clock>) -> Result<(), StartError> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| {
+            server::config::ConfigError::new(
+                "TESSERA_BIND",
+                format!("cannot listen on {}: {e}", config.bind),
+            )
+        })?;
+    let started = startup::start(&config, clock).await?;
+    report_admin_password(&started.seed_report, &config);
+    startup::spawn_background_jobs(&started.state);
+    tracing::info!(
+        address = %config.bind,
+        admin = %format!("{}/admin", config.public_url),
+        issuer_default = %started.state.issuer("default"),
+        "tessera is serving"
+    );
+    startup::serve(listener, started.state)
+        .await
+        .map_err(|e| StartError::Other(format!("server failed: {e}")))
+}
+
+/// Prints the generated bootstrap password once, on the terminal only (never into logs).
+fn report_admin_password(report: &seeding::SeedReport, config: &server::config::Validated) {
+    if let Some(password) = &report.generated_admin_password {
+        println!();
+        println!("  Tessera bootstrap administrator (realm `master`), shown only this once:");
+        println!("    username: {}", config.admin_username);
+        println!("    password: {password}");
+        println!("  Admin console: {}/admin", config.public_url);
+        println!();
+    }
+}

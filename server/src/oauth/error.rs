@@ -1,0 +1,144 @@
+//! Protocol errors of the token, introspection and revocation endpoints, rendered once as
+//! RFC 6749 §5.2 JSON.
+
+use std::borrow::Cow;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The RFC 6749 §5.2 (and RFC 8628, 8693, 8707, 7009) error codes Tessera answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is missing a required parameter, includes an unsupported parameter value,
+    /// repeats a parameter, or is otherwise malformed.
+    InvalidRequest,
+    /// Client authentication failed (unknown client, no client authentication included, or
+    /// unsupported authentication method).
+    InvalidClient,
+    /// The provided authorization grant or refresh token is invalid, expired, revoked, does not
+    /// match the redirection URI, or was issued to another client.
+    InvalidGrant,
+    /// The authenticated client is not authorized to use this authorization grant type.
+    UnauthorizedClient,
+    /// The authorization grant type is not supported by the authorization server.
+    UnsupportedGrantType,
+    /// The requested scope is invalid, unknown, malformed, or exceeds the scope granted.
+    InvalidScope,
+    /// The requested resource or audience is invalid or not allowed (RFC 8707, RFC 8693).
+    InvalidTarget,
+    /// The server does not support revocation of the presented token type (RFC 7009).
+    UnsupportedTokenType,
+    /// The resource owner or authorization server denied the request.
+    AccessDenied,
+    /// The device authorization request is still pending (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// Polling too fast; the interval grows by 5 seconds (RFC 8628 §3.5).
+    SlowDown,
+    /// The device code has expired (RFC 8628 §3.5).
+    ExpiredToken,
+    /// An unexpected condition; details are logged, never sent.
+    ServerError,
+    /// The server is temporarily unable to handle the request.
+    TemporarilyUnavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: ErrorCode,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    error_description: &'a str,
+}
+
+macro_rules! constructors {
+    ($($name:ident => $code:ident),* $(,)?) => {
+        $(
+            pub fn $name(description: impl Into<Cow<'static, str>>) -> Self {
+                Self { code: ErrorCode::$code, description: description.into() }
+            }
+        )*
+    };
+}
+
+impl OAuthError {
+    constructors! {
+        invalid_request => InvalidRequest,
+        invalid_client => InvalidClient,
+        invalid_grant => InvalidGrant,
+        unauthorized_client => UnauthorizedClient,
+        unsupported_grant_type => UnsupportedGrantType,
+        invalid_scope => InvalidScope,
+        invalid_target => InvalidTarget,
+        unsupported_token_type => UnsupportedTokenType,
+        access_denied => AccessDenied,
+        authorization_pending => AuthorizationPending,
+        slow_down => SlowDown,
+        expired_token => ExpiredToken,
+        temporarily_unavailable => TemporarilyUnavailable,
+    }
+
+    /// A bug or an infrastructure failure: logged here with its cause, opaque to the caller.
+    pub fn server_error(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error while serving an OAuth request");
+        Self {
+            code: ErrorCode::ServerError,
+            description: "the server could not complete the request".into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self.code {
+            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::server_error(e)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&Body {
+            error: self.code,
+            error_description: &self.description,
+        })
+        .unwrap_or_default();
+        let mut response = (self.status(), body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.code == ErrorCode::InvalidClient {
+            // RFC 6749 §5.2: a 401 must name the scheme the client can use.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tessera\", charset=\"UTF-8\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,117 @@
+//! Strict `application/x-www-form-urlencoded` request parsing for the protocol endpoints.
+//!
+//! RFC 6749 §3.1: parameters sent without a value are treated as omitted, and request and
+//! response parameters MUST NOT be included more than once. Oversized or undecodable bodies are
+//! answered with `invalid_request`, never a framework error page.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap};
+
+use super::error::OAuthError;
+
+/// The largest form body the protocol endpoints read.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Decoded, de-duplicated form parameters plus the request headers.
+#[derive(Debug, Default)]
+pub struct Params {
+    values: HashMap<String, String>,
+}
+
+impl Params {
+    /// Parses a urlencoded string, refusing repeated parameters.
+    pub fn parse(raw: &[u8]) -> Result<Self, OAuthError> {
+        let mut values = HashMap::new();
+        for (key, value) in form_urlencoded::parse(raw) {
+            if values.contains_key(key.as_ref()) {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{key}` is repeated"
+                )));
+            }
+            if value.is_empty() {
+                // Keep the key so a repetition is still caught, but report it as absent.
+                values.insert(key.into_owned(), String::new());
+                continue;
+            }
+            values.insert(key.into_owned(), value.into_owned());
+        }
+        Ok(Self { values })
+    }
+
+    /// The parameter's value; empty values count as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
+    }
+
+    pub fn insert(&mut self, name: &str, value: &str) {
+        self.values.insert(name.to_string(), value.to_string());
+    }
+}
+
+/// A form POST: headers (for client authentication) and the parsed parameters.
+#[derive(Debug)]
+pub struct OAuthForm {
+    pub headers: HeaderMap,
+    pub params: Params,
+}
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request<Body>, _state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                mime.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| OAuthError::invalid_request("the request body is too large"))?;
+        let params = Params::parse(&bytes)?;
+        Ok(Self {
+            headers: parts.headers,
+            params,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        let err = Params::parse(b"grant_type=a&grant_type=b").unwrap_err();
+        assert_eq!(err.code, super::super::error::ErrorCode::InvalidRequest);
+        assert!(Params::parse(b"scope=&scope=x").is_err());
+    }
+
+    #[test]
+    fn empty_values_are_absent_and_encoding_is_decoded() {
+        let p = Params::parse(b"scope=&a=b+c%21").unwrap();
+        assert_eq!(p.get("scope"), None);
+        assert_eq!(p.get("a"), Some("b c!"));
+        assert!(p.require("scope").is_err());
+    }
+}

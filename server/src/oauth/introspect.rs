@@ -1,0 +1,108 @@
+//! Token introspection (RFC 7662). The caller must authenticate as a confidential client or an
+//! API resource of the realm. "If the introspection call is properly authorized but the token
+//! is not active, does not exist on this server, or the protected resource is not allowed to
+//! introspect this particular token, then the authorization server MUST return an
+//! introspection response with the `active` field set to `false`" — and nothing else (§2.2).
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::client_auth::{self, AuthMethod};
+use super::error::OAuthError;
+use super::form::OAuthForm;
+use super::token::no_store_json;
+use crate::app::{AppState, RealmCtx};
+use crate::tokens::verify::{self, VerifiedToken};
+use crate::tokens::TYP_ACCESS_TOKEN;
+
+/// `POST /realms/{realm}/connect/introspect`
+pub async fn introspect(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    form: OAuthForm,
+) -> Result<Response, OAuthError> {
+    authorize_caller(&state, &realm, &form).await?;
+    let token = form.params.require("token")?;
+    let body = match active_access_token(&state, &realm, token).await? {
+        Some(verified) => {
+            let mut claims = verified.claims;
+            claims.insert("active".into(), Value::Bool(true));
+            claims.insert("token_type".into(), json!("Bearer"));
+            Value::Object(claims)
+        }
+        None => json!({"active": false}),
+    };
+    Ok(no_store_json(body.to_string().into_bytes()))
+}
+
+/// Verifies `token` as a live access token of this realm: signature, issuer, expiry, type
+/// and the revocation lists.
+pub async fn active_access_token(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+) -> Result<Option<VerifiedToken>, OAuthError> {
+    let now = state.now();
+    let keys = state
+        .caches
+        .keys
+        .realm_keys(&realm.realm.id, now)
+        .await
+        .map_err(OAuthError::server_error)?;
+    let Ok(verified) = verify::verify(
+        &keys,
+        &realm.issuer,
+        TYP_ACCESS_TOKEN,
+        token,
+        now.timestamp(),
+    ) else {
+        return Ok(None);
+    };
+    let revoked = state.caches.revocations.is_revoked(
+        &realm.realm.id,
+        &realm.realm.revocation_salt,
+        token,
+        &verified,
+    );
+    Ok((!revoked).then_some(verified))
+}
+
+/// A confidential client, or an API resource authenticating with its own secret.
+async fn authorize_caller(
+    state: &AppState,
+    realm: &RealmCtx,
+    form: &OAuthForm,
+) -> Result<(), OAuthError> {
+    let presented = client_auth::presented(&form.headers, &form.params)?;
+    let is_client = state
+        .caches
+        .directory
+        .client(&realm.realm.id, &presented.client_id)
+        .await?
+        .is_some();
+    if is_client {
+        let caller = client_auth::authenticate(state, realm, &form.headers, &form.params).await?;
+        if caller.method == AuthMethod::None {
+            return Err(OAuthError::invalid_client(
+                "introspection requires a confidential client or an API resource",
+            ));
+        }
+        return Ok(());
+    }
+    let resources = state
+        .caches
+        .directory
+        .api_resources(&realm.realm.id)
+        .await?;
+    let hash = resources
+        .iter()
+        .find(|r| r.enabled && r.name == presented.client_id)
+        .and_then(|r| r.secret_hash.clone());
+    if let (Some(hash), Some(secret)) = (hash, presented.secret) {
+        if client_auth::verify_against(state, vec![hash], &secret).await? {
+            return Ok(());
+        }
+    }
+    Err(OAuthError::invalid_client("client authentication failed"))
+}

@@ -1,0 +1,11 @@
+//! The OAuth 2 / OpenID Connect protocol, one module per endpoint.
+
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod form;
+pub mod introspect;
+pub mod jwks;
+pub mod revoke;
+pub mod scope;
+pub mod token;

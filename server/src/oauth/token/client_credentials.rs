@@ -1,0 +1,136 @@
+//! The client credentials grant (RFC 6749 §4.4): a confidential client obtains an access
+//! token for itself. "The client credentials grant type MUST only be used by confidential
+//! clients." No refresh token is issued (§4.4.3).
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use serde_json::{json, Map};
+
+use super::{Grant, GrantRequest, TokenResponse};
+use crate::domain::{grant_type, Lifetimes};
+use crate::oauth::error::OAuthError;
+use crate::oauth::scope;
+use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
+
+pub struct ClientCredentials;
+
+impl Grant for ClientCredentials {
+    fn grant_type(&self) -> &'static str {
+        grant_type::CLIENT_CREDENTIALS
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: GrantRequest<'a>,
+    ) -> BoxFuture<'a, Result<TokenResponse, OAuthError>> {
+        handle(request).boxed()
+    }
+}
+
+/// Scopes that only make sense with a user and are never granted to a client alone.
+const USER_ONLY_SCOPES: [&str; 2] = ["openid", "offline_access"];
+
+async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        client,
+        params,
+    } = request;
+    let client = &client.client;
+    if client.public {
+        return Err(OAuthError::unauthorized_client(
+            "public clients cannot use client credentials",
+        ));
+    }
+    let scopes = match params.get("scope") {
+        Some(raw) => {
+            let requested = scope::parse(raw)?;
+            scope::ensure_allowed(&requested, &client.scopes)?;
+            if let Some(s) = requested
+                .iter()
+                .find(|s| USER_ONLY_SCOPES.contains(&s.as_str()))
+            {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope `{s}` needs a user and cannot be granted to a client alone"
+                )));
+            }
+            requested
+        }
+        // RFC 6749 §3.3: without a scope parameter the client gets its pre-defined default.
+        None => client
+            .scopes
+            .iter()
+            .filter(|s| !USER_ONLY_SCOPES.contains(&s.as_str()))
+            .cloned()
+            .collect(),
+    };
+
+    let resources = state
+        .caches
+        .directory
+        .api_resources(&realm.realm.id)
+        .await?;
+    let audiences = audiences_for(&scopes, &client.audiences, &resources, &client.client_id);
+
+    let now = state.now().timestamp();
+    let lifetimes = Lifetimes::resolve(&client.lifetimes, &realm.realm.lifetimes);
+    let keys = state
+        .caches
+        .keys
+        .realm_keys(&realm.realm.id, state.now())
+        .await
+        .map_err(OAuthError::server_error)?;
+    let alg = client
+        .access_token_signing_alg
+        .unwrap_or(realm.realm.signing_alg);
+    let key = keys.active(alg).map_err(OAuthError::server_error)?;
+
+    let mut extra = Map::new();
+    if !client.roles.is_empty() {
+        extra.insert("roles".into(), json!(client.roles));
+    }
+    let scope_string = scopes.join(" ");
+    let claims = AccessTokenClaims {
+        iss: &realm.issuer,
+        sub: &client.client_id,
+        aud: Audience::from_list(audiences),
+        client_id: &client.client_id,
+        scope: &scope_string,
+        iat: now,
+        exp: now + lifetimes.access_token,
+        jti: access_token::new_jti(),
+        user: None,
+        extra,
+    };
+    let minted = access_token::mint(key, &claims).map_err(OAuthError::server_error)?;
+    Ok(TokenResponse::bearer(
+        minted.token,
+        minted.expires_in,
+        &scopes,
+    ))
+}
+
+/// `aud`: the API resources owning the granted scopes, then the client's configured
+/// audiences; the client itself when nothing else applies (RFC 9068 §3 wants a default).
+pub fn audiences_for(
+    scopes: &[String],
+    configured: &[String],
+    resources: &[crate::domain::ApiResource],
+    client_id: &str,
+) -> Vec<String> {
+    let mut audiences: Vec<String> = Vec::new();
+    let owning = resources
+        .iter()
+        .filter(|r| r.enabled && r.scopes.iter().any(|s| scopes.contains(s)))
+        .map(|r| &r.name);
+    for audience in owning.chain(configured.iter()) {
+        if !audiences.contains(audience) {
+            audiences.push(audience.clone());
+        }
+    }
+    if audiences.is_empty() {
+        audiences.push(client_id.to_string());
+    }
+    audiences
+}

@@ -1,0 +1,142 @@
+//! The token endpoint (RFC 6749 §3.2): parse the form, authenticate the client, and hand the
+//! request to the grant handler registered for its `grant_type`.
+
+mod client_credentials;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::client_auth::{self, AuthenticatedClient};
+use super::error::OAuthError;
+use super::form::{OAuthForm, Params};
+use crate::app::{AppState, RealmCtx};
+
+/// Everything a grant handler may use.
+pub struct GrantRequest<'a> {
+    pub state: &'a AppState,
+    pub realm: &'a RealmCtx,
+    pub client: &'a AuthenticatedClient,
+    pub params: &'a Params,
+}
+
+/// One grant type: one file, one implementation, one registry line.
+pub trait Grant: Send + Sync {
+    /// The `grant_type` value this handler answers.
+    fn grant_type(&self) -> &'static str;
+
+    fn handle<'a>(
+        &'a self,
+        request: GrantRequest<'a>,
+    ) -> BoxFuture<'a, Result<TokenResponse, OAuthError>>;
+}
+
+/// The grant handlers, keyed by `grant_type`.
+static GRANTS: &[&dyn Grant] = &[&client_credentials::ClientCredentials];
+
+fn grant_for(grant_type: &str) -> Option<&'static dyn Grant> {
+    GRANTS
+        .iter()
+        .copied()
+        .find(|g| g.grant_type() == grant_type)
+}
+
+/// The grant types this server implements, for discovery.
+pub fn supported_grant_types() -> Vec<&'static str> {
+    GRANTS.iter().map(|g| g.grant_type()).collect()
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
+    /// Compatibility members (e.g. Plan B's `realm`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl TokenResponse {
+    pub fn bearer(access_token: String, expires_in: i64, scope: &[String]) -> Self {
+        Self {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            scope: (!scope.is_empty()).then(|| scope.join(" ")),
+            refresh_token: None,
+            id_token: None,
+            issued_token_type: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+impl IntoResponse for TokenResponse {
+    fn into_response(self) -> Response {
+        let body = match serde_json::to_vec(&self) {
+            Ok(body) => body,
+            Err(e) => return OAuthError::server_error(e).into_response(),
+        };
+        no_store_json(body)
+    }
+}
+
+/// A JSON body that no cache may keep (RFC 6749 §5.1).
+pub fn no_store_json(body: Vec<u8>) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `POST /realms/{realm}/connect/token`.
+pub async fn token(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    form: OAuthForm,
+) -> Result<TokenResponse, OAuthError> {
+    issue(&state, &realm, &form).await
+}
+
+/// Runs the token endpoint's logic; shared with compatibility aliases.
+pub async fn issue(
+    state: &AppState,
+    realm: &RealmCtx,
+    form: &OAuthForm,
+) -> Result<TokenResponse, OAuthError> {
+    let grant_type = form.params.require("grant_type")?;
+    let grant = grant_for(grant_type).ok_or_else(|| {
+        OAuthError::unsupported_grant_type(format!("grant type `{grant_type}` is not supported"))
+    })?;
+    let client = client_auth::authenticate(state, realm, &form.headers, &form.params).await?;
+    if !client.client.allows_grant(grant_type) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "the client may not use the `{grant_type}` grant"
+        )));
+    }
+    grant
+        .handle(GrantRequest {
+            state,
+            realm,
+            client: &client,
+            params: &form.params,
+        })
+        .await
+}

@@ -1,0 +1,232 @@
+//! Bringing a server up: open and migrate the database, load the master key, seed, build the
+//! state, and run the background jobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::MigratorTrait;
+
+use crate::app::{AppInner, AppState};
+use crate::changes::{self, Caches};
+use crate::clock::Clock;
+use crate::config::{ConfigError, DatabaseKind, Validated};
+use crate::crypto::master_key::MasterKey;
+use crate::crypto::password::Argon2Params;
+use crate::crypto::secrets::SecretHasher;
+use crate::directory::Directory;
+use crate::keys::KeyRing;
+use crate::revocation::RevocationIndex;
+use crate::seeding::{self, Bootstrap, SeedReport};
+use crate::store::{self, Store};
+
+/// A start-up failure, one line, naming the setting at fault when there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Opens the database named by the configuration (no migration).
+pub async fn open_store(config: &Validated) -> Result<Store, ConfigError> {
+    Store::connect(&config.database_url, config.database_kind)
+        .await
+        .map_err(|e| {
+            ConfigError::new(
+                "TESSERA_DATABASE_URL",
+                format!("cannot open the database: {e}"),
+            )
+        })
+}
+
+pub async fn migrate(store: &Store) -> Result<(), StartError> {
+    migration::Migrator::up(&store.db, None)
+        .await
+        .map_err(|e| StartError::Other(format!("database migration failed: {e}")))
+}
+
+/// The configured master key, or for SQLite the key file beside the database.
+pub fn load_master_key(config: &Validated) -> Result<MasterKey, ConfigError> {
+    if let Some(encoded) = &config.master_key {
+        return MasterKey::from_base64(encoded)
+            .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()));
+    }
+    match config.sqlite_key_file() {
+        Some(path) => {
+            let (key, created) = MasterKey::load_or_create(&path)
+                .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()))?;
+            if created {
+                tracing::warn!(
+                    path = %path.display(),
+                    "TESSERA_MASTER_KEY is not set: generated a master key file beside the database; \
+                     back it up, or signing keys cannot be decrypted"
+                );
+            }
+            Ok(key)
+        }
+        None if config.database_kind == DatabaseKind::Sqlite => {
+            // An in-memory database lives only as long as the process, so may its key.
+            Ok(MasterKey::generate())
+        }
+        None => Err(ConfigError::new(
+            "TESSERA_MASTER_KEY",
+            "is required with a Postgres database",
+        )),
+    }
+}
+
+/// A running server's state plus what seeding reported.
+pub struct Started {
+    pub state: AppState,
+    pub seed_report: SeedReport,
+}
+
+/// Opens, migrates, seeds and builds the application state.
+pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started, StartError> {
+    let store = open_store(config).await?;
+    migrate(&store).await?;
+    let master_key = Arc::new(load_master_key(config)?);
+    let argon2 = Argon2Params::default();
+    let secrets = SecretHasher::new(master_key.derive("client-secret-pepper"), argon2);
+    let caches = Arc::new(Caches {
+        store: store.clone(),
+        directory: Directory::new(store.clone()),
+        keys: KeyRing::new(store.clone(), master_key.clone()),
+        revocations: RevocationIndex::default(),
+    });
+    let now = clock.now();
+    let mut seed_report = Bootstrap {
+        store: &store,
+        keys: &caches.keys,
+        secrets: &secrets,
+        argon2,
+        admin_username: &config.admin_username,
+        admin_password: config.admin_password.as_deref(),
+    }
+    .run(now)
+    .await
+    .map_err(|e| StartError::Other(format!("seeding failed: {e}")))?;
+    if let Some(path) = &config.seed_file {
+        let report = apply_seed_file(&store, &caches.keys, &secrets, argon2, path, now).await?;
+        seed_report.created_realms.extend(report.created_realms);
+    }
+    check_master_key(&store, &caches.keys, now).await?;
+    caches
+        .revocations
+        .reload(&store, now)
+        .await
+        .map_err(|e| StartError::Other(format!("loading revocations failed: {e}")))?;
+    let state = AppState(Arc::new(AppInner {
+        public_url: config.public_url.clone(),
+        caches,
+        secrets,
+        clock,
+    }));
+    Ok(Started { state, seed_report })
+}
+
+/// Reads and applies a seed file.
+pub async fn apply_seed_file(
+    store: &Store,
+    keys: &KeyRing,
+    secrets: &SecretHasher,
+    argon2: Argon2Params,
+    path: &std::path::Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SeedReport, StartError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            "TESSERA_SEED_FILE",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let file =
+        seed::parse(&text).map_err(|e| ConfigError::new("TESSERA_SEED_FILE", e.to_string()))?;
+    seeding::apply_file(store, keys, secrets, argon2, &file, now)
+        .await
+        .map_err(|e| ConfigError::new("TESSERA_SEED_FILE", e.to_string()).into())
+}
+
+/// Fails fast when the master key cannot decrypt the stored signing keys.
+async fn check_master_key(
+    store: &Store,
+    keys: &KeyRing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StartError> {
+    let master = store::realms::find_by_name(&store.db, seeding::MASTER_REALM)
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?
+        .ok_or_else(|| StartError::Other("realm master is missing".into()))?;
+    match keys.realm_keys(&master.id, now).await {
+        Ok(_) => Ok(()),
+        Err(crate::keys::KeyRingError::MasterKey(e)) => {
+            Err(ConfigError::new("TESSERA_MASTER_KEY", e.to_string()).into())
+        }
+        Err(e) => Err(StartError::Other(format!(
+            "loading signing keys failed: {e}"
+        ))),
+    }
+}
+
+/// How often expired rows are swept, and how many go per statement.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+const SWEEP_BATCH: u64 = 1000;
+
+/// Starts the change listener, the reconcile loop and the sweeper of expired rows.
+pub fn spawn_background_jobs(state: &AppState) {
+    changes::spawn_listeners(state.caches.clone());
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            ticker.tick().await;
+            sweep_expired(&state).await;
+        }
+    });
+}
+
+/// Deletes expired revocation entries in bounded batches so no statement holds locks long.
+pub async fn sweep_expired(state: &AppState) {
+    loop {
+        match store::revocations::delete_expired(&state.caches.store.db, state.now(), SWEEP_BATCH)
+            .await
+        {
+            Ok(n) if n == SWEEP_BATCH => continue,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "sweeping expired revocations failed");
+                break;
+            }
+        }
+    }
+}
+
+/// Serves HTTP on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let router = crate::app::router(state);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

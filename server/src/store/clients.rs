@@ -1,0 +1,182 @@
+//! Clients and their hashed secrets.
+
+use chrono::{DateTime, Utc};
+use entity::{client, client_secret};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{is_unique_violation, json_list, string_list, Conn, StoreError, StoreResult};
+use crate::domain::{Client, LifetimeOverrides, StoredSecret};
+use crate::keys::SigningAlg;
+
+/// What is needed to create a client; the secret arrives already hashed.
+#[derive(Debug, Clone, Default)]
+pub struct NewClient {
+    pub client_id: String,
+    pub display_name: Option<String>,
+    pub public: bool,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    pub roles: Vec<String>,
+    pub require_pkce: bool,
+    pub require_consent: bool,
+    pub allow_arbitrary_claims: bool,
+    pub always_issue_refresh_token: bool,
+    pub lifetimes: LifetimeOverrides,
+    pub access_token_signing_alg: Option<SigningAlg>,
+    pub id_token_signing_alg: Option<SigningAlg>,
+    pub backchannel_logout_uri: Option<String>,
+    pub enabled: bool,
+    pub secret_hash: Option<String>,
+}
+
+fn to_domain(row: client::Model, secrets: Vec<client_secret::Model>) -> StoreResult<Client> {
+    let alg = |s: Option<String>| -> StoreResult<Option<SigningAlg>> {
+        s.map(|s| {
+            SigningAlg::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown alg {s}")))
+        })
+        .transpose()
+    };
+    Ok(Client {
+        grant_types: string_list(&row.grant_types, "clients.grant_types")?,
+        redirect_uris: string_list(&row.redirect_uris, "clients.redirect_uris")?,
+        post_logout_redirect_uris: string_list(
+            &row.post_logout_redirect_uris,
+            "clients.post_logout_redirect_uris",
+        )?,
+        scopes: string_list(&row.scopes, "clients.scopes")?,
+        audiences: string_list(&row.audiences, "clients.audiences")?,
+        roles: string_list(&row.roles, "clients.roles")?,
+        lifetimes: LifetimeOverrides {
+            access_token: row.access_token_lifetime,
+            refresh_token: row.refresh_token_lifetime,
+            refresh_token_sliding: row.refresh_token_sliding_lifetime,
+            id_token: row.id_token_lifetime,
+            code: row.code_lifetime,
+            device_code: row.device_code_lifetime,
+        },
+        access_token_signing_alg: alg(row.access_token_signing_alg)?,
+        id_token_signing_alg: alg(row.id_token_signing_alg)?,
+        secrets: secrets
+            .into_iter()
+            .map(|s| StoredSecret {
+                hash: s.secret_hash,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+        pk: row.id,
+        realm_id: row.realm_id,
+        client_id: row.client_id,
+        display_name: row.display_name,
+        public: row.public,
+        require_pkce: row.require_pkce,
+        require_consent: row.require_consent,
+        allow_arbitrary_claims: row.allow_arbitrary_claims,
+        always_issue_refresh_token: row.always_issue_refresh_token,
+        backchannel_logout_uri: row.backchannel_logout_uri,
+        enabled: row.enabled,
+    })
+}
+
+/// The client with its secrets, in one round trip.
+pub async fn find(db: &impl Conn, realm_id: &str, client_id: &str) -> StoreResult<Option<Client>> {
+    let found = client::Entity::find()
+        .filter(client::Column::RealmId.eq(realm_id))
+        .filter(client::Column::ClientId.eq(client_id))
+        .find_with_related(client_secret::Entity)
+        .all(db)
+        .await?;
+    found
+        .into_iter()
+        .next()
+        .map(|(row, secrets)| to_domain(row, secrets))
+        .transpose()
+}
+
+pub async fn insert(
+    db: &impl Conn,
+    realm_id: &str,
+    new: &NewClient,
+    now: DateTime<Utc>,
+) -> StoreResult<Client> {
+    let pk = crate::crypto::random::id();
+    let row = client::ActiveModel {
+        id: Set(pk.clone()),
+        realm_id: Set(realm_id.to_string()),
+        client_id: Set(new.client_id.clone()),
+        display_name: Set(new.display_name.clone()),
+        public: Set(new.public),
+        grant_types: Set(json_list(&new.grant_types)),
+        redirect_uris: Set(json_list(&new.redirect_uris)),
+        post_logout_redirect_uris: Set(json_list(&new.post_logout_redirect_uris)),
+        scopes: Set(json_list(&new.scopes)),
+        audiences: Set(json_list(&new.audiences)),
+        roles: Set(json_list(&new.roles)),
+        require_pkce: Set(new.require_pkce),
+        require_consent: Set(new.require_consent),
+        allow_arbitrary_claims: Set(new.allow_arbitrary_claims),
+        always_issue_refresh_token: Set(new.always_issue_refresh_token),
+        access_token_lifetime: Set(new.lifetimes.access_token),
+        refresh_token_lifetime: Set(new.lifetimes.refresh_token),
+        refresh_token_sliding_lifetime: Set(new.lifetimes.refresh_token_sliding),
+        id_token_lifetime: Set(new.lifetimes.id_token),
+        code_lifetime: Set(new.lifetimes.code),
+        device_code_lifetime: Set(new.lifetimes.device_code),
+        access_token_signing_alg: Set(new.access_token_signing_alg.map(|a| a.as_str().into())),
+        id_token_signing_alg: Set(new.id_token_signing_alg.map(|a| a.as_str().into())),
+        backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
+        enabled: Set(new.enabled),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("client `{}`", new.client_id))
+        } else {
+            StoreError::Db(e)
+        }
+    })?;
+    let mut secrets = Vec::new();
+    if let Some(hash) = &new.secret_hash {
+        secrets.push(insert_secret(db, &pk, hash, now).await?);
+    }
+    to_domain(row, secrets)
+}
+
+pub async fn insert_secret(
+    db: &impl Conn,
+    client_pk: &str,
+    secret_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<client_secret::Model> {
+    Ok(client_secret::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        client_pk: Set(client_pk.to_string()),
+        secret_hash: Set(secret_hash.to_string()),
+        description: Set(None),
+        created_at: Set(now),
+        expires_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Every client's access and ID token lifetime overrides in a realm.
+pub async fn token_lifetimes(
+    db: &impl Conn,
+    realm_id: &str,
+) -> StoreResult<Vec<(Option<i64>, Option<i64>)>> {
+    use sea_orm::QuerySelect;
+    Ok(client::Entity::find()
+        .select_only()
+        .column(client::Column::AccessTokenLifetime)
+        .column(client::Column::IdTokenLifetime)
+        .filter(client::Column::RealmId.eq(realm_id))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

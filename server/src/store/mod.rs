@@ -1,0 +1,94 @@
+//! Repositories over SeaORM: the only code that builds queries. Each submodule owns one
+//! aggregate and converts rows into domain types.
+
+pub mod audit;
+pub mod catalog;
+pub mod clients;
+pub mod keys;
+pub mod realms;
+pub mod revocations;
+pub mod users;
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use serde_json::Value;
+
+use crate::config::DatabaseKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database handle shared by every repository.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub db: DatabaseConnection,
+    pub kind: DatabaseKind,
+}
+
+impl Store {
+    /// Opens the database; SQLite gets WAL so readers never wait for the writer.
+    pub async fn connect(url: &str, kind: DatabaseKind) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        if kind == DatabaseKind::Postgres {
+            options.max_connections(16).min_connections(1);
+        }
+        let db = Database::connect(options).await?;
+        if kind == DatabaseKind::Sqlite {
+            db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+                .await?;
+        }
+        Ok(Self { db, kind })
+    }
+
+    /// Readiness: the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (both backends).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("UNIQUE constraint failed")
+        || text.contains("duplicate key value violates unique constraint")
+}
+
+/// Decodes a JSON array column of strings, tolerating nothing else.
+pub fn string_list(value: &Value, column: &str) -> StoreResult<Vec<String>> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{column} holds a non-string")))
+            })
+            .collect(),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(StoreError::Corrupt(format!("{column} is not an array"))),
+    }
+}
+
+pub fn json_list(items: &[String]) -> Value {
+    Value::Array(items.iter().cloned().map(Value::String).collect())
+}
+
+/// Runs `f` for connections and transactions alike.
+pub trait Conn: ConnectionTrait {}
+impl<T: ConnectionTrait> Conn for T {}

@@ -1,0 +1,116 @@
+//! Realms: lookup by name, creation with their standard catalogue.
+
+use chrono::{DateTime, Utc};
+use entity::realm;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::{is_unique_violation, Conn, StoreError, StoreResult};
+use crate::domain::{CookieMode, LifetimeOverrides, Realm};
+use crate::keys::SigningAlg;
+
+/// What is needed to create a realm.
+#[derive(Debug, Clone)]
+pub struct NewRealm {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub enabled: bool,
+    pub decentralized: bool,
+    pub signing_alg: SigningAlg,
+    pub id_token_signing_alg: SigningAlg,
+    pub cookie_mode: CookieMode,
+    pub lifetimes: LifetimeOverrides,
+}
+
+impl NewRealm {
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            display_name: None,
+            enabled: true,
+            decentralized: false,
+            signing_alg: SigningAlg::ES256,
+            id_token_signing_alg: SigningAlg::RS256,
+            cookie_mode: CookieMode::Realm,
+            lifetimes: LifetimeOverrides::default(),
+        }
+    }
+}
+
+pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
+    let alg = |s: &str| {
+        SigningAlg::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown signing alg {s}")))
+    };
+    Ok(Realm {
+        signing_alg: alg(&row.signing_alg)?,
+        id_token_signing_alg: alg(&row.id_token_signing_alg)?,
+        cookie_mode: CookieMode::parse(&row.cookie_mode).ok_or_else(|| {
+            StoreError::Corrupt(format!("unknown cookie mode {}", row.cookie_mode))
+        })?,
+        lifetimes: LifetimeOverrides {
+            access_token: row.access_token_lifetime,
+            refresh_token: row.refresh_token_lifetime,
+            refresh_token_sliding: row.refresh_token_sliding_lifetime,
+            id_token: row.id_token_lifetime,
+            code: row.code_lifetime,
+            device_code: row.device_code_lifetime,
+        },
+        id: row.id,
+        name: row.name,
+        display_name: row.display_name,
+        enabled: row.enabled,
+        decentralized: row.decentralized,
+        revocation_salt: row.revocation_salt,
+    })
+}
+
+pub async fn find_by_name(db: &impl Conn, name: &str) -> StoreResult<Option<Realm>> {
+    realm::Entity::find()
+        .filter(realm::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn list(db: &impl Conn) -> StoreResult<Vec<Realm>> {
+    realm::Entity::find()
+        .order_by_asc(realm::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// Inserts the realm row; `Conflict` when the name is taken.
+pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> StoreResult<Realm> {
+    let row = realm::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        name: Set(new.name.clone()),
+        display_name: Set(new.display_name.clone()),
+        enabled: Set(new.enabled),
+        decentralized: Set(new.decentralized),
+        signing_alg: Set(new.signing_alg.as_str().to_string()),
+        id_token_signing_alg: Set(new.id_token_signing_alg.as_str().to_string()),
+        cookie_mode: Set(new.cookie_mode.as_str().to_string()),
+        access_token_lifetime: Set(new.lifetimes.access_token),
+        refresh_token_lifetime: Set(new.lifetimes.refresh_token),
+        refresh_token_sliding_lifetime: Set(new.lifetimes.refresh_token_sliding),
+        id_token_lifetime: Set(new.lifetimes.id_token),
+        code_lifetime: Set(new.lifetimes.code),
+        device_code_lifetime: Set(new.lifetimes.device_code),
+        revocation_salt: Set(crate::crypto::random::opaque_token()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("realm `{}`", new.name))
+        } else {
+            StoreError::Db(e)
+        }
+    })?;
+    to_domain(row)
+}

@@ -1,0 +1,115 @@
+//! Users of a realm and their roles.
+
+use chrono::{DateTime, Utc};
+use entity::{role, user, user_role};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::Value;
+
+use super::{is_unique_violation, Conn, StoreError, StoreResult};
+
+pub type StoredUser = user::Model;
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: Option<String>,
+    pub email: Option<String>,
+    pub claims: Value,
+    pub roles: Vec<String>,
+    pub enabled: bool,
+}
+
+pub async fn find_by_username(
+    db: &impl Conn,
+    realm_id: &str,
+    username: &str,
+) -> StoreResult<Option<StoredUser>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::RealmId.eq(realm_id))
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?)
+}
+
+pub async fn insert(
+    db: &impl Conn,
+    realm_id: &str,
+    new: &NewUser,
+    now: DateTime<Utc>,
+) -> StoreResult<StoredUser> {
+    let row = user::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(realm_id.to_string()),
+        username: Set(new.username.clone()),
+        password_hash: Set(new.password_hash.clone()),
+        email: Set(new.email.clone()),
+        email_verified: Set(false),
+        claims: Set(new.claims.clone()),
+        enabled: Set(new.enabled),
+        failed_login_count: Set(0),
+        last_failed_login_at: Set(None),
+        locked_until: Set(None),
+        password_changed_at: Set(new.password_hash.as_ref().map(|_| now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("user `{}`", new.username))
+        } else {
+            StoreError::Db(e)
+        }
+    })?;
+    for role_name in &new.roles {
+        let role_id = ensure_role(db, realm_id, role_name, now).await?;
+        user_role::ActiveModel {
+            user_id: Set(row.id.clone()),
+            role_id: Set(role_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(row)
+}
+
+/// The role's id, creating the role when the realm lacks it.
+pub async fn ensure_role(
+    db: &impl Conn,
+    realm_id: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<String> {
+    if let Some(existing) = role::Entity::find()
+        .filter(role::Column::RealmId.eq(realm_id))
+        .filter(role::Column::Name.eq(name))
+        .one(db)
+        .await?
+    {
+        return Ok(existing.id);
+    }
+    let id = crate::crypto::random::id();
+    role::ActiveModel {
+        id: Set(id.clone()),
+        realm_id: Set(realm_id.to_string()),
+        name: Set(name.to_string()),
+        description: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn role_names(db: &impl Conn, user_id: &str) -> StoreResult<Vec<String>> {
+    let rows = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .find_also_related(role::Entity)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(_, r)| r.map(|r| r.name))
+        .collect())
+}

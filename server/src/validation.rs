@@ -1,0 +1,55 @@
+//! Rules on names and values shared by seeding and the admin API.
+
+use crate::domain::LifetimeOverrides;
+
+/// Realm names match `^[a-z0-9][a-z0-9_-]{0,62}$` (CONTRACT §2).
+pub fn is_realm_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
+}
+
+/// The longest lifetime Tessera accepts for anything: ten years.
+pub const MAX_LIFETIME: i64 = 10 * 365 * 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{field} must be between 1 and {MAX_LIFETIME} seconds")]
+pub struct LifetimeError {
+    pub field: &'static str,
+}
+
+pub fn lifetimes(l: &LifetimeOverrides) -> Result<(), LifetimeError> {
+    let fields = [
+        ("access_token_lifetime", l.access_token),
+        ("refresh_token_lifetime", l.refresh_token),
+        ("refresh_token_sliding_lifetime", l.refresh_token_sliding),
+        ("id_token_lifetime", l.id_token),
+        ("code_lifetime", l.code),
+        ("device_code_lifetime", l.device_code),
+    ];
+    for (field, value) in fields {
+        if value.is_some_and(|v| !(1..=MAX_LIFETIME).contains(&v)) {
+            return Err(LifetimeError { field });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realm_names() {
+        for ok in ["master", "a", "acme-1", "a_b", "0abc"] {
+            assert!(is_realm_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "A", "a b", "a/b", &"a".repeat(64)] {
+            assert!(!is_realm_name(bad), "{bad}");
+        }
+    }
+}
