@@ -163,6 +163,10 @@ impl Settings {
                 ));
             }
         }
+        if let Some(key) = &self.master_key {
+            crate::crypto::master_key::MasterKey::from_base64(key)
+                .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()))?;
+        }
         if database_kind == DatabaseKind::Postgres && self.master_key.is_none() {
             return Err(ConfigError::new(
                 "TESSERA_MASTER_KEY",

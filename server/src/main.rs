@@ -55,6 +55,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             command: KeysCommand::Rotate { realm },
         } => {
             let started = startup::start(&config, clock.clone()).await?;
+            report_admin_password(&started.seed_report, &config);
             let state = &started.state;
             let found = store::realms::find_by_name(&state.caches.store.db, &realm)
                 .await

@@ -1,1 +1,12 @@
-fn main() {}
+//! End-to-end tests: the real server on an ephemeral port, driven by real clients. One test
+//! binary for the whole suite (every extra binary costs a full link).
+
+mod common;
+
+mod cli;
+mod client_credentials;
+mod discovery;
+mod introspection;
+mod keys;
+mod revocation;
+mod seeding;

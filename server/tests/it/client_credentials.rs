@@ -1,0 +1,321 @@
+//! The client credentials grant end to end with `openidconnect`, and its refusals with reqwest.
+
+use openidconnect::core::{CoreClient, CoreJwsSigningAlgorithm};
+use openidconnect::{AuthType, ClientId, ClientSecret, JsonWebKey, OAuth2TokenResponse, Scope};
+
+use super::discovery::{discover, http};
+use crate::common::{jwt_parts, TestServer, BILLING, SERVICES_SEED};
+use crate::on_both_backends;
+
+/// Checks a JWT's signature with the key the realm publishes, via the `openidconnect` crate.
+pub async fn assert_signed_by_realm(server: &TestServer, realm: &str, token: &str) {
+    let metadata = discover(server, realm).await;
+    let (header, _) = jwt_parts(token);
+    let kid = header["kid"].as_str().expect("kid");
+    let key = metadata
+        .jwks()
+        .keys()
+        .iter()
+        .find(|k| k.key_id().map(|id| id.as_str()) == Some(kid))
+        .expect("the signing key is published");
+    let alg = match header["alg"].as_str().unwrap() {
+        "ES256" => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        "RS256" => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        "EdDSA" => CoreJwsSigningAlgorithm::EdDsa,
+        other => panic!("unexpected alg {other}"),
+    };
+    let (message, signature) = token.rsplit_once('.').unwrap();
+    use base64::Engine;
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
+    key.verify_signature(&alg, message.as_bytes(), &signature)
+        .expect("signature verifies against the JWKS");
+}
+
+async fn openidconnect_client_gets_a_verifiable_rfc9068_token(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    let metadata = discover(&server, "services").await;
+    for auth_type in [AuthType::BasicAuth, AuthType::RequestBody] {
+        let client = CoreClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(BILLING.0.into()),
+            Some(ClientSecret::new(BILLING.1.into())),
+        )
+        .set_auth_type(auth_type);
+        let response = client
+            .exchange_client_credentials()
+            .unwrap()
+            .add_scope(Scope::new("orders.read".into()))
+            .request_async(&http())
+            .await
+            .expect("client credentials succeed");
+        let token = response.access_token().secret();
+        assert_eq!(
+            response.expires_in().unwrap().as_secs(),
+            600,
+            "realm lifetime applies"
+        );
+        assert_signed_by_realm(&server, "services", token).await;
+
+        let (header, claims) = jwt_parts(token);
+        assert_eq!(header["typ"], "at+jwt");
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(claims["iss"], server.issuer("services"));
+        assert_eq!(claims["sub"], "billing");
+        assert_eq!(claims["client_id"], "billing");
+        assert_eq!(
+            claims["aud"], "orders-api",
+            "the API resource owning the scope"
+        );
+        assert_eq!(claims["scope"], "orders.read");
+        assert_eq!(
+            claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+            600
+        );
+        assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16));
+    }
+}
+
+async fn scopes_default_narrow_and_refuse(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    // No scope: the client's default set.
+    let token = server
+        .client_token("services", BILLING.0, BILLING.1, None)
+        .await;
+    let (_, claims) = jwt_parts(&token);
+    assert_eq!(claims["scope"], "orders.read orders.write");
+
+    // Client audiences join the resource's, and the client's lifetime override wins.
+    let response = server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("reporting", "reporting-secret")),
+        )
+        .await;
+    assert_eq!(response.body["expires_in"], 120);
+    let (_, claims) = jwt_parts(response.body["access_token"].as_str().unwrap());
+    assert_eq!(claims["aud"], serde_json::json!(["orders-api", "reports"]));
+
+    for scope in ["orders.admin", "openid", "bad\"scope"] {
+        let response = server
+            .post_form(
+                "/realms/services/connect/token",
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+                Some(BILLING),
+            )
+            .await;
+        response.assert_oauth_error(400, "invalid_scope");
+    }
+}
+
+async fn token_responses_are_not_cached(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    let ok = server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(BILLING),
+        )
+        .await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.header("cache-control"), Some("no-store"));
+    assert_eq!(ok.body["token_type"], "Bearer");
+    let err = server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "nope")],
+            Some(BILLING),
+        )
+        .await;
+    assert_eq!(err.header("cache-control"), Some("no-store"));
+}
+
+async fn failed_client_authentication(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    let path = "/realms/services/connect/token";
+    let form = [("grant_type", "client_credentials")];
+    // Wrong secret, unknown client, secret of the same client id in another realm.
+    for (id, secret) in [
+        ("billing", "wrong"),
+        ("ghost", "x"),
+        ("billing", "other-billing-secret"),
+    ] {
+        let response = server.post_form(path, &form, Some((id, secret))).await;
+        response.assert_oauth_error(401, "invalid_client");
+        assert!(
+            response
+                .header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Basic")),
+            "401 carries WWW-Authenticate"
+        );
+    }
+    // client_secret_post with a wrong secret.
+    let response = server
+        .post_form(
+            path,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "billing"),
+                ("client_secret", "nope"),
+            ],
+            None,
+        )
+        .await;
+    response.assert_oauth_error(401, "invalid_client");
+    // No authentication at all.
+    server
+        .post_form(path, &form, None)
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    // A confidential client presenting no secret.
+    server
+        .post_form(
+            path,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "billing"),
+            ],
+            None,
+        )
+        .await
+        .assert_oauth_error(401, "invalid_client");
+}
+
+async fn protocol_refusals(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    let path = "/realms/services/connect/token";
+    // Both Basic and client_secret_post.
+    server
+        .post_form(
+            path,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "billing"),
+                ("client_secret", BILLING.1),
+            ],
+            Some(BILLING),
+        )
+        .await
+        .assert_oauth_error(400, "invalid_request");
+    // Unknown grant type.
+    server
+        .post_form(path, &[("grant_type", "urn:example:magic")], Some(BILLING))
+        .await
+        .assert_oauth_error(400, "unsupported_grant_type");
+    // A grant the client does not list.
+    server
+        .post_form(
+            path,
+            &[("grant_type", "client_credentials")],
+            Some(("no-cc", "no-cc-secret")),
+        )
+        .await
+        .assert_oauth_error(400, "unauthorized_client");
+    // A public client may list client_credentials but can never use it.
+    server
+        .post_form(
+            path,
+            &[("grant_type", "client_credentials"), ("client_id", "spa")],
+            None,
+        )
+        .await
+        .assert_oauth_error(400, "unauthorized_client");
+    // Missing grant_type.
+    server
+        .post_form(path, &[], Some(BILLING))
+        .await
+        .assert_oauth_error(400, "invalid_request");
+}
+
+async fn malformed_requests_never_500(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    let url = server.url("/realms/services/connect/token");
+    let auth = crate::common::basic_header(BILLING.0, BILLING.1);
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        server
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .header("authorization", &auth)
+            .body(body)
+            .send()
+    };
+    let form = "application/x-www-form-urlencoded";
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        // Duplicated parameter.
+        (
+            b"grant_type=client_credentials&grant_type=client_credentials".to_vec(),
+            form,
+        ),
+        // Oversized body.
+        (
+            format!("grant_type=client_credentials&pad={}", "a".repeat(200_000)).into_bytes(),
+            form,
+        ),
+        // Not a form.
+        (
+            br#"{"grant_type":"client_credentials"}"#.to_vec(),
+            "application/json",
+        ),
+        // Invalid UTF-8 and stray percent signs.
+        (b"grant_type=%ff%fe&scope=%zz".to_vec(), form),
+    ];
+    for (body, content_type) in cases {
+        let response = crate::common::Response::from(send(body, content_type).await.unwrap()).await;
+        assert_eq!(response.status, 400, "{}", response.text);
+        assert!(response.body["error"].is_string(), "{}", response.text);
+    }
+    // Garbage Basic credentials.
+    for header in ["Basic !!!", "Basic YWJj", "Bearer abc", "Basic"] {
+        let response = server
+            .http
+            .post(&url)
+            .header("authorization", header)
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let response = crate::common::Response::from(response).await;
+        response.assert_oauth_error(401, "invalid_client");
+    }
+}
+
+async fn disabled_realms_do_not_serve(server: TestServer) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    server.seed(SERVICES_SEED).await;
+    let db = &server.state.caches.store.db;
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => "UPDATE realms SET enabled = false WHERE name = 'services'",
+        _ => "UPDATE realms SET enabled = 0 WHERE name = 'services'",
+    };
+    db.execute(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap();
+    server
+        .state
+        .caches
+        .publish(server::changes::Change::Realm {
+            name: "services".into(),
+        })
+        .await;
+    let response = server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(BILLING),
+        )
+        .await;
+    assert_eq!(response.status, 404);
+}
+
+on_both_backends! {
+    openidconnect_client_credentials => openidconnect_client_gets_a_verifiable_rfc9068_token,
+    scope_handling => scopes_default_narrow_and_refuse,
+    no_store => token_responses_are_not_cached,
+    client_authentication_failures => failed_client_authentication,
+    refusals => protocol_refusals,
+    malformed => malformed_requests_never_500,
+    disabled_realm => disabled_realms_do_not_serve,
+}
