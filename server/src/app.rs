@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
+        .route("/assets/tessera.css", get(stylesheet))
         .route("/realms/{realm}", get(oauth::discovery::realm_info))
         .nest("/realms/{realm}", realm_routes())
         // Aliases of the `default` realm; its issuer stays `/realms/default`.
@@ -148,6 +149,18 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The shared stylesheet, compiled into the binary so a deployment is one file.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../style/tessera.css"),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {

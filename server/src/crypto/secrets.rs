@@ -68,31 +68,30 @@ impl SecretHasher {
         }
     }
 
-    /// Whether verifying against `stored` needs argon2 (and so a blocking thread).
-    pub fn is_slow(&self, stored: &str, presented: &str) -> bool {
-        !stored.starts_with(FAST_PREFIX) && !self.cached(stored, presented)
+    /// Keys a presented secret once; every check of that request reuses it.
+    pub fn presented(&self, secret: &str) -> PresentedSecret {
+        PresentedSecret {
+            keyed: self.keyed(secret),
+        }
     }
 
-    fn cached(&self, stored: &str, presented: &str) -> bool {
-        let keyed = self.keyed(presented);
-        let cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(stored)
-            .is_some_and(|known| constant_time_eq(known, &keyed))
-    }
-
-    /// Verifies `presented` against the stored hash in constant time.
-    pub fn verify(&self, stored: &str, presented: &str) -> bool {
+    /// Decides without argon2 when it can: a fast-hashed secret, or a chosen secret this
+    /// process verified recently with the same value. `None` means only argon2 can tell.
+    pub fn check_fast(&self, stored: &str, presented: &PresentedSecret) -> Option<bool> {
         if let Some(expected) = stored.strip_prefix(FAST_PREFIX) {
-            return constant_time_eq(
-                expected.as_bytes(),
-                b64url(self.keyed(presented)).as_bytes(),
-            );
+            let actual = b64url(presented.keyed);
+            return Some(constant_time_eq(expected.as_bytes(), actual.as_bytes()));
         }
-        if self.cached(stored, presented) {
-            return true;
+        let cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        match cache.get(stored) {
+            Some(known) if constant_time_eq(known, &presented.keyed) => Some(true),
+            _ => None,
         }
-        if !password::verify(presented, stored) {
+    }
+
+    /// The argon2id check (CPU-heavy: call from a blocking thread); successes are cached.
+    pub fn check_slow(&self, stored: &str, secret: &str, presented: &PresentedSecret) -> bool {
+        if !password::verify(secret, stored) {
             return false;
         }
         let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
@@ -100,9 +99,22 @@ impl SecretHasher {
             // Crude but bounded: forgetting everything only costs one argon2 run per client.
             cache.clear();
         }
-        cache.insert(stored.to_string(), self.keyed(presented));
+        cache.insert(stored.to_string(), presented.keyed);
         true
     }
+
+    /// Verifies `secret` against one stored hash, however it was hashed (blocking).
+    pub fn verify(&self, stored: &str, secret: &str) -> bool {
+        let presented = self.presented(secret);
+        self.check_fast(stored, &presented)
+            .unwrap_or_else(|| self.check_slow(stored, secret, &presented))
+    }
+}
+
+/// A presented secret under the server's HMAC key: what fast checks and the cache compare.
+#[derive(Clone, Copy)]
+pub struct PresentedSecret {
+    keyed: [u8; 32],
 }
 
 #[cfg(test)]
@@ -127,7 +139,7 @@ mod tests {
         assert_eq!(secret.len(), 43);
         let stored = h.hash(&secret, SecretOrigin::Generated).unwrap();
         assert!(stored.starts_with(FAST_PREFIX));
-        assert!(!h.is_slow(&stored, &secret));
+        assert_eq!(h.check_fast(&stored, &h.presented(&secret)), Some(true));
         assert!(h.verify(&stored, &secret));
         assert!(!h.verify(&stored, "wrong"));
         // A different pepper (another master key) does not verify.
@@ -139,12 +151,13 @@ mod tests {
         let h = hasher();
         let stored = h.hash("s3cret", SecretOrigin::Chosen).unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(h.is_slow(&stored, "s3cret"));
+        let slow = |secret: &str| h.check_fast(&stored, &h.presented(secret)).is_none();
+        assert!(slow("s3cret"));
         assert!(!h.verify(&stored, "wrong"));
-        assert!(h.is_slow(&stored, "wrong"));
+        assert!(slow("wrong"));
         assert!(h.verify(&stored, "s3cret"));
-        assert!(!h.is_slow(&stored, "s3cret"));
-        assert!(h.is_slow(&stored, "wrong"));
+        assert!(!slow("s3cret"), "a success is cached");
+        assert!(slow("wrong"), "a wrong secret still pays argon2");
         assert!(!h.verify(&stored, "wrong"));
     }
 }

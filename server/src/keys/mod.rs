@@ -35,15 +35,30 @@ pub struct ActiveKey {
     pub kid: String,
     pub alg: SigningAlg,
     pair: ParsedKeyPair,
+    /// The encoded header of access tokens, which are signed far more often than anything else.
+    access_token_header: String,
 }
 
 impl ActiveKey {
+    fn new(kid: String, alg: SigningAlg, pair: ParsedKeyPair) -> Self {
+        let access_token_header = encoded_header(alg, &kid, crate::tokens::TYP_ACCESS_TOKEN);
+        Self {
+            kid,
+            alg,
+            pair,
+            access_token_header,
+        }
+    }
+
     /// Signs a compact JWS over `claims` with header `{alg, kid, typ}` (RFC 7515 §7.1).
     pub fn sign_jwt(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String, KeyError> {
-        let header = json!({"alg": self.alg.as_str(), "kid": self.kid, "typ": typ});
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
         let mut token = String::with_capacity(128 + payload.len() * 4 / 3 + 400);
-        token.push_str(&b64url(header.to_string()));
+        if typ == crate::tokens::TYP_ACCESS_TOKEN {
+            token.push_str(&self.access_token_header);
+        } else {
+            token.push_str(&encoded_header(self.alg, &self.kid, typ));
+        }
         token.push('.');
         token.push_str(&b64url(&payload));
         let signature = self.pair.sign(token.as_bytes())?;
@@ -51,6 +66,10 @@ impl ActiveKey {
         token.push_str(&b64url(signature));
         Ok(token)
     }
+}
+
+fn encoded_header(alg: SigningAlg, kid: &str, typ: &str) -> String {
+    b64url(json!({"alg": alg.as_str(), "kid": kid, "typ": typ}).to_string())
 }
 
 /// A published public key.
@@ -162,11 +181,8 @@ impl KeyRing {
                     let der = self
                         .master_key
                         .open(&row.private_key_encrypted, row.kid.as_bytes())?;
-                    slot.insert(Arc::new(ActiveKey {
-                        kid: row.kid.clone(),
-                        alg,
-                        pair: ParsedKeyPair::from_pkcs8(alg, &der)?,
-                    }));
+                    let pair = ParsedKeyPair::from_pkcs8(alg, &der)?;
+                    slot.insert(Arc::new(ActiveKey::new(row.kid.clone(), alg, pair)));
                 }
             } else if let Some(until) = row.publish_until {
                 valid_until = Some(valid_until.map_or(until, |v| v.min(until)));

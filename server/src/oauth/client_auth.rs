@@ -166,21 +166,34 @@ async fn verify_secret(
     verify_against(state, hashes, secret).await
 }
 
-/// True when `secret` matches one of `hashes`; argon2 work runs on a blocking thread.
+/// True when `secret` matches one of `hashes`; argon2 work runs on a blocking thread and
+/// only when no cheaper check decides.
 pub async fn verify_against(
     state: &AppState,
     hashes: Vec<String>,
     secret: &str,
 ) -> Result<bool, OAuthError> {
-    let needs_blocking = hashes.iter().any(|h| state.secrets.is_slow(h, secret));
-    if !needs_blocking {
-        return Ok(hashes.iter().any(|h| state.secrets.verify(h, secret)));
+    let presented = state.secrets.presented(secret);
+    let mut undecided = Vec::new();
+    for hash in hashes {
+        match state.secrets.check_fast(&hash, &presented) {
+            Some(true) => return Ok(true),
+            Some(false) => {}
+            None => undecided.push(hash),
+        }
+    }
+    if undecided.is_empty() {
+        return Ok(false);
     }
     let state = state.clone();
     let secret = secret.to_string();
-    tokio::task::spawn_blocking(move || hashes.iter().any(|h| state.secrets.verify(h, &secret)))
-        .await
-        .map_err(OAuthError::server_error)
+    tokio::task::spawn_blocking(move || {
+        undecided
+            .iter()
+            .any(|h| state.secrets.check_slow(h, &secret, &presented))
+    })
+    .await
+    .map_err(OAuthError::server_error)
 }
 
 #[cfg(test)]
