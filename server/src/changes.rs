@@ -70,6 +70,7 @@ pub struct Caches {
     pub directory: Directory,
     pub keys: KeyRing,
     pub revocations: RevocationIndex,
+    pub verified_tokens: crate::tokens::verified_cache::VerifiedTokenCache,
 }
 
 impl Caches {
@@ -80,7 +81,10 @@ impl Caches {
                 realm_id,
                 client_id,
             } => self.directory.forget_client(realm_id, client_id),
-            Change::Keys { realm_id } => self.keys.invalidate(realm_id),
+            Change::Keys { realm_id } => {
+                self.keys.invalidate(realm_id);
+                self.verified_tokens.clear();
+            }
             Change::Catalog { realm_id } => self.directory.forget_catalog(realm_id),
             Change::Revocations => self.reload_revocations().await,
         }
@@ -110,6 +114,7 @@ impl Caches {
     async fn forget_everything(&self) {
         self.directory.forget_all();
         self.keys.invalidate_all();
+        self.verified_tokens.clear();
         self.reload_revocations().await;
     }
 }

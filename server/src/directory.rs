@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::domain::{ApiResource, Client, Realm};
+use crate::domain::{Catalog, Client, Realm};
 use crate::store::{self, Store, StoreResult};
 
 const TTL: Duration = Duration::from_secs(30);
@@ -74,7 +74,7 @@ pub struct Directory {
     realms: TtlMap<String, Realm>,
     /// Keyed by (realm id, client_id). Misses are not cached, so unknown ids cannot fill memory.
     clients: TtlMap<(String, String), Client>,
-    api_resources: TtlMap<String, Vec<ApiResource>>,
+    catalogs: TtlMap<String, Catalog>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -89,7 +89,7 @@ impl Directory {
             store,
             realms: TtlMap::new(),
             clients: TtlMap::new(),
-            api_resources: TtlMap::new(),
+            catalogs: TtlMap::new(),
         }
     }
 
@@ -122,14 +122,14 @@ impl Directory {
         Ok(Some(client))
     }
 
-    pub async fn api_resources(&self, realm_id: &str) -> StoreResult<Arc<Vec<ApiResource>>> {
-        if let Some(resources) = self.api_resources.get(realm_id) {
-            return Ok(resources);
+    /// The realm's scopes and API resources.
+    pub async fn catalog(&self, realm_id: &str) -> StoreResult<Arc<Catalog>> {
+        if let Some(catalog) = self.catalogs.get(realm_id) {
+            return Ok(catalog);
         }
-        let resources = Arc::new(store::catalog::api_resources(&self.store.db, realm_id).await?);
-        self.api_resources
-            .put(realm_id.to_string(), resources.clone());
-        Ok(resources)
+        let catalog = Arc::new(store::catalog::load(&self.store.db, realm_id).await?);
+        self.catalogs.put(realm_id.to_string(), catalog.clone());
+        Ok(catalog)
     }
 
     pub fn forget_realm(&self, name: &str) {
@@ -142,12 +142,12 @@ impl Directory {
     }
 
     pub fn forget_catalog(&self, realm_id: &str) {
-        self.api_resources.retain(|k| k != realm_id);
+        self.catalogs.retain(|k| k != realm_id);
     }
 
     pub fn forget_all(&self) {
         self.realms.clear();
         self.clients.clear();
-        self.api_resources.clear();
+        self.catalogs.clear();
     }
 }

@@ -170,6 +170,44 @@ pub struct ApiResource {
     pub enabled: bool,
 }
 
+/// A scope of the realm and the claims granting it releases.
+#[derive(Debug, Clone)]
+pub struct ScopeDef {
+    pub name: String,
+    pub claims: Vec<String>,
+    pub audience: Option<String>,
+    pub include_in_access_token: bool,
+}
+
+/// A realm's scopes and API resources, cached together for the hot paths.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub scopes: Vec<ScopeDef>,
+    pub api_resources: Vec<ApiResource>,
+}
+
+impl Catalog {
+    pub fn scope(&self, name: &str) -> Option<&ScopeDef> {
+        self.scopes.iter().find(|s| s.name == name)
+    }
+
+    /// The audiences owning any of `scopes`: enabled API resources listing them and the
+    /// scopes' own `audience`.
+    pub fn owners_of<'a>(&'a self, scopes: &'a [String]) -> impl Iterator<Item = &'a String> + 'a {
+        let resources = self
+            .api_resources
+            .iter()
+            .filter(|r| r.enabled && r.scopes.iter().any(|s| scopes.contains(s)))
+            .map(|r| &r.name);
+        let declared = self
+            .scopes
+            .iter()
+            .filter(|s| scopes.contains(&s.name))
+            .filter_map(|s| s.audience.as_ref());
+        resources.chain(declared)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,6 +94,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         directory: Directory::new(store.clone()),
         keys: KeyRing::new(store.clone(), master_key.clone()),
         revocations: RevocationIndex::default(),
+        verified_tokens: Default::default(),
     });
     let now = clock.now();
     let mut seed_report = Bootstrap {

@@ -15,28 +15,28 @@ use super::error::OAuthError;
 /// The largest form body the protocol endpoints read.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
-/// Decoded, de-duplicated form parameters plus the request headers.
+/// Parameters that may legitimately repeat: RFC 8707 `resource` and RFC 8693 `audience`.
+const MULTI_VALUED: [&str; 2] = ["resource", "audience"];
+
+/// Decoded form parameters; only the multi-valued ones may repeat.
 #[derive(Debug, Default)]
 pub struct Params {
-    values: HashMap<String, String>,
+    values: HashMap<String, Vec<String>>,
 }
 
 impl Params {
-    /// Parses a urlencoded string, refusing repeated parameters.
+    /// Parses a urlencoded string, refusing repeated single-valued parameters.
     pub fn parse(raw: &[u8]) -> Result<Self, OAuthError> {
-        let mut values = HashMap::new();
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
         for (key, value) in form_urlencoded::parse(raw) {
-            if values.contains_key(key.as_ref()) {
+            let entry = values.entry(key.to_string()).or_default();
+            if !entry.is_empty() && !MULTI_VALUED.contains(&key.as_ref()) {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter `{key}` is repeated"
                 )));
             }
-            if value.is_empty() {
-                // Keep the key so a repetition is still caught, but report it as absent.
-                values.insert(key.into_owned(), String::new());
-                continue;
-            }
-            values.insert(key.into_owned(), value.into_owned());
+            // Empty values are kept so a repetition is still caught, but read as absent.
+            entry.push(value.into_owned());
         }
         Ok(Self { values })
     }
@@ -45,8 +45,22 @@ impl Params {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values
             .get(name)
+            .and_then(|v| v.first())
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Every non-empty value of a multi-valued parameter.
+    pub fn get_all(&self, name: &str) -> Vec<&str> {
+        self.values
+            .get(name)
+            .map(|v| {
+                v.iter()
+                    .map(String::as_str)
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
@@ -55,7 +69,8 @@ impl Params {
     }
 
     pub fn insert(&mut self, name: &str, value: &str) {
-        self.values.insert(name.to_string(), value.to_string());
+        self.values
+            .insert(name.to_string(), vec![value.to_string()]);
     }
 }
 
@@ -105,6 +120,14 @@ mod tests {
         let err = Params::parse(b"grant_type=a&grant_type=b").unwrap_err();
         assert_eq!(err.code, super::super::error::ErrorCode::InvalidRequest);
         assert!(Params::parse(b"scope=&scope=x").is_err());
+    }
+
+    #[test]
+    fn resource_and_audience_may_repeat() {
+        let p = Params::parse(b"resource=a&resource=b&audience=c").unwrap();
+        assert_eq!(p.get_all("resource"), vec!["a", "b"]);
+        assert_eq!(p.get_all("audience"), vec!["c"]);
+        assert!(p.get_all("scope").is_empty());
     }
 
     #[test]

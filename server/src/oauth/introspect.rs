@@ -4,6 +4,8 @@
 //! introspect this particular token, then the authorization server MUST return an
 //! introspection response with the `active` field set to `false`" — and nothing else (§2.2).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -26,7 +28,7 @@ pub async fn introspect(
     let token = form.params.require("token")?;
     let body = match active_access_token(&state, &realm, token).await? {
         Some(verified) => {
-            let mut claims = verified.claims;
+            let mut claims = verified.claims.clone();
             claims.insert("active".into(), Value::Bool(true));
             claims.insert("token_type".into(), json!("Bearer"));
             Value::Object(claims)
@@ -42,22 +44,31 @@ pub async fn active_access_token(
     state: &AppState,
     realm: &RealmCtx,
     token: &str,
-) -> Result<Option<VerifiedToken>, OAuthError> {
+) -> Result<Option<Arc<VerifiedToken>>, OAuthError> {
     let now = state.now();
-    let keys = state
-        .caches
-        .keys
-        .realm_keys(&realm.realm.id, now)
-        .await
-        .map_err(OAuthError::server_error)?;
-    let Ok(verified) = verify::verify(
-        &keys,
-        &realm.issuer,
-        TYP_ACCESS_TOKEN,
-        token,
-        now.timestamp(),
-    ) else {
-        return Ok(None);
+    let cache = &state.caches.verified_tokens;
+    let verified = match cache.get(&realm.realm.id, token, now.timestamp()) {
+        Some(verified) => verified,
+        None => {
+            let keys = state
+                .caches
+                .keys
+                .realm_keys(&realm.realm.id, now)
+                .await
+                .map_err(OAuthError::server_error)?;
+            let Ok(verified) = verify::verify(
+                &keys,
+                &realm.issuer,
+                TYP_ACCESS_TOKEN,
+                token,
+                now.timestamp(),
+            ) else {
+                return Ok(None);
+            };
+            let verified = Arc::new(verified);
+            cache.put(&realm.realm.id, token, verified.clone());
+            verified
+        }
     };
     let revoked = state.caches.revocations.is_revoked(
         &realm.realm.id,
@@ -90,12 +101,9 @@ async fn authorize_caller(
         }
         return Ok(());
     }
-    let resources = state
-        .caches
-        .directory
-        .api_resources(&realm.realm.id)
-        .await?;
-    let hash = resources
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let hash = catalog
+        .api_resources
         .iter()
         .find(|r| r.enabled && r.name == presented.client_id)
         .and_then(|r| r.secret_hash.clone());

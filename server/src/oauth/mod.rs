@@ -1,5 +1,6 @@
 //! The OAuth 2 / OpenID Connect protocol, one module per endpoint.
 
+pub mod audience;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;

@@ -5,7 +5,7 @@ use entity::{api_resource, claim_type, scope};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{json_list, string_list, Conn, StoreResult};
-use crate::domain::ApiResource;
+use crate::domain::{ApiResource, Catalog, ScopeDef};
 
 #[derive(Debug, Clone)]
 pub struct NewScope {
@@ -137,4 +137,26 @@ pub async fn ensure_api_resource(
     .insert(db)
     .await?;
     Ok(true)
+}
+
+/// The realm's scopes and API resources.
+pub async fn load(db: &impl Conn, realm_id: &str) -> StoreResult<Catalog> {
+    let scopes = scope::Entity::find()
+        .filter(scope::Column::RealmId.eq(realm_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(ScopeDef {
+                claims: string_list(&row.claims, "scopes.claims")?,
+                name: row.name,
+                audience: row.audience,
+                include_in_access_token: row.include_in_access_token,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Catalog {
+        scopes,
+        api_resources: api_resources(db, realm_id).await?,
+    })
 }

@@ -113,3 +113,42 @@ pub async fn role_names(db: &impl Conn, user_id: &str) -> StoreResult<Vec<String
         .filter_map(|(_, r)| r.map(|r| r.name))
         .collect())
 }
+
+/// Counts a failed sign-in and, when `locked_until` is set, locks the account.
+pub async fn record_failure(
+    db: &impl Conn,
+    user_id: &str,
+    count: i32,
+    now: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+) -> StoreResult<()> {
+    user::ActiveModel {
+        id: Set(user_id.to_string()),
+        failed_login_count: Set(count),
+        last_failed_login_at: Set(Some(now)),
+        locked_until: Set(locked_until),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Resets the failure counter and lifts any lock.
+pub async fn clear_failures(db: &impl Conn, user_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    user::ActiveModel {
+        id: Set(user_id.to_string()),
+        failed_login_count: Set(0),
+        last_failed_login_at: Set(None),
+        locked_until: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(db: &impl Conn, user_id: &str) -> StoreResult<Option<StoredUser>> {
+    Ok(user::Entity::find_by_id(user_id).one(db).await?)
+}

@@ -1,6 +1,7 @@
 //! Minting and verifying Tessera's JWTs, and the opaque-token helpers.
 
 pub mod access_token;
+pub mod verified_cache;
 pub mod verify;
 
 /// JWS `typ` of RFC 9068 access tokens.

@@ -9,7 +9,7 @@ use serde_json::{json, Map};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::domain::{grant_type, Lifetimes};
 use crate::oauth::error::OAuthError;
-use crate::oauth::scope;
+use crate::oauth::{audience, scope};
 use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
 
 pub struct ClientCredentials;
@@ -66,12 +66,8 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             .collect(),
     };
 
-    let resources = state
-        .caches
-        .directory
-        .api_resources(&realm.realm.id)
-        .await?;
-    let audiences = audiences_for(&scopes, &client.audiences, &resources, &client.client_id);
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
 
     let now = state.now().timestamp();
     let lifetimes = Lifetimes::resolve(&client.lifetimes, &realm.realm.lifetimes);
@@ -109,28 +105,4 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         minted.expires_in,
         &scopes,
     ))
-}
-
-/// `aud`: the API resources owning the granted scopes, then the client's configured
-/// audiences; the client itself when nothing else applies (RFC 9068 §3 wants a default).
-pub fn audiences_for(
-    scopes: &[String],
-    configured: &[String],
-    resources: &[crate::domain::ApiResource],
-    client_id: &str,
-) -> Vec<String> {
-    let mut audiences: Vec<String> = Vec::new();
-    let owning = resources
-        .iter()
-        .filter(|r| r.enabled && r.scopes.iter().any(|s| scopes.contains(s)))
-        .map(|r| &r.name);
-    for audience in owning.chain(configured.iter()) {
-        if !audiences.contains(audience) {
-            audiences.push(audience.clone());
-        }
-    }
-    if audiences.is_empty() {
-        audiences.push(client_id.to_string());
-    }
-    audiences
 }
