@@ -50,6 +50,9 @@ pub struct ScopeSeed {
     pub claims: Vec<String>,
     /// Audience (API resource) the scope belongs to.
     pub audience: Option<String>,
+    /// Whether the scope's claims also go into access tokens (not only ID tokens and userinfo).
+    #[serde(default)]
+    pub include_in_access_token: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

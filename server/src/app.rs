@@ -17,7 +17,7 @@ use crate::changes::Caches;
 use crate::clock::Clock;
 use crate::crypto::secrets::SecretHasher;
 use crate::domain::Realm;
-use crate::oauth;
+use crate::{oauth, planb};
 
 /// The realm the alias routes (`/connect/*`, `/oauth2/*`) serve.
 pub const DEFAULT_REALM: &str = "default";
@@ -27,6 +27,8 @@ pub struct AppInner {
     pub public_url: String,
     pub caches: Arc<Caches>,
     pub secrets: SecretHasher,
+    pub accounts: crate::accounts::Accounts,
+    pub refresh: crate::tokens::refresh::RefreshTokens,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -92,6 +94,7 @@ impl FromRequestParts<AppState> for RealmCtx {
             .iter()
             .find(|(key, _)| *key == "realm")
             .map(|(_, value)| value.to_string())
+            .or_else(|| realm_from_query(parts.uri.query()))
             .unwrap_or_else(|| DEFAULT_REALM.to_string());
         let realm = state
             .caches
@@ -106,6 +109,14 @@ impl FromRequestParts<AppState> for RealmCtx {
             realm,
         })
     }
+}
+
+/// Root aliases accept `?realm=name` (Plan B style, a leading `/` allowed).
+fn realm_from_query(query: Option<&str>) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(key, _)| key == "realm")
+        .map(|(_, value)| value.trim_start_matches('/').to_string())
+        .filter(|name| !name.is_empty())
 }
 
 /// The protocol endpoints of one realm, relative to its issuer.
@@ -123,6 +134,11 @@ fn realm_routes() -> Router<AppState> {
         .route("/connect/token", post(oauth::token::token))
         .route("/connect/introspect", post(oauth::introspect::introspect))
         .route("/connect/revoke", post(oauth::revoke::revoke))
+        .route(
+            "/oauth2/access_token",
+            post(planb::access_token::access_token),
+        )
+        .route("/oauth2/tokeninfo", get(planb::tokeninfo::tokeninfo))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -131,6 +147,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(crate::health::readyz))
         .route("/assets/tessera.css", get(stylesheet))
         .route("/realms/{realm}", get(oauth::discovery::realm_info))
+        .route(
+            "/realms/{realm}/revocations",
+            get(planb::revocations::list).post(planb::revocations::create),
+        )
         .nest("/realms/{realm}", realm_routes())
         // Aliases of the `default` realm; its issuer stays `/realms/default`.
         .merge(realm_routes())

@@ -85,6 +85,35 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_SEED_FILE")]
     pub seed_file: Option<PathBuf>,
 
+    /// argon2id memory cost in KiB for user passwords and chosen secrets (OWASP: 19456).
+    #[arg(long, env = "TESSERA_ARGON2_MEMORY_KIB", default_value_t = 19 * 1024)]
+    pub argon2_memory_kib: u32,
+
+    /// argon2id passes (OWASP: 2).
+    #[arg(long, env = "TESSERA_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+
+    /// argon2id lanes (OWASP: 1).
+    #[arg(long, env = "TESSERA_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+
+    /// Failed sign-ins within the window that lock an account; 0 disables lockout.
+    #[arg(long, env = "TESSERA_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    pub lockout_threshold: u32,
+
+    /// Window (seconds) in which failed sign-ins are counted.
+    #[arg(long, env = "TESSERA_LOCKOUT_WINDOW", default_value_t = 900)]
+    pub lockout_window: i64,
+
+    /// How long (seconds) a locked account stays locked.
+    #[arg(long, env = "TESSERA_LOCKOUT_DURATION", default_value_t = 900)]
+    pub lockout_duration: i64,
+
+    /// Seconds during which a just-rotated refresh token may be presented again and gets the
+    /// same successor (concurrent refreshes); later reuse revokes the token family.
+    #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value_t = 10)]
+    pub refresh_grace: i64,
+
     /// Tracing filter (e.g. `info`, `tessera=debug,sqlx=warn`).
     #[arg(long, env = "TESSERA_LOG", default_value = "info")]
     pub log: String,
@@ -136,6 +165,9 @@ pub struct Validated {
     pub admin_password: Option<String>,
     pub master_key: Option<String>,
     pub seed_file: Option<PathBuf>,
+    pub argon2: crate::crypto::password::Argon2Params,
+    pub lockout: crate::accounts::LockoutPolicy,
+    pub refresh_grace: chrono::Duration,
 }
 
 impl Settings {
@@ -173,7 +205,40 @@ impl Settings {
                 "is required with a Postgres database (32 random bytes, base64)",
             ));
         }
+        let argon2 = crate::crypto::password::Argon2Params {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        };
+        argon2.validate().map_err(|e| {
+            ConfigError::new(
+                "TESSERA_ARGON2_MEMORY_KIB",
+                format!("invalid argon2 parameters: {e}"),
+            )
+        })?;
+        let seconds = |variable: &'static str, value: i64, min: i64| {
+            if (min..=crate::validation::MAX_LIFETIME).contains(&value) {
+                Ok(chrono::Duration::seconds(value))
+            } else {
+                Err(ConfigError::new(
+                    variable,
+                    format!(
+                        "must be between {min} and {} seconds",
+                        crate::validation::MAX_LIFETIME
+                    ),
+                ))
+            }
+        };
+        let lockout = crate::accounts::LockoutPolicy {
+            threshold: self.lockout_threshold,
+            window: seconds("TESSERA_LOCKOUT_WINDOW", self.lockout_window, 1)?,
+            duration: seconds("TESSERA_LOCKOUT_DURATION", self.lockout_duration, 1)?,
+        };
+        let refresh_grace = seconds("TESSERA_REFRESH_GRACE", self.refresh_grace, 0)?;
         Ok(Validated {
+            argon2,
+            lockout,
+            refresh_grace,
             database_url: self.database_url.clone(),
             database_kind,
             bind,

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod accounts;
 pub mod app;
 pub mod changes;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod health;
 pub mod keys;
 pub mod oauth;
+pub mod planb;
 pub mod revocation;
 pub mod seeding;
 pub mod startup;

@@ -228,7 +228,7 @@ pub async fn apply_file(
                     description: scope.description.clone(),
                     claims: scope.claims.clone(),
                     audience: scope.audience.clone(),
-                    include_in_access_token: false,
+                    include_in_access_token: scope.include_in_access_token,
                 },
                 now,
             )

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use migration::MigratorTrait;
 
+use crate::accounts::Accounts;
 use crate::app::{AppInner, AppState};
 use crate::changes::{self, Caches};
 use crate::clock::Clock;
@@ -18,6 +19,7 @@ use crate::keys::KeyRing;
 use crate::revocation::RevocationIndex;
 use crate::seeding::{self, Bootstrap, SeedReport};
 use crate::store::{self, Store};
+use crate::tokens::refresh::RefreshTokens;
 
 /// A start-up failure, one line, naming the setting at fault when there is one.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +89,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     let store = open_store(config).await?;
     migrate(&store).await?;
     let master_key = Arc::new(load_master_key(config)?);
-    let argon2 = Argon2Params::default();
+    let argon2 = config.argon2;
     let secrets = SecretHasher::new(master_key.derive("client-secret-pepper"), argon2);
     let caches = Arc::new(Caches {
         store: store.clone(),
@@ -118,10 +120,19 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         .reload(&store, now)
         .await
         .map_err(|e| StartError::Other(format!("loading revocations failed: {e}")))?;
+    let accounts = Accounts::new(store.clone(), argon2, config.lockout)
+        .map_err(|e| StartError::Other(format!("preparing password checks failed: {e}")))?;
+    let refresh = RefreshTokens::new(
+        store.clone(),
+        master_key.derive("refresh-token-successor"),
+        config.refresh_grace,
+    );
     let state = AppState(Arc::new(AppInner {
         public_url: config.public_url.clone(),
         caches,
         secrets,
+        accounts,
+        refresh,
         clock,
     }));
     Ok(Started { state, seed_report })
@@ -187,20 +198,35 @@ pub fn spawn_background_jobs(state: &AppState) {
     });
 }
 
-/// Deletes expired revocation entries in bounded batches so no statement holds locks long.
-pub async fn sweep_expired(state: &AppState) {
-    loop {
-        match store::revocations::delete_expired(&state.caches.store.db, state.now(), SWEEP_BATCH)
-            .await
-        {
-            Ok(n) if n == SWEEP_BATCH => continue,
-            Ok(_) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, "sweeping expired revocations failed");
-                break;
+/// Deletes expired revocation entries, refresh tokens and their families, codes and device
+/// codes, in bounded batches so no statement holds locks long and tables stay small. Returns
+/// how many rows went.
+pub async fn sweep_expired(state: &AppState) -> u64 {
+    let db = &state.caches.store.db;
+    let mut total = 0;
+    for table in ["revocations", "refresh tokens", "codes"] {
+        loop {
+            let now = state.now();
+            let swept = match table {
+                "revocations" => store::revocations::delete_expired(db, now, SWEEP_BATCH).await,
+                "refresh tokens" => store::refresh::delete_expired(db, now, SWEEP_BATCH).await,
+                _ => store::codes::delete_expired(db, now, SWEEP_BATCH).await,
+            };
+            match swept {
+                Ok(n) => {
+                    total += n;
+                    if n < SWEEP_BATCH {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, table, "sweeping expired rows failed");
+                    break;
+                }
             }
         }
     }
+    total
 }
 
 /// Serves HTTP on `listener` until the process ends.

@@ -21,6 +21,15 @@ impl Default for Argon2Params {
     }
 }
 
+impl Argon2Params {
+    /// Checks the parameters are acceptable to argon2 without hashing anything.
+    pub fn validate(&self) -> Result<(), HashError> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map(|_| ())
+            .map_err(|e| HashError(e.to_string()))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("argon2 parameters or hashing failed: {0}")]
 pub struct HashError(String);

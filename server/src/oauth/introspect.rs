@@ -15,6 +15,7 @@ use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::token::no_store_json;
 use crate::app::{AppState, RealmCtx};
+use crate::tokens::refresh::FamilyAsToken;
 use crate::tokens::verify::{self, VerifiedToken};
 use crate::tokens::TYP_ACCESS_TOKEN;
 
@@ -33,9 +34,47 @@ pub async fn introspect(
             claims.insert("token_type".into(), json!("Bearer"));
             Value::Object(claims)
         }
-        None => json!({"active": false}),
+        None => refresh_token_description(&state, &realm, token)
+            .await?
+            .unwrap_or_else(|| json!({"active": false})),
     };
     Ok(no_store_json(body.to_string().into_bytes()))
+}
+
+/// A live refresh token described for introspection.
+async fn refresh_token_description(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+) -> Result<Option<Value>, OAuthError> {
+    let now = state.now();
+    let Some((family, expires_at)) = state
+        .refresh
+        .live_family(&realm.realm.id, token, now)
+        .await
+        .map_err(OAuthError::server_error)?
+    else {
+        return Ok(None);
+    };
+    let as_token = family.as_token();
+    if state.caches.revocations.is_revoked(
+        &realm.realm.id,
+        &realm.realm.revocation_salt,
+        token,
+        &as_token,
+    ) {
+        return Ok(None);
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "iss": realm.issuer,
+        "sub": family.subject,
+        "client_id": family.client_id,
+        "scope": family.scope,
+        "iat": family.created_at.timestamp(),
+        "exp": expires_at.timestamp(),
+    })))
 }
 
 /// Verifies `token` as a live access token of this realm: signature, issuer, expiry, type

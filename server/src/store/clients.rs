@@ -180,3 +180,15 @@ pub async fn token_lifetimes(
         .all(db)
         .await?)
 }
+
+/// Every client's refresh-token lifetime override in a realm.
+pub async fn refresh_lifetimes(db: &impl Conn, realm_id: &str) -> StoreResult<Vec<Option<i64>>> {
+    use sea_orm::QuerySelect;
+    Ok(client::Entity::find()
+        .select_only()
+        .column(client::Column::RefreshTokenLifetime)
+        .filter(client::Column::RealmId.eq(realm_id))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -4,8 +4,10 @@
 pub mod audit;
 pub mod catalog;
 pub mod clients;
+pub mod codes;
 pub mod keys;
 pub mod realms;
+pub mod refresh;
 pub mod revocations;
 pub mod users;
 

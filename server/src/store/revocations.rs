@@ -79,3 +79,19 @@ pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> S
         .await?;
     Ok(result.rows_affected)
 }
+
+/// A realm's live entries revoked at or after `since`, oldest first (the Plan B listing).
+pub async fn listed_since(
+    db: &impl Conn,
+    realm_id: &str,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<StoredRevocation>> {
+    Ok(revocation::Entity::find()
+        .filter(revocation::Column::RealmId.eq(realm_id))
+        .filter(revocation::Column::RevokedAt.gte(since))
+        .filter(revocation::Column::ExpiresAt.gt(now))
+        .order_by_asc(revocation::Column::RevokedAt)
+        .all(db)
+        .await?)
+}

@@ -152,3 +152,38 @@ pub async fn clear_failures(db: &impl Conn, user_id: &str, now: DateTime<Utc>) -
 pub async fn find(db: &impl Conn, user_id: &str) -> StoreResult<Option<StoredUser>> {
     Ok(user::Entity::find_by_id(user_id).one(db).await?)
 }
+
+pub async fn set_password_hash(
+    db: &impl Conn,
+    user_id: &str,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    user::ActiveModel {
+        id: Set(user_id.to_string()),
+        password_hash: Set(Some(hash.to_string())),
+        password_changed_at: Set(Some(now)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_enabled(
+    db: &impl Conn,
+    user_id: &str,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    user::ActiveModel {
+        id: Set(user_id.to_string()),
+        enabled: Set(enabled),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

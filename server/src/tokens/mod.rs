@@ -1,6 +1,8 @@
 //! Minting and verifying Tessera's JWTs, and the opaque-token helpers.
 
 pub mod access_token;
+pub mod claims;
+pub mod refresh;
 pub mod verified_cache;
 pub mod verify;
 

@@ -73,13 +73,41 @@ fn with_database(url: &str, name: &str) -> String {
     parsed.to_string()
 }
 
+/// Knobs a test may turn; the defaults suit most tests.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub refresh_grace: chrono::Duration,
+    pub lockout: server::accounts::LockoutPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            refresh_grace: chrono::Duration::seconds(10),
+            lockout: server::accounts::LockoutPolicy {
+                threshold: 3,
+                window: chrono::Duration::minutes(5),
+                duration: chrono::Duration::minutes(5),
+            },
+        }
+    }
+}
+
+/// Cheap argon2 so tests spend their time on behaviour, not hashing.
+pub const TEST_ARGON2: server::crypto::password::Argon2Params =
+    server::crypto::password::Argon2Params {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+
 impl TestServer {
     /// Starts a server on `backend`; `None` for Postgres when no test database is configured.
     pub async fn start(backend: Backend) -> Option<Self> {
-        Self::start_with(backend, None).await
+        Self::start_with(backend, Options::default()).await
     }
 
-    pub async fn start_with(backend: Backend, admin_password: Option<&str>) -> Option<Self> {
+    pub async fn start_with(backend: Backend, options: Options) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_url, postgres) = match backend {
             Backend::Sqlite => (
@@ -118,9 +146,12 @@ impl TestServer {
             bind: addr,
             public_url: base.clone(),
             admin_username: "admin".into(),
-            admin_password: Some(admin_password.unwrap_or("admin-password-1").into()),
+            admin_password: Some("admin-password-1".into()),
             master_key: Some(master_key.clone()),
             seed_file: None,
+            argon2: TEST_ARGON2,
+            lockout: options.lockout,
+            refresh_grace: options.refresh_grace,
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
             .await
@@ -160,11 +191,7 @@ impl TestServer {
             &self.state.caches.store,
             &self.state.caches.keys,
             &self.state.secrets,
-            server::crypto::password::Argon2Params {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            },
+            TEST_ARGON2,
             &file,
             self.state.now(),
         )
@@ -220,6 +247,78 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+impl TestServer {
+    /// A password-grant token response of `realm`.
+    pub async fn password_grant(
+        &self,
+        realm: &str,
+        client: (&str, &str),
+        username: &str,
+        password: &str,
+        scope: Option<&str>,
+    ) -> Response {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let basic = (!client.1.is_empty()).then_some(client);
+        if basic.is_none() {
+            form.push(("client_id", client.0));
+        }
+        self.post_form(&format!("/realms/{realm}/connect/token"), &form, basic)
+            .await
+    }
+
+    /// A refresh-grant response of `realm`.
+    pub async fn refresh(
+        &self,
+        realm: &str,
+        client: (&str, &str),
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Response {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.post_form(
+            &format!("/realms/{realm}/connect/token"),
+            &form,
+            Some(client),
+        )
+        .await
+    }
+
+    /// Runs SQL against the server's database (for arranging states no API reaches yet).
+    pub async fn sql(&self, sql: &str) {
+        use sea_orm::Statement;
+        let db = &self.state.caches.store.db;
+        db.execute(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .expect("SQL runs");
+    }
+
+    /// Audit events of a kind, across realms.
+    pub async fn audit_events(&self, kind: &str) -> Vec<entity::audit_event::Model> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::audit_event::Entity::find()
+            .filter(entity::audit_event::Column::Kind.eq(kind))
+            .all(&self.state.caches.store.db)
+            .await
+            .expect("audit events load")
     }
 }
 

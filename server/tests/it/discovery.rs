@@ -57,7 +57,7 @@ async fn metadata_is_true_to_what_is_implemented(server: TestServer) {
     let oidc: serde_json::Value = oidc.json().await.unwrap();
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["client_credentials", "password", "refresh_token"])
     );
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],

@@ -8,5 +8,7 @@ mod client_credentials;
 mod discovery;
 mod introspection;
 mod keys;
+mod password;
+mod refresh;
 mod revocation;
 mod seeding;

@@ -6,11 +6,11 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use serde_json::{json, Map};
 
+use super::issue::{self, TokenSubject};
 use super::{Grant, GrantRequest, TokenResponse};
-use crate::domain::{grant_type, Lifetimes};
+use crate::domain::grant_type;
+use crate::oauth::audience;
 use crate::oauth::error::OAuthError;
-use crate::oauth::{audience, scope};
-use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
 
 pub struct ClientCredentials;
 
@@ -31,75 +31,38 @@ impl Grant for ClientCredentials {
 const USER_ONLY_SCOPES: [&str; 2] = ["openid", "offline_access"];
 
 async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
-    let GrantRequest {
-        state,
-        realm,
-        client,
-        params,
-    } = request;
-    let client = &client.client;
+    let client = &request.client.client;
     if client.public {
         return Err(OAuthError::unauthorized_client(
             "public clients cannot use client credentials",
         ));
     }
-    let scopes = match params.get("scope") {
-        Some(raw) => {
-            let requested = scope::parse(raw)?;
-            scope::ensure_allowed(&requested, &client.scopes)?;
-            if let Some(s) = requested
-                .iter()
-                .find(|s| USER_ONLY_SCOPES.contains(&s.as_str()))
-            {
-                return Err(OAuthError::invalid_scope(format!(
-                    "scope `{s}` needs a user and cannot be granted to a client alone"
-                )));
-            }
-            requested
-        }
-        // RFC 6749 §3.3: without a scope parameter the client gets its pre-defined default.
-        None => client
-            .scopes
-            .iter()
-            .filter(|s| !USER_ONLY_SCOPES.contains(&s.as_str()))
-            .cloned()
-            .collect(),
-    };
-
-    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
-
-    let now = state.now().timestamp();
-    let lifetimes = Lifetimes::resolve(&client.lifetimes, &realm.realm.lifetimes);
-    let keys = state
+    let scopes = issue::requested_scopes(&request, &USER_ONLY_SCOPES)?;
+    if let Some(s) = scopes
+        .iter()
+        .find(|s| USER_ONLY_SCOPES.contains(&s.as_str()))
+    {
+        return Err(OAuthError::invalid_scope(format!(
+            "scope `{s}` needs a user and cannot be granted to a client alone"
+        )));
+    }
+    let catalog = request
+        .state
         .caches
-        .keys
-        .realm_keys(&realm.realm.id, state.now())
-        .await
-        .map_err(OAuthError::server_error)?;
-    let alg = client
-        .access_token_signing_alg
-        .unwrap_or(realm.realm.signing_alg);
-    let key = keys.active(alg).map_err(OAuthError::server_error)?;
-
+        .directory
+        .catalog(&request.realm.realm.id)
+        .await?;
+    let audiences = audience::resolve(request.params, &scopes, client, &catalog)?;
     let mut extra = Map::new();
     if !client.roles.is_empty() {
         extra.insert("roles".into(), json!(client.roles));
     }
-    let scope_string = scopes.join(" ");
-    let claims = AccessTokenClaims {
-        iss: &realm.issuer,
+    let subject = TokenSubject {
         sub: &client.client_id,
-        aud: Audience::from_list(audiences),
-        client_id: &client.client_id,
-        scope: &scope_string,
-        iat: now,
-        exp: now + lifetimes.access_token,
-        jti: access_token::new_jti(),
         user: None,
         extra,
     };
-    let minted = access_token::mint(key, &claims).map_err(OAuthError::server_error)?;
+    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
     Ok(TokenResponse::bearer(
         minted.token,
         minted.expires_in,

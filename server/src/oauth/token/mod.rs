@@ -2,6 +2,9 @@
 //! request to the grant handler registered for its `grant_type`.
 
 mod client_credentials;
+pub mod issue;
+mod password;
+mod refresh;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -35,7 +38,11 @@ pub trait Grant: Send + Sync {
 }
 
 /// The grant handlers, keyed by `grant_type`.
-static GRANTS: &[&dyn Grant] = &[&client_credentials::ClientCredentials];
+static GRANTS: &[&dyn Grant] = &[
+    &client_credentials::ClientCredentials,
+    &password::Password,
+    &refresh::Refresh,
+];
 
 fn grant_for(grant_type: &str) -> Option<&'static dyn Grant> {
     GRANTS

@@ -1,0 +1,140 @@
+//! What every grant does once it has decided: sign the access token, and start a refresh-token
+//! family when the client may refresh.
+
+use serde_json::{Map, Value};
+
+use super::GrantRequest;
+use crate::domain::{grant_type, Client, Lifetimes};
+use crate::oauth::error::OAuthError;
+use crate::store::refresh::NewFamily;
+use crate::tokens::access_token::{
+    self, AccessTokenClaims, Audience, MintedAccessToken, UserAuthentication,
+};
+use crate::tokens::refresh::RefreshTokens;
+
+/// Who a token is about and what it carries besides the protocol claims.
+pub struct TokenSubject<'a> {
+    pub sub: &'a str,
+    pub user: Option<UserAuthentication>,
+    pub extra: Map<String, Value>,
+}
+
+/// The resolved lifetimes for this client of this realm.
+pub fn lifetimes(request: &GrantRequest<'_>) -> Lifetimes {
+    Lifetimes::resolve(
+        &request.client.client.lifetimes,
+        &request.realm.realm.lifetimes,
+    )
+}
+
+/// Signs an RFC 9068 access token with the client's (or realm's) algorithm.
+pub async fn access_token(
+    request: &GrantRequest<'_>,
+    scopes: &[String],
+    audiences: Vec<String>,
+    subject: TokenSubject<'_>,
+) -> Result<MintedAccessToken, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        client,
+        ..
+    } = request;
+    let client = &client.client;
+    let now = state.now();
+    let keys = state
+        .caches
+        .keys
+        .realm_keys(&realm.realm.id, now)
+        .await
+        .map_err(OAuthError::server_error)?;
+    let alg = client
+        .access_token_signing_alg
+        .unwrap_or(realm.realm.signing_alg);
+    let key = keys.active(alg).map_err(OAuthError::server_error)?;
+    let iat = now.timestamp();
+    let scope = scopes.join(" ");
+    let claims = AccessTokenClaims {
+        iss: &realm.issuer,
+        sub: subject.sub,
+        aud: Audience::from_list(audiences),
+        client_id: &client.client_id,
+        scope: &scope,
+        iat,
+        exp: iat + lifetimes(request).access_token,
+        jti: access_token::new_jti(),
+        user: subject.user,
+        extra: subject.extra,
+    };
+    access_token::mint(key, &claims).map_err(OAuthError::server_error)
+}
+
+/// Whether a refresh token goes with this grant: the client may refresh and either asked for
+/// `offline_access` or is configured to always get one.
+pub fn wants_refresh_token(client: &Client, scopes: &[String]) -> bool {
+    client.allows_grant(grant_type::REFRESH_TOKEN)
+        && (client.always_issue_refresh_token || scopes.iter().any(|s| s == "offline_access"))
+}
+
+/// Starts a refresh-token family and returns its first token.
+pub async fn refresh_token(
+    request: &GrantRequest<'_>,
+    family: FamilySeed,
+) -> Result<String, OAuthError> {
+    let now = request.state.now();
+    let lifetimes = lifetimes(request);
+    request
+        .state
+        .refresh
+        .issue(
+            &request.realm.realm.id,
+            NewFamily {
+                client_id: request.client.client.client_id.clone(),
+                user_id: family.user_id,
+                subject: family.subject,
+                scope: family.scopes.join(" "),
+                claims: Value::Object(family.claims),
+                auth_time: family.auth_time,
+                session_id: None,
+                authorization_code_id: None,
+                absolute_expires_at: RefreshTokens::absolute_expiry(now, &lifetimes),
+            },
+            &lifetimes,
+            now,
+        )
+        .await
+        .map_err(OAuthError::server_error)
+}
+
+/// What a refresh-token family remembers to re-issue tokens later.
+pub struct FamilySeed {
+    pub user_id: Option<String>,
+    pub subject: String,
+    pub scopes: Vec<String>,
+    /// Extra claims re-issued as they are (caller-supplied content in decentralized mode).
+    pub claims: Map<String, Value>,
+    pub auth_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Scopes for a grant: the requested ones if the client may ask for them all, otherwise the
+/// client's defaults minus those in `not_by_default`.
+pub fn requested_scopes(
+    request: &GrantRequest<'_>,
+    not_by_default: &[&str],
+) -> Result<Vec<String>, OAuthError> {
+    let client = &request.client.client;
+    match request.params.get("scope") {
+        Some(raw) => {
+            let requested = crate::oauth::scope::parse(raw)?;
+            crate::oauth::scope::ensure_allowed(&requested, &client.scopes)?;
+            Ok(requested)
+        }
+        // RFC 6749 §3.3: without a scope parameter the client gets its pre-defined default.
+        None => Ok(client
+            .scopes
+            .iter()
+            .filter(|s| !not_by_default.contains(&s.as_str()))
+            .cloned()
+            .collect()),
+    }
+}

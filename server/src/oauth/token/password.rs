@@ -1,0 +1,79 @@
+//! The resource owner password credentials grant (RFC 6749 §4.3), for trusted clients that list
+//! it. Wrong password, unknown user, disabled and locked accounts all get the same
+//! `invalid_grant` after the same argon2 work, so the answer reveals nothing about the account.
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::issue::{self, FamilySeed, TokenSubject};
+use super::{Grant, GrantRequest, TokenResponse};
+use crate::domain::grant_type;
+use crate::oauth::audience;
+use crate::oauth::error::OAuthError;
+use crate::store;
+use crate::tokens::access_token::UserAuthentication;
+use crate::tokens::claims;
+
+pub struct Password;
+
+impl Grant for Password {
+    fn grant_type(&self) -> &'static str {
+        grant_type::PASSWORD
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: GrantRequest<'a>,
+    ) -> BoxFuture<'a, Result<TokenResponse, OAuthError>> {
+        handle(request).boxed()
+    }
+}
+
+async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        params,
+        ..
+    } = request;
+    let client = &request.client.client;
+    if realm.realm.decentralized {
+        return Err(OAuthError::invalid_grant("this realm holds no users"));
+    }
+    let username = params.require("username")?;
+    let password = params.require("password")?;
+    // offline_access must be asked for explicitly.
+    let scopes = issue::requested_scopes(&request, &["offline_access"])?;
+    let now = state.now();
+    let user = state
+        .accounts
+        .authenticate(&realm.realm.id, username, password, now)
+        .await
+        .map_err(OAuthError::server_error)?
+        .map_err(|_| OAuthError::invalid_grant("invalid username or password"))?;
+    let roles = store::users::role_names(&state.caches.store.db, &user.id).await?;
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
+    let subject = TokenSubject {
+        sub: &user.id,
+        user: Some(UserAuthentication {
+            auth_time: now.timestamp(),
+            acr: None,
+            amr: vec!["pwd".into()],
+        }),
+        extra: claims::access_token_claims(&catalog, &scopes, &user, &roles),
+    };
+    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
+    let mut response = TokenResponse::bearer(minted.token, minted.expires_in, &scopes);
+    if issue::wants_refresh_token(client, &scopes) {
+        let seed = FamilySeed {
+            user_id: Some(user.id.clone()),
+            subject: user.id.clone(),
+            scopes: scopes.clone(),
+            claims: Default::default(),
+            auth_time: Some(now),
+        };
+        response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
+    }
+    Ok(response)
+}

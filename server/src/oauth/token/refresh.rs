@@ -1,0 +1,136 @@
+//! The refresh token grant (RFC 6749 §6) with rotation. "The requested scope MUST NOT include
+//! any scope not originally granted by the resource owner, and if omitted is treated as equal to
+//! the scope originally granted." Every use rotates the token; reuse of a rotated one revokes
+//! the family (see `tokens::refresh`).
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use serde_json::{json, Map, Value};
+
+use super::issue::{self, TokenSubject};
+use super::{Grant, GrantRequest, TokenResponse};
+use crate::domain::grant_type;
+use crate::oauth::error::OAuthError;
+use crate::oauth::{audience, scope};
+use crate::store;
+use crate::tokens::access_token::UserAuthentication;
+use crate::tokens::claims;
+use crate::tokens::refresh::{FamilyAsToken, RefreshError};
+
+pub struct Refresh;
+
+impl Grant for Refresh {
+    fn grant_type(&self) -> &'static str {
+        grant_type::REFRESH_TOKEN
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: GrantRequest<'a>,
+    ) -> BoxFuture<'a, Result<TokenResponse, OAuthError>> {
+        handle(request).boxed()
+    }
+}
+
+const INVALID: &str = "the refresh token is invalid, expired or revoked";
+
+async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        params,
+        ..
+    } = request;
+    let client = &request.client.client;
+    let raw = params.require("refresh_token")?;
+    let now = state.now();
+    let lifetimes = issue::lifetimes(&request);
+    let rotation = match state
+        .refresh
+        .rotate(&realm.realm.id, &client.client_id, raw, &lifetimes, now)
+        .await
+    {
+        Ok(rotation) => rotation,
+        Err(RefreshError::Invalid) => return Err(OAuthError::invalid_grant(INVALID)),
+        Err(RefreshError::Reused { family_id }) => {
+            audit_reuse(&request, &family_id).await?;
+            return Err(OAuthError::invalid_grant(INVALID));
+        }
+        Err(RefreshError::Store(e)) => return Err(e.into()),
+    };
+    let family = rotation.family;
+    let granted: Vec<String> = family
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let scopes = match params.get("scope") {
+        Some(raw_scope) => {
+            let requested = scope::parse(raw_scope)?;
+            if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope `{extra}` was not granted originally; a refresh may only narrow"
+                )));
+            }
+            requested
+        }
+        None => granted,
+    };
+    if state.caches.revocations.is_revoked(
+        &realm.realm.id,
+        &realm.realm.revocation_salt,
+        raw,
+        &family.as_token(),
+    ) {
+        return Err(OAuthError::invalid_grant(INVALID));
+    }
+
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
+    let mut extra = match &family.claims {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    if let Some(user_id) = &family.user_id {
+        let user = store::users::find(&state.caches.store.db, user_id)
+            .await?
+            .filter(|u| u.enabled)
+            .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
+        let roles = store::users::role_names(&state.caches.store.db, &user.id).await?;
+        // Claims come from the user's record as it is now, not as it was at sign-in.
+        extra.extend(claims::access_token_claims(
+            &catalog, &scopes, &user, &roles,
+        ));
+    }
+    let subject = TokenSubject {
+        sub: &family.subject,
+        user: family.auth_time.map(|t| UserAuthentication {
+            auth_time: t.timestamp(),
+            acr: None,
+            amr: vec!["pwd".into()],
+        }),
+        extra,
+    };
+    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
+    let mut response = TokenResponse::bearer(minted.token, minted.expires_in, &scopes);
+    response.refresh_token = Some(rotation.successor);
+    Ok(response)
+}
+
+async fn audit_reuse(request: &GrantRequest<'_>, family_id: &str) -> Result<(), OAuthError> {
+    tracing::warn!(family = family_id, client = %request.client.client.client_id, "refresh token reuse: family revoked");
+    store::audit::record(
+        &request.state.caches.store.db,
+        store::audit::NewEvent {
+            realm_id: Some(&request.realm.realm.id),
+            kind: "refresh_token.reuse_detected",
+            actor: &request.client.client.client_id,
+            target: Some(family_id),
+            detail: json!({"family_id": family_id, "action": "family revoked"}),
+        },
+        request.state.now(),
+    )
+    .await?;
+    Ok(())
+}

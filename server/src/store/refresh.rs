@@ -1,0 +1,211 @@
+//! Refresh-token families and their rotating tokens (stored as hashes only).
+
+use chrono::{DateTime, Utc};
+use entity::{refresh_token, refresh_token_family};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use serde_json::Value;
+
+use super::{Conn, StoreResult};
+
+pub type Family = refresh_token_family::Model;
+pub type Token = refresh_token::Model;
+
+#[derive(Debug, Clone)]
+pub struct NewFamily {
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub subject: String,
+    pub scope: String,
+    pub claims: Value,
+    pub auth_time: Option<DateTime<Utc>>,
+    pub session_id: Option<String>,
+    pub authorization_code_id: Option<String>,
+    pub absolute_expires_at: DateTime<Utc>,
+}
+
+/// Creates a family with its first token.
+pub async fn create_family(
+    db: &impl Conn,
+    realm_id: &str,
+    new: NewFamily,
+    token_hash: &str,
+    token_expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<Family> {
+    let family = refresh_token_family::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(realm_id.to_string()),
+        client_id: Set(new.client_id),
+        user_id: Set(new.user_id),
+        subject: Set(new.subject),
+        scope: Set(new.scope),
+        claims: Set(new.claims),
+        auth_time: Set(new.auth_time),
+        session_id: Set(new.session_id),
+        authorization_code_id: Set(new.authorization_code_id),
+        created_at: Set(now),
+        absolute_expires_at: Set(new.absolute_expires_at),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(db)
+    .await?;
+    insert_token(
+        db,
+        &crate::crypto::random::id(),
+        &family.id,
+        token_hash,
+        token_expires_at,
+        now,
+    )
+    .await?;
+    Ok(family)
+}
+
+pub async fn insert_token(
+    db: &impl Conn,
+    id: &str,
+    family_id: &str,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    refresh_token::ActiveModel {
+        id: Set(id.to_string()),
+        family_id: Set(family_id.to_string()),
+        token_hash: Set(token_hash.to_string()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        rotated_at: Set(None),
+        successor_id: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The token with this hash and its family.
+pub async fn find_by_hash(
+    db: &impl Conn,
+    token_hash: &str,
+) -> StoreResult<Option<(Token, Family)>> {
+    let found = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .find_also_related(refresh_token_family::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(token, family)| family.map(|f| (token, f))))
+}
+
+/// Marks the token used, only if nobody else did first. Returns whether this call won.
+pub async fn mark_rotated(
+    db: &impl Conn,
+    token_id: &str,
+    successor_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+        .col_expr(
+            refresh_token::Column::SuccessorId,
+            Expr::value(successor_id),
+        )
+        .filter(refresh_token::Column::Id.eq(token_id))
+        .filter(refresh_token::Column::RotatedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn find_token(db: &impl Conn, token_id: &str) -> StoreResult<Option<Token>> {
+    Ok(refresh_token::Entity::find_by_id(token_id).one(db).await?)
+}
+
+/// Revokes one family (idempotent: the first reason stays).
+pub async fn revoke_family(
+    db: &impl Conn,
+    family_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    refresh_token_family::Entity::update_many()
+        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_token_family::Column::RevokedReason,
+            Expr::value(reason),
+        )
+        .filter(refresh_token_family::Column::Id.eq(family_id))
+        .filter(refresh_token_family::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live family of a user; returns how many.
+pub async fn revoke_user_families(
+    db: &impl Conn,
+    user_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let result = refresh_token_family::Entity::update_many()
+        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_token_family::Column::RevokedReason,
+            Expr::value(reason),
+        )
+        .filter(refresh_token_family::Column::UserId.eq(user_id))
+        .filter(refresh_token_family::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Deletes up to `batch` dead families (expired, or revoked more than a day ago) with their
+/// tokens, then up to `batch` expired tokens; returns how many rows went.
+pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+    let dead: Vec<String> = refresh_token_family::Entity::find()
+        .select_only()
+        .column(refresh_token_family::Column::Id)
+        .filter(
+            Condition::any()
+                .add(refresh_token_family::Column::AbsoluteExpiresAt.lte(now))
+                .add(refresh_token_family::Column::RevokedAt.lte(now - chrono::Duration::days(1))),
+        )
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut deleted = 0;
+    if !dead.is_empty() {
+        // Tokens go first so SQLite without cascading deletes behaves like Postgres.
+        refresh_token::Entity::delete_many()
+            .filter(refresh_token::Column::FamilyId.is_in(dead.clone()))
+            .exec(db)
+            .await?;
+        deleted += refresh_token_family::Entity::delete_many()
+            .filter(refresh_token_family::Column::Id.is_in(dead))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    let expired: Vec<String> = refresh_token::Entity::find()
+        .select_only()
+        .column(refresh_token::Column::Id)
+        .filter(refresh_token::Column::ExpiresAt.lte(now))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !expired.is_empty() {
+        deleted += refresh_token::Entity::delete_many()
+            .filter(refresh_token::Column::Id.is_in(expired))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,356 @@
+//! Refresh tokens in flight: rotation, reuse detection, the grace window for concurrent
+//! refreshes, scope narrowing, revocation, and the lifetime hierarchy.
+
+use openidconnect::core::CoreClient;
+use openidconnect::{
+    ClientId, ClientSecret, OAuth2TokenResponse, ResourceOwnerPassword, ResourceOwnerUsername,
+    Scope,
+};
+
+use super::discovery::{discover, http};
+use super::password::{user_id, APP, PEOPLE_SEED};
+use crate::common::{jwt_parts, Backend, Options, TestServer};
+use crate::on_both_backends;
+
+async fn offline_token(server: &TestServer, scope: &str) -> String {
+    let response = server
+        .password_grant("people", APP, "alice", "alice-password", Some(scope))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.body["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_string()
+}
+
+async fn openidconnect_refresh_rotates(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let metadata = discover(&server, "people").await;
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(APP.0.into()),
+        Some(ClientSecret::new(APP.1.into())),
+    );
+    let first = client
+        .exchange_password(
+            &ResourceOwnerUsername::new("alice".into()),
+            &ResourceOwnerPassword::new("alice-password".into()),
+        )
+        .unwrap()
+        .add_scope(Scope::new("offline_access".into()))
+        .add_scope(Scope::new("orders.read".into()))
+        .request_async(&http())
+        .await
+        .unwrap();
+    let refresh = first
+        .refresh_token()
+        .expect("offline_access yields a refresh token");
+    assert_eq!(refresh.secret().len(), 43, "256 bits, base64url");
+    let second = client
+        .exchange_refresh_token(refresh)
+        .unwrap()
+        .request_async(&http())
+        .await
+        .expect("refresh succeeds");
+    let rotated = second.refresh_token().expect("a new refresh token");
+    assert_ne!(rotated.secret(), refresh.secret(), "rotated on use");
+    let (_, claims) = jwt_parts(second.access_token().secret());
+    assert_eq!(claims["sub"], user_id(&server, "people", "alice").await);
+    assert_eq!(claims["scope"], "offline_access orders.read");
+    // Only hashes are stored.
+    use sea_orm::EntityTrait;
+    let rows = entity::refresh_token::Entity::find()
+        .all(&server.state.caches.store.db)
+        .await
+        .unwrap();
+    assert!(rows
+        .iter()
+        .all(|r| r.token_hash != refresh.secret().as_str()
+            && r.token_hash != rotated.secret().as_str()));
+}
+
+async fn reuse_revokes_the_family(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let original = offline_token(&server, "offline_access").await;
+    let next = server.refresh("people", APP, &original, None).await;
+    assert_eq!(next.status, 200);
+    let successor = next.body["refresh_token"].as_str().unwrap().to_string();
+
+    // This server has no grace window: presenting the rotated token again is reuse.
+    let reuse = server.refresh("people", APP, &original, None).await;
+    reuse.assert_oauth_error(400, "invalid_grant");
+    let after = server.refresh("people", APP, &successor, None).await;
+    after.assert_oauth_error(400, "invalid_grant");
+    assert_eq!(
+        server
+            .audit_events("refresh_token.reuse_detected")
+            .await
+            .len(),
+        1
+    );
+}
+
+async fn concurrent_refreshes_share_a_successor(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let original = offline_token(&server, "offline_access").await;
+    let (a, b) = tokio::join!(
+        server.refresh("people", APP, &original, None),
+        server.refresh("people", APP, &original, None)
+    );
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(b.status, 200, "{}", b.text);
+    assert_eq!(
+        a.body["refresh_token"], b.body["refresh_token"],
+        "the same successor"
+    );
+    let successor = a.body["refresh_token"].as_str().unwrap();
+    let next = server.refresh("people", APP, successor, None).await;
+    assert_eq!(
+        next.status, 200,
+        "the shared successor works: {}",
+        next.text
+    );
+}
+
+async fn scope_may_narrow_never_widen(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let token = offline_token(&server, "offline_access orders.read roles").await;
+    let narrowed = server
+        .refresh("people", APP, &token, Some("orders.read"))
+        .await;
+    assert_eq!(narrowed.status, 200, "{}", narrowed.text);
+    assert_eq!(narrowed.body["scope"], "orders.read");
+    let (_, claims) = jwt_parts(narrowed.body["access_token"].as_str().unwrap());
+    assert!(claims.get("roles").is_none(), "roles were narrowed away");
+
+    // The family keeps the original grant.
+    let next = narrowed.body["refresh_token"].as_str().unwrap();
+    let full = server.refresh("people", APP, next, None).await;
+    assert_eq!(full.body["scope"], "offline_access orders.read roles");
+
+    let next = full.body["refresh_token"].as_str().unwrap();
+    server
+        .refresh("people", APP, next, Some("orders.read email"))
+        .await
+        .assert_oauth_error(400, "invalid_scope");
+}
+
+async fn refresh_tokens_are_bound_and_revocable(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let token = offline_token(&server, "offline_access").await;
+    // Another client cannot use it, and cannot revoke it.
+    server
+        .refresh("people", ("other-app", "other-secret"), &token, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    server
+        .post_form(
+            "/realms/people/connect/revoke",
+            &[("token", &token)],
+            Some(("other-app", "other-secret")),
+        )
+        .await
+        .assert_oauth_error(400, "unauthorized_client");
+    // Introspection describes it while it lives.
+    let described = server
+        .post_form(
+            "/realms/people/connect/introspect",
+            &[("token", &token)],
+            Some(APP),
+        )
+        .await;
+    assert_eq!(described.body["active"], true);
+    assert_eq!(described.body["token_type"], "refresh_token");
+    assert_eq!(described.body["client_id"], "app");
+
+    let revoked = server
+        .post_form(
+            "/realms/people/connect/revoke",
+            &[("token", &token), ("token_type_hint", "refresh_token")],
+            Some(APP),
+        )
+        .await;
+    assert_eq!(revoked.status, 200);
+    server
+        .refresh("people", APP, &token, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let described = server
+        .post_form(
+            "/realms/people/connect/introspect",
+            &[("token", &token)],
+            Some(APP),
+        )
+        .await;
+    assert_eq!(described.body, serde_json::json!({"active": false}));
+    server
+        .refresh("people", APP, "not-a-token", None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+}
+
+async fn password_change_and_disabling_revoke_families(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let alice = user_id(&server, "people", "alice").await;
+    let token = offline_token(&server, "offline_access").await;
+    server
+        .state
+        .accounts
+        .set_password(&alice, "new-alice-password", "test", server.state.now())
+        .await
+        .unwrap();
+    server
+        .refresh("people", APP, &token, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let response = server
+        .password_grant(
+            "people",
+            APP,
+            "alice",
+            "new-alice-password",
+            Some("offline_access"),
+        )
+        .await;
+    assert_eq!(response.status, 200);
+    let token = response.body["refresh_token"].as_str().unwrap().to_string();
+    server
+        .state
+        .accounts
+        .set_enabled(&alice, false, "test", server.state.now())
+        .await
+        .unwrap();
+    server
+        .refresh("people", APP, &token, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert_eq!(server.audit_events("user.password_changed").await.len(), 1);
+    assert_eq!(server.audit_events("user.disabled").await.len(), 1);
+}
+
+async fn lifetimes_resolve_client_realm_system(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    server
+        .seed(
+            r#"
+[[realms]]
+name = "default"
+[[realms.clients]]
+client_id = "plain"
+secret = "plain-secret"
+grant_types = ["client_credentials"]
+"#,
+        )
+        .await;
+    let lifetime = |token: &str| {
+        let (_, claims) = jwt_parts(token);
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap()
+    };
+    // Client override.
+    let app = server
+        .password_grant("people", APP, "alice", "alice-password", None)
+        .await;
+    assert_eq!(app.body["expires_in"], 120);
+    assert_eq!(lifetime(app.body["access_token"].as_str().unwrap()), 120);
+    // Realm default.
+    let other = server
+        .password_grant(
+            "people",
+            ("other-app", "other-secret"),
+            "alice",
+            "alice-password",
+            None,
+        )
+        .await;
+    assert_eq!(other.body["expires_in"], 600);
+    assert_eq!(lifetime(other.body["access_token"].as_str().unwrap()), 600);
+    // System default.
+    let plain = server
+        .client_token("default", "plain", "plain-secret", None)
+        .await;
+    assert_eq!(lifetime(&plain), 3600);
+    // Refresh tokens: sliding window within the absolute lifetime (system defaults here).
+    let token = offline_token(&server, "offline_access").await;
+    let described = server
+        .post_form(
+            "/realms/people/connect/introspect",
+            &[("token", &token)],
+            Some(APP),
+        )
+        .await;
+    let ttl = described.body["exp"].as_i64().unwrap() - described.body["iat"].as_i64().unwrap();
+    assert!(
+        (14 * 86400 - 5..=14 * 86400 + 5).contains(&ttl),
+        "sliding window {ttl}"
+    );
+}
+
+async fn sweeping_removes_dead_rows_only(server: TestServer) {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    server.seed(PEOPLE_SEED).await;
+    let live = offline_token(&server, "offline_access").await;
+    let dead = offline_token(&server, "offline_access").await;
+    server
+        .post_form(
+            "/realms/people/connect/revoke",
+            &[("token", &dead)],
+            Some(APP),
+        )
+        .await;
+    let db = &server.state.caches.store.db;
+    {
+        use entity::refresh_token_family::{Column, Entity};
+        use sea_orm::{sea_query::Expr, ColumnTrait, QueryFilter};
+        let long_ago = server.state.now() - chrono::Duration::days(2);
+        Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(long_ago))
+            .filter(Column::RevokedAt.is_not_null())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    let swept = server::startup::sweep_expired(&server.state).await;
+    assert!(swept >= 1, "the dead family goes: {swept}");
+    assert_eq!(
+        entity::refresh_token_family::Entity::find()
+            .count(db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(server.refresh("people", APP, &live, None).await.status, 200);
+}
+
+async fn no_grace_server(backend: Backend) -> Option<TestServer> {
+    TestServer::start_with(
+        backend,
+        Options {
+            refresh_grace: chrono::Duration::zero(),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuse_detection_sqlite() {
+    reuse_revokes_the_family(no_grace_server(Backend::Sqlite).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reuse_detection_postgres() {
+    match no_grace_server(Backend::Postgres).await {
+        Some(server) => reuse_revokes_the_family(server).await,
+        None => eprintln!("skipped: {} is not set", crate::common::PG_ENV),
+    }
+}
+
+on_both_backends! {
+    openidconnect_refresh => openidconnect_refresh_rotates,
+    concurrent => concurrent_refreshes_share_a_successor,
+    narrowing => scope_may_narrow_never_widen,
+    binding_and_revocation => refresh_tokens_are_bound_and_revocable,
+    password_change => password_change_and_disabling_revoke_families,
+    lifetime_hierarchy => lifetimes_resolve_client_realm_system,
+    sweeping => sweeping_removes_dead_rows_only,
+}
