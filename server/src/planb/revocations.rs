@@ -87,7 +87,14 @@ async fn parse(
             "unknown member `data.{unknown}` for type {kind}"
         )));
     }
-    let issued_before = issued_before(data, now)?;
+    // A TOKEN entry names one exact token, issued at the latest this very second; without an
+    // explicit cut-off it must cover that second too (`iat` < `issued_before`).
+    let default_cutoff = if kind == kind::TOKEN {
+        now.timestamp() + 1
+    } else {
+        now.timestamp()
+    };
+    let issued_before = issued_before(data, now, default_cutoff)?;
     let salt = &realm.realm.revocation_salt;
     let default_expiry = DateTime::from_timestamp(issued_before, 0).unwrap_or(now) + retention;
     Ok(match kind {
@@ -139,9 +146,13 @@ async fn parse(
     })
 }
 
-fn issued_before(data: &Map<String, Value>, now: DateTime<Utc>) -> Result<i64, Problem> {
+fn issued_before(
+    data: &Map<String, Value>,
+    now: DateTime<Utc>,
+    default: i64,
+) -> Result<i64, Problem> {
     let value = match data.get("issued_before") {
-        None | Some(Value::Null) => return Ok(now.timestamp()),
+        None | Some(Value::Null) => return Ok(default),
         Some(value) => value.as_i64().ok_or_else(|| {
             Problem::bad_request("`issued_before` must be an integer (Unix seconds)")
         })?,

@@ -20,7 +20,7 @@ access_token_lifetime = 600
 name = "orders.read"
 
 [[realms.scopes]]
-name = "department"
+name = "org"
 claims = ["department"]
 include_in_access_token = true
 
@@ -32,7 +32,7 @@ scopes = ["orders.read"]
 client_id = "app"
 secret = "app-secret"
 grant_types = ["password", "refresh_token"]
-scopes = ["openid", "profile", "email", "roles", "offline_access", "orders.read", "department"]
+scopes = ["openid", "profile", "email", "roles", "offline_access", "orders.read", "org"]
 access_token_lifetime = 120
 
 [[realms.clients]]
@@ -93,7 +93,7 @@ async fn openidconnect_password_grant(server: TestServer) {
         .unwrap()
         .add_scope(Scope::new("roles".into()))
         .add_scope(Scope::new("orders.read".into()))
-        .add_scope(Scope::new("department".into()))
+        .add_scope(Scope::new("org".into()))
         .request_async(&http())
         .await
         .expect("password grant succeeds");
