@@ -27,6 +27,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub consumed_at: Option<DateTimeUtc>,
+    /// `jti` of the access token the code was exchanged for, revoked if the code is replayed.
+    pub issued_jti: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

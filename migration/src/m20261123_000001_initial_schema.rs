@@ -854,6 +854,11 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .null(),
                     )
+                    .col(
+                        ColumnDef::new(AuthorizationCodes::IssuedJti)
+                            .string()
+                            .null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_authorization_codes_realm")
@@ -1625,6 +1630,7 @@ enum AuthorizationCodes {
     CreatedAt,
     ExpiresAt,
     ConsumedAt,
+    IssuedJti,
 }
 
 #[derive(DeriveIden)]

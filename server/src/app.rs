@@ -17,7 +17,7 @@ use crate::changes::Caches;
 use crate::clock::Clock;
 use crate::crypto::secrets::SecretHasher;
 use crate::domain::Realm;
-use crate::{oauth, planb};
+use crate::{oauth, planb, web};
 
 /// The realm the alias routes (`/connect/*`, `/oauth2/*`) serve.
 pub const DEFAULT_REALM: &str = "default";
@@ -29,6 +29,9 @@ pub struct AppInner {
     pub secrets: SecretHasher,
     pub accounts: crate::accounts::Accounts,
     pub refresh: crate::tokens::refresh::RefreshTokens,
+    pub browser_sessions: Arc<crate::web::session::BrowserStore>,
+    /// Delivers back-channel logout tokens.
+    pub http_client: reqwest::Client,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -50,6 +53,11 @@ impl AppInner {
 
     pub fn issuer(&self, realm: &str) -> String {
         format!("{}/realms/{realm}", self.public_url)
+    }
+
+    /// Cookies are `Secure` whenever the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 }
 
@@ -134,6 +142,23 @@ fn realm_routes() -> Router<AppState> {
         .route("/connect/token", post(oauth::token::token))
         .route("/connect/introspect", post(oauth::introspect::introspect))
         .route("/connect/revoke", post(oauth::revoke::revoke))
+        .route(
+            "/connect/authorize",
+            get(oauth::authorize::authorize_get).post(oauth::authorize::authorize_post),
+        )
+        .route(
+            "/connect/userinfo",
+            get(oauth::userinfo::userinfo_get).post(oauth::userinfo::userinfo_post),
+        )
+        .route(
+            "/connect/logout",
+            get(oauth::logout::logout_get).post(oauth::logout::logout_post),
+        )
+        .route("/login", get(web::login::show).post(web::login::submit))
+        .route(
+            "/consent",
+            get(web::consent::show).post(web::consent::submit),
+        )
         .route(
             "/oauth2/access_token",
             post(planb::access_token::access_token),

@@ -20,6 +20,7 @@ use crate::revocation::RevocationIndex;
 use crate::seeding::{self, Bootstrap, SeedReport};
 use crate::store::{self, Store};
 use crate::tokens::refresh::RefreshTokens;
+use crate::web::session::BrowserStore;
 
 /// A start-up failure, one line, naming the setting at fault when there is one.
 #[derive(Debug, thiserror::Error)]
@@ -127,12 +128,24 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         master_key.derive("refresh-token-successor"),
         config.refresh_grace,
     );
+    let browser_sessions = Arc::new(
+        BrowserStore::open(&store)
+            .await
+            .map_err(|e| StartError::Other(format!("preparing the session store failed: {e}")))?,
+    );
+    let http_client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| StartError::Other(format!("building the HTTP client failed: {e}")))?;
     let state = AppState(Arc::new(AppInner {
         public_url: config.public_url.clone(),
         caches,
         secrets,
         accounts,
         refresh,
+        browser_sessions,
+        http_client,
         clock,
     }));
     Ok(Started { state, seed_report })

@@ -28,8 +28,17 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "jwks_uri": realm.endpoint("/.well-known/jwks.json"),
         "introspection_endpoint": realm.endpoint("/connect/introspect"),
         "revocation_endpoint": realm.endpoint("/connect/revoke"),
+        "userinfo_endpoint": realm.endpoint("/connect/userinfo"),
+        "end_session_endpoint": realm.endpoint("/connect/logout"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "claims_supported": claims_supported(),
         "grant_types_supported": supported_grant_types(),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs(),
@@ -41,6 +50,30 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     }))
+}
+
+/// The protocol claims plus every claim a standard scope releases.
+fn claims_supported() -> Vec<&'static str> {
+    let mut claims = vec![
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "acr",
+        "amr",
+        "azp",
+        "sid",
+    ];
+    claims.extend(
+        seed::STANDARD_CLAIM_TYPES
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|n| *n != "sub"),
+    );
+    claims
 }
 
 fn cacheable(body: Value) -> Response {

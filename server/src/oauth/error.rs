@@ -38,6 +38,16 @@ pub enum ErrorCode {
     SlowDown,
     /// The device code has expired (RFC 8628 §3.5).
     ExpiredToken,
+    /// The authorization server does not support obtaining a code with this response type.
+    UnsupportedResponseType,
+    /// `prompt=none` but the user must sign in (OIDC Core §3.1.2.6).
+    LoginRequired,
+    /// `prompt=none` but the user must consent (OIDC Core §3.1.2.6).
+    ConsentRequired,
+    /// The `request` parameter is not supported (OIDC Core §3.1.2.6).
+    RequestNotSupported,
+    /// The `request_uri` parameter is not supported (OIDC Core §3.1.2.6).
+    RequestUriNotSupported,
     /// An unexpected condition; details are logged, never sent.
     ServerError,
     /// The server is temporarily unable to handle the request.
@@ -82,6 +92,36 @@ impl OAuthError {
         slow_down => SlowDown,
         expired_token => ExpiredToken,
         temporarily_unavailable => TemporarilyUnavailable,
+        unsupported_response_type => UnsupportedResponseType,
+        login_required => LoginRequired,
+        consent_required => ConsentRequired,
+        request_not_supported => RequestNotSupported,
+        request_uri_not_supported => RequestUriNotSupported,
+    }
+
+    /// The code as it appears on the wire.
+    pub fn code_str(&self) -> &'static str {
+        match self.code {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
     }
 
     /// A bug or an infrastructure failure: logged here with its cause, opaque to the caller.

@@ -1,12 +1,15 @@
 //! The OAuth 2 / OpenID Connect protocol, one module per endpoint.
 
 pub mod audience;
+pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
 pub mod form;
 pub mod introspect;
 pub mod jwks;
+pub mod logout;
 pub mod revoke;
 pub mod scope;
 pub mod token;
+pub mod userinfo;

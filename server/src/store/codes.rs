@@ -43,3 +43,83 @@ pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> S
     }
     Ok(deleted)
 }
+
+pub type StoredCode = authorization_code::Model;
+
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: DateTime<Utc>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert_code(
+    db: &impl Conn,
+    realm_id: &str,
+    new: NewCode,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+    authorization_code::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(realm_id.to_string()),
+        code_hash: Set(new.code_hash),
+        client_id: Set(new.client_id),
+        user_id: Set(new.user_id),
+        session_id: Set(new.session_id),
+        redirect_uri: Set(new.redirect_uri),
+        scope: Set(new.scope),
+        nonce: Set(new.nonce),
+        code_challenge_method: Set(new.code_challenge.as_ref().map(|_| "S256".to_string())),
+        code_challenge: Set(new.code_challenge),
+        auth_time: Set(new.auth_time),
+        acr: Set(new.acr),
+        amr: Set(super::json_list(&new.amr)),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+        consumed_at: Set(None),
+        issued_jti: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_code(db: &impl Conn, code_hash: &str) -> StoreResult<Option<StoredCode>> {
+    Ok(authorization_code::Entity::find()
+        .filter(authorization_code::Column::CodeHash.eq(code_hash))
+        .one(db)
+        .await?)
+}
+
+/// Marks the code used, only if nobody used it first. Returns whether this call won.
+pub async fn consume_code(db: &impl Conn, id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    use sea_orm::sea_query::Expr;
+    let result = authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::ConsumedAt, Expr::value(now))
+        .filter(authorization_code::Column::Id.eq(id))
+        .filter(authorization_code::Column::ConsumedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Remembers which access token a code was exchanged for.
+pub async fn set_issued_jti(db: &impl Conn, id: &str, jti: &str) -> StoreResult<()> {
+    use sea_orm::sea_query::Expr;
+    authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::IssuedJti, Expr::value(jti))
+        .filter(authorization_code::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

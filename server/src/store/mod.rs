@@ -5,10 +5,12 @@ pub mod audit;
 pub mod catalog;
 pub mod clients;
 pub mod codes;
+pub mod consents;
 pub mod keys;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;
+pub mod sessions;
 pub mod users;
 
 use std::time::Duration;

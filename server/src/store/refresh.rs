@@ -209,3 +209,22 @@ pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> S
     }
     Ok(deleted)
 }
+
+/// Revokes the family started by an authorization code (the code was replayed).
+pub async fn revoke_code_families(
+    db: &impl Conn,
+    code_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let result = refresh_token_family::Entity::update_many()
+        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_token_family::Column::RevokedReason,
+            Expr::value("authorization code replayed"),
+        )
+        .filter(refresh_token_family::Column::AuthorizationCodeId.eq(code_id))
+        .filter(refresh_token_family::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -64,3 +64,24 @@ pub fn access_token_claims(
     }
     claims
 }
+
+/// Claims for an ID token or userinfo: every claim of every granted scope.
+pub fn identity_claims(
+    catalog: &Catalog,
+    granted: &[String],
+    user: &StoredUser,
+    roles: &[String],
+) -> Map<String, Value> {
+    let mut claims = Map::new();
+    for scope in granted.iter().filter_map(|s| catalog.scope(s)) {
+        for name in &scope.claims {
+            if PROTOCOL_CLAIMS.contains(&name.as_str()) {
+                continue;
+            }
+            if let Some(value) = user_claim(user, roles, name) {
+                claims.insert(name.clone(), value);
+            }
+        }
+    }
+    claims
+}

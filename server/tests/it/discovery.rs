@@ -57,7 +57,12 @@ async fn metadata_is_true_to_what_is_implemented(server: TestServer) {
     let oidc: serde_json::Value = oidc.json().await.unwrap();
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["client_credentials", "password", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token"
+        ])
     );
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],
@@ -75,10 +80,15 @@ async fn metadata_is_true_to_what_is_implemented(server: TestServer) {
     ] {
         assert!(scopes.iter().any(|s| s == standard), "{standard} is seeded");
     }
-    assert!(
-        oidc.get("userinfo_endpoint").is_none(),
-        "no userinfo until it exists"
+    assert_eq!(
+        oidc["userinfo_endpoint"],
+        format!("{}/connect/userinfo", server.issuer("default"))
     );
+    assert_eq!(
+        oidc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
 
     let rfc8414 = server
         .http

@@ -359,7 +359,14 @@ async fn listings_publish_hashes_only(server: TestServer) {
         json!({"type": "CLAIM", "data": {"claims": {"sub": "rat-007", "realm": "/people"}}}),
     )
     .await;
-    post_revocation(&server, &bearer, json!({"type": "GLOBAL", "data": {}})).await;
+    // The bearer's own `iat` as cut-off, so the bearer used below stays valid.
+    let (_, bearer_claims) = jwt_parts(&bearer);
+    post_revocation(
+        &server,
+        &bearer,
+        json!({"type": "GLOBAL", "data": {"issued_before": bearer_claims["iat"]}}),
+    )
+    .await;
     let listing = server
         .http
         .get(server.url("/realms/people/revocations?from=0"))

@@ -81,6 +81,26 @@ pub async fn refresh_token(
     request: &GrantRequest<'_>,
     family: FamilySeed,
 ) -> Result<String, OAuthError> {
+    start_family(request, family, None, None).await
+}
+
+/// Starts a refresh-token family born of an authorization code in a login session, so both
+/// logout and a replayed code can revoke it.
+pub async fn refresh_token_for_code(
+    request: &GrantRequest<'_>,
+    family: FamilySeed,
+    session_id: Option<String>,
+    code_id: String,
+) -> Result<String, OAuthError> {
+    start_family(request, family, session_id, Some(code_id)).await
+}
+
+async fn start_family(
+    request: &GrantRequest<'_>,
+    family: FamilySeed,
+    session_id: Option<String>,
+    authorization_code_id: Option<String>,
+) -> Result<String, OAuthError> {
     let now = request.state.now();
     let lifetimes = lifetimes(request);
     request
@@ -95,8 +115,8 @@ pub async fn refresh_token(
                 scope: family.scopes.join(" "),
                 claims: Value::Object(family.claims),
                 auth_time: family.auth_time,
-                session_id: None,
-                authorization_code_id: None,
+                session_id,
+                authorization_code_id,
                 absolute_expires_at: RefreshTokens::absolute_expiry(now, &lifetimes),
             },
             &lifetimes,

@@ -1,6 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2): parse the form, authenticate the client, and hand the
 //! request to the grant handler registered for its `grant_type`.
 
+mod authorization_code;
 mod client_credentials;
 pub mod issue;
 mod password;
@@ -39,6 +40,7 @@ pub trait Grant: Send + Sync {
 
 /// The grant handlers, keyed by `grant_type`.
 static GRANTS: &[&dyn Grant] = &[
+    &authorization_code::AuthorizationCode,
     &client_credentials::ClientCredentials,
     &password::Password,
     &refresh::Refresh,

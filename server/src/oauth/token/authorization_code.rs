@@ -1,0 +1,233 @@
+//! The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3). A code is
+//! single use: "If an authorization code is used more than once, the authorization server MUST
+//! deny the request and SHOULD revoke (when possible) all tokens previously issued based on that
+//! authorization code."
+
+use chrono::DateTime;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use serde_json::json;
+
+use super::issue::{self, FamilySeed, TokenSubject};
+use super::{Grant, GrantRequest, TokenResponse};
+use crate::changes::Change;
+use crate::crypto::{b64url, constant_time_eq, sha256};
+use crate::domain::grant_type;
+use crate::oauth::audience;
+use crate::oauth::authorize::code_hash;
+use crate::oauth::error::OAuthError;
+use crate::store::{self, codes::StoredCode, revocations::NewRevocation};
+use crate::tokens::access_token::UserAuthentication;
+use crate::tokens::{claims, id_token};
+
+pub struct AuthorizationCode;
+
+impl Grant for AuthorizationCode {
+    fn grant_type(&self) -> &'static str {
+        grant_type::AUTHORIZATION_CODE
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: GrantRequest<'a>,
+    ) -> BoxFuture<'a, Result<TokenResponse, OAuthError>> {
+        handle(request).boxed()
+    }
+}
+
+const INVALID: &str = "the authorization code is invalid, expired or already used";
+
+/// RFC 7636 §4.1: 43 to 128 unreserved characters.
+fn valid_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        params,
+        ..
+    } = request;
+    let client = &request.client.client;
+    let code = params.require("code")?;
+    let redirect_uri = params.require("redirect_uri")?;
+    let db = &state.caches.store.db;
+    let now = state.now();
+    let stored = store::codes::find_code(db, &code_hash(code))
+        .await?
+        .filter(|c| c.realm_id == realm.realm.id && c.client_id == client.client_id)
+        .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
+    if stored.consumed_at.is_some() || !store::codes::consume_code(db, &stored.id, now).await? {
+        revoke_issued(&request, &stored).await?;
+        return Err(OAuthError::invalid_grant(INVALID));
+    }
+    if now >= stored.expires_at {
+        return Err(OAuthError::invalid_grant(INVALID));
+    }
+    if stored.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri differs from the authorization request",
+        ));
+    }
+    match (&stored.code_challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = b64url(sha256(verifier.as_bytes()));
+            if !valid_verifier(verifier)
+                || !constant_time_eq(computed.as_bytes(), challenge.as_bytes())
+            {
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
+            }
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "a code_verifier was sent but the authorization request had no code_challenge",
+            ))
+        }
+        (None, None) => {}
+    }
+    if let Some(sid) = &stored.session_id {
+        if store::sessions::live(db, sid, now).await?.is_none() {
+            return Err(OAuthError::invalid_grant(
+                "the session that issued the code has ended",
+            ));
+        }
+    }
+    let user = store::users::find(db, &stored.user_id)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
+    let roles = store::users::role_names(db, &user.id).await?;
+    let scopes: Vec<String> = stored
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
+    let amr: Vec<String> = store::string_list(&stored.amr, "authorization_codes.amr")?;
+    let auth_time = stored.auth_time.timestamp();
+    let subject = TokenSubject {
+        sub: &user.id,
+        user: Some(UserAuthentication {
+            auth_time,
+            acr: None,
+            amr: amr.clone(),
+        }),
+        extra: claims::access_token_claims(&catalog, &scopes, &user, &roles),
+    };
+    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
+    store::codes::set_issued_jti(db, &stored.id, &minted.jti).await?;
+    let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, &scopes);
+
+    if scopes.iter().any(|s| s == "openid") {
+        let keys = state
+            .caches
+            .keys
+            .realm_keys(&realm.realm.id, now)
+            .await
+            .map_err(OAuthError::server_error)?;
+        let alg = client
+            .id_token_signing_alg
+            .unwrap_or(realm.realm.id_token_signing_alg);
+        let key = keys.active(alg).map_err(OAuthError::server_error)?;
+        let token = id_token::mint(
+            key,
+            id_token::IdTokenInput {
+                issuer: &realm.issuer,
+                sub: &user.id,
+                client_id: &client.client_id,
+                nonce: stored.nonce.as_deref(),
+                auth_time,
+                amr: &amr,
+                sid: stored.session_id.as_deref(),
+                access_token: Some(&minted.token),
+                claims: claims::identity_claims(&catalog, &scopes, &user, &roles),
+                iat: now.timestamp(),
+                lifetime: issue::lifetimes(&request).id_token,
+            },
+        )
+        .map_err(OAuthError::server_error)?;
+        response.id_token = Some(token);
+    }
+    if issue::wants_refresh_token(client, &scopes) {
+        let seed = FamilySeed {
+            user_id: Some(user.id.clone()),
+            subject: user.id.clone(),
+            scopes: scopes.clone(),
+            claims: Default::default(),
+            auth_time: Some(stored.auth_time),
+        };
+        response.refresh_token = Some(
+            issue::refresh_token_for_code(
+                &request,
+                seed,
+                stored.session_id.clone(),
+                stored.id.clone(),
+            )
+            .await?,
+        );
+    }
+    Ok(response)
+}
+
+/// A replayed code: revoke the refresh tokens and the access token it produced.
+async fn revoke_issued(request: &GrantRequest<'_>, stored: &StoredCode) -> Result<(), OAuthError> {
+    let state = request.state;
+    let db = &state.caches.store.db;
+    let now = state.now();
+    let families = store::refresh::revoke_code_families(db, &stored.id, now).await?;
+    if let Some(jti) = &stored.issued_jti {
+        let lifetime = issue::lifetimes(request).access_token;
+        let entry = store::revocations::insert(
+            db,
+            &request.realm.realm.id,
+            NewRevocation {
+                kind: store::revocations::kind::JTI,
+                jti: Some(jti.clone()),
+                // Covers the token whatever second it was issued in after the code.
+                issued_before: now.timestamp() + 1,
+                expires_at: DateTime::from_timestamp(now.timestamp() + lifetime, 0).unwrap_or(now),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+        state.caches.revocations.insert(entry);
+        state.caches.publish(Change::Revocations).await;
+    }
+    store::audit::record(
+        db,
+        store::audit::NewEvent {
+            realm_id: Some(&request.realm.realm.id),
+            kind: "authorization_code.replayed",
+            actor: &request.client.client.client_id,
+            target: Some(&stored.user_id),
+            detail: json!({"revoked_families": families, "revoked_access_token": stored.issued_jti.is_some()}),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifiers_follow_rfc7636() {
+        assert!(valid_verifier(&"a".repeat(43)));
+        assert!(valid_verifier(&"A-._~".repeat(20)));
+        assert!(!valid_verifier(&"a".repeat(42)));
+        assert!(!valid_verifier(&"a".repeat(129)));
+        assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
+    }
+}

@@ -1,0 +1,119 @@
+//! Single sign-on sessions: who signed in, when, and which clients took part (for logout).
+
+use chrono::{DateTime, Utc};
+use entity::session;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{json_list, string_list, Conn, StoreResult};
+
+pub type StoredSession = session::Model;
+
+pub struct NewSession<'a> {
+    pub realm_id: &'a str,
+    pub user_id: &'a str,
+    pub cookie_scope: &'a str,
+    pub auth_time: DateTime<Utc>,
+    pub amr: &'a [String],
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn create(
+    db: &impl Conn,
+    new: NewSession<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<StoredSession> {
+    Ok(session::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(new.realm_id.to_string()),
+        user_id: Set(new.user_id.to_string()),
+        cookie_scope: Set(new.cookie_scope.to_string()),
+        client_ids: Set(json_list(&[])),
+        auth_time: Set(new.auth_time),
+        acr: Set(None),
+        amr: Set(json_list(new.amr)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(new.expires_at),
+        ended_at: Set(None),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The session if it is still live at `now`.
+pub async fn live(
+    db: &impl Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoredSession>> {
+    Ok(session::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|s| s.ended_at.is_none() && s.expires_at > now))
+}
+
+/// Records that `client_id` received tokens in this session.
+pub async fn add_client(
+    db: &impl Conn,
+    session: &StoredSession,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut clients = string_list(&session.client_ids, "sessions.client_ids")?;
+    if !clients.iter().any(|c| c == client_id) {
+        clients.push(client_id.to_string());
+    }
+    session::ActiveModel {
+        id: Set(session.id.clone()),
+        client_ids: Set(json_list(&clients)),
+        last_seen_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends the session; returns it as it was when live.
+pub async fn end(
+    db: &impl Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoredSession>> {
+    let Some(found) = live(db, id, now).await? else {
+        return Ok(None);
+    };
+    session::ActiveModel {
+        id: Set(id.to_string()),
+        ended_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(Some(found))
+}
+
+pub fn client_ids(session: &StoredSession) -> StoreResult<Vec<String>> {
+    string_list(&session.client_ids, "sessions.client_ids")
+}
+
+/// Revokes the refresh-token families born in a session.
+pub async fn revoke_families(
+    db: &impl Conn,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    use entity::refresh_token_family;
+    use sea_orm::sea_query::Expr;
+    let result = refresh_token_family::Entity::update_many()
+        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            refresh_token_family::Column::RevokedReason,
+            Expr::value("session ended"),
+        )
+        .filter(refresh_token_family::Column::SessionId.eq(session_id))
+        .filter(refresh_token_family::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

@@ -1,0 +1,7 @@
+//! The pages people use: login, consent and logout confirmation, rendered on the server, and the
+//! browser sessions behind them.
+
+pub mod consent;
+pub mod html;
+pub mod login;
+pub mod session;
