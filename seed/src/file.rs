@@ -94,6 +94,8 @@ pub struct ClientSeed {
     pub access_token_lifetime: Option<i64>,
     pub refresh_token_lifetime: Option<i64>,
     pub id_token_lifetime: Option<i64>,
+    /// Where signed logout tokens are POSTed when a session of this client ends.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -382,6 +382,7 @@ fn client_from_seed(seed: &seed::ClientSeed) -> Result<store::clients::NewClient
         allow_arbitrary_claims: seed.allow_arbitrary_claims,
         always_issue_refresh_token: false,
         lifetimes,
+        backchannel_logout_uri: seed.backchannel_logout_uri.clone(),
         enabled: true,
         ..Default::default()
     })

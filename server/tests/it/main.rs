@@ -3,6 +3,8 @@
 
 mod common;
 
+mod authorization_code;
+mod browser;
 mod cli;
 mod client_credentials;
 mod discovery;
