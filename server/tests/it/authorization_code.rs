@@ -916,3 +916,67 @@ password = "dave-password"
 on_both_backends! {
     client_cookie_mode => client_cookie_mode_keeps_two_users_apart,
 }
+
+async fn prompt_login_and_stray_verifiers(server: TestServer) {
+    server.seed(WEB_SEED).await;
+    server
+        .seed(
+            r#"
+[[realms]]
+name = "web"
+[[realms.clients]]
+client_id = "legacy"
+secret = "legacy-secret"
+grant_types = ["authorization_code"]
+redirect_uris = ["http://localhost:8080/callback"]
+scopes = ["openid"]
+require_pkce = false
+"#,
+        )
+        .await;
+    let browser = Browser::new();
+    let client = relying_party(&server, "web", "webapp", Some("webapp-secret"), CALLBACK).await;
+    let started = start(&client, &[]);
+    let done = browser
+        .authorize_and_sign_in(&server.base, &started.url, "carol", "carol-password")
+        .await;
+    code_from(&done, &started, &server.issuer("web"));
+    // Signed in, but prompt=login asks again; login_hint fills the username.
+    let again = start(&client, &[]);
+    let page = browser
+        .follow(
+            &server.base,
+            browser
+                .get(&format!("{}&prompt=login&login_hint=carol", again.url))
+                .await,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.input("username").as_deref(), Some("carol"));
+
+    // A client that opted out of PKCE: a code without a challenge refuses a stray verifier.
+    let url = format!(
+        "{}/connect/authorize?client_id=legacy&response_type=code&scope=openid&state=s&redirect_uri={}",
+        server.issuer("web"),
+        "http%3A%2F%2Flocalhost%3A8080%2Fcallback"
+    );
+    let done = browser.follow(&server.base, browser.get(&url).await).await;
+    let code = done.location_param("code").expect("a code without PKCE");
+    server
+        .post_form(
+            "/realms/web/connect/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", &"v".repeat(43)),
+            ],
+            Some(("legacy", "legacy-secret")),
+        )
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+}
+
+on_both_backends! {
+    prompt_login => prompt_login_and_stray_verifiers,
+}
