@@ -7,6 +7,7 @@ mod authorization_code;
 mod browser;
 mod cli;
 mod client_credentials;
+mod decentralized;
 mod discovery;
 mod introspection;
 mod keys;

@@ -4,8 +4,9 @@
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use serde_json::{json, Map};
+use serde_json::json;
 
+use super::arbitrary;
 use super::issue::{self, TokenSubject};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::domain::grant_type;
@@ -37,8 +38,9 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             "public clients cannot use client credentials",
         ));
     }
-    let scopes = issue::requested_scopes(&request, &USER_ONLY_SCOPES)?;
-    if let Some(s) = scopes
+    let content = arbitrary::from_request(&request)?.unwrap_or_default();
+    let requested = issue::requested_scopes(&request, &USER_ONLY_SCOPES)?;
+    if let Some(s) = requested
         .iter()
         .find(|s| USER_ONLY_SCOPES.contains(&s.as_str()))
     {
@@ -52,8 +54,10 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .directory
         .catalog(&request.realm.realm.id)
         .await?;
-    let audiences = audience::resolve(request.params, &scopes, client, &catalog)?;
-    let mut extra = Map::new();
+    let audiences = audience::resolve(request.params, &requested, client, &catalog)?;
+    let scopes = arbitrary::merged_scopes(&requested, &content.scopes);
+    // Caller-supplied claims (decentralized mode) first; the client's own roles win.
+    let mut extra = content.claims;
     if !client.roles.is_empty() {
         extra.insert("roles".into(), json!(client.roles));
     }

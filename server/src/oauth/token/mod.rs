@@ -1,10 +1,12 @@
 //! The token endpoint (RFC 6749 §3.2): parse the form, authenticate the client, and hand the
 //! request to the grant handler registered for its `grant_type`.
 
+mod arbitrary;
 mod authorization_code;
 mod client_credentials;
 pub mod issue;
 mod password;
+mod public_refresh;
 mod refresh;
 
 use axum::extract::State;
@@ -43,6 +45,7 @@ static GRANTS: &[&dyn Grant] = &[
     &authorization_code::AuthorizationCode,
     &client_credentials::ClientCredentials,
     &password::Password,
+    &public_refresh::PublicRefresh,
     &refresh::Refresh,
 ];
 

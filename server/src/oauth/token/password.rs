@@ -5,6 +5,7 @@
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
+use super::arbitrary::{self, ArbitraryContent};
 use super::issue::{self, FamilySeed, TokenSubject};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::domain::grant_type;
@@ -37,8 +38,13 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         ..
     } = request;
     let client = &request.client.client;
+    if let Some(content) = arbitrary::from_request(&request)? {
+        return caller_supplied(request, content).await;
+    }
     if realm.realm.decentralized {
-        return Err(OAuthError::invalid_grant("this realm holds no users"));
+        return Err(OAuthError::invalid_grant(
+            "this realm holds no users; use handler=arbitrary-claims-service",
+        ));
     }
     let username = params.require("username")?;
     let password = params.require("password")?;
@@ -71,6 +77,48 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             subject: user.id.clone(),
             scopes: scopes.clone(),
             claims: Default::default(),
+            auth_time: Some(now),
+        };
+        response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
+    }
+    Ok(response)
+}
+
+/// Decentralized mode: the username is carried through as `sub`, the password is not checked
+/// (the caller vouches for the user), and the content is what the caller supplied.
+async fn caller_supplied(
+    request: GrantRequest<'_>,
+    content: ArbitraryContent,
+) -> Result<TokenResponse, OAuthError> {
+    let username = request.params.require("username")?;
+    let client = &request.client.client;
+    let requested = issue::requested_scopes(&request, &["offline_access"])?;
+    let scopes = arbitrary::merged_scopes(&requested, &content.scopes);
+    let catalog = request
+        .state
+        .caches
+        .directory
+        .catalog(&request.realm.realm.id)
+        .await?;
+    let audiences = audience::resolve(request.params, &requested, client, &catalog)?;
+    let now = request.state.now();
+    let subject = TokenSubject {
+        sub: username,
+        user: Some(UserAuthentication {
+            auth_time: now.timestamp(),
+            acr: None,
+            amr: vec!["pwd".into()],
+        }),
+        extra: content.claims.clone(),
+    };
+    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
+    let mut response = TokenResponse::bearer(minted.token, minted.expires_in, &scopes);
+    if issue::wants_refresh_token(client, &scopes) {
+        let seed = FamilySeed {
+            user_id: None,
+            subject: username.to_string(),
+            scopes: scopes.clone(),
+            claims: content.claims,
             auth_time: Some(now),
         };
         response.refresh_token = Some(issue::refresh_token(&request, seed).await?);

@@ -35,6 +35,20 @@ impl Grant for Refresh {
 const INVALID: &str = "the refresh token is invalid, expired or revoked";
 
 async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    Ok(refresh(&request).await?.response)
+}
+
+/// A refresh and what went into its access token (the public refresh grant re-issues it).
+pub(super) struct Refreshed {
+    pub response: TokenResponse,
+    pub subject: String,
+    pub scopes: Vec<String>,
+    pub user: Option<UserAuthentication>,
+    pub extra: Map<String, Value>,
+}
+
+/// Rotates the refresh token of `request` and mints the new access token.
+pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAuthError> {
     let GrantRequest {
         state,
         realm,
@@ -103,19 +117,26 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             &catalog, &scopes, &user, &roles,
         ));
     }
+    let user = family.auth_time.map(|t| UserAuthentication {
+        auth_time: t.timestamp(),
+        acr: None,
+        amr: vec!["pwd".into()],
+    });
     let subject = TokenSubject {
         sub: &family.subject,
-        user: family.auth_time.map(|t| UserAuthentication {
-            auth_time: t.timestamp(),
-            acr: None,
-            amr: vec!["pwd".into()],
-        }),
-        extra,
+        user: user.clone(),
+        extra: extra.clone(),
     };
-    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
+    let minted = issue::access_token(request, &scopes, audiences, subject).await?;
     let mut response = TokenResponse::bearer(minted.token, minted.expires_in, &scopes);
     response.refresh_token = Some(rotation.successor);
-    Ok(response)
+    Ok(Refreshed {
+        response,
+        subject: family.subject,
+        scopes,
+        user,
+        extra,
+    })
 }
 
 async fn audit_reuse(request: &GrantRequest<'_>, family_id: &str) -> Result<(), OAuthError> {
