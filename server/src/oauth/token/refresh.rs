@@ -58,7 +58,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     let client = &request.client.client;
     let raw = params.require("refresh_token")?;
     let now = state.now();
-    let lifetimes = issue::lifetimes(&request);
+    let lifetimes = issue::lifetimes(request);
     let rotation = match state
         .refresh
         .rotate(&realm.realm.id, &client.client_id, raw, &lifetimes, now)
@@ -67,7 +67,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         Ok(rotation) => rotation,
         Err(RefreshError::Invalid) => return Err(OAuthError::invalid_grant(INVALID)),
         Err(RefreshError::Reused { family_id }) => {
-            audit_reuse(&request, &family_id).await?;
+            audit_reuse(request, &family_id).await?;
             return Err(OAuthError::invalid_grant(INVALID));
         }
         Err(RefreshError::Store(e)) => return Err(e.into()),
