@@ -38,6 +38,33 @@ pub struct RealmSeed {
     pub clients: Vec<ClientSeed>,
     #[serde(default)]
     pub users: Vec<UserSeed>,
+    #[serde(default)]
+    pub exchange_policies: Vec<ExchangePolicySeed>,
+    #[serde(default)]
+    pub trusted_issuers: Vec<TrustedIssuerSeed>,
+}
+
+/// Which client may exchange tokens (RFC 8693), for which audiences and scopes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangePolicySeed {
+    pub client_id: String,
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Clients whose tokens may be exchanged; empty means any.
+    #[serde(default)]
+    pub subject_clients: Vec<String>,
+    #[serde(default)]
+    pub allow_delegation: bool,
+}
+
+/// An issuer whose JWTs token exchange accepts, with the URL of its JWKS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuerSeed {
+    pub issuer: String,
+    pub jwks_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

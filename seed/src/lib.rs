@@ -6,6 +6,7 @@ mod file;
 mod standard;
 
 pub use file::{
-    parse, ApiResourceSeed, ClientSeed, RealmSeed, ScopeSeed, SeedError, SeedFile, UserSeed,
+    parse, ApiResourceSeed, ClientSeed, ExchangePolicySeed, RealmSeed, ScopeSeed, SeedError,
+    SeedFile, TrustedIssuerSeed, UserSeed,
 };
 pub use standard::{StandardScope, STANDARD_CLAIM_TYPES, STANDARD_SCOPES};

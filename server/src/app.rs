@@ -32,6 +32,8 @@ pub struct AppInner {
     pub browser_sessions: Arc<crate::web::session::BrowserStore>,
     /// Delivers back-channel logout tokens.
     pub http_client: reqwest::Client,
+    /// Keys of issuers whose JWTs token exchange accepts.
+    pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     pub clock: Arc<dyn Clock>,
 }
 

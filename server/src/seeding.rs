@@ -294,6 +294,33 @@ pub async fn apply_file(
                 Err(e) => return Err(e.into()),
             }
         }
+        for policy in &realm_seed.exchange_policies {
+            let policy = store::exchange::ExchangePolicy {
+                client_id: policy.client_id.clone(),
+                audiences: policy.audiences.clone(),
+                scopes: policy.scopes.clone(),
+                subject_clients: policy.subject_clients.clone(),
+                allow_delegation: policy.allow_delegation,
+            };
+            match store::exchange::insert_policy(&store.db, &realm.id, &policy, now).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for trusted in &realm_seed.trusted_issuers {
+            match store::exchange::insert_trusted_issuer(
+                &store.db,
+                &realm.id,
+                &trusted.issuer,
+                &trusted.jwks_url,
+                now,
+            )
+            .await
+            {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
     Ok(report)
 }

@@ -146,6 +146,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         refresh,
         browser_sessions,
         http_client,
+        trusted_jwks: Default::default(),
         clock,
     }));
     Ok(Started { state, seed_report })

@@ -4,6 +4,7 @@ pub mod access_token;
 pub mod claims;
 pub mod id_token;
 pub mod refresh;
+pub mod trusted;
 pub mod verified_cache;
 pub mod verify;
 

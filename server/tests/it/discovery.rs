@@ -61,7 +61,9 @@ async fn metadata_is_true_to_what_is_implemented(server: TestServer) {
             "authorization_code",
             "client_credentials",
             "password",
-            "refresh_token"
+            "public_refresh_token",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ])
     );
     assert_eq!(

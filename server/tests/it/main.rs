@@ -9,6 +9,7 @@ mod cli;
 mod client_credentials;
 mod decentralized;
 mod discovery;
+mod exchange;
 mod introspection;
 mod keys;
 mod multiprocess;

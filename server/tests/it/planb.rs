@@ -218,7 +218,8 @@ async fn global_revocations_cut_everything_before(server: TestServer) {
     let service = server
         .client_token("people", "cc-only", "cc-secret", None)
         .await;
-    let (_, claims) = jwt_parts(&access);
+    let (_, claims) = jwt_parts(&service);
+    // The later of the two tokens sets the cut-off, so both fall before it.
     let issued_before = claims["iat"].as_i64().unwrap() + 1;
     let response = post_revocation(
         &server,

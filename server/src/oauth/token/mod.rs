@@ -8,6 +8,7 @@ pub mod issue;
 mod password;
 mod public_refresh;
 mod refresh;
+mod token_exchange;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -47,6 +48,7 @@ static GRANTS: &[&dyn Grant] = &[
     &password::Password,
     &public_refresh::PublicRefresh,
     &refresh::Refresh,
+    &token_exchange::TokenExchange,
 ];
 
 fn grant_for(grant_type: &str) -> Option<&'static dyn Grant> {

@@ -1,0 +1,108 @@
+//! Token-exchange policies and the issuers whose JWTs a realm accepts as subject tokens.
+
+use chrono::{DateTime, Utc};
+use entity::{exchange_policy, trusted_issuer};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+use super::{is_unique_violation, json_list, string_list, Conn, StoreError, StoreResult};
+
+/// Which client may exchange, for which audiences and scopes, tokens of which subject clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangePolicy {
+    pub client_id: String,
+    pub audiences: Vec<String>,
+    pub scopes: Vec<String>,
+    pub subject_clients: Vec<String>,
+    pub allow_delegation: bool,
+}
+
+pub async fn policy_for(
+    db: &impl Conn,
+    realm_id: &str,
+    client_id: &str,
+) -> StoreResult<Option<ExchangePolicy>> {
+    let Some(row) = exchange_policy::Entity::find()
+        .filter(exchange_policy::Column::RealmId.eq(realm_id))
+        .filter(exchange_policy::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ExchangePolicy {
+        audiences: string_list(&row.audiences, "exchange_policies.audiences")?,
+        scopes: string_list(&row.scopes, "exchange_policies.scopes")?,
+        subject_clients: string_list(&row.subject_clients, "exchange_policies.subject_clients")?,
+        allow_delegation: row.allow_delegation,
+        client_id: row.client_id,
+    }))
+}
+
+pub async fn insert_policy(
+    db: &impl Conn,
+    realm_id: &str,
+    policy: &ExchangePolicy,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    exchange_policy::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(realm_id.to_string()),
+        client_id: Set(policy.client_id.clone()),
+        audiences: Set(json_list(&policy.audiences)),
+        scopes: Set(json_list(&policy.scopes)),
+        subject_clients: Set(json_list(&policy.subject_clients)),
+        allow_delegation: Set(policy.allow_delegation),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("exchange policy for `{}`", policy.client_id))
+        } else {
+            StoreError::Db(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// The JWKS URL of a trusted issuer of the realm.
+pub async fn trusted_jwks_url(
+    db: &impl Conn,
+    realm_id: &str,
+    issuer: &str,
+) -> StoreResult<Option<String>> {
+    Ok(trusted_issuer::Entity::find()
+        .filter(trusted_issuer::Column::RealmId.eq(realm_id))
+        .filter(trusted_issuer::Column::Issuer.eq(issuer))
+        .one(db)
+        .await?
+        .map(|row| row.jwks_url))
+}
+
+pub async fn insert_trusted_issuer(
+    db: &impl Conn,
+    realm_id: &str,
+    issuer: &str,
+    jwks_url: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    trusted_issuer::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(realm_id.to_string()),
+        issuer: Set(issuer.to_string()),
+        jwks_url: Set(jwks_url.to_string()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("trusted issuer `{issuer}`"))
+        } else {
+            StoreError::Db(e)
+        }
+    })?;
+    Ok(())
+}
