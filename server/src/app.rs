@@ -34,6 +34,8 @@ pub struct AppInner {
     pub http_client: reqwest::Client,
     /// Keys of issuers whose JWTs token exchange accepts.
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
+    /// Wrong device user codes per client address.
+    pub device_limiter: crate::web::device::WrongCodeLimiter,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -160,6 +162,11 @@ fn realm_routes() -> Router<AppState> {
         .route(
             "/consent",
             get(web::consent::show).post(web::consent::submit),
+        )
+        .route("/device", get(web::device::show).post(web::device::submit))
+        .route(
+            "/connect/device_authorization",
+            post(oauth::device::device_authorization),
         )
         .route(
             "/oauth2/access_token",

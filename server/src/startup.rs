@@ -147,6 +147,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         browser_sessions,
         http_client,
         trusted_jwks: Default::default(),
+        device_limiter: Default::default(),
         clock,
     }));
     Ok(Started { state, seed_report })
@@ -246,9 +247,12 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
 /// Serves HTTP on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let router = crate::app::router(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

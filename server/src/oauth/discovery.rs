@@ -30,6 +30,7 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "revocation_endpoint": realm.endpoint("/connect/revoke"),
         "userinfo_endpoint": realm.endpoint("/connect/userinfo"),
         "end_session_endpoint": realm.endpoint("/connect/logout"),
+        "device_authorization_endpoint": realm.endpoint("/connect/device_authorization"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],

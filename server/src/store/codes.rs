@@ -123,3 +123,151 @@ pub async fn set_issued_jti(db: &impl Conn, id: &str, jti: &str) -> StoreResult<
         .await?;
     Ok(())
 }
+
+pub type StoredDeviceCode = device_code::Model;
+
+/// Status of a device authorization (RFC 8628).
+pub mod device_status {
+    pub const PENDING: &str = "pending";
+    pub const APPROVED: &str = "approved";
+    pub const DENIED: &str = "denied";
+    pub const REDEEMED: &str = "redeemed";
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDeviceCode {
+    pub device_code_hash: String,
+    pub user_code: String,
+    pub client_id: String,
+    pub scope: String,
+    pub interval_secs: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Inserts a device code; `Ok(false)` when the user code collides with a live one.
+pub async fn insert_device_code(
+    db: &impl Conn,
+    realm_id: &str,
+    new: NewDeviceCode,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let result = device_code::ActiveModel {
+        id: Set(crate::crypto::random::id()),
+        realm_id: Set(realm_id.to_string()),
+        device_code_hash: Set(new.device_code_hash),
+        user_code: Set(new.user_code),
+        client_id: Set(new.client_id),
+        scope: Set(new.scope),
+        status: Set(device_status::PENDING.to_string()),
+        user_id: Set(None),
+        session_id: Set(None),
+        auth_time: Set(None),
+        interval_secs: Set(new.interval_secs),
+        last_polled_at: Set(None),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+    }
+    .insert(db)
+    .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if super::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn find_device_code(
+    db: &impl Conn,
+    device_code_hash: &str,
+) -> StoreResult<Option<StoredDeviceCode>> {
+    Ok(device_code::Entity::find()
+        .filter(device_code::Column::DeviceCodeHash.eq(device_code_hash))
+        .one(db)
+        .await?)
+}
+
+/// A pending, unexpired device authorization of the realm by its user code.
+pub async fn pending_by_user_code(
+    db: &impl Conn,
+    realm_id: &str,
+    user_code: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoredDeviceCode>> {
+    Ok(device_code::Entity::find()
+        .filter(device_code::Column::RealmId.eq(realm_id))
+        .filter(device_code::Column::UserCode.eq(user_code))
+        .filter(device_code::Column::Status.eq(device_status::PENDING))
+        .filter(device_code::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+/// Records a poll, and a slower interval when the device polled too fast.
+pub async fn record_poll(
+    db: &impl Conn,
+    id: &str,
+    interval_secs: i32,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    use sea_orm::sea_query::Expr;
+    device_code::Entity::update_many()
+        .col_expr(device_code::Column::LastPolledAt, Expr::value(now))
+        .col_expr(
+            device_code::Column::IntervalSecs,
+            Expr::value(interval_secs),
+        )
+        .filter(device_code::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The user's decision on a pending authorization; `false` if it was no longer pending.
+pub async fn decide_device_code(
+    db: &impl Conn,
+    id: &str,
+    approved_by: Option<(&str, &str, DateTime<Utc>)>,
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::Expr;
+    let mut update = device_code::Entity::update_many();
+    match approved_by {
+        Some((user_id, session_id, auth_time)) => {
+            update = update
+                .col_expr(
+                    device_code::Column::Status,
+                    Expr::value(device_status::APPROVED),
+                )
+                .col_expr(device_code::Column::UserId, Expr::value(user_id))
+                .col_expr(device_code::Column::SessionId, Expr::value(session_id))
+                .col_expr(device_code::Column::AuthTime, Expr::value(auth_time));
+        }
+        None => {
+            update = update.col_expr(
+                device_code::Column::Status,
+                Expr::value(device_status::DENIED),
+            );
+        }
+    }
+    let result = update
+        .filter(device_code::Column::Id.eq(id))
+        .filter(device_code::Column::Status.eq(device_status::PENDING))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Marks an approved authorization redeemed, only once.
+pub async fn redeem_device_code(db: &impl Conn, id: &str) -> StoreResult<bool> {
+    use sea_orm::sea_query::Expr;
+    let result = device_code::Entity::update_many()
+        .col_expr(
+            device_code::Column::Status,
+            Expr::value(device_status::REDEEMED),
+        )
+        .filter(device_code::Column::Id.eq(id))
+        .filter(device_code::Column::Status.eq(device_status::APPROVED))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

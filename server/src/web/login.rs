@@ -184,10 +184,18 @@ pub async fn submit(
     if let Err(e) = browser.set_sign_in(&realm.realm, &sign_in).await {
         return internal(&realm, e);
     }
-    let location = format!(
-        "/realms/{}/connect/authorize?{authorize_query}",
-        realm.realm.name
-    );
+    // The device page sends people here too; they go back where they came from.
+    let back_to_device = Params::parse(authorize_query.as_bytes())
+        .ok()
+        .is_some_and(|p| p.get("continue") == Some("device"));
+    let location = if back_to_device {
+        format!("/realms/{}/device?{authorize_query}", realm.realm.name)
+    } else {
+        format!(
+            "/realms/{}/connect/authorize?{authorize_query}",
+            realm.realm.name
+        )
+    };
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

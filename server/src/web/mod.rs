@@ -2,6 +2,7 @@
 //! browser sessions behind them.
 
 pub mod consent;
+pub mod device;
 pub mod html;
 pub mod login;
 pub mod session;

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod client_credentials;
 mod decentralized;
+mod device;
 mod discovery;
 mod exchange;
 mod introspection;

@@ -18,7 +18,7 @@ use crate::oauth::authorize::code_hash;
 use crate::oauth::error::OAuthError;
 use crate::store::{self, codes::StoredCode, revocations::NewRevocation};
 use crate::tokens::access_token::UserAuthentication;
-use crate::tokens::{claims, id_token};
+use crate::tokens::claims;
 
 pub struct AuthorizationCode;
 
@@ -128,34 +128,22 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
     let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, &scopes);
 
     if scopes.iter().any(|s| s == "openid") {
-        let keys = state
-            .caches
-            .keys
-            .realm_keys(&realm.realm.id, now)
-            .await
-            .map_err(OAuthError::server_error)?;
-        let alg = client
-            .id_token_signing_alg
-            .unwrap_or(realm.realm.id_token_signing_alg);
-        let key = keys.active(alg).map_err(OAuthError::server_error)?;
-        let token = id_token::mint(
-            key,
-            id_token::IdTokenInput {
-                issuer: &realm.issuer,
-                sub: &user.id,
-                client_id: &client.client_id,
-                nonce: stored.nonce.as_deref(),
-                auth_time,
-                amr: &amr,
-                sid: stored.session_id.as_deref(),
-                access_token: Some(&minted.token),
-                claims: claims::identity_claims(&catalog, &scopes, &user, &roles),
-                iat: now.timestamp(),
-                lifetime: issue::lifetimes(&request).id_token,
-            },
-        )
-        .map_err(OAuthError::server_error)?;
-        response.id_token = Some(token);
+        let identity = claims::identity_claims(&catalog, &scopes, &user, &roles);
+        response.id_token = Some(
+            issue::id_token(
+                &request,
+                issue::IdTokenFacts {
+                    sub: &user.id,
+                    nonce: stored.nonce.as_deref(),
+                    auth_time,
+                    amr: &amr,
+                    sid: stored.session_id.as_deref(),
+                    access_token: &minted.token,
+                    claims: identity,
+                },
+            )
+            .await?,
+        );
     }
     if issue::wants_refresh_token(client, &scopes) {
         let seed = FamilySeed {

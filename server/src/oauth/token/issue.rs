@@ -158,3 +158,57 @@ pub fn requested_scopes(
             .collect()),
     }
 }
+
+/// What an ID token says about the sign-in behind it.
+pub struct IdTokenFacts<'a> {
+    pub sub: &'a str,
+    pub nonce: Option<&'a str>,
+    pub auth_time: i64,
+    pub amr: &'a [String],
+    pub sid: Option<&'a str>,
+    /// The access token issued alongside, for `at_hash`.
+    pub access_token: &'a str,
+    pub claims: Map<String, Value>,
+}
+
+/// Signs an ID token with the client's (or realm's) ID-token algorithm (RS256 by default).
+pub async fn id_token(
+    request: &GrantRequest<'_>,
+    facts: IdTokenFacts<'_>,
+) -> Result<String, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        client,
+        ..
+    } = request;
+    let client = &client.client;
+    let now = state.now();
+    let keys = state
+        .caches
+        .keys
+        .realm_keys(&realm.realm.id, now)
+        .await
+        .map_err(OAuthError::server_error)?;
+    let alg = client
+        .id_token_signing_alg
+        .unwrap_or(realm.realm.id_token_signing_alg);
+    let key = keys.active(alg).map_err(OAuthError::server_error)?;
+    crate::tokens::id_token::mint(
+        key,
+        crate::tokens::id_token::IdTokenInput {
+            issuer: &realm.issuer,
+            sub: facts.sub,
+            client_id: &client.client_id,
+            nonce: facts.nonce,
+            auth_time: facts.auth_time,
+            amr: facts.amr,
+            sid: facts.sid,
+            access_token: Some(facts.access_token),
+            claims: facts.claims,
+            iat: now.timestamp(),
+            lifetime: lifetimes(request).id_token,
+        },
+    )
+    .map_err(OAuthError::server_error)
+}

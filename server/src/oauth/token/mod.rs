@@ -4,6 +4,7 @@
 mod arbitrary;
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 pub mod issue;
 mod password;
 mod public_refresh;
@@ -45,6 +46,7 @@ pub trait Grant: Send + Sync {
 static GRANTS: &[&dyn Grant] = &[
     &authorization_code::AuthorizationCode,
     &client_credentials::ClientCredentials,
+    &device_code::DeviceCode,
     &password::Password,
     &public_refresh::PublicRefresh,
     &refresh::Refresh,

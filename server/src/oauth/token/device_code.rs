@@ -1,0 +1,143 @@
+//! The device code grant (RFC 8628 §3.4–3.5): the device polls until the user decides.
+//! `authorization_pending` while waiting, `slow_down` (and 5 s more interval from then on) when
+//! polling too fast, `access_denied`, `expired_token`; an approved code is redeemed once.
+
+use chrono::Duration;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::issue::{self, FamilySeed, IdTokenFacts, TokenSubject};
+use super::{Grant, GrantRequest, TokenResponse};
+use crate::domain::grant_type;
+use crate::oauth::audience;
+use crate::oauth::device::device_code_hash;
+use crate::oauth::error::OAuthError;
+use crate::store::{self, codes::device_status};
+use crate::tokens::access_token::UserAuthentication;
+use crate::tokens::claims;
+
+pub struct DeviceCode;
+
+impl Grant for DeviceCode {
+    fn grant_type(&self) -> &'static str {
+        grant_type::DEVICE_CODE
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: GrantRequest<'a>,
+    ) -> BoxFuture<'a, Result<TokenResponse, OAuthError>> {
+        handle(request).boxed()
+    }
+}
+
+async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> {
+    let GrantRequest {
+        state,
+        realm,
+        params,
+        ..
+    } = request;
+    let client = &request.client.client;
+    let db = &state.caches.store.db;
+    let now = state.now();
+    let code = params.require("device_code")?;
+    let stored = store::codes::find_device_code(db, &device_code_hash(code))
+        .await?
+        .filter(|c| c.realm_id == realm.realm.id && c.client_id == client.client_id)
+        .ok_or_else(|| OAuthError::invalid_grant("the device code is invalid"))?;
+    if now >= stored.expires_at {
+        return Err(OAuthError::expired_token(
+            "the device code has expired; start over",
+        ));
+    }
+    match stored.status.as_str() {
+        device_status::PENDING => {
+            let too_fast = stored
+                .last_polled_at
+                .is_some_and(|last| now - last < Duration::seconds(stored.interval_secs.into()));
+            if too_fast {
+                store::codes::record_poll(db, &stored.id, stored.interval_secs + 5, now).await?;
+                return Err(OAuthError::slow_down(
+                    "polling too fast: wait 5 more seconds between polls",
+                ));
+            }
+            store::codes::record_poll(db, &stored.id, stored.interval_secs, now).await?;
+            return Err(OAuthError::authorization_pending(
+                "the user has not decided yet",
+            ));
+        }
+        device_status::DENIED => {
+            return Err(OAuthError::access_denied("the user denied the request"))
+        }
+        device_status::APPROVED => {}
+        _ => {
+            return Err(OAuthError::invalid_grant(
+                "the device code was already used",
+            ))
+        }
+    }
+    if !store::codes::redeem_device_code(db, &stored.id).await? {
+        return Err(OAuthError::invalid_grant(
+            "the device code was already used",
+        ));
+    }
+    let user_id = stored
+        .user_id
+        .as_deref()
+        .ok_or_else(|| OAuthError::server_error("approved device code without a user"))?;
+    let user = store::users::find(db, user_id)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or_else(|| OAuthError::invalid_grant("the device code is invalid"))?;
+    let roles = store::users::role_names(db, &user.id).await?;
+    let scopes: Vec<String> = stored
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
+    let auth_time = stored.auth_time.unwrap_or(now);
+    let amr = vec!["pwd".to_string()];
+    let subject = TokenSubject {
+        sub: &user.id,
+        user: Some(UserAuthentication {
+            auth_time: auth_time.timestamp(),
+            acr: None,
+            amr: amr.clone(),
+        }),
+        extra: claims::access_token_claims(&catalog, &scopes, &user, &roles),
+    };
+    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
+    let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, &scopes);
+    if scopes.iter().any(|s| s == "openid") {
+        response.id_token = Some(
+            issue::id_token(
+                &request,
+                IdTokenFacts {
+                    sub: &user.id,
+                    nonce: None,
+                    auth_time: auth_time.timestamp(),
+                    amr: &amr,
+                    sid: stored.session_id.as_deref(),
+                    access_token: &minted.token,
+                    claims: claims::identity_claims(&catalog, &scopes, &user, &roles),
+                },
+            )
+            .await?,
+        );
+    }
+    if issue::wants_refresh_token(client, &scopes) {
+        let seed = FamilySeed {
+            user_id: Some(user.id.clone()),
+            subject: user.id.clone(),
+            scopes: scopes.clone(),
+            claims: Default::default(),
+            auth_time: Some(auth_time),
+        };
+        response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
+    }
+    Ok(response)
+}

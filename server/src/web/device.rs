@@ -1,0 +1,329 @@
+//! The device verification page (RFC 8628 §3.3): the user types the code shown on the device,
+//! signs in to the realm, and approves or denies with the consent form. Wrong codes are counted
+//! per client address and limited, so codes cannot be guessed by brute force.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::html::{self, escape, hidden};
+use super::session::{cookie_name, BrowserSession};
+use crate::app::{AppState, RealmCtx};
+use crate::oauth::authorize::{current_sign_in, realm_error_page, realm_label};
+use crate::oauth::device::{display_user_code, normalize_user_code};
+use crate::oauth::error::OAuthError;
+use crate::oauth::form::Params;
+use crate::store::{self, codes::StoredDeviceCode};
+
+const MAX_WRONG_CODES: u32 = 10;
+const WRONG_CODE_WINDOW: Duration = Duration::from_secs(600);
+
+/// Wrong user codes per client address within the window.
+#[derive(Debug, Default)]
+pub struct WrongCodeLimiter {
+    attempts: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl WrongCodeLimiter {
+    fn blocked(&self, ip: IpAddr) -> bool {
+        let attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        attempts
+            .get(&ip)
+            .is_some_and(|(since, n)| since.elapsed() < WRONG_CODE_WINDOW && *n >= MAX_WRONG_CODES)
+    }
+
+    fn record(&self, ip: IpAddr) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
+        if attempts.len() > 100_000 {
+            attempts.retain(|_, (since, _)| since.elapsed() < WRONG_CODE_WINDOW);
+        }
+        let entry = attempts.entry(ip).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= WRONG_CODE_WINDOW {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+fn with_cookie(mut response: Response, browser: &BrowserSession) -> Response {
+    if let Some(cookie) = browser.set_cookie() {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn code_form(realm: &RealmCtx, csrf: &str, typed: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, escape(e)))
+        .unwrap_or_default();
+    format!(
+        r#"{error}<p>Enter the code shown on your device.</p>
+<form method="post" action="/realms/{realm}/device">
+{csrf}
+<label for="user_code">Code</label>
+<input type="text" id="user_code" name="user_code" value="{typed}" autocomplete="off" autocapitalize="characters" required autofocus>
+<button type="submit">Continue</button>
+</form>"#,
+        realm = escape(&realm.realm.name),
+        csrf = hidden("csrf", csrf),
+        typed = escape(typed),
+    )
+}
+
+fn param(query: &Option<String>, name: &str) -> Option<String> {
+    query
+        .as_deref()
+        .and_then(|q| Params::parse(q.as_bytes()).ok())
+        .and_then(|p| p.get(name).map(str::to_string))
+}
+
+async fn show_code_form(
+    state: &AppState,
+    realm: &RealmCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    typed: &str,
+    error: Option<&str>,
+) -> Response {
+    let browser = BrowserSession::from_request(
+        &state.browser_sessions,
+        headers,
+        cookie_name(&realm.realm, None),
+        state.secure_cookies(),
+    );
+    let csrf = match browser.csrf_token().await {
+        Ok(csrf) => csrf,
+        Err(e) => return OAuthError::server_error(e).into_response(),
+    };
+    let body = code_form(realm, &csrf, typed, error);
+    with_cookie(
+        html::page(status, realm_label(realm), "Connect a device", &body),
+        &browser,
+    )
+}
+
+/// Looks up a typed code, counting misses against the caller's address.
+async fn lookup(
+    state: &AppState,
+    realm: &RealmCtx,
+    ip: IpAddr,
+    typed: &str,
+) -> Result<Result<StoredDeviceCode, Response>, OAuthError> {
+    if state.device_limiter.blocked(ip) {
+        return Ok(Err(realm_error_page(
+            realm,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong codes. Wait a few minutes and try again.",
+        )));
+    }
+    let code = normalize_user_code(typed);
+    match store::codes::pending_by_user_code(
+        &state.caches.store.db,
+        &realm.realm.id,
+        &code,
+        state.now(),
+    )
+    .await?
+    {
+        Some(found) => Ok(Ok(found)),
+        None => {
+            state.device_limiter.record(ip);
+            Ok(Err(Response::default()))
+        }
+    }
+}
+
+/// `GET /realms/{realm}/device[?user_code=…]`
+pub async fn show(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let Some(result) = param(&query, "result") {
+        let message = if result == "approved" {
+            "Your device is connected. You can return to it now."
+        } else {
+            "The request was denied. Nothing was shared with the device."
+        };
+        return html::page(
+            StatusCode::OK,
+            realm_label(&realm),
+            "Done",
+            &format!("<p>{}</p>", escape(message)),
+        );
+    }
+    let Some(typed) = param(&query, "user_code") else {
+        return show_code_form(&state, &realm, &headers, StatusCode::OK, "", None).await;
+    };
+    let found = match lookup(&state, &realm, peer.ip(), &typed).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(response)) if response.status() == StatusCode::TOO_MANY_REQUESTS => return response,
+        Ok(Err(_)) => {
+            return show_code_form(
+                &state,
+                &realm,
+                &headers,
+                StatusCode::BAD_REQUEST,
+                &typed,
+                Some("That code is not valid or has expired."),
+            )
+            .await
+        }
+        Err(e) => return e.into_response(),
+    };
+    let browser = BrowserSession::from_request(
+        &state.browser_sessions,
+        &headers,
+        cookie_name(&realm.realm, Some(&found.client_id)),
+        state.secure_cookies(),
+    );
+    let carried = form_urlencoded::Serializer::new(String::new())
+        .append_pair("user_code", &display_user_code(&found.user_code))
+        .append_pair("client_id", &found.client_id)
+        .append_pair("continue", "device")
+        .finish();
+    match current_sign_in(&state, &realm, &browser).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return see_other(&format!("/realms/{}/login?{carried}", realm.realm.name)),
+        Err(e) => return e.into_response(),
+    }
+    let csrf = match browser.csrf_token().await {
+        Ok(csrf) => csrf,
+        Err(e) => return OAuthError::server_error(e).into_response(),
+    };
+    let client = match state
+        .caches
+        .directory
+        .client(&realm.realm.id, &found.client_id)
+        .await
+    {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The client is gone.")
+        }
+        Err(e) => return OAuthError::from(e).into_response(),
+    };
+    let scopes: String = found
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("<li>{}</li>", escape(s)))
+        .collect();
+    let body = format!(
+        r#"<p><strong>{client}</strong> on your device (code <code>{code}</code>) would like to:</p>
+<ul>{scopes}</ul>
+<form method="post" action="/realms/{realm}/device">
+{csrf}{user_code}
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>"#,
+        client = escape(client.display_name.as_deref().unwrap_or(&client.client_id)),
+        code = escape(&display_user_code(&found.user_code)),
+        realm = escape(&realm.realm.name),
+        csrf = hidden("csrf", &csrf),
+        user_code = hidden("user_code", &found.user_code),
+    );
+    with_cookie(
+        html::page(StatusCode::OK, realm_label(&realm), "Allow access?", &body),
+        &browser,
+    )
+}
+
+/// `POST /realms/{realm}/device`: a typed code (→ 303 to the confirmation) or a decision.
+pub async fn submit(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(params) = Params::parse(&body) else {
+        return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
+    };
+    let typed = params.get("user_code").unwrap_or_default().to_string();
+    let expired = || {
+        realm_error_page(
+            &realm,
+            StatusCode::BAD_REQUEST,
+            "The form has expired or did not come from this site. Go back and try again.",
+        )
+    };
+    let Some(decision) = params.get("decision") else {
+        let browser = BrowserSession::from_request(
+            &state.browser_sessions,
+            &headers,
+            cookie_name(&realm.realm, None),
+            state.secure_cookies(),
+        );
+        if !browser.csrf_matches(params.get("csrf")).await {
+            return expired();
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("user_code", &typed)
+            .finish();
+        return see_other(&format!("/realms/{}/device?{query}", realm.realm.name));
+    };
+    let found = match lookup(&state, &realm, peer.ip(), &typed).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(response)) if response.status() == StatusCode::TOO_MANY_REQUESTS => return response,
+        Ok(Err(_)) => {
+            return realm_error_page(
+                &realm,
+                StatusCode::BAD_REQUEST,
+                "That code is not valid or has expired.",
+            )
+        }
+        Err(e) => return e.into_response(),
+    };
+    let browser = BrowserSession::from_request(
+        &state.browser_sessions,
+        &headers,
+        cookie_name(&realm.realm, Some(&found.client_id)),
+        state.secure_cookies(),
+    );
+    if !browser.csrf_matches(params.get("csrf")).await {
+        return expired();
+    }
+    let sign_in = match current_sign_in(&state, &realm, &browser).await {
+        Ok(Some((sign_in, _))) => sign_in,
+        Ok(None) => return realm_error_page(&realm, StatusCode::BAD_REQUEST, "Sign in first."),
+        Err(e) => return e.into_response(),
+    };
+    let approved = decision == "allow";
+    let decided = store::codes::decide_device_code(
+        &state.caches.store.db,
+        &found.id,
+        approved.then_some((
+            sign_in.user_id.as_str(),
+            sign_in.sid.as_str(),
+            sign_in.auth_time,
+        )),
+    )
+    .await;
+    match decided {
+        Ok(_) => {
+            let result = if approved { "approved" } else { "denied" };
+            see_other(&format!(
+                "/realms/{}/device?result={result}",
+                realm.realm.name
+            ))
+        }
+        Err(e) => OAuthError::from(e).into_response(),
+    }
+}
