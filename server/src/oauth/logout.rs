@@ -179,7 +179,7 @@ async fn end_session(
     let ended = store::sessions::end(db, &sign_in.sid, now)
         .await
         .map_err(internal)?;
-    store::sessions::revoke_families(db, &sign_in.sid, now)
+    store::refresh::revoke_session_families(db, &sign_in.sid, now)
         .await
         .map_err(internal)?;
     browser

@@ -124,46 +124,6 @@ pub async fn find_token(db: &impl Conn, token_id: &str) -> StoreResult<Option<To
     Ok(refresh_token::Entity::find_by_id(token_id).one(db).await?)
 }
 
-/// Revokes one family (idempotent: the first reason stays).
-pub async fn revoke_family(
-    db: &impl Conn,
-    family_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    refresh_token_family::Entity::update_many()
-        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            refresh_token_family::Column::RevokedReason,
-            Expr::value(reason),
-        )
-        .filter(refresh_token_family::Column::Id.eq(family_id))
-        .filter(refresh_token_family::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Revokes every live family of a user; returns how many.
-pub async fn revoke_user_families(
-    db: &impl Conn,
-    user_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    let result = refresh_token_family::Entity::update_many()
-        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            refresh_token_family::Column::RevokedReason,
-            Expr::value(reason),
-        )
-        .filter(refresh_token_family::Column::UserId.eq(user_id))
-        .filter(refresh_token_family::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
-}
-
 /// Deletes up to `batch` dead families (expired, or revoked more than a day ago) with their
 /// tokens, then up to `batch` expired tokens; returns how many rows went.
 pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
@@ -210,21 +170,64 @@ pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> S
     Ok(deleted)
 }
 
-/// Revokes the family started by an authorization code (the code was replayed).
-pub async fn revoke_code_families(
+/// Revokes every live family matching `filter` (idempotent: the first reason stays).
+async fn revoke_where(
     db: &impl Conn,
-    code_id: &str,
+    filter: Condition,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
     let result = refresh_token_family::Entity::update_many()
         .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
         .col_expr(
             refresh_token_family::Column::RevokedReason,
-            Expr::value("authorization code replayed"),
+            Expr::value(reason),
         )
-        .filter(refresh_token_family::Column::AuthorizationCodeId.eq(code_id))
+        .filter(filter)
         .filter(refresh_token_family::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+pub async fn revoke_family(
+    db: &impl Conn,
+    family_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let filter = Condition::all().add(refresh_token_family::Column::Id.eq(family_id));
+    revoke_where(db, filter, reason, now).await.map(|_| ())
+}
+
+/// Every family of a user (password changed, user disabled); returns how many.
+pub async fn revoke_user_families(
+    db: &impl Conn,
+    user_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let filter = Condition::all().add(refresh_token_family::Column::UserId.eq(user_id));
+    revoke_where(db, filter, reason, now).await
+}
+
+/// The family an authorization code started (the code was replayed).
+pub async fn revoke_code_families(
+    db: &impl Conn,
+    code_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let filter =
+        Condition::all().add(refresh_token_family::Column::AuthorizationCodeId.eq(code_id));
+    revoke_where(db, filter, "authorization code replayed", now).await
+}
+
+/// The families born in a login session (the session ended).
+pub async fn revoke_session_families(
+    db: &impl Conn,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let filter = Condition::all().add(refresh_token_family::Column::SessionId.eq(session_id));
+    revoke_where(db, filter, "session ended", now).await
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::session;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::{json_list, string_list, Conn, StoreResult};
 
@@ -95,25 +95,4 @@ pub async fn end(
 
 pub fn client_ids(session: &StoredSession) -> StoreResult<Vec<String>> {
     string_list(&session.client_ids, "sessions.client_ids")
-}
-
-/// Revokes the refresh-token families born in a session.
-pub async fn revoke_families(
-    db: &impl Conn,
-    session_id: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    use entity::refresh_token_family;
-    use sea_orm::sea_query::Expr;
-    let result = refresh_token_family::Entity::update_many()
-        .col_expr(refresh_token_family::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            refresh_token_family::Column::RevokedReason,
-            Expr::value("session ended"),
-        )
-        .filter(refresh_token_family::Column::SessionId.eq(session_id))
-        .filter(refresh_token_family::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
 }

@@ -8,17 +8,14 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use serde_json::json;
 
-use super::issue::{self, FamilySeed, TokenSubject};
+use super::issue::{self, UserGrant};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::changes::Change;
 use crate::crypto::{b64url, constant_time_eq, sha256};
 use crate::domain::grant_type;
-use crate::oauth::audience;
 use crate::oauth::authorize::code_hash;
 use crate::oauth::error::OAuthError;
 use crate::store::{self, codes::StoredCode, revocations::NewRevocation};
-use crate::tokens::access_token::UserAuthentication;
-use crate::tokens::claims;
 
 pub struct AuthorizationCode;
 
@@ -103,67 +100,29 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await?
         .filter(|u| u.enabled)
         .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
-    let roles = store::users::role_names(db, &user.id).await?;
     let scopes: Vec<String> = stored
         .scope
         .split(' ')
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect();
-    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
     let amr: Vec<String> = store::string_list(&stored.amr, "authorization_codes.amr")?;
-    let auth_time = stored.auth_time.timestamp();
-    let subject = TokenSubject {
-        sub: &user.id,
-        user: Some(UserAuthentication {
-            auth_time,
-            acr: None,
-            amr: amr.clone(),
-        }),
-        extra: claims::access_token_claims(&catalog, &scopes, &user, &roles),
-    };
-    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
-    store::codes::set_issued_jti(db, &stored.id, &minted.jti).await?;
-    let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, &scopes);
-
-    if scopes.iter().any(|s| s == "openid") {
-        let identity = claims::identity_claims(&catalog, &scopes, &user, &roles);
-        response.id_token = Some(
-            issue::id_token(
-                &request,
-                issue::IdTokenFacts {
-                    sub: &user.id,
-                    nonce: stored.nonce.as_deref(),
-                    auth_time,
-                    amr: &amr,
-                    sid: stored.session_id.as_deref(),
-                    access_token: &minted.token,
-                    claims: identity,
-                },
-            )
-            .await?,
-        );
-    }
-    if issue::wants_refresh_token(client, &scopes) {
-        let seed = FamilySeed {
-            user_id: Some(user.id.clone()),
-            subject: user.id.clone(),
-            scopes: scopes.clone(),
-            claims: Default::default(),
-            auth_time: Some(stored.auth_time),
-        };
-        response.refresh_token = Some(
-            issue::refresh_token_for_code(
-                &request,
-                seed,
-                stored.session_id.clone(),
-                stored.id.clone(),
-            )
-            .await?,
-        );
-    }
-    Ok(response)
+    let issued = issue::for_user(
+        &request,
+        UserGrant {
+            user: &user,
+            scopes: &scopes,
+            auth_time: stored.auth_time,
+            amr: &amr,
+            nonce: stored.nonce.as_deref(),
+            session_id: stored.session_id.as_deref(),
+            code_id: Some(&stored.id),
+            openid: true,
+        },
+    )
+    .await?;
+    store::codes::set_issued_jti(db, &stored.id, &issued.jti).await?;
+    Ok(issued.response)
 }
 
 /// A replayed code: revoke the refresh tokens and the access token it produced.

@@ -6,15 +6,12 @@ use chrono::Duration;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::issue::{self, FamilySeed, IdTokenFacts, TokenSubject};
+use super::issue::{self, UserGrant};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::domain::grant_type;
-use crate::oauth::audience;
 use crate::oauth::device::device_code_hash;
 use crate::oauth::error::OAuthError;
 use crate::store::{self, codes::device_status};
-use crate::tokens::access_token::UserAuthentication;
-use crate::tokens::claims;
 
 pub struct DeviceCode;
 
@@ -90,54 +87,25 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await?
         .filter(|u| u.enabled)
         .ok_or_else(|| OAuthError::invalid_grant("the device code is invalid"))?;
-    let roles = store::users::role_names(db, &user.id).await?;
     let scopes: Vec<String> = stored
         .scope
         .split(' ')
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect();
-    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
-    let auth_time = stored.auth_time.unwrap_or(now);
-    let amr = vec!["pwd".to_string()];
-    let subject = TokenSubject {
-        sub: &user.id,
-        user: Some(UserAuthentication {
-            auth_time: auth_time.timestamp(),
-            acr: None,
-            amr: amr.clone(),
-        }),
-        extra: claims::access_token_claims(&catalog, &scopes, &user, &roles),
-    };
-    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
-    let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, &scopes);
-    if scopes.iter().any(|s| s == "openid") {
-        response.id_token = Some(
-            issue::id_token(
-                &request,
-                IdTokenFacts {
-                    sub: &user.id,
-                    nonce: None,
-                    auth_time: auth_time.timestamp(),
-                    amr: &amr,
-                    sid: stored.session_id.as_deref(),
-                    access_token: &minted.token,
-                    claims: claims::identity_claims(&catalog, &scopes, &user, &roles),
-                },
-            )
-            .await?,
-        );
-    }
-    if issue::wants_refresh_token(client, &scopes) {
-        let seed = FamilySeed {
-            user_id: Some(user.id.clone()),
-            subject: user.id.clone(),
-            scopes: scopes.clone(),
-            claims: Default::default(),
-            auth_time: Some(auth_time),
-        };
-        response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
-    }
-    Ok(response)
+    let issued = issue::for_user(
+        &request,
+        UserGrant {
+            user: &user,
+            scopes: &scopes,
+            auth_time: stored.auth_time.unwrap_or(now),
+            amr: &["pwd".to_string()],
+            nonce: None,
+            session_id: stored.session_id.as_deref(),
+            code_id: None,
+            openid: true,
+        },
+    )
+    .await?;
+    Ok(issued.response)
 }

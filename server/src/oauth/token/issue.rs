@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::GrantRequest;
+use super::{GrantRequest, TokenResponse};
 use crate::domain::{grant_type, Client, Lifetimes};
 use crate::oauth::error::OAuthError;
 use crate::store::refresh::NewFamily;
@@ -82,17 +82,6 @@ pub async fn refresh_token(
     family: FamilySeed,
 ) -> Result<String, OAuthError> {
     start_family(request, family, None, None).await
-}
-
-/// Starts a refresh-token family born of an authorization code in a login session, so both
-/// logout and a replayed code can revoke it.
-pub async fn refresh_token_for_code(
-    request: &GrantRequest<'_>,
-    family: FamilySeed,
-    session_id: Option<String>,
-    code_id: String,
-) -> Result<String, OAuthError> {
-    start_family(request, family, session_id, Some(code_id)).await
 }
 
 async fn start_family(
@@ -211,4 +200,84 @@ pub async fn id_token(
         },
     )
     .map_err(OAuthError::server_error)
+}
+
+/// A signed-in user and what they granted: the input of every user-facing grant.
+pub struct UserGrant<'a> {
+    pub user: &'a crate::store::users::StoredUser,
+    pub scopes: &'a [String],
+    pub auth_time: chrono::DateTime<chrono::Utc>,
+    pub amr: &'a [String],
+    pub nonce: Option<&'a str>,
+    /// The login session (`sid`), so logout can revoke what it produced.
+    pub session_id: Option<&'a str>,
+    /// The authorization code redeemed, so a replay can revoke what it produced.
+    pub code_id: Option<&'a str>,
+    /// OpenID Connect flows add an ID token when `openid` is granted.
+    pub openid: bool,
+}
+
+/// The response of a user-facing grant and the `jti` of its access token.
+pub struct Issued {
+    pub response: TokenResponse,
+    pub jti: String,
+}
+
+/// Access token (claims from the user's record and granted scopes), ID token when asked for,
+/// and a refresh token when the client may refresh.
+pub async fn for_user(
+    request: &GrantRequest<'_>,
+    grant: UserGrant<'_>,
+) -> Result<Issued, OAuthError> {
+    let state = request.state;
+    let client = &request.client.client;
+    let db = &state.caches.store.db;
+    let user = grant.user;
+    let roles = crate::store::users::role_names(db, &user.id).await?;
+    let catalog = state
+        .caches
+        .directory
+        .catalog(&request.realm.realm.id)
+        .await?;
+    let audiences =
+        crate::oauth::audience::resolve(request.params, grant.scopes, client, &catalog)?;
+    let subject = TokenSubject {
+        sub: &user.id,
+        user: Some(UserAuthentication {
+            auth_time: grant.auth_time.timestamp(),
+            acr: None,
+            amr: grant.amr.to_vec(),
+        }),
+        extra: crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles),
+    };
+    let minted = access_token(request, grant.scopes, audiences, subject).await?;
+    let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, grant.scopes);
+    if grant.openid && grant.scopes.iter().any(|s| s == "openid") {
+        let facts = IdTokenFacts {
+            sub: &user.id,
+            nonce: grant.nonce,
+            auth_time: grant.auth_time.timestamp(),
+            amr: grant.amr,
+            sid: grant.session_id,
+            access_token: &minted.token,
+            claims: crate::tokens::claims::identity_claims(&catalog, grant.scopes, user, &roles),
+        };
+        response.id_token = Some(id_token(request, facts).await?);
+    }
+    if wants_refresh_token(client, grant.scopes) {
+        let seed = FamilySeed {
+            user_id: Some(user.id.clone()),
+            subject: user.id.clone(),
+            scopes: grant.scopes.to_vec(),
+            claims: Default::default(),
+            auth_time: Some(grant.auth_time),
+        };
+        let session_id = grant.session_id.map(str::to_string);
+        let code_id = grant.code_id.map(str::to_string);
+        response.refresh_token = Some(start_family(request, seed, session_id, code_id).await?);
+    }
+    Ok(Issued {
+        response,
+        jti: minted.jti,
+    })
 }

@@ -6,14 +6,12 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use super::arbitrary::{self, ArbitraryContent};
-use super::issue::{self, FamilySeed, TokenSubject};
+use super::issue::{self, FamilySeed, TokenSubject, UserGrant};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::domain::grant_type;
 use crate::oauth::audience;
 use crate::oauth::error::OAuthError;
-use crate::store;
 use crate::tokens::access_token::UserAuthentication;
-use crate::tokens::claims;
 
 pub struct Password;
 
@@ -37,7 +35,6 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         params,
         ..
     } = request;
-    let client = &request.client.client;
     if let Some(content) = arbitrary::from_request(&request)? {
         return caller_supplied(request, content).await;
     }
@@ -57,31 +54,22 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await
         .map_err(OAuthError::server_error)?
         .map_err(|_| OAuthError::invalid_grant("invalid username or password"))?;
-    let roles = store::users::role_names(&state.caches.store.db, &user.id).await?;
-    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
-    let subject = TokenSubject {
-        sub: &user.id,
-        user: Some(UserAuthentication {
-            auth_time: now.timestamp(),
-            acr: None,
-            amr: vec!["pwd".into()],
-        }),
-        extra: claims::access_token_claims(&catalog, &scopes, &user, &roles),
-    };
-    let minted = issue::access_token(&request, &scopes, audiences, subject).await?;
-    let mut response = TokenResponse::bearer(minted.token, minted.expires_in, &scopes);
-    if issue::wants_refresh_token(client, &scopes) {
-        let seed = FamilySeed {
-            user_id: Some(user.id.clone()),
-            subject: user.id.clone(),
-            scopes: scopes.clone(),
-            claims: Default::default(),
-            auth_time: Some(now),
-        };
-        response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
-    }
-    Ok(response)
+    let issued = issue::for_user(
+        &request,
+        UserGrant {
+            user: &user,
+            scopes: &scopes,
+            auth_time: now,
+            amr: &["pwd".to_string()],
+            nonce: None,
+            session_id: None,
+            code_id: None,
+            // The password grant is plain OAuth: no ID token.
+            openid: false,
+        },
+    )
+    .await?;
+    Ok(issued.response)
 }
 
 /// Decentralized mode: the username is carried through as `sub`, the password is not checked
