@@ -219,12 +219,13 @@ pub fn spawn_background_jobs(state: &AppState) {
 pub async fn sweep_expired(state: &AppState) -> u64 {
     let db = &state.caches.store.db;
     let mut total = 0;
-    for table in ["revocations", "refresh tokens", "codes"] {
+    for table in ["revocations", "refresh tokens", "codes", "sessions"] {
         loop {
             let now = state.now();
             let swept = match table {
                 "revocations" => store::revocations::delete_expired(db, now, SWEEP_BATCH).await,
                 "refresh tokens" => store::refresh::delete_expired(db, now, SWEEP_BATCH).await,
+                "sessions" => store::sessions::delete_expired(db, now, SWEEP_BATCH).await,
                 _ => store::codes::delete_expired(db, now, SWEEP_BATCH).await,
             };
             match swept {
@@ -240,6 +241,10 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
                 }
             }
         }
+    }
+    // Browser sessions: tower-sessions' own sweep of its table.
+    if let Err(e) = state.browser_sessions.delete_expired().await {
+        tracing::warn!(error = %e, "sweeping expired browser sessions failed");
     }
     total
 }

@@ -96,3 +96,29 @@ pub async fn end(
 pub fn client_ids(session: &StoredSession) -> StoreResult<Vec<String>> {
     string_list(&session.client_ids, "sessions.client_ids")
 }
+
+/// Deletes up to `batch` sessions that expired or ended more than a day ago.
+pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> StoreResult<u64> {
+    use sea_orm::{ColumnTrait, Condition, QueryFilter, QuerySelect};
+    let cutoff = now - chrono::Duration::days(1);
+    let ids: Vec<String> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(
+            Condition::any()
+                .add(session::Column::ExpiresAt.lte(cutoff))
+                .add(session::Column::EndedAt.lte(cutoff)),
+        )
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::Id.is_in(ids))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -46,6 +46,17 @@ impl BrowserStore {
     }
 }
 
+impl BrowserStore {
+    /// Deletes expired browser sessions.
+    pub async fn delete_expired(&self) -> session_store::Result<()> {
+        use tower_sessions::ExpiredDeletion;
+        match self {
+            Self::Sqlite(s) => s.delete_expired().await,
+            Self::Postgres(s) => s.delete_expired().await,
+        }
+    }
+}
+
 #[async_trait]
 impl SessionStore for BrowserStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {

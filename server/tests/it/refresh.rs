@@ -290,6 +290,36 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
     server.seed(PEOPLE_SEED).await;
     let live = offline_token(&server, "offline_access").await;
     let dead = offline_token(&server, "offline_access").await;
+    // Two login sessions: one ended long ago, one live.
+    let alice = user_id(&server, "people", "alice").await;
+    let realm = server
+        .state
+        .caches
+        .directory
+        .realm("people")
+        .await
+        .unwrap()
+        .unwrap();
+    let db = &server.state.caches.store.db;
+    let now = server.state.now();
+    let mut session_ids = Vec::new();
+    for started in [now - chrono::Duration::days(3), now] {
+        let session = server::store::sessions::create(
+            db,
+            server::store::sessions::NewSession {
+                realm_id: &realm.id,
+                user_id: &alice,
+                cookie_scope: "test",
+                auth_time: started,
+                amr: &[],
+                expires_at: started + chrono::Duration::hours(10),
+            },
+            started,
+        )
+        .await
+        .unwrap();
+        session_ids.push(session.id);
+    }
     server
         .post_form(
             "/realms/people/connect/revoke",
@@ -297,7 +327,6 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
             Some(APP),
         )
         .await;
-    let db = &server.state.caches.store.db;
     {
         use entity::refresh_token_family::{Column, Entity};
         use sea_orm::{sea_query::Expr, ColumnTrait, QueryFilter};
@@ -319,6 +348,18 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
         1
     );
     assert_eq!(server.refresh("people", APP, &live, None).await.status, 200);
+    let sessions: Vec<String> = entity::session::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        sessions,
+        vec![session_ids[1].clone()],
+        "only the live session stays"
+    );
 }
 
 async fn no_grace_server(backend: Backend) -> Option<TestServer> {
