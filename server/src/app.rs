@@ -36,6 +36,7 @@ pub struct AppInner {
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     /// Wrong device user codes per client address.
     pub device_limiter: crate::web::device::WrongCodeLimiter,
+    pub metrics: crate::metrics::Metrics,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -179,6 +180,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/assets/tessera.css", get(stylesheet))
         .route("/realms/{realm}", get(oauth::discovery::realm_info))
         .route(
@@ -202,6 +204,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("frame-ancestors 'none'"),
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_responses,
+        ))
         .with_state(state)
 }
 

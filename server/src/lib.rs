@@ -16,6 +16,7 @@ pub mod directory;
 pub mod domain;
 pub mod health;
 pub mod keys;
+pub mod metrics;
 pub mod oauth;
 pub mod planb;
 pub mod revocation;

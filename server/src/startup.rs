@@ -148,6 +148,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         http_client,
         trusted_jwks: Default::default(),
         device_limiter: Default::default(),
+        metrics: Default::default(),
         clock,
     }));
     Ok(Started { state, seed_report })

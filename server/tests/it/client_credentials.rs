@@ -319,3 +319,42 @@ on_both_backends! {
     malformed => malformed_requests_never_500,
     disabled_realm => disabled_realms_do_not_serve,
 }
+
+async fn metrics_count_tokens_and_refusals(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    server
+        .client_token("services", BILLING.0, BILLING.1, None)
+        .await;
+    server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("billing", "wrong")),
+        )
+        .await;
+    let response = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("tessera_tokens_issued_total{grant_type=\"client_credentials\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tessera_token_errors_total{error=\"invalid_client\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE tessera_http_responses_total counter"));
+}
+
+on_both_backends! {
+    metrics => metrics_count_tokens_and_refusals,
+}

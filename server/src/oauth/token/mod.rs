@@ -131,8 +131,23 @@ pub async fn token(
     issue(&state, &realm, &form).await
 }
 
-/// Runs the token endpoint's logic; shared with compatibility aliases.
+/// Runs the token endpoint's logic, counted in the metrics; shared with compatibility aliases.
 pub async fn issue(
+    state: &AppState,
+    realm: &RealmCtx,
+    form: &OAuthForm,
+) -> Result<TokenResponse, OAuthError> {
+    let outcome = dispatch(state, realm, form).await;
+    match &outcome {
+        Ok(_) => state
+            .metrics
+            .token_issued(form.params.get("grant_type").unwrap_or_default()),
+        Err(error) => state.metrics.token_refused(error.code),
+    }
+    outcome
+}
+
+async fn dispatch(
     state: &AppState,
     realm: &RealmCtx,
     form: &OAuthForm,

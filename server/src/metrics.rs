@@ -1,0 +1,129 @@
+//! Prometheus text-format metrics (`/metrics`): HTTP responses by status class, tokens issued
+//! by grant type, and token-endpoint refusals by error code. Plain atomics, so counting costs
+//! the hot path nothing measurable.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::domain::grant_type;
+use crate::oauth::error::ErrorCode;
+
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// Error codes the token endpoint answers with, in the order they are counted.
+const TOKEN_ERRORS: [ErrorCode; 12] = [
+    ErrorCode::InvalidRequest,
+    ErrorCode::InvalidClient,
+    ErrorCode::InvalidGrant,
+    ErrorCode::UnauthorizedClient,
+    ErrorCode::UnsupportedGrantType,
+    ErrorCode::InvalidScope,
+    ErrorCode::InvalidTarget,
+    ErrorCode::AccessDenied,
+    ErrorCode::AuthorizationPending,
+    ErrorCode::SlowDown,
+    ErrorCode::ExpiredToken,
+    ErrorCode::ServerError,
+];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    responses: [AtomicU64; 5],
+    response_micros: AtomicU64,
+    issued: [AtomicU64; grant_type::ALL.len()],
+    token_errors: [AtomicU64; TOKEN_ERRORS.len()],
+}
+
+impl Metrics {
+    pub fn token_issued(&self, grant: &str) {
+        if let Some(i) = grant_type::ALL.iter().position(|g| *g == grant) {
+            self.issued[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn token_refused(&self, code: ErrorCode) {
+        if let Some(i) = TOKEN_ERRORS.iter().position(|c| *c == code) {
+            self.token_errors[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn response(&self, status: u16, micros: u64) {
+        let class = usize::from(status / 100).clamp(1, 5) - 1;
+        self.responses[class].fetch_add(1, Ordering::Relaxed);
+        self.response_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// The Prometheus exposition text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP tessera_http_responses_total HTTP responses by status class.\n");
+        out.push_str("# TYPE tessera_http_responses_total counter\n");
+        for (class, n) in CLASSES.iter().zip(&self.responses) {
+            out.push_str(&format!(
+                "tessera_http_responses_total{{class=\"{class}\"}} {}\n",
+                n.load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str(
+            "# HELP tessera_http_response_seconds_total Time spent answering HTTP requests.\n",
+        );
+        out.push_str("# TYPE tessera_http_response_seconds_total counter\n");
+        out.push_str(&format!(
+            "tessera_http_response_seconds_total {}\n",
+            self.response_micros.load(Ordering::Relaxed) as f64 / 1e6
+        ));
+        out.push_str("# HELP tessera_tokens_issued_total Token responses by grant type.\n");
+        out.push_str("# TYPE tessera_tokens_issued_total counter\n");
+        for (grant, n) in grant_type::ALL.iter().zip(&self.issued) {
+            out.push_str(&format!(
+                "tessera_tokens_issued_total{{grant_type=\"{grant}\"}} {}\n",
+                n.load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str("# HELP tessera_token_errors_total Token endpoint refusals by error code.\n");
+        out.push_str("# TYPE tessera_token_errors_total counter\n");
+        for (code, n) in TOKEN_ERRORS.iter().zip(&self.token_errors) {
+            let error = crate::oauth::error::OAuthError {
+                code: *code,
+                description: "".into(),
+            };
+            out.push_str(&format!(
+                "tessera_token_errors_total{{error=\"{}\"}} {}\n",
+                error.code_str(),
+                n.load(Ordering::Relaxed)
+            ));
+        }
+        out
+    }
+}
+
+/// Counts every response.
+pub async fn count_responses(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    state.metrics.response(response.status().as_u16(), micros);
+    response
+}
+
+/// `GET /metrics`
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
