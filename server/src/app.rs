@@ -132,6 +132,22 @@ fn realm_from_query(query: Option<&str>) -> Option<String> {
         .filter(|name| !name.is_empty())
 }
 
+/// Form-POST endpoints answer other methods with 405 in the protocol's JSON error format.
+fn post_only(
+    route: axum::routing::MethodRouter<AppState>,
+) -> axum::routing::MethodRouter<AppState> {
+    route.fallback(|| async {
+        let mut response =
+            oauth::error::OAuthError::invalid_request("this endpoint accepts POST only")
+                .into_response();
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        response
+    })
+}
+
 /// The protocol endpoints of one realm, relative to its issuer.
 fn realm_routes() -> Router<AppState> {
     Router::new()
@@ -144,9 +160,12 @@ fn realm_routes() -> Router<AppState> {
             get(oauth::discovery::authorization_server_metadata),
         )
         .route("/.well-known/jwks.json", get(oauth::jwks::jwks))
-        .route("/connect/token", post(oauth::token::token))
-        .route("/connect/introspect", post(oauth::introspect::introspect))
-        .route("/connect/revoke", post(oauth::revoke::revoke))
+        .route("/connect/token", post_only(post(oauth::token::token)))
+        .route(
+            "/connect/introspect",
+            post_only(post(oauth::introspect::introspect)),
+        )
+        .route("/connect/revoke", post_only(post(oauth::revoke::revoke)))
         .route(
             "/connect/authorize",
             get(oauth::authorize::authorize_get).post(oauth::authorize::authorize_post),
@@ -167,7 +186,7 @@ fn realm_routes() -> Router<AppState> {
         .route("/device", get(web::device::show).post(web::device::submit))
         .route(
             "/connect/device_authorization",
-            post(oauth::device::device_authorization),
+            post_only(post(oauth::device::device_authorization)),
         )
         .route(
             "/oauth2/access_token",

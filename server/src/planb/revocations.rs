@@ -2,7 +2,7 @@
 //! values hashed under the realm's salt. A token is revoked when an entry matches it and the
 //! entry's `issued_before` is later than the token's `iat`.
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,12 +30,14 @@ pub async fn create(
     State(state): State<AppState>,
     realm: RealmCtx,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, Problem> {
     bearer::authorize(&state, &realm, &headers, "revocations:write").await?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(Problem::bad_request("the body is too large"));
-    }
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            Problem::bad_request(format!("the body may be at most {MAX_BODY_BYTES} bytes"))
+        })?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;
     let now = state.now();

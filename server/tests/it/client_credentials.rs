@@ -358,3 +358,22 @@ async fn metrics_count_tokens_and_refusals(server: TestServer) {
 on_both_backends! {
     metrics => metrics_count_tokens_and_refusals,
 }
+
+async fn other_methods_get_json_405(server: TestServer) {
+    for path in [
+        "/realms/default/connect/token",
+        "/realms/default/connect/introspect",
+        "/realms/default/connect/revoke",
+        "/connect/token",
+    ] {
+        let response = server.http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 405, "{path}");
+        assert_eq!(response.headers()["allow"], "POST");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request");
+    }
+}
+
+on_both_backends! {
+    method_not_allowed => other_methods_get_json_405,
+}

@@ -285,6 +285,23 @@ async fn bad_bodies_are_refused_and_store_nothing(server: TestServer) {
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
+    let oversized = server
+        .http
+        .post(server.url("/realms/people/revocations"))
+        .bearer_auth(&bearer)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"type\":\"GLOBAL\",\"data\":{{}},\"pad\":\"{}\"}}",
+            "x".repeat(100_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 400);
+    assert_eq!(
+        oversized.headers()["content-type"],
+        "application/problem+json"
+    );
     assert_eq!(count().await, before, "nothing stored");
 }
 
