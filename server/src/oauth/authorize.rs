@@ -431,24 +431,29 @@ async fn decide(
     let Some((sign_in, session)) = signed_in else {
         return Err(OAuthError::server_error("signed-in state vanished"));
     };
-    if request.client.require_consent {
+    // OIDC Core §3.1.2.1: prompt=consent asks even when nothing new is requested.
+    let must_consent = if prompt("consent") {
+        true
+    } else if request.client.require_consent {
         let granted = store::consents::granted(
             &state.caches.store.db,
             &sign_in.user_id,
             &request.client.client_id,
         )
         .await?;
-        let covered = request.scopes.iter().all(|s| granted.contains(s));
-        if !covered || prompt("consent") {
-            if prompt("none") {
-                return Err(OAuthError::consent_required("the user must consent"));
-            }
-            return Ok(see_other(&format!(
-                "/realms/{}/consent?{}",
-                realm.realm.name,
-                query_without_prompt(query, "consent")
-            )));
+        !request.scopes.iter().all(|s| granted.contains(s))
+    } else {
+        false
+    };
+    if must_consent {
+        if prompt("none") {
+            return Err(OAuthError::consent_required("the user must consent"));
         }
+        return Ok(see_other(&format!(
+            "/realms/{}/consent?{}",
+            realm.realm.name,
+            query_without_prompt(query, "consent")
+        )));
     }
     let code = issue_code(state, realm, request, &sign_in, &session).await?;
     Ok(respond(realm, &request.redirect(), &[("code", &code)]))

@@ -980,3 +980,43 @@ require_pkce = false
 on_both_backends! {
     prompt_login => prompt_login_and_stray_verifiers,
 }
+
+async fn prompt_consent_asks_every_client(server: TestServer) {
+    server.seed(WEB_SEED).await;
+    let client = relying_party(&server, "web", "webapp", Some("webapp-secret"), CALLBACK).await;
+    let browser = Browser::new();
+    let first = start(&client, &[]);
+    let done = browser
+        .authorize_and_sign_in(&server.base, &first.url, "carol", "carol-password")
+        .await;
+    code_from(&done, &first, &server.issuer("web"));
+    let asked = start(&client, &[]);
+    let page = browser
+        .follow(
+            &server.base,
+            browser.get(&format!("{}&prompt=consent", asked.url)).await,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(r#"name="decision" value="allow""#),
+        "prompt=consent shows the consent form"
+    );
+    let action = format!("{}{}", server.base, page.form_action().unwrap());
+    let allowed = browser
+        .post(
+            &action,
+            &[
+                ("csrf", &page.input("csrf").unwrap()),
+                ("authorize", &page.input("authorize").unwrap()),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let done = browser.follow(&server.base, allowed).await;
+    code_from(&done, &asked, &server.issuer("web"));
+}
+
+on_both_backends! {
+    prompt_consent => prompt_consent_asks_every_client,
+}
