@@ -36,7 +36,7 @@ pub struct AppInner {
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     /// Wrong device user codes per client address.
     pub device_limiter: crate::web::device::WrongCodeLimiter,
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -223,10 +223,14 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("frame-ancestors 'none'"),
         ))
         .layer(TraceLayer::new_for_http())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::count_responses,
-        ))
+        // A plain response map: counting must not box or clone anything per request.
+        .layer(tower::util::MapResponseLayer::new({
+            let metrics = state.metrics.clone();
+            move |response: Response| {
+                metrics.response(response.status().as_u16());
+                response
+            }
+        }))
         .with_state(state)
 }
 

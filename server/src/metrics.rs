@@ -3,11 +3,9 @@
 //! the hot path nothing measurable.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
@@ -35,7 +33,6 @@ const TOKEN_ERRORS: [ErrorCode; 12] = [
 #[derive(Debug, Default)]
 pub struct Metrics {
     responses: [AtomicU64; 5],
-    response_micros: AtomicU64,
     issued: [AtomicU64; grant_type::ALL.len()],
     token_errors: [AtomicU64; TOKEN_ERRORS.len()],
 }
@@ -53,10 +50,9 @@ impl Metrics {
         }
     }
 
-    fn response(&self, status: u16, micros: u64) {
+    pub fn response(&self, status: u16) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
         self.responses[class].fetch_add(1, Ordering::Relaxed);
-        self.response_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
     /// The Prometheus exposition text.
@@ -70,14 +66,6 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             ));
         }
-        out.push_str(
-            "# HELP tessera_http_response_seconds_total Time spent answering HTTP requests.\n",
-        );
-        out.push_str("# TYPE tessera_http_response_seconds_total counter\n");
-        out.push_str(&format!(
-            "tessera_http_response_seconds_total {}\n",
-            self.response_micros.load(Ordering::Relaxed) as f64 / 1e6
-        ));
         out.push_str("# HELP tessera_tokens_issued_total Token responses by grant type.\n");
         out.push_str("# TYPE tessera_tokens_issued_total counter\n");
         for (grant, n) in grant_type::ALL.iter().zip(&self.issued) {
@@ -101,19 +89,6 @@ impl Metrics {
         }
         out
     }
-}
-
-/// Counts every response.
-pub async fn count_responses(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    state.metrics.response(response.status().as_u16(), micros);
-    response
 }
 
 /// `GET /metrics`
