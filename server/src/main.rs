@@ -41,7 +41,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Seed { file } => {
             let started = startup::start(&config, clock.clone()).await?;
             let state = &started.state;
-            let argon2 = server::crypto::password::Argon2Params::default();
+            let argon2 = config.argon2;
             let report = startup::apply_seed_file(
                 &state.caches.store,
                 &state.caches.keys,

@@ -329,8 +329,7 @@ async fn hash_chosen_secret(
     secrets: &SecretHasher,
     secret: String,
 ) -> Result<String, SeedingError> {
-    // The hasher is cheap to share by pointer only within this call; argon2 runs inline here
-    // because seeding is start-up work, not a request path.
+    // argon2 runs inline: seeding is start-up work, not a request path.
     secrets
         .hash(&secret, SecretOrigin::Chosen)
         .map_err(|e| SeedingError::File(e.to_string()))
