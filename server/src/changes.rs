@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::config::DatabaseKind;
 use crate::directory::Directory;
@@ -100,12 +99,7 @@ impl Caches {
     pub async fn publish(&self, change: Change) {
         self.apply(&change).await;
         if self.store.kind == DatabaseKind::Postgres {
-            let statement = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), change.encode().into()],
-            );
-            if let Err(e) = self.store.db.execute(statement).await {
+            if let Err(e) = self.store.notify(CHANNEL, &change.encode()).await {
                 tracing::warn!(error = %e, "broadcasting a cache change failed");
             }
         }

@@ -61,6 +61,16 @@ impl Store {
         Ok(Self { db, kind })
     }
 
+    /// Postgres `NOTIFY` on `channel` (other processes LISTEN; see `changes`).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), DbErr> {
+        let statement = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [channel.into(), payload.into()],
+        );
+        self.db.execute(statement).await.map(|_| ())
+    }
+
     /// Readiness: the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.db.ping().await.is_ok()
