@@ -23,13 +23,19 @@ pub struct RealmSeed {
     pub display_name: Option<String>,
     #[serde(default)]
     pub decentralized: bool,
-    /// `ES256` (default), `RS256` or `EdDSA`.
+    /// Access tokens: `ES256` (default), `RS256` or `EdDSA`.
     pub signing_alg: Option<String>,
+    /// ID tokens: `RS256` (default), `ES256` or `EdDSA`.
+    pub id_token_signing_alg: Option<String>,
     /// `realm` (default), `client` or `shared`.
     pub cookie_mode: Option<String>,
     pub access_token_lifetime: Option<i64>,
     pub refresh_token_lifetime: Option<i64>,
+    /// Sliding window of a refresh token (renewed on each use, never past the absolute lifetime).
+    pub refresh_token_sliding_lifetime: Option<i64>,
     pub id_token_lifetime: Option<i64>,
+    pub code_lifetime: Option<i64>,
+    pub device_code_lifetime: Option<i64>,
     #[serde(default)]
     pub scopes: Vec<ScopeSeed>,
     #[serde(default)]
@@ -120,7 +126,15 @@ pub struct ClientSeed {
     pub allow_arbitrary_claims: bool,
     pub access_token_lifetime: Option<i64>,
     pub refresh_token_lifetime: Option<i64>,
+    /// Sliding window of a refresh token (renewed on each use, never past the absolute lifetime).
+    pub refresh_token_sliding_lifetime: Option<i64>,
     pub id_token_lifetime: Option<i64>,
+    pub code_lifetime: Option<i64>,
+    pub device_code_lifetime: Option<i64>,
+    /// Overrides the realm's access-token algorithm.
+    pub access_token_signing_alg: Option<String>,
+    /// Overrides the realm's ID-token algorithm.
+    pub id_token_signing_alg: Option<String>,
     /// Where signed logout tokens are POSTed when a session of this client ends.
     pub backchannel_logout_uri: Option<String>,
 }

@@ -342,10 +342,12 @@ fn realm_from_seed(seed: &seed::RealmSeed) -> Result<NewRealm, SeedingError> {
             "invalid realm name (a-z, 0-9, _ and -, at most 63)".into()
         ));
     }
-    let signing_alg = match &seed.signing_alg {
-        Some(a) => SigningAlg::parse(a).ok_or_else(|| bad(format!("unknown signing_alg `{a}`")))?,
-        None => SigningAlg::ES256,
-    };
+    let signing_alg = parse_alg(&seed.signing_alg, "signing_alg")
+        .map_err(bad)?
+        .unwrap_or(SigningAlg::ES256);
+    let id_token_signing_alg = parse_alg(&seed.id_token_signing_alg, "id_token_signing_alg")
+        .map_err(bad)?
+        .unwrap_or(SigningAlg::RS256);
     let cookie_mode = match &seed.cookie_mode {
         Some(m) => CookieMode::parse(m).ok_or_else(|| bad(format!("unknown cookie_mode `{m}`")))?,
         None => CookieMode::Realm,
@@ -353,8 +355,10 @@ fn realm_from_seed(seed: &seed::RealmSeed) -> Result<NewRealm, SeedingError> {
     let lifetimes = LifetimeOverrides {
         access_token: seed.access_token_lifetime,
         refresh_token: seed.refresh_token_lifetime,
+        refresh_token_sliding: seed.refresh_token_sliding_lifetime,
         id_token: seed.id_token_lifetime,
-        ..Default::default()
+        code: seed.code_lifetime,
+        device_code: seed.device_code_lifetime,
     };
     crate::validation::lifetimes(&lifetimes).map_err(|e| bad(e.to_string()))?;
     Ok(NewRealm {
@@ -363,7 +367,7 @@ fn realm_from_seed(seed: &seed::RealmSeed) -> Result<NewRealm, SeedingError> {
         enabled: true,
         decentralized: seed.decentralized,
         signing_alg,
-        id_token_signing_alg: SigningAlg::RS256,
+        id_token_signing_alg,
         cookie_mode,
         lifetimes,
     })
@@ -389,8 +393,10 @@ fn client_from_seed(seed: &seed::ClientSeed) -> Result<store::clients::NewClient
     let lifetimes = LifetimeOverrides {
         access_token: seed.access_token_lifetime,
         refresh_token: seed.refresh_token_lifetime,
+        refresh_token_sliding: seed.refresh_token_sliding_lifetime,
         id_token: seed.id_token_lifetime,
-        ..Default::default()
+        code: seed.code_lifetime,
+        device_code: seed.device_code_lifetime,
     };
     crate::validation::lifetimes(&lifetimes).map_err(|e| bad(e.to_string()))?;
     Ok(store::clients::NewClient {
@@ -408,8 +414,25 @@ fn client_from_seed(seed: &seed::ClientSeed) -> Result<store::clients::NewClient
         allow_arbitrary_claims: seed.allow_arbitrary_claims,
         always_issue_refresh_token: false,
         lifetimes,
+        access_token_signing_alg: parse_alg(
+            &seed.access_token_signing_alg,
+            "access_token_signing_alg",
+        )
+        .map_err(bad)?,
+        id_token_signing_alg: parse_alg(&seed.id_token_signing_alg, "id_token_signing_alg")
+            .map_err(bad)?,
         backchannel_logout_uri: seed.backchannel_logout_uri.clone(),
         enabled: true,
         ..Default::default()
     })
+}
+
+fn parse_alg(value: &Option<String>, field: &str) -> Result<Option<SigningAlg>, String> {
+    value
+        .as_deref()
+        .map(|a| {
+            SigningAlg::parse(a)
+                .ok_or_else(|| format!("unknown {field} `{a}` (ES256, RS256 or EdDSA)"))
+        })
+        .transpose()
 }

@@ -377,3 +377,57 @@ async fn other_methods_get_json_405(server: TestServer) {
 on_both_backends! {
     method_not_allowed => other_methods_get_json_405,
 }
+
+async fn algorithms_follow_realm_then_client(server: TestServer) {
+    server
+        .seed(
+            r#"
+[[realms]]
+name = "algs"
+signing_alg = "RS256"
+
+[[realms.clients]]
+client_id = "realm-default"
+secret = "s1"
+grant_types = ["client_credentials"]
+
+[[realms.clients]]
+client_id = "edwards"
+secret = "s2"
+grant_types = ["client_credentials"]
+access_token_signing_alg = "EdDSA"
+"#,
+        )
+        .await;
+    for (client, secret, alg) in [("realm-default", "s1", "RS256"), ("edwards", "s2", "EdDSA")] {
+        let token = server.client_token("algs", client, secret, None).await;
+        let (header, _) = jwt_parts(&token);
+        assert_eq!(header["alg"], alg, "{client}");
+        assert_signed_by_realm(&server, "algs", &token).await;
+        let introspected = server
+            .post_form(
+                "/realms/algs/connect/introspect",
+                &[("token", &token)],
+                Some((client, secret)),
+            )
+            .await;
+        assert_eq!(introspected.body["active"], true);
+    }
+    // An unknown algorithm in a seed file is refused, naming the field.
+    let bad = seed::parse("[[realms]]\nname = \"x\"\nsigning_alg = \"HS256\"\n").unwrap();
+    let err = server::seeding::apply_file(
+        &server.state.caches.store,
+        &server.state.caches.keys,
+        &server.state.secrets,
+        crate::common::TEST_ARGON2,
+        &bad,
+        server.state.now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("signing_alg"), "{err}");
+}
+
+on_both_backends! {
+    signing_algorithms => algorithms_follow_realm_then_client,
+}
