@@ -109,6 +109,10 @@ impl FromRequestParts<AppState> for RealmCtx {
             .map(|(_, value)| value.to_string())
             .or_else(|| realm_from_query(parts.uri.query()))
             .unwrap_or_else(|| DEFAULT_REALM.to_string());
+        // Not a realm name at all: no need to ask the database.
+        if !crate::validation::is_realm_name(&name) {
+            return Err(UnknownRealm.into_response());
+        }
         let realm = state
             .caches
             .directory

@@ -51,7 +51,8 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
     let id = form_decode(id).ok_or_else(bad)?;
     let secret = form_decode(secret).ok_or_else(bad)?;
-    if id.is_empty() {
+    // No client id or secret contains control characters (and Postgres rejects NUL in text).
+    if id.is_empty() || id.chars().chain(secret.chars()).any(char::is_control) {
         return Err(bad());
     }
     Ok(Some((id, secret)))

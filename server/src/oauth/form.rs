@@ -29,6 +29,15 @@ impl Params {
     pub fn parse(raw: &[u8]) -> Result<Self, OAuthError> {
         let mut values: HashMap<String, Vec<String>> = HashMap::new();
         for (key, value) in form_urlencoded::parse(raw) {
+            // No protocol value contains control characters, and Postgres rejects NUL in text.
+            if value.chars().any(|c| c.is_control() && c != '\t')
+                || key.chars().any(char::is_control)
+            {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{}` contains control characters",
+                    key.escape_default()
+                )));
+            }
             let entry = values.entry(key.to_string()).or_default();
             if !entry.is_empty() && !MULTI_VALUED.contains(&key.as_ref()) {
                 return Err(OAuthError::invalid_request(format!(
@@ -120,6 +129,17 @@ mod tests {
         let err = Params::parse(b"grant_type=a&grant_type=b").unwrap_err();
         assert_eq!(err.code, super::super::error::ErrorCode::InvalidRequest);
         assert!(Params::parse(b"scope=&scope=x").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert!(Params::parse(b"client_id=a%00b").is_err());
+        assert!(Params::parse(b"username=a%0Ab").is_err());
+        assert!(Params::parse(b"a%00=b").is_err());
+        assert!(
+            Params::parse(b"arbitrary-scopes=a%09b").is_ok(),
+            "tabs separate scopes"
+        );
     }
 
     #[test]

@@ -431,3 +431,51 @@ access_token_signing_alg = "EdDSA"
 on_both_backends! {
     signing_algorithms => algorithms_follow_realm_then_client,
 }
+
+async fn control_characters_never_reach_the_database(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    // Postgres refuses NUL in text; such input must be a protocol error, not a 500.
+    for form in [
+        vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", "bil\0ling"),
+            ("client_secret", "x"),
+        ],
+        vec![
+            ("grant_type", "password"),
+            ("username", "a\0b"),
+            ("password", "x"),
+        ],
+    ] {
+        let response = server
+            .post_form("/realms/services/connect/token", &form, None)
+            .await;
+        response.assert_oauth_error(400, "invalid_request");
+    }
+    let response = server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("bil\0ling", "x")),
+        )
+        .await;
+    assert_eq!(response.status, 401);
+    for path in [
+        "/realms/a%00b/.well-known/jwks.json",
+        "/oauth2/tokeninfo?realm=a%00b&access_token=x",
+    ] {
+        let response = server.http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let page = server
+        .http
+        .get(server.url("/realms/services/connect/authorize?client_id=a%00b&response_type=code"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
+}
+
+on_both_backends! {
+    control_characters => control_characters_never_reach_the_database,
+}

@@ -311,7 +311,9 @@ async fn trusted_jwt(
     request: &GrantRequest<'_>,
     token: &str,
 ) -> Result<Option<Map<String, Value>>, OAuthError> {
-    let Some(issuer) = trusted::unverified_issuer(token) else {
+    let Some(issuer) =
+        trusted::unverified_issuer(token).filter(|i| !i.chars().any(char::is_control))
+    else {
         return Ok(None);
     };
     let state = request.state;
