@@ -23,6 +23,15 @@ pub fn parse(raw: &str) -> Result<Vec<String>, OAuthError> {
     Ok(scopes)
 }
 
+/// Splits a scope string that was validated when it was granted (stored grants, token claims).
+pub fn split(granted: &str) -> Vec<String> {
+    granted
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// Checks every requested scope is one the client may ask for.
 pub fn ensure_allowed(requested: &[String], allowed: &[String]) -> Result<(), OAuthError> {
     match requested.iter().find(|s| !allowed.contains(s)) {

@@ -93,12 +93,7 @@ async fn describe(state: &AppState, realm: &RealmCtx, token: &str) -> Response {
     };
     let scopes: Vec<String> = verified
         .str_claim("scope")
-        .map(|s| {
-            s.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        })
+        .map(super::scope::split)
         .unwrap_or_default();
     if !scopes.iter().any(|s| s == "openid") || !verified.claims.contains_key("auth_time") {
         return challenge(

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{client, client_secret};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::{is_unique_violation, json_list, string_list, Conn, StoreError, StoreResult};
+use super::{conflict_or_db, json_list, string_list, Conn, StoreError, StoreResult};
 use crate::domain::{Client, LifetimeOverrides, StoredSecret};
 use crate::keys::SigningAlg;
 
@@ -133,13 +133,7 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("client `{}`", new.client_id))
-        } else {
-            StoreError::Db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("client `{}`", new.client_id)))?;
     let mut secrets = Vec::new();
     if let Some(hash) = &new.secret_hash {
         secrets.push(insert_secret(db, &pk, hash, now).await?);

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{exchange_policy, trusted_issuer};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use super::{is_unique_violation, json_list, string_list, Conn, StoreError, StoreResult};
+use super::{conflict_or_db, json_list, string_list, Conn, StoreResult};
 
 /// Which client may exchange, for which audiences and scopes, tokens of which subject clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,13 +57,7 @@ pub async fn insert_policy(
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("exchange policy for `{}`", policy.client_id))
-        } else {
-            StoreError::Db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("exchange policy for `{}`", policy.client_id)))?;
     Ok(())
 }
 
@@ -97,12 +91,6 @@ pub async fn insert_trusted_issuer(
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("trusted issuer `{issuer}`"))
-        } else {
-            StoreError::Db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("trusted issuer `{issuer}`")))?;
     Ok(())
 }

@@ -84,6 +84,15 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         || text.contains("duplicate key value violates unique constraint")
 }
 
+/// A unique-constraint violation as `Conflict(what)`, anything else as a database error.
+pub fn conflict_or_db(err: DbErr, what: impl FnOnce() -> String) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::Conflict(what())
+    } else {
+        StoreError::Db(err)
+    }
+}
+
 /// Decodes a JSON array column of strings, tolerating nothing else.
 pub fn string_list(value: &Value, column: &str) -> StoreResult<Vec<String>> {
     match value {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::realm;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::{is_unique_violation, Conn, StoreError, StoreResult};
+use super::{conflict_or_db, Conn, StoreError, StoreResult};
 use crate::domain::{CookieMode, LifetimeOverrides, Realm};
 use crate::keys::SigningAlg;
 
@@ -105,12 +105,6 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("realm `{}`", new.name))
-        } else {
-            StoreError::Db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("realm `{}`", new.name)))?;
     to_domain(row)
 }

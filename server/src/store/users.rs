@@ -5,7 +5,7 @@ use entity::{role, user, user_role};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
-use super::{is_unique_violation, Conn, StoreError, StoreResult};
+use super::{conflict_or_db, Conn, StoreResult};
 
 pub type StoredUser = user::Model;
 
@@ -55,13 +55,7 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict(format!("user `{}`", new.username))
-        } else {
-            StoreError::Db(e)
-        }
-    })?;
+    .map_err(|e| conflict_or_db(e, || format!("user `{}`", new.username)))?;
     for role_name in &new.roles {
         let role_id = ensure_role(db, realm_id, role_name, now).await?;
         user_role::ActiveModel {

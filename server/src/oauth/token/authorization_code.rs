@@ -100,12 +100,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await?
         .filter(|u| u.enabled)
         .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
-    let scopes: Vec<String> = stored
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let scopes = crate::oauth::scope::split(&stored.scope);
     let amr: Vec<String> = store::string_list(&stored.amr, "authorization_codes.amr")?;
     let issued = issue::for_user(
         &request,

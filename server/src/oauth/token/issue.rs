@@ -27,6 +27,21 @@ pub fn lifetimes(request: &GrantRequest<'_>) -> Lifetimes {
     )
 }
 
+/// The realm's active key for `alg`, from the key ring's memory.
+async fn signing_key(
+    request: &GrantRequest<'_>,
+    alg: crate::keys::SigningAlg,
+) -> Result<std::sync::Arc<crate::keys::ActiveKey>, OAuthError> {
+    let keys = request
+        .state
+        .caches
+        .keys
+        .realm_keys(&request.realm.realm.id, request.state.now())
+        .await
+        .map_err(OAuthError::server_error)?;
+    keys.active(alg).cloned().map_err(OAuthError::server_error)
+}
+
 /// Signs an RFC 9068 access token with the client's (or realm's) algorithm.
 pub async fn access_token(
     request: &GrantRequest<'_>,
@@ -42,16 +57,10 @@ pub async fn access_token(
     } = request;
     let client = &client.client;
     let now = state.now();
-    let keys = state
-        .caches
-        .keys
-        .realm_keys(&realm.realm.id, now)
-        .await
-        .map_err(OAuthError::server_error)?;
     let alg = client
         .access_token_signing_alg
         .unwrap_or(realm.realm.signing_alg);
-    let key = keys.active(alg).map_err(OAuthError::server_error)?;
+    let key = signing_key(request, alg).await?;
     let iat = now.timestamp();
     let scope = scopes.join(" ");
     let claims = AccessTokenClaims {
@@ -66,7 +75,7 @@ pub async fn access_token(
         user: subject.user,
         extra: subject.extra,
     };
-    access_token::mint(key, &claims).map_err(OAuthError::server_error)
+    access_token::mint(&key, &claims).map_err(OAuthError::server_error)
 }
 
 /// Whether a refresh token goes with this grant: the client may refresh and either asked for
@@ -173,18 +182,12 @@ pub async fn id_token(
     } = request;
     let client = &client.client;
     let now = state.now();
-    let keys = state
-        .caches
-        .keys
-        .realm_keys(&realm.realm.id, now)
-        .await
-        .map_err(OAuthError::server_error)?;
     let alg = client
         .id_token_signing_alg
         .unwrap_or(realm.realm.id_token_signing_alg);
-    let key = keys.active(alg).map_err(OAuthError::server_error)?;
+    let key = signing_key(request, alg).await?;
     crate::tokens::id_token::mint(
-        key,
+        &key,
         crate::tokens::id_token::IdTokenInput {
             issuer: &realm.issuer,
             sub: facts.sub,

@@ -73,12 +73,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         Err(RefreshError::Store(e)) => return Err(e.into()),
     };
     let family = rotation.family;
-    let granted: Vec<String> = family
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let granted = scope::split(&family.scope);
     let scopes = match params.get("scope") {
         Some(raw_scope) => {
             let requested = scope::parse(raw_scope)?;

@@ -218,11 +218,7 @@ fn scopes(
 
 fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
     match claims.get("scope") {
-        Some(Value::String(s)) => s
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
+        Some(Value::String(s)) => scope::split(s),
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(Value::as_str)
