@@ -1,5 +1,5 @@
 //! Application state and the HTTP router: protocol endpoints per realm, their `default` realm
-//! aliases, and health checks.
+//! aliases, the admin API and console, and health checks.
 
 use std::sync::Arc;
 
@@ -211,6 +211,7 @@ pub fn router(state: AppState) -> Router {
             get(planb::revocations::list).post(planb::revocations::create),
         )
         .nest("/realms/{realm}", realm_routes())
+        .merge(crate::admin::api::router())
         // Aliases of the `default` realm; its issuer stays `/realms/default`.
         .merge(realm_routes())
         .fallback(not_found)

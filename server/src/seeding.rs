@@ -46,6 +46,7 @@ pub async fn create_realm(
     store: &Store,
     keys: &KeyRing,
     new: &NewRealm,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Realm>, SeedingError> {
     if store::realms::find_by_name(&store.db, &new.name)
@@ -86,9 +87,17 @@ pub async fn create_realm(
         store::audit::NewEvent {
             realm_id: Some(&realm.id),
             kind: "realm.created",
-            actor: "system",
+            actor,
             target: Some(&realm.name),
-            detail: serde_json::json!({"name": realm.name}),
+            detail: serde_json::json!({"before": null, "after": {
+                "name": realm.name,
+                "display_name": realm.display_name,
+                "enabled": realm.enabled,
+                "decentralized": realm.decentralized,
+                "signing_alg": realm.signing_alg.as_str(),
+                "id_token_signing_alg": realm.id_token_signing_alg.as_str(),
+                "cookie_mode": realm.cookie_mode.as_str(),
+            }}),
         },
         now,
     )
@@ -111,7 +120,7 @@ impl Bootstrap<'_> {
     pub async fn run(&self, now: DateTime<Utc>) -> Result<SeedReport, SeedingError> {
         let mut report = SeedReport::default();
         for name in [MASTER_REALM, crate::app::DEFAULT_REALM] {
-            if create_realm(self.store, self.keys, &NewRealm::named(name), now)
+            if create_realm(self.store, self.keys, &NewRealm::named(name), "system", now)
                 .await?
                 .is_some()
             {
@@ -213,7 +222,10 @@ pub async fn apply_file(
     let mut report = SeedReport::default();
     for realm_seed in &file.realms {
         let new = realm_from_seed(realm_seed)?;
-        if create_realm(store, keys, &new, now).await?.is_some() {
+        if create_realm(store, keys, &new, "system", now)
+            .await?
+            .is_some()
+        {
             report.created_realms.push(new.name.clone());
         }
         let realm = store::realms::find_by_name(&store.db, &new.name)

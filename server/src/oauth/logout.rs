@@ -194,7 +194,7 @@ async fn end_session(
 }
 
 /// Sends a signed logout token to every client of the session with a back-channel URI.
-async fn notify_clients(
+pub(crate) async fn notify_clients(
     state: &AppState,
     realm: &RealmCtx,
     user_id: &str,

@@ -50,7 +50,7 @@ pub async fn create(
 }
 
 /// Turns a request body into an entry, refusing anything malformed.
-async fn parse(
+pub(crate) async fn parse(
     state: &AppState,
     realm: &RealmCtx,
     body: &Value,
@@ -203,7 +203,7 @@ fn claim_parts(claims: &Map<String, Value>) -> Result<(String, String), Problem>
 
 /// How long CLAIM and GLOBAL entries must be kept: the longest life of any token of the realm,
 /// refresh tokens included, so nothing they revoke outlives them.
-async fn retention(state: &AppState, realm: &RealmCtx) -> Result<Duration, Problem> {
+pub(crate) async fn retention(state: &AppState, realm: &RealmCtx) -> Result<Duration, Problem> {
     let seconds = crate::keys::rotation_grace(&state.caches.store, &realm.realm).await?;
     let refresh = crate::domain::Lifetimes::resolve(&Default::default(), &realm.realm.lifetimes)
         .refresh_token;
@@ -256,7 +256,7 @@ pub async fn list(
 }
 
 /// An entry as the lists publish it. RFC 7009 revocations appear as TOKEN entries.
-fn listed(row: &StoredRevocation) -> Value {
+pub(crate) fn listed(row: &StoredRevocation) -> Value {
     let data = match row.kind.as_str() {
         kind::TOKEN | kind::JTI => json!({
             "token_hash": row.token_hash,

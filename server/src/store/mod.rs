@@ -11,6 +11,7 @@ pub mod keys;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;
+pub mod rows;
 pub mod sessions;
 pub mod users;
 

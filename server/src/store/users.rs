@@ -181,3 +181,49 @@ pub async fn set_enabled(
     .await?;
     Ok(())
 }
+
+/// Role names of each of `user_ids`, in one query.
+pub async fn roles_of(
+    db: &impl Conn,
+    user_ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, Vec<String>>> {
+    let rows = user_role::Entity::find()
+        .filter(user_role::Column::UserId.is_in(user_ids.iter().cloned()))
+        .find_also_related(role::Entity)
+        .all(db)
+        .await?;
+    let mut roles: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (link, role) in rows {
+        if let Some(role) = role {
+            roles.entry(link.user_id).or_default().push(role.name);
+        }
+    }
+    for names in roles.values_mut() {
+        names.sort();
+    }
+    Ok(roles)
+}
+
+/// Replaces the user's roles with `names`, creating roles the realm lacks.
+pub async fn set_roles(
+    db: &impl Conn,
+    realm_id: &str,
+    user_id: &str,
+    names: &[String],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    for name in names {
+        let role_id = ensure_role(db, realm_id, name, now).await?;
+        user_role::ActiveModel {
+            user_id: Set(user_id.to_string()),
+            role_id: Set(role_id),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Clients (relying parties and services) of a realm.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use chrono::{DateTime, Utc};
+
+/// A client without its secret: GET never returns one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClientView {
+    pub client_id: String,
+    pub display_name: Option<String>,
+    /// Public clients (apps in a browser or on a device) hold no secret and must use PKCE.
+    pub public: bool,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    /// Roles of the client itself, carried by its client-credentials tokens.
+    pub roles: Vec<String>,
+    pub require_pkce: bool,
+    pub require_consent: bool,
+    pub allow_arbitrary_claims: bool,
+    pub always_issue_refresh_token: bool,
+    pub access_token_lifetime: Option<i64>,
+    pub refresh_token_lifetime: Option<i64>,
+    pub refresh_token_sliding_lifetime: Option<i64>,
+    pub id_token_lifetime: Option<i64>,
+    pub code_lifetime: Option<i64>,
+    pub device_code_lifetime: Option<i64>,
+    pub access_token_signing_alg: Option<String>,
+    pub id_token_signing_alg: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub enabled: bool,
+    /// Whether a secret is set (confidential clients).
+    pub has_secret: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Create (`client_id` and `grant_types` required) or PATCH. `client_secret` is accepted on
+/// create only; rotate with `POST …/clients/{client_id}/secret`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable)]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    /// At least 16 characters when chosen; generated when omitted for a confidential client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Defaults to `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pkce: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_consent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_arbitrary_claims: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub always_issue_refresh_token: Option<bool>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub access_token_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub refresh_token_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub refresh_token_sliding_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub id_token_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub code_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub device_code_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable)]
+    pub access_token_signing_alg: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable)]
+    pub id_token_signing_alg: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable)]
+    pub backchannel_logout_uri: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The answer to creating a client: the client and, for a confidential client, its secret,
+/// shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClientCreated {
+    #[serde(flatten)]
+    pub client: ClientView,
+    pub client_secret: Option<String>,
+}
+
+/// A freshly generated client secret, shown this once; earlier secrets stop working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ClientSecret {
+    pub client_id: String,
+    pub client_secret: String,
+}

@@ -1,0 +1,201 @@
+//! The operations of the admin service. The REST API and the console both call these, so a
+//! rule (validation, secret hashing, audit) lives in exactly one implementation.
+
+use async_trait::async_trait;
+
+use crate::*;
+
+pub type AdminResult<T> = Result<T, AdminError>;
+
+/// Every admin operation. Realms are addressed by name; everything that changes state takes
+/// the [`Actor`] so the audit event can say who.
+#[async_trait]
+pub trait AdminPort: Send + Sync {
+    /// Who holds this bearer access token of realm `master`, if it may administer.
+    async fn authenticate_token(&self, token: &str) -> AdminResult<Actor>;
+    /// Who has these console credentials (realm `master`, role `admin`).
+    async fn authenticate_password(&self, username: &str, password: &str) -> AdminResult<Actor>;
+    /// Whether the actor still may administer (still enabled, still holding the role).
+    async fn still_admin(&self, actor: &Actor) -> AdminResult<bool>;
+
+    async fn list_realms(&self, page: PageRequest) -> AdminResult<Page<RealmView>>;
+    async fn get_realm(&self, realm: &str) -> AdminResult<RealmView>;
+    async fn create_realm(&self, actor: &Actor, input: RealmInput) -> AdminResult<RealmView>;
+    async fn update_realm(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: RealmInput,
+    ) -> AdminResult<RealmView>;
+    async fn delete_realm(&self, actor: &Actor, realm: &str) -> AdminResult<()>;
+    async fn realm_summary(&self, realm: &str) -> AdminResult<RealmSummary>;
+
+    async fn list_clients(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ClientView>>;
+    async fn get_client(&self, realm: &str, client_id: &str) -> AdminResult<ClientView>;
+    async fn create_client(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: ClientInput,
+    ) -> AdminResult<ClientCreated>;
+    async fn update_client(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+        input: ClientInput,
+    ) -> AdminResult<ClientView>;
+    async fn delete_client(&self, actor: &Actor, realm: &str, client_id: &str) -> AdminResult<()>;
+    async fn rotate_client_secret(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+    ) -> AdminResult<ClientSecret>;
+
+    /// Users, ordered by username; `username` filters by prefix.
+    async fn list_users(
+        &self,
+        realm: &str,
+        username: Option<&str>,
+        page: PageRequest,
+    ) -> AdminResult<Page<UserView>>;
+    async fn get_user(&self, realm: &str, id: &str) -> AdminResult<UserView>;
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: UserInput,
+    ) -> AdminResult<UserView>;
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        input: UserInput,
+    ) -> AdminResult<UserView>;
+    async fn delete_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()>;
+    async fn set_user_password(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        password: &str,
+    ) -> AdminResult<UserView>;
+    async fn unlock_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<UserView>;
+
+    async fn list_scopes(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ScopeView>>;
+    async fn get_scope(&self, realm: &str, name: &str) -> AdminResult<ScopeView>;
+    async fn create_scope(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: ScopeInput,
+    ) -> AdminResult<ScopeView>;
+    async fn update_scope(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        name: &str,
+        input: ScopeInput,
+    ) -> AdminResult<ScopeView>;
+    async fn delete_scope(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
+
+    async fn list_api_resources(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<ApiResourceView>>;
+    async fn get_api_resource(&self, realm: &str, name: &str) -> AdminResult<ApiResourceView>;
+    async fn create_api_resource(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: ApiResourceInput,
+    ) -> AdminResult<ApiResourceView>;
+    async fn update_api_resource(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        name: &str,
+        input: ApiResourceInput,
+    ) -> AdminResult<ApiResourceView>;
+    async fn delete_api_resource(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
+
+    async fn list_claim_types(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<ClaimTypeView>>;
+    async fn get_claim_type(&self, realm: &str, name: &str) -> AdminResult<ClaimTypeView>;
+    async fn create_claim_type(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: ClaimTypeInput,
+    ) -> AdminResult<ClaimTypeView>;
+    async fn update_claim_type(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        name: &str,
+        input: ClaimTypeInput,
+    ) -> AdminResult<ClaimTypeView>;
+    async fn delete_claim_type(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
+
+    async fn list_exchange_policies(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<ExchangePolicyView>>;
+    async fn get_exchange_policy(
+        &self,
+        realm: &str,
+        client_id: &str,
+    ) -> AdminResult<ExchangePolicyView>;
+    async fn create_exchange_policy(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: ExchangePolicyInput,
+    ) -> AdminResult<ExchangePolicyView>;
+    async fn update_exchange_policy(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+        input: ExchangePolicyInput,
+    ) -> AdminResult<ExchangePolicyView>;
+    async fn delete_exchange_policy(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+    ) -> AdminResult<()>;
+
+    /// Published keys, active first.
+    async fn list_keys(&self, realm: &str) -> AdminResult<Vec<KeyView>>;
+    /// Publishes new active keys; the old ones stay published until their tokens expire.
+    async fn rotate_keys(&self, actor: &Actor, realm: &str) -> AdminResult<Vec<KeyView>>;
+
+    async fn list_revocations(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<RevocationView>>;
+    async fn create_revocation(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: RevocationInput,
+    ) -> AdminResult<RevocationView>;
+    async fn delete_revocation(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()>;
+
+    /// Live sessions, newest first.
+    async fn list_sessions(&self, realm: &str, page: PageRequest)
+        -> AdminResult<Page<SessionView>>;
+    /// Ends the session, its refresh tokens, and tells its clients (back-channel logout).
+    async fn end_session(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()>;
+
+    async fn list_events(&self, realm: &str, filter: EventFilter) -> AdminResult<Page<EventView>>;
+}

@@ -1,0 +1,99 @@
+//! Realms: each one an issuer with its own keys, clients, users and lifetimes.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use chrono::{DateTime, Utc};
+
+/// A realm as administrators see it. Lifetimes are seconds; `null` inherits the server default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RealmView {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub enabled: bool,
+    /// Decentralized mode: tokens carry the claims and scopes their callers supply.
+    pub decentralized: bool,
+    /// The issuer string of the realm's tokens.
+    pub issuer: String,
+    /// `ES256`, `RS256` or `EdDSA`: the algorithm of access tokens.
+    pub signing_alg: String,
+    pub id_token_signing_alg: String,
+    /// `realm`, `client` or `shared`: how the login session cookie is scoped.
+    pub cookie_mode: String,
+    pub access_token_lifetime: Option<i64>,
+    pub refresh_token_lifetime: Option<i64>,
+    pub refresh_token_sliding_lifetime: Option<i64>,
+    pub id_token_lifetime: Option<i64>,
+    pub code_lifetime: Option<i64>,
+    pub device_code_lifetime: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Create (`name` required) or PATCH (`name`, the key, may not change). Nullable members
+/// accept `null` to clear the value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RealmInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable)]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decentralized: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signing_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_mode: Option<String>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub access_token_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub refresh_token_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub refresh_token_sliding_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub id_token_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub code_lifetime: Option<Option<i64>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub device_code_lifetime: Option<Option<i64>>,
+}

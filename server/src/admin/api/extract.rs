@@ -1,0 +1,167 @@
+//! Extractors of the admin API whose rejections speak the API's error format: the
+//! authenticated administrator, path keys, query strings and JSON bodies.
+
+use admin_model::{Actor, AdminError, PageRequest};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::ApiError;
+use crate::admin::AdminService;
+use crate::app::AppState;
+
+/// Bodies larger than this are refused before parsing.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The administrator making the request, and the service to act with.
+pub struct Admin {
+    pub actor: Actor,
+    pub service: AdminService,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = crate::planb::bearer::bearer_token(&parts.headers).ok_or_else(|| {
+            AdminError::Unauthorized(
+                "send `Authorization: Bearer <access token of realm master>`".into(),
+            )
+        })?;
+        let service = AdminService::new(state.clone());
+        let actor = service.authenticate_token(token).await?;
+        Ok(Admin { actor, service })
+    }
+}
+
+/// The path's keys, in order (`{realm}`, then the item's key).
+pub struct Keys(pub Vec<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Keys {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AdminError::BadRequest("the path is not valid UTF-8".into()))?;
+        let keys = params.iter().map(|(_, value)| value.to_string()).collect();
+        Ok(Keys(keys))
+    }
+}
+
+/// A query string; a malformed one is a 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                ApiError(AdminError::field(
+                    if field == "." { "query" } else { &field },
+                    e.inner().to_string(),
+                ))
+            })
+    }
+}
+
+/// `?username=` (prefix) and paging of the user list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Only users whose username starts with this.
+    pub username: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl UserQuery {
+    pub fn page(&self) -> PageRequest {
+        PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+/// A JSON body. Malformed JSON is a 400; well-formed JSON of the wrong shape is a 422 naming
+/// the offending member.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| AdminError::BadRequest("the body could not be read".into()))?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(AdminError::BadRequest(format!(
+                "the body may be at most {MAX_BODY_BYTES} bytes"
+            ))
+            .into());
+        }
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        parse(bytes).map(Json).map_err(ApiError)
+    }
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let inner = e.inner();
+        if !inner.is_data() {
+            return AdminError::BadRequest(format!("the body is not valid JSON: {inner}"));
+        }
+        let message = inner.to_string();
+        let field = match message.strip_prefix("unknown field `") {
+            Some(rest) => rest.split('`').next().unwrap_or("body").to_string(),
+            None if e.path().to_string() == "." => "body".to_string(),
+            None => e.path().to_string(),
+        };
+        AdminError::field(field, strip_position(&message))
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| AdminError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line 1 column 17"; people need the field, not the column.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_errors_name_the_member() {
+        let err = parse::<admin_model::ClientInput>(br#"{"public": "yes"}"#).unwrap_err();
+        assert_eq!(err.status(), 422);
+        assert!(err.field_message("public").is_some(), "{err:?}");
+        let err = parse::<admin_model::ClientInput>(br#"{"colour": 1}"#).unwrap_err();
+        assert!(err.field_message("colour").is_some(), "{err:?}");
+        let err = parse::<admin_model::ClientInput>(br#"{"public": tru"#).unwrap_err();
+        assert_eq!(err.status(), 400);
+        let err = parse::<admin_model::ClientInput>(br#"{} {}"#).unwrap_err();
+        assert_eq!(err.status(), 400);
+    }
+}

@@ -1,0 +1,600 @@
+//! Clients: create (a confidential client's secret is generated unless chosen, returned once,
+//! stored hashed), change, rotate the secret, delete.
+
+use std::collections::HashSet;
+
+use admin_model::{
+    Actor, AdminError, AdminResult, ClientCreated, ClientInput, ClientSecret, ClientView,
+    FieldErrors, Page, PageRequest,
+};
+use entity::{client, client_secret};
+use sea_orm::sea_query::IntoCondition;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
+
+use super::{db, list, AdminService};
+use crate::admin::validate;
+use crate::changes::Change;
+use crate::crypto::secrets::{SecretHasher, SecretOrigin};
+use crate::domain::{grant_type, LifetimeOverrides, Realm};
+use crate::store::clients::NewClient;
+use crate::store::rows::{self, Order};
+use crate::store::{self, json_list};
+
+/// Scopes a new interactive client may request when the admin names none.
+const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// Grants that need the client to authenticate.
+const CONFIDENTIAL_ONLY: [&str; 2] = [grant_type::CLIENT_CREDENTIALS, grant_type::TOKEN_EXCHANGE];
+
+fn view(row: client::Model, has_secret: bool) -> AdminResult<ClientView> {
+    Ok(ClientView {
+        grant_types: list(&row.grant_types, "clients.grant_types")?,
+        redirect_uris: list(&row.redirect_uris, "clients.redirect_uris")?,
+        post_logout_redirect_uris: list(
+            &row.post_logout_redirect_uris,
+            "clients.post_logout_redirect_uris",
+        )?,
+        scopes: list(&row.scopes, "clients.scopes")?,
+        audiences: list(&row.audiences, "clients.audiences")?,
+        roles: list(&row.roles, "clients.roles")?,
+        client_id: row.client_id,
+        display_name: row.display_name,
+        public: row.public,
+        require_pkce: row.require_pkce,
+        require_consent: row.require_consent,
+        allow_arbitrary_claims: row.allow_arbitrary_claims,
+        always_issue_refresh_token: row.always_issue_refresh_token,
+        access_token_lifetime: row.access_token_lifetime,
+        refresh_token_lifetime: row.refresh_token_lifetime,
+        refresh_token_sliding_lifetime: row.refresh_token_sliding_lifetime,
+        id_token_lifetime: row.id_token_lifetime,
+        code_lifetime: row.code_lifetime,
+        device_code_lifetime: row.device_code_lifetime,
+        access_token_signing_alg: row.access_token_signing_alg,
+        id_token_signing_alg: row.id_token_signing_alg,
+        backchannel_logout_uri: row.backchannel_logout_uri,
+        enabled: row.enabled,
+        has_secret,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// The client as its current settings, to merge a PATCH into.
+fn settings(row: &client::Model) -> AdminResult<NewClient> {
+    let alg = |s: &Option<String>| -> AdminResult<_> {
+        s.as_deref()
+            .map(validate::signing_alg)
+            .transpose()
+            .map_err(super::internal)
+    };
+    Ok(NewClient {
+        client_id: row.client_id.clone(),
+        display_name: row.display_name.clone(),
+        public: row.public,
+        grant_types: list(&row.grant_types, "clients.grant_types")?,
+        redirect_uris: list(&row.redirect_uris, "clients.redirect_uris")?,
+        post_logout_redirect_uris: list(
+            &row.post_logout_redirect_uris,
+            "clients.post_logout_redirect_uris",
+        )?,
+        scopes: list(&row.scopes, "clients.scopes")?,
+        audiences: list(&row.audiences, "clients.audiences")?,
+        roles: list(&row.roles, "clients.roles")?,
+        require_pkce: row.require_pkce,
+        require_consent: row.require_consent,
+        allow_arbitrary_claims: row.allow_arbitrary_claims,
+        always_issue_refresh_token: row.always_issue_refresh_token,
+        lifetimes: LifetimeOverrides {
+            access_token: row.access_token_lifetime,
+            refresh_token: row.refresh_token_lifetime,
+            refresh_token_sliding: row.refresh_token_sliding_lifetime,
+            id_token: row.id_token_lifetime,
+            code: row.code_lifetime,
+            device_code: row.device_code_lifetime,
+        },
+        access_token_signing_alg: alg(&row.access_token_signing_alg)?,
+        id_token_signing_alg: alg(&row.id_token_signing_alg)?,
+        backchannel_logout_uri: row.backchannel_logout_uri.clone(),
+        enabled: row.enabled,
+        secret_hash: None,
+    })
+}
+
+/// Applies `input` to `client`, recording messages for malformed fields.
+fn apply(client: &mut NewClient, input: &ClientInput, errors: &mut FieldErrors) {
+    macro_rules! set {
+        ($field:ident) => {
+            if let Some(value) = input.$field.clone() {
+                client.$field = value;
+            }
+        };
+    }
+    set!(grant_types);
+    set!(public);
+    set!(redirect_uris);
+    set!(post_logout_redirect_uris);
+    set!(scopes);
+    set!(audiences);
+    set!(roles);
+    set!(require_pkce);
+    set!(require_consent);
+    set!(allow_arbitrary_claims);
+    set!(always_issue_refresh_token);
+    set!(enabled);
+    if let Some(name) = &input.display_name {
+        client.display_name = name.clone().filter(|s| !s.is_empty());
+    }
+    if let Some(uri) = &input.backchannel_logout_uri {
+        client.backchannel_logout_uri = uri.clone().filter(|s| !s.is_empty());
+    }
+    let lifetimes = [
+        (
+            input.access_token_lifetime,
+            &mut client.lifetimes.access_token,
+        ),
+        (
+            input.refresh_token_lifetime,
+            &mut client.lifetimes.refresh_token,
+        ),
+        (
+            input.refresh_token_sliding_lifetime,
+            &mut client.lifetimes.refresh_token_sliding,
+        ),
+        (input.id_token_lifetime, &mut client.lifetimes.id_token),
+        (input.code_lifetime, &mut client.lifetimes.code),
+        (
+            input.device_code_lifetime,
+            &mut client.lifetimes.device_code,
+        ),
+    ];
+    for (value, slot) in lifetimes {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    for (field, value, slot) in [
+        (
+            "access_token_signing_alg",
+            &input.access_token_signing_alg,
+            &mut client.access_token_signing_alg,
+        ),
+        (
+            "id_token_signing_alg",
+            &input.id_token_signing_alg,
+            &mut client.id_token_signing_alg,
+        ),
+    ] {
+        match value
+            .as_ref()
+            .map(|v| v.as_deref().filter(|s| !s.is_empty()))
+        {
+            None => {}
+            Some(None) => *slot = None,
+            Some(Some(alg)) => match validate::signing_alg(alg) {
+                Ok(alg) => *slot = Some(alg),
+                Err(m) => errors.add(field, m),
+            },
+        }
+    }
+}
+
+/// The rules every client must satisfy, checked on the merged result of create or PATCH.
+fn check(client: &NewClient, scopes_of_realm: &HashSet<String>, errors: &mut FieldErrors) {
+    errors.check("client_id", validate::identifier(&client.client_id, 128));
+    if let Some(name) = &client.display_name {
+        errors.check("display_name", validate::text(name));
+    }
+    errors.check("grant_types", validate::grant_types(&client.grant_types));
+    errors.check(
+        "grant_types",
+        validate::each(&client.grant_types, |_| Ok(())),
+    );
+    if client.public {
+        if let Some(grant) = client
+            .grant_types
+            .iter()
+            .find(|g| CONFIDENTIAL_ONLY.contains(&g.as_str()))
+        {
+            errors.add(
+                "grant_types",
+                format!(
+                    "`{grant}` needs a confidential client; public clients cannot authenticate"
+                ),
+            );
+        }
+    }
+    errors.check(
+        "redirect_uris",
+        validate::each(&client.redirect_uris, validate::redirect_uri),
+    );
+    if client.allows_redirects() && client.redirect_uris.is_empty() {
+        errors.add(
+            "redirect_uris",
+            "authorization_code needs at least one redirect URI",
+        );
+    }
+    errors.check(
+        "post_logout_redirect_uris",
+        validate::each(&client.post_logout_redirect_uris, validate::redirect_uri),
+    );
+    errors.check(
+        "scopes",
+        validate::each(&client.scopes, |s| {
+            if scopes_of_realm.contains(s) {
+                Ok(())
+            } else {
+                Err(format!("unknown scope `{s}`; create it first"))
+            }
+        }),
+    );
+    errors.check(
+        "audiences",
+        validate::each(&client.audiences, validate::audience),
+    );
+    errors.check(
+        "roles",
+        validate::each(&client.roles, |r| validate::identifier(r, 128)),
+    );
+    for (field, value) in [
+        ("access_token_lifetime", client.lifetimes.access_token),
+        ("refresh_token_lifetime", client.lifetimes.refresh_token),
+        (
+            "refresh_token_sliding_lifetime",
+            client.lifetimes.refresh_token_sliding,
+        ),
+        ("id_token_lifetime", client.lifetimes.id_token),
+        ("code_lifetime", client.lifetimes.code),
+        ("device_code_lifetime", client.lifetimes.device_code),
+    ] {
+        errors.check(field, validate::lifetime(value));
+    }
+    if let Some(uri) = &client.backchannel_logout_uri {
+        errors.check("backchannel_logout_uri", validate::server_url(uri));
+    }
+}
+
+trait Redirects {
+    fn allows_redirects(&self) -> bool;
+}
+
+impl Redirects for NewClient {
+    fn allows_redirects(&self) -> bool {
+        self.grant_types
+            .iter()
+            .any(|g| g == grant_type::AUTHORIZATION_CODE)
+    }
+}
+
+impl AdminService {
+    /// Generated secrets get the fast keyed hash; chosen ones argon2, off the async threads.
+    pub(super) async fn hash_secret(
+        &self,
+        secret: &str,
+        origin: SecretOrigin,
+    ) -> AdminResult<String> {
+        match origin {
+            SecretOrigin::Generated => self
+                .state
+                .secrets
+                .hash(secret, origin)
+                .map_err(super::internal),
+            SecretOrigin::Chosen => self
+                .state
+                .accounts
+                .hash_password(secret)
+                .await
+                .map_err(super::internal),
+        }
+    }
+
+    async fn client_row(&self, realm: &Realm, client_id: &str) -> AdminResult<client::Model> {
+        rows::one::<client::Entity>(
+            self.db(),
+            Condition::all()
+                .add(client::Column::RealmId.eq(&realm.id))
+                .add(client::Column::ClientId.eq(client_id)),
+        )
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("client `{client_id}`")))
+    }
+
+    async fn has_secret(&self, client_pk: &str) -> AdminResult<bool> {
+        Ok(rows::count::<client_secret::Entity>(
+            self.db(),
+            client_secret::Column::ClientPk.eq(client_pk),
+        )
+        .await?
+            > 0)
+    }
+
+    async fn client_view(&self, row: client::Model) -> AdminResult<ClientView> {
+        let has_secret = self.has_secret(&row.id).await?;
+        view(row, has_secret)
+    }
+
+    async fn realm_scope_names(&self, realm: &Realm) -> AdminResult<HashSet<String>> {
+        Ok(store::catalog::scope_names(self.db(), &realm.id)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    pub async fn list_clients(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<ClientView>> {
+        let realm = self.realm(realm).await?;
+        let page = self
+            .page::<client::Entity, _>(
+                client::Column::RealmId.eq(&realm.id).into_condition(),
+                client::Column::ClientId,
+                Order::Ascending,
+                &page,
+                |row| row.client_id.clone(),
+                Ok,
+            )
+            .await?;
+        let pks: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
+        let with_secret: HashSet<String> = rows::all::<client_secret::Entity>(
+            self.db(),
+            client_secret::Column::ClientPk.is_in(pks),
+            client_secret::Column::Id,
+        )
+        .await?
+        .into_iter()
+        .map(|s| s.client_pk)
+        .collect();
+        let items = page
+            .items
+            .into_iter()
+            .map(|row| {
+                let has_secret = with_secret.contains(&row.id);
+                view(row, has_secret)
+            })
+            .collect::<AdminResult<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    pub async fn get_client(&self, realm: &str, client_id: &str) -> AdminResult<ClientView> {
+        let realm = self.realm(realm).await?;
+        let row = self.client_row(&realm, client_id).await?;
+        self.client_view(row).await
+    }
+
+    pub async fn create_client(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: ClientInput,
+    ) -> AdminResult<ClientCreated> {
+        let realm = self.realm(realm).await?;
+        let mut errors = FieldErrors::new();
+        let mut client = NewClient {
+            client_id: input.client_id.clone().unwrap_or_default(),
+            require_pkce: true,
+            enabled: true,
+            ..Default::default()
+        };
+        if input.grant_types.is_none() {
+            errors.add("grant_types", "is required");
+        }
+        apply(&mut client, &input, &mut errors);
+        if input.scopes.is_none()
+            && client
+                .grant_types
+                .iter()
+                .any(|g| g != grant_type::CLIENT_CREDENTIALS)
+        {
+            client.scopes = DEFAULT_SCOPES.map(String::from).to_vec();
+        }
+        let scopes = self.realm_scope_names(&realm).await?;
+        check(&client, &scopes, &mut errors);
+        let secret = match (&input.client_secret, client.public) {
+            (Some(_), true) => {
+                errors.add("client_secret", "public clients have no secret");
+                None
+            }
+            (Some(chosen), false) => {
+                errors.check("client_secret", validate::secret(chosen));
+                Some((chosen.clone(), SecretOrigin::Chosen))
+            }
+            (None, false) => Some((SecretHasher::generate(), SecretOrigin::Generated)),
+            (None, true) => None,
+        };
+        errors.finish()?;
+        if let Some((plain, origin)) = &secret {
+            client.secret_hash = Some(self.hash_secret(plain, *origin).await?);
+        }
+        let now = self.state.now();
+        let txn = self.db().begin().await.map_err(db)?;
+        store::clients::insert(&txn, &realm.id, &client, now).await?;
+        let row = self.client_row_in(&txn, &realm, &client.client_id).await?;
+        let created = view(row, secret.is_some())?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "client.created",
+            &client.client_id,
+            super::diff(None::<&ClientView>, Some(&created))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        self.publish_client(&realm, &client.client_id).await;
+        Ok(ClientCreated {
+            client: created,
+            client_secret: secret.map(|(plain, _)| plain),
+        })
+    }
+
+    async fn client_row_in(
+        &self,
+        db: &impl store::Conn,
+        realm: &Realm,
+        client_id: &str,
+    ) -> AdminResult<client::Model> {
+        rows::one::<client::Entity>(
+            db,
+            Condition::all()
+                .add(client::Column::RealmId.eq(&realm.id))
+                .add(client::Column::ClientId.eq(client_id)),
+        )
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("client `{client_id}`")))
+    }
+
+    async fn publish_client(&self, realm: &Realm, client_id: &str) {
+        self.state
+            .caches
+            .publish(Change::Client {
+                realm_id: realm.id.clone(),
+                client_id: client_id.to_string(),
+            })
+            .await;
+    }
+
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+        input: ClientInput,
+    ) -> AdminResult<ClientView> {
+        let realm = self.realm(realm).await?;
+        let row = self.client_row(&realm, client_id).await?;
+        let mut errors = FieldErrors::new();
+        if input.client_id.as_deref().is_some_and(|c| c != client_id) {
+            errors.add("client_id", "is the client's key and cannot change");
+        }
+        if input.client_secret.is_some() {
+            errors.add(
+                "client_secret",
+                "cannot be set here; rotate it with POST …/clients/{client_id}/secret",
+            );
+        }
+        let mut client = settings(&row)?;
+        apply(&mut client, &input, &mut errors);
+        let scopes = self.realm_scope_names(&realm).await?;
+        check(&client, &scopes, &mut errors);
+        errors.finish()?;
+        let before = self.client_view(row.clone()).await?;
+        let mut active = row.into_active_model();
+        active.display_name = Set(client.display_name.clone());
+        active.public = Set(client.public);
+        active.grant_types = Set(json_list(&client.grant_types));
+        active.redirect_uris = Set(json_list(&client.redirect_uris));
+        active.post_logout_redirect_uris = Set(json_list(&client.post_logout_redirect_uris));
+        active.scopes = Set(json_list(&client.scopes));
+        active.audiences = Set(json_list(&client.audiences));
+        active.roles = Set(json_list(&client.roles));
+        active.require_pkce = Set(client.require_pkce);
+        active.require_consent = Set(client.require_consent);
+        active.allow_arbitrary_claims = Set(client.allow_arbitrary_claims);
+        active.always_issue_refresh_token = Set(client.always_issue_refresh_token);
+        active.access_token_lifetime = Set(client.lifetimes.access_token);
+        active.refresh_token_lifetime = Set(client.lifetimes.refresh_token);
+        active.refresh_token_sliding_lifetime = Set(client.lifetimes.refresh_token_sliding);
+        active.id_token_lifetime = Set(client.lifetimes.id_token);
+        active.code_lifetime = Set(client.lifetimes.code);
+        active.device_code_lifetime = Set(client.lifetimes.device_code);
+        active.access_token_signing_alg = Set(client
+            .access_token_signing_alg
+            .map(|a| a.as_str().to_string()));
+        active.id_token_signing_alg =
+            Set(client.id_token_signing_alg.map(|a| a.as_str().to_string()));
+        active.backchannel_logout_uri = Set(client.backchannel_logout_uri.clone());
+        active.enabled = Set(client.enabled);
+        active.updated_at = Set(self.state.now());
+        let txn = self.db().begin().await.map_err(db)?;
+        let updated = active.update(&txn).await.map_err(db)?;
+        if client.public {
+            // A public client cannot use a secret; none may linger.
+            rows::delete::<client_secret::Entity>(
+                &txn,
+                client_secret::Column::ClientPk.eq(&updated.id),
+            )
+            .await?;
+        }
+        let has_secret = !client.public && before.has_secret;
+        let after = view(updated, has_secret)?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "client.updated",
+            client_id,
+            super::diff(Some(&before), Some(&after))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        self.publish_client(&realm, client_id).await;
+        Ok(after)
+    }
+
+    pub async fn delete_client(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+    ) -> AdminResult<()> {
+        let realm = self.realm(realm).await?;
+        let row = self.client_row(&realm, client_id).await?;
+        let before = self.client_view(row.clone()).await?;
+        let txn = self.db().begin().await.map_err(db)?;
+        rows::delete::<client::Entity>(&txn, client::Column::Id.eq(&row.id)).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "client.deleted",
+            client_id,
+            super::diff(Some(&before), None::<&ClientView>)?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        self.publish_client(&realm, client_id).await;
+        Ok(())
+    }
+
+    pub async fn rotate_client_secret(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        client_id: &str,
+    ) -> AdminResult<ClientSecret> {
+        let realm = self.realm(realm).await?;
+        let row = self.client_row(&realm, client_id).await?;
+        if row.public {
+            return Err(AdminError::Conflict(format!(
+                "client `{client_id}` is public and has no secret"
+            )));
+        }
+        let plain = SecretHasher::generate();
+        let hash = self.hash_secret(&plain, SecretOrigin::Generated).await?;
+        let now = self.state.now();
+        let txn = self.db().begin().await.map_err(db)?;
+        rows::delete::<client_secret::Entity>(&txn, client_secret::Column::ClientPk.eq(&row.id))
+            .await?;
+        store::clients::insert_secret(&txn, &row.id, &hash, now).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "client.secret_rotated",
+            client_id,
+            super::diff(None::<&ClientView>, None::<&ClientView>)?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        self.publish_client(&realm, client_id).await;
+        Ok(ClientSecret {
+            client_id: client_id.to_string(),
+            client_secret: plain,
+        })
+    }
+}

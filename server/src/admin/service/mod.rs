@@ -1,0 +1,161 @@
+//! The admin service: every admin operation, whichever front end asks. Each change runs in
+//! one transaction with its audit event (`before`/`after` views, never a secret), then tells
+//! the caches.
+
+mod auth;
+mod catalog;
+mod clients;
+mod operations;
+mod port;
+mod realms;
+mod users;
+
+use admin_model::{Actor, AdminError, AdminResult, Page, PageRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::domain::Realm;
+use crate::store::rows::Order;
+use crate::store::{self, Conn, StoreError};
+
+/// The admin service over the server's state.
+#[derive(Clone)]
+pub struct AdminService {
+    state: AppState,
+}
+
+impl AdminService {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.state.caches.store.db
+    }
+
+    /// The realm named `name`, enabled or not, read from the database (not a cache: admins
+    /// must see their own changes at once).
+    async fn realm(&self, name: &str) -> AdminResult<Realm> {
+        if !crate::validation::is_realm_name(name) {
+            return Err(AdminError::not_found(format!("realm `{name}`")));
+        }
+        store::realms::find_by_name(self.db(), name)
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("realm `{name}`")))
+    }
+
+    /// Records an admin change.
+    async fn audit(
+        &self,
+        db: &impl Conn,
+        realm_id: &str,
+        actor: &Actor,
+        kind: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> AdminResult<()> {
+        store::audit::record(
+            db,
+            store::audit::NewEvent {
+                realm_id: Some(realm_id),
+                kind,
+                actor: &actor.label(),
+                target: Some(target),
+                detail,
+            },
+            self.state.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// One keyset page of `E`, converted by `view`; the cursor is the last row's key.
+    async fn page<E, V>(
+        &self,
+        condition: sea_orm::Condition,
+        key: E::Column,
+        order: Order,
+        request: &PageRequest,
+        key_of: impl Fn(&E::Model) -> String,
+        view: impl Fn(E::Model) -> AdminResult<V>,
+    ) -> AdminResult<Page<V>>
+    where
+        E: sea_orm::EntityTrait,
+    {
+        let limit = request
+            .effective_limit()
+            .map_err(|m| AdminError::field("limit", m))?;
+        let after = request.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (rows, more) = store::rows::page::<E>(
+            self.db(),
+            condition,
+            key,
+            order,
+            after.as_deref(),
+            limit.into(),
+        )
+        .await?;
+        let next_cursor = match (more, rows.last()) {
+            (true, Some(last)) => Some(encode_cursor(&key_of(last))),
+            _ => None,
+        };
+        let items = rows
+            .into_iter()
+            .map(view)
+            .collect::<AdminResult<Vec<_>>>()?;
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// The detail of an admin change: the item before and after, as views (which hold no secret).
+fn diff(
+    before: Option<&impl Serialize>,
+    after: Option<&impl Serialize>,
+) -> AdminResult<serde_json::Value> {
+    Ok(serde_json::json!({
+        "before": before.map(serde_json::to_value).transpose().map_err(internal)?,
+        "after": after.map(serde_json::to_value).transpose().map_err(internal)?,
+    }))
+}
+
+/// Cursors are opaque to callers: the base64url of the last key seen.
+fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
+fn decode_cursor(cursor: &str) -> AdminResult<String> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| AdminError::field("cursor", "not a cursor this server issued"))
+}
+
+/// Logs the cause and answers a bare 500.
+fn internal(cause: impl std::fmt::Display) -> AdminError {
+    tracing::error!(error = %cause, "admin operation failed");
+    AdminError::Internal
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AdminError::Conflict(format!("{what} already exists")),
+            StoreError::NotFound(what) => AdminError::NotFound(what),
+            other => internal(other),
+        }
+    }
+}
+
+/// For `map_err` on database calls made here (transactions).
+fn db(e: sea_orm::DbErr) -> AdminError {
+    StoreError::from(e).into()
+}
+
+/// A JSON list column as strings.
+fn list(value: &serde_json::Value, column: &str) -> AdminResult<Vec<String>> {
+    Ok(store::string_list(value, column)?)
+}

@@ -1,0 +1,343 @@
+//! A realm's running state: signing keys (list, rotate), revocations, sessions and the audit
+//! trail.
+
+use std::sync::Arc;
+
+use admin_model::{
+    Actor, AdminError, AdminResult, EventFilter, EventView, KeyView, Page, PageRequest,
+    RevocationInput, RevocationView, SessionView,
+};
+use chrono::{DateTime, Duration, Utc};
+use entity::{audit_event, revocation, session, signing_key, user};
+use sea_orm::{ColumnTrait, Condition, TransactionTrait};
+
+use super::{db, list, AdminService};
+use crate::app::RealmCtx;
+use crate::changes::Change;
+use crate::domain::Realm;
+use crate::store::rows::{self, Order};
+use crate::store::{self};
+
+fn key_view(row: signing_key::Model) -> KeyView {
+    KeyView {
+        kid: row.kid,
+        alg: row.alg,
+        active: row.active,
+        created_at: row.created_at,
+        retired_at: row.retired_at,
+        publish_until: row.publish_until,
+    }
+}
+
+fn revocation_view(row: revocation::Model) -> RevocationView {
+    RevocationView {
+        id: row.id,
+        kind: row.kind,
+        jti: row.jti,
+        claim_names: row.claim_names,
+        issued_before: row.issued_before,
+        revoked_at: row.revoked_at,
+        expires_at: row.expires_at,
+    }
+}
+
+fn event_view(row: audit_event::Model) -> EventView {
+    EventView {
+        id: row.id,
+        kind: row.kind,
+        actor: row.actor,
+        target: row.target,
+        detail: row.detail,
+        created_at: row.created_at,
+    }
+}
+
+fn instant(field: &str, value: &Option<String>) -> AdminResult<Option<DateTime<Utc>>> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    AdminError::field(field, "an RFC 3339 instant, such as 2026-11-23T10:00:00Z")
+                })
+        })
+        .transpose()
+}
+
+impl AdminService {
+    fn realm_ctx(&self, realm: Realm) -> RealmCtx {
+        RealmCtx {
+            issuer: self.state.issuer(&realm.name),
+            realm: Arc::new(realm),
+        }
+    }
+
+    async fn published_keys(&self, realm: &Realm) -> AdminResult<Vec<KeyView>> {
+        let now = self.state.now();
+        let mut keys: Vec<KeyView> = rows::all::<signing_key::Entity>(
+            self.db(),
+            Condition::all()
+                .add(signing_key::Column::RealmId.eq(&realm.id))
+                .add(
+                    Condition::any()
+                        .add(signing_key::Column::Active.eq(true))
+                        .add(signing_key::Column::PublishUntil.gt(now)),
+                ),
+            signing_key::Column::CreatedAt,
+        )
+        .await?
+        .into_iter()
+        .map(key_view)
+        .collect();
+        keys.sort_by(|a, b| {
+            b.active
+                .cmp(&a.active)
+                .then(b.created_at.cmp(&a.created_at))
+        });
+        Ok(keys)
+    }
+
+    pub async fn list_keys(&self, realm: &str) -> AdminResult<Vec<KeyView>> {
+        let realm = self.realm(realm).await?;
+        self.published_keys(&realm).await
+    }
+
+    pub async fn rotate_keys(&self, actor: &Actor, realm: &str) -> AdminResult<Vec<KeyView>> {
+        let realm = self.realm(realm).await?;
+        let store = &self.state.caches.store;
+        let grace = crate::keys::rotation_grace(store, &realm).await?;
+        let kids = self
+            .state
+            .caches
+            .keys
+            .rotate(&realm.id, Duration::seconds(grace), self.state.now())
+            .await
+            .map_err(super::internal)?;
+        self.audit(
+            self.db(),
+            &realm.id,
+            actor,
+            "keys.rotated",
+            &realm.name,
+            super::diff(
+                None::<&()>,
+                Some(
+                    &serde_json::json!({"new_kids": kids, "old_keys_published_for_seconds": grace}),
+                ),
+            )?,
+        )
+        .await?;
+        self.state
+            .caches
+            .publish(Change::Keys {
+                realm_id: realm.id.clone(),
+            })
+            .await;
+        self.published_keys(&realm).await
+    }
+
+    pub async fn list_revocations(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<RevocationView>> {
+        let realm = self.realm(realm).await?;
+        self.page::<revocation::Entity, _>(
+            Condition::all()
+                .add(revocation::Column::RealmId.eq(&realm.id))
+                .add(revocation::Column::ExpiresAt.gt(self.state.now())),
+            revocation::Column::Id,
+            Order::NewestFirst,
+            &page,
+            |r| r.id.clone(),
+            |r| Ok(revocation_view(r)),
+        )
+        .await
+    }
+
+    pub async fn create_revocation(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: RevocationInput,
+    ) -> AdminResult<RevocationView> {
+        let realm = self.realm_ctx(self.realm(realm).await?);
+        let now = self.state.now();
+        let retention = crate::planb::revocations::retention(&self.state, &realm)
+            .await
+            .map_err(|p| AdminError::field("type", p.detail))?;
+        let body = serde_json::json!({"type": input.kind, "data": input.data});
+        let new = crate::planb::revocations::parse(&self.state, &realm, &body, now, retention)
+            .await
+            .map_err(|p| {
+                let field = if p.detail.contains("type") {
+                    "type"
+                } else {
+                    "data"
+                };
+                AdminError::field(field, p.detail)
+            })?;
+        let txn = self.db().begin().await.map_err(db)?;
+        let row = store::revocations::insert(&txn, &realm.realm.id, new, now).await?;
+        let view = revocation_view(row.clone());
+        self.audit(
+            &txn,
+            &realm.realm.id,
+            actor,
+            "revocation.created",
+            &view.id,
+            super::diff(None::<&()>, Some(&view))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        self.state.caches.revocations.insert(row);
+        self.state.caches.publish(Change::Revocations).await;
+        Ok(view)
+    }
+
+    pub async fn delete_revocation(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
+        let realm = self.realm(realm).await?;
+        let condition = Condition::all()
+            .add(revocation::Column::RealmId.eq(&realm.id))
+            .add(revocation::Column::Id.eq(id));
+        let row = rows::one::<revocation::Entity>(self.db(), condition.clone())
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("revocation `{id}`")))?;
+        let before = revocation_view(row);
+        let txn = self.db().begin().await.map_err(db)?;
+        rows::delete::<revocation::Entity>(&txn, condition).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "revocation.deleted",
+            id,
+            super::diff(Some(&before), None::<&()>)?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        // Reloading drops the entry from every process's index.
+        self.state.caches.publish(Change::Revocations).await;
+        Ok(())
+    }
+
+    pub async fn list_sessions(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<SessionView>> {
+        let realm = self.realm(realm).await?;
+        let page = self
+            .page::<session::Entity, _>(
+                Condition::all()
+                    .add(session::Column::RealmId.eq(&realm.id))
+                    .add(session::Column::EndedAt.is_null())
+                    .add(session::Column::ExpiresAt.gt(self.state.now())),
+                session::Column::Id,
+                Order::NewestFirst,
+                &page,
+                |s| s.id.clone(),
+                Ok,
+            )
+            .await?;
+        let user_ids: Vec<String> = page.items.iter().map(|s| s.user_id.clone()).collect();
+        let names: std::collections::HashMap<String, String> = rows::all::<user::Entity>(
+            self.db(),
+            user::Column::Id.is_in(user_ids),
+            user::Column::Id,
+        )
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+        let items = page
+            .items
+            .into_iter()
+            .map(|s| {
+                Ok(SessionView {
+                    client_ids: list(&s.client_ids, "sessions.client_ids")?,
+                    username: names.get(&s.user_id).cloned(),
+                    id: s.id,
+                    user_id: s.user_id,
+                    auth_time: s.auth_time,
+                    created_at: s.created_at,
+                    last_seen_at: s.last_seen_at,
+                    expires_at: s.expires_at,
+                })
+            })
+            .collect::<AdminResult<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    pub async fn end_session(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
+        let realm = self.realm(realm).await?;
+        let now = self.state.now();
+        let live = store::sessions::live(self.db(), id, now)
+            .await?
+            .filter(|s| s.realm_id == realm.id)
+            .ok_or_else(|| AdminError::not_found(format!("session `{id}`")))?;
+        let txn = self.db().begin().await.map_err(db)?;
+        store::sessions::end(&txn, id, now).await?;
+        let revoked = store::refresh::revoke_session_families(&txn, id, now).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "session.ended",
+            id,
+            super::diff(
+                None::<&()>,
+                Some(&serde_json::json!({"user_id": live.user_id, "revoked_families": revoked})),
+            )?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        let clients = store::sessions::client_ids(&live)?;
+        let realm = self.realm_ctx(realm);
+        crate::oauth::logout::notify_clients(&self.state, &realm, &live.user_id, id, clients).await;
+        Ok(())
+    }
+
+    pub async fn list_events(
+        &self,
+        realm: &str,
+        filter: EventFilter,
+    ) -> AdminResult<Page<EventView>> {
+        let realm = self.realm(realm).await?;
+        let mut condition = Condition::all().add(audit_event::Column::RealmId.eq(&realm.id));
+        match filter.kind.as_deref().filter(|k| !k.is_empty()) {
+            Some(prefix) if prefix.ends_with('.') => {
+                condition = condition.add(audit_event::Column::Kind.starts_with(prefix));
+            }
+            Some(kind) => condition = condition.add(audit_event::Column::Kind.eq(kind)),
+            None => {}
+        }
+        if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
+            condition = condition.add(audit_event::Column::Actor.eq(actor));
+        }
+        if let Some(since) = instant("since", &filter.since)? {
+            condition = condition.add(audit_event::Column::CreatedAt.gte(since));
+        }
+        if let Some(until) = instant("until", &filter.until)? {
+            condition = condition.add(audit_event::Column::CreatedAt.lt(until));
+        }
+        let page = PageRequest {
+            limit: filter.limit,
+            cursor: filter.cursor,
+        };
+        self.page::<audit_event::Entity, _>(
+            condition,
+            audit_event::Column::Id,
+            Order::NewestFirst,
+            &page,
+            |e| e.id.clone(),
+            |e| Ok(event_view(e)),
+        )
+        .await
+    }
+}

@@ -1,0 +1,323 @@
+//! Realms: create (with standard scopes, claim types and keys), settings, delete.
+
+use admin_model::{
+    Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, RealmInput, RealmSummary,
+    RealmView,
+};
+use entity::realm;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
+
+use super::{db, AdminService};
+use crate::admin::validate;
+use crate::changes::Change;
+use crate::domain::{CookieMode, LifetimeOverrides};
+use crate::seeding::MASTER_REALM;
+use crate::store::realms::NewRealm;
+use crate::store::rows::{self, Order};
+
+impl AdminService {
+    fn realm_view(&self, row: realm::Model) -> RealmView {
+        RealmView {
+            issuer: self.state.issuer(&row.name),
+            name: row.name,
+            display_name: row.display_name,
+            enabled: row.enabled,
+            decentralized: row.decentralized,
+            signing_alg: row.signing_alg,
+            id_token_signing_alg: row.id_token_signing_alg,
+            cookie_mode: row.cookie_mode,
+            access_token_lifetime: row.access_token_lifetime,
+            refresh_token_lifetime: row.refresh_token_lifetime,
+            refresh_token_sliding_lifetime: row.refresh_token_sliding_lifetime,
+            id_token_lifetime: row.id_token_lifetime,
+            code_lifetime: row.code_lifetime,
+            device_code_lifetime: row.device_code_lifetime,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    async fn realm_row(&self, name: &str) -> AdminResult<realm::Model> {
+        let realm = self.realm(name).await?;
+        rows::one::<realm::Entity>(self.db(), realm::Column::Id.eq(realm.id))
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("realm `{name}`")))
+    }
+
+    pub async fn list_realms(&self, page: PageRequest) -> AdminResult<Page<RealmView>> {
+        self.page::<realm::Entity, _>(
+            Condition::all(),
+            realm::Column::Name,
+            Order::Ascending,
+            &page,
+            |row| row.name.clone(),
+            |row| Ok(self.realm_view(row)),
+        )
+        .await
+    }
+
+    pub async fn get_realm(&self, name: &str) -> AdminResult<RealmView> {
+        Ok(self.realm_view(self.realm_row(name).await?))
+    }
+
+    pub async fn create_realm(&self, actor: &Actor, input: RealmInput) -> AdminResult<RealmView> {
+        let mut errors = FieldErrors::new();
+        let name = input.name.clone().unwrap_or_default();
+        if name.is_empty() {
+            errors.add("name", "is required");
+        } else {
+            errors.check("name", validate::realm_name(&name));
+        }
+        let mut new = NewRealm::named(&name);
+        apply(&mut new, &input, &mut errors);
+        errors.finish()?;
+        let now = self.state.now();
+        let created = crate::seeding::create_realm(
+            &self.state.caches.store,
+            &self.state.caches.keys,
+            &new,
+            &actor.label(),
+            now,
+        )
+        .await
+        .map_err(super::internal)?
+        .ok_or_else(|| AdminError::Conflict(format!("realm `{name}` already exists")))?;
+        self.state
+            .caches
+            .publish(Change::Realm { name: created.name })
+            .await;
+        self.get_realm(&name).await
+    }
+
+    pub async fn update_realm(
+        &self,
+        actor: &Actor,
+        name: &str,
+        input: RealmInput,
+    ) -> AdminResult<RealmView> {
+        let row = self.realm_row(name).await?;
+        let mut errors = FieldErrors::new();
+        if input.name.as_deref().is_some_and(|n| n != name) {
+            errors.add("name", "is the realm's key and cannot change");
+        }
+        if name == MASTER_REALM && input.enabled == Some(false) {
+            errors.add(
+                "enabled",
+                "realm master holds the administrators and stays enabled",
+            );
+        }
+        let mut merged = NewRealm {
+            name: row.name.clone(),
+            display_name: row.display_name.clone(),
+            enabled: row.enabled,
+            decentralized: row.decentralized,
+            signing_alg: validate::signing_alg(&row.signing_alg).map_err(super::internal)?,
+            id_token_signing_alg: validate::signing_alg(&row.id_token_signing_alg)
+                .map_err(super::internal)?,
+            cookie_mode: CookieMode::parse(&row.cookie_mode).unwrap_or(CookieMode::Realm),
+            lifetimes: LifetimeOverrides {
+                access_token: row.access_token_lifetime,
+                refresh_token: row.refresh_token_lifetime,
+                refresh_token_sliding: row.refresh_token_sliding_lifetime,
+                id_token: row.id_token_lifetime,
+                code: row.code_lifetime,
+                device_code: row.device_code_lifetime,
+            },
+        };
+        apply(&mut merged, &input, &mut errors);
+        errors.finish()?;
+        let before = self.realm_view(row.clone());
+        let mut active = row.into_active_model();
+        active.display_name = Set(merged.display_name);
+        active.enabled = Set(merged.enabled);
+        active.decentralized = Set(merged.decentralized);
+        active.signing_alg = Set(merged.signing_alg.as_str().to_string());
+        active.id_token_signing_alg = Set(merged.id_token_signing_alg.as_str().to_string());
+        active.cookie_mode = Set(merged.cookie_mode.as_str().to_string());
+        active.access_token_lifetime = Set(merged.lifetimes.access_token);
+        active.refresh_token_lifetime = Set(merged.lifetimes.refresh_token);
+        active.refresh_token_sliding_lifetime = Set(merged.lifetimes.refresh_token_sliding);
+        active.id_token_lifetime = Set(merged.lifetimes.id_token);
+        active.code_lifetime = Set(merged.lifetimes.code);
+        active.device_code_lifetime = Set(merged.lifetimes.device_code);
+        active.updated_at = Set(self.state.now());
+        let txn = self.db().begin().await.map_err(db)?;
+        let updated = active.update(&txn).await.map_err(db)?;
+        let after = self.realm_view(updated.clone());
+        self.audit(
+            &txn,
+            &updated.id,
+            actor,
+            "realm.updated",
+            name,
+            super::diff(Some(&before), Some(&after))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        self.state
+            .caches
+            .publish(Change::Realm {
+                name: name.to_string(),
+            })
+            .await;
+        Ok(after)
+    }
+
+    pub async fn delete_realm(&self, actor: &Actor, name: &str) -> AdminResult<()> {
+        if name == MASTER_REALM {
+            return Err(AdminError::Conflict(
+                "realm master holds the administrators and cannot be deleted".into(),
+            ));
+        }
+        let row = self.realm_row(name).await?;
+        let master = self.realm(MASTER_REALM).await?;
+        let before = self.realm_view(row.clone());
+        let txn = self.db().begin().await.map_err(db)?;
+        rows::delete::<realm::Entity>(&txn, realm::Column::Id.eq(&row.id)).await?;
+        // Recorded in realm master: the deleted realm's own trail goes with it.
+        self.audit(
+            &txn,
+            &master.id,
+            actor,
+            "realm.deleted",
+            name,
+            super::diff(Some(&before), None::<&RealmView>)?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        let caches = &self.state.caches;
+        caches
+            .publish(Change::Realm {
+                name: name.to_string(),
+            })
+            .await;
+        caches
+            .publish(Change::Keys {
+                realm_id: row.id.clone(),
+            })
+            .await;
+        caches.publish(Change::Catalog { realm_id: row.id }).await;
+        caches.publish(Change::Revocations).await;
+        Ok(())
+    }
+
+    pub async fn realm_summary(&self, name: &str) -> AdminResult<RealmSummary> {
+        use entity::{api_resource, client, scope, session, signing_key, user};
+        let row = self.realm_row(name).await?;
+        let db = self.db();
+        let id = row.id.clone();
+        let now = self.state.now();
+        let recent = self
+            .list_events(
+                name,
+                admin_model::EventFilter {
+                    limit: Some(8),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(RealmSummary {
+            clients: rows::count::<client::Entity>(db, client::Column::RealmId.eq(&id)).await?,
+            users: rows::count::<user::Entity>(db, user::Column::RealmId.eq(&id)).await?,
+            scopes: rows::count::<scope::Entity>(db, scope::Column::RealmId.eq(&id)).await?,
+            api_resources: rows::count::<api_resource::Entity>(
+                db,
+                api_resource::Column::RealmId.eq(&id),
+            )
+            .await?,
+            active_sessions: rows::count::<session::Entity>(
+                db,
+                Condition::all()
+                    .add(session::Column::RealmId.eq(&id))
+                    .add(session::Column::EndedAt.is_null())
+                    .add(session::Column::ExpiresAt.gt(now)),
+            )
+            .await?,
+            published_keys: rows::count::<signing_key::Entity>(
+                db,
+                Condition::all()
+                    .add(signing_key::Column::RealmId.eq(&id))
+                    .add(
+                        Condition::any()
+                            .add(signing_key::Column::Active.eq(true))
+                            .add(signing_key::Column::PublishUntil.gt(now)),
+                    ),
+            )
+            .await?,
+            recent_events: recent.items,
+            realm: self.realm_view(row),
+        })
+    }
+}
+
+/// Applies the input's settings to `realm`, collecting field errors.
+fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
+    if let Some(display_name) = &input.display_name {
+        if let Some(text) = display_name {
+            errors.check("display_name", validate::text(text));
+        }
+        realm.display_name = display_name.clone().filter(|s| !s.is_empty());
+    }
+    if let Some(enabled) = input.enabled {
+        realm.enabled = enabled;
+    }
+    if let Some(decentralized) = input.decentralized {
+        realm.decentralized = decentralized;
+    }
+    if let Some(alg) = &input.signing_alg {
+        match validate::signing_alg(alg) {
+            Ok(alg) => realm.signing_alg = alg,
+            Err(m) => errors.add("signing_alg", m),
+        }
+    }
+    if let Some(alg) = &input.id_token_signing_alg {
+        match validate::signing_alg(alg) {
+            Ok(alg) => realm.id_token_signing_alg = alg,
+            Err(m) => errors.add("id_token_signing_alg", m),
+        }
+    }
+    if let Some(mode) = &input.cookie_mode {
+        match CookieMode::parse(mode) {
+            Some(mode) => realm.cookie_mode = mode,
+            None => errors.add("cookie_mode", "one of realm, client, shared"),
+        }
+    }
+    let lifetimes = [
+        (
+            "access_token_lifetime",
+            input.access_token_lifetime,
+            &mut realm.lifetimes.access_token,
+        ),
+        (
+            "refresh_token_lifetime",
+            input.refresh_token_lifetime,
+            &mut realm.lifetimes.refresh_token,
+        ),
+        (
+            "refresh_token_sliding_lifetime",
+            input.refresh_token_sliding_lifetime,
+            &mut realm.lifetimes.refresh_token_sliding,
+        ),
+        (
+            "id_token_lifetime",
+            input.id_token_lifetime,
+            &mut realm.lifetimes.id_token,
+        ),
+        (
+            "code_lifetime",
+            input.code_lifetime,
+            &mut realm.lifetimes.code,
+        ),
+        (
+            "device_code_lifetime",
+            input.device_code_lifetime,
+            &mut realm.lifetimes.device_code,
+        ),
+    ];
+    for (field, value, slot) in lifetimes {
+        if let Some(value) = value {
+            errors.check(field, validate::lifetime(value));
+            *slot = value;
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Users: create, change (a new password or disabling ends their refresh tokens), roles,
+//! claims, unlock, delete.
+
+use admin_model::{
+    Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, UserInput, UserView,
+};
+use entity::user;
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
+use serde_json::{Map, Value};
+
+use super::{db, AdminService};
+use crate::admin::validate;
+use crate::domain::Realm;
+use crate::store::rows::{self, Order};
+use crate::store::{self, Conn};
+
+impl AdminService {
+    fn user_view(&self, row: user::Model, roles: Vec<String>) -> UserView {
+        let now = self.state.now();
+        UserView {
+            claims: match row.claims {
+                Value::Object(claims) => claims,
+                _ => Map::new(),
+            },
+            locked: row.locked_until.is_some_and(|until| until > now),
+            has_password: row.password_hash.is_some(),
+            id: row.id,
+            username: row.username,
+            email: row.email,
+            email_verified: row.email_verified,
+            roles,
+            enabled: row.enabled,
+            locked_until: row.locked_until,
+            failed_login_count: row.failed_login_count,
+            password_changed_at: row.password_changed_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    async fn user_row(&self, db: &impl Conn, realm: &Realm, id: &str) -> AdminResult<user::Model> {
+        rows::one::<user::Entity>(
+            db,
+            Condition::all()
+                .add(user::Column::RealmId.eq(&realm.id))
+                .add(user::Column::Id.eq(id)),
+        )
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("user `{id}`")))
+    }
+
+    async fn user_view_of(&self, db: &impl Conn, row: user::Model) -> AdminResult<UserView> {
+        let mut roles = store::users::role_names(db, &row.id).await?;
+        roles.sort();
+        Ok(self.user_view(row, roles))
+    }
+
+    pub async fn list_users(
+        &self,
+        realm: &str,
+        username: Option<&str>,
+        page: PageRequest,
+    ) -> AdminResult<Page<UserView>> {
+        let realm = self.realm(realm).await?;
+        let mut condition = Condition::all().add(user::Column::RealmId.eq(&realm.id));
+        if let Some(prefix) = username.filter(|p| !p.is_empty()) {
+            condition = condition.add(user::Column::Username.starts_with(prefix));
+        }
+        let page = self
+            .page::<user::Entity, _>(
+                condition,
+                user::Column::Username,
+                Order::Ascending,
+                &page,
+                |row| row.username.clone(),
+                Ok,
+            )
+            .await?;
+        let ids: Vec<String> = page.items.iter().map(|u| u.id.clone()).collect();
+        let mut roles = store::users::roles_of(self.db(), &ids).await?;
+        Ok(page.map(|row| {
+            let user_roles = roles.remove(&row.id).unwrap_or_default();
+            self.user_view(row, user_roles)
+        }))
+    }
+
+    pub async fn get_user(&self, realm: &str, id: &str) -> AdminResult<UserView> {
+        let realm = self.realm(realm).await?;
+        let row = self.user_row(self.db(), &realm, id).await?;
+        self.user_view_of(self.db(), row).await
+    }
+
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: UserInput,
+    ) -> AdminResult<UserView> {
+        let realm = self.realm(realm).await?;
+        let mut errors = FieldErrors::new();
+        let username = input.username.clone().unwrap_or_default();
+        errors.check("username", validate::identifier(&username, 128));
+        check(&input, &mut errors);
+        errors.finish()?;
+        let password_hash = match &input.password {
+            Some(password) => Some(
+                self.state
+                    .accounts
+                    .hash_password(password)
+                    .await
+                    .map_err(super::internal)?,
+            ),
+            None => None,
+        };
+        let now = self.state.now();
+        let new = store::users::NewUser {
+            username: username.clone(),
+            password_hash,
+            email: input.email.clone().flatten().filter(|e| !e.is_empty()),
+            claims: Value::Object(input.claims.clone().unwrap_or_default()),
+            roles: input.roles.clone().unwrap_or_default(),
+            enabled: input.enabled.unwrap_or(true),
+        };
+        let txn = self.db().begin().await.map_err(db)?;
+        let mut row = store::users::insert(&txn, &realm.id, &new, now).await?;
+        if input.email_verified == Some(true) {
+            let mut active = row.into_active_model();
+            active.email_verified = Set(true);
+            row = active.update(&txn).await.map_err(db)?;
+        }
+        let created = self.user_view_of(&txn, row).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "user.created",
+            &created.id,
+            super::diff(None::<&UserView>, Some(&created))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        Ok(created)
+    }
+
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        input: UserInput,
+    ) -> AdminResult<UserView> {
+        let realm = self.realm(realm).await?;
+        let row = self.user_row(self.db(), &realm, id).await?;
+        let mut errors = FieldErrors::new();
+        if let Some(username) = &input.username {
+            errors.check("username", validate::identifier(username, 128));
+        }
+        check(&input, &mut errors);
+        errors.finish()?;
+        let before = self.user_view_of(self.db(), row.clone()).await?;
+        let now = self.state.now();
+        let mut active = row.into_active_model();
+        if let Some(username) = &input.username {
+            active.username = Set(username.clone());
+        }
+        if let Some(email) = &input.email {
+            let email = email.clone().filter(|e| !e.is_empty());
+            if email != before.email {
+                // A new address is unverified until someone says otherwise.
+                active.email_verified = Set(false);
+            }
+            active.email = Set(email);
+        }
+        if let Some(verified) = input.email_verified {
+            active.email_verified = Set(verified);
+        }
+        if let Some(claims) = &input.claims {
+            active.claims = Set(Value::Object(claims.clone()));
+        }
+        active.updated_at = Set(now);
+        let txn = self.db().begin().await.map_err(db)?;
+        let updated = store::rows::update(&txn, active, || {
+            format!("user `{}`", input.username.clone().unwrap_or_default())
+        })
+        .await?;
+        if let Some(roles) = &input.roles {
+            store::users::set_roles(&txn, &realm.id, id, roles, now).await?;
+        }
+        let after = self.user_view_of(&txn, updated).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "user.updated",
+            id,
+            super::diff(Some(&before), Some(&after))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        // These revoke the user's refresh tokens and write their own events.
+        if let Some(enabled) = input.enabled.filter(|e| *e != before.enabled) {
+            self.state
+                .accounts
+                .set_enabled(id, enabled, &actor.label(), now)
+                .await
+                .map_err(super::internal)?;
+        }
+        if let Some(password) = &input.password {
+            self.state
+                .accounts
+                .set_password(id, password, &actor.label(), now)
+                .await
+                .map_err(super::internal)?;
+        }
+        self.get_user(&realm.name, id).await
+    }
+
+    pub async fn delete_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
+        let realm = self.realm(realm).await?;
+        let row = self.user_row(self.db(), &realm, id).await?;
+        if row.id == actor.subject {
+            return Err(AdminError::Conflict(
+                "administrators cannot delete themselves".into(),
+            ));
+        }
+        let before = self.user_view_of(self.db(), row).await?;
+        let now = self.state.now();
+        let txn = self.db().begin().await.map_err(db)?;
+        store::refresh::revoke_user_families(&txn, id, "user deleted", now).await?;
+        rows::delete::<user::Entity>(&txn, user::Column::Id.eq(id)).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "user.deleted",
+            id,
+            super::diff(Some(&before), None::<&UserView>)?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    pub async fn set_user_password(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        password: &str,
+    ) -> AdminResult<UserView> {
+        let realm_row = self.realm(realm).await?;
+        self.user_row(self.db(), &realm_row, id).await?;
+        if let Err(message) = validate::password(password) {
+            return Err(AdminError::field("password", message));
+        }
+        self.state
+            .accounts
+            .set_password(id, password, &actor.label(), self.state.now())
+            .await
+            .map_err(super::internal)?;
+        self.get_user(realm, id).await
+    }
+
+    pub async fn unlock_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<UserView> {
+        let realm_row = self.realm(realm).await?;
+        self.user_row(self.db(), &realm_row, id).await?;
+        self.state
+            .accounts
+            .unlock(id, &actor.label(), self.state.now())
+            .await
+            .map_err(super::internal)?;
+        self.get_user(realm, id).await
+    }
+}
+
+/// Rules on the optional fields of a user input.
+fn check(input: &UserInput, errors: &mut FieldErrors) {
+    if let Some(password) = &input.password {
+        errors.check("password", validate::password(password));
+    }
+    if let Some(Some(email)) = &input.email {
+        if !email.is_empty() {
+            errors.check("email", validate::email(email));
+        }
+    }
+    if let Some(claims) = &input.claims {
+        errors.check("claims", validate::user_claims(claims));
+    }
+    if let Some(roles) = &input.roles {
+        errors.check(
+            "roles",
+            validate::each(roles, |r| validate::identifier(r, 128)),
+        );
+    }
+}

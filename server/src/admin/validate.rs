@@ -1,0 +1,289 @@
+//! Field rules of admin inputs. Each returns the message shown next to the field.
+
+use crate::domain::grant_type;
+use crate::keys::SigningAlg;
+
+type Rule = Result<(), String>;
+
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+pub const MIN_SECRET_LENGTH: usize = 16;
+const MAX_TEXT: usize = 200;
+const MAX_LIST: usize = 100;
+
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+pub fn realm_name(name: &str) -> Rule {
+    if crate::validation::is_realm_name(name) {
+        Ok(())
+    } else {
+        Err(
+            "use 1 to 63 lowercase letters, digits, `-` or `_`, starting with a letter or digit"
+                .into(),
+        )
+    }
+}
+
+/// Display names, descriptions: printable, at most 200 characters.
+pub fn text(value: &str) -> Rule {
+    if value.chars().count() > MAX_TEXT {
+        return Err(format!("at most {MAX_TEXT} characters"));
+    }
+    if has_control(value) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// Keys that appear in URLs and tokens: client ids, usernames, role names, claim names.
+pub fn identifier(value: &str, max: usize) -> Rule {
+    if value.is_empty() {
+        return Err("is required".into());
+    }
+    if value.len() > max {
+        return Err(format!("at most {max} characters"));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-:@~+".contains(c))
+    {
+        return Err("use letters, digits and `. _ - : @ ~ +` only".into());
+    }
+    Ok(())
+}
+
+/// A scope token (RFC 6749 §3.3: printable ASCII except space, `"` and `\`).
+pub fn scope_name(value: &str) -> Rule {
+    if value.is_empty() || value.len() > 128 {
+        return Err("1 to 128 characters".into());
+    }
+    if !value
+        .bytes()
+        .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+    {
+        return Err("printable ASCII without spaces, `\"` or `\\`".into());
+    }
+    Ok(())
+}
+
+/// An audience / API resource name: printable, no spaces.
+pub fn audience(value: &str) -> Rule {
+    if value.is_empty() || value.len() > 256 {
+        return Err("1 to 256 characters".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    Ok(())
+}
+
+pub fn signing_alg(value: &str) -> Result<SigningAlg, String> {
+    SigningAlg::parse(value).ok_or_else(|| "one of ES256, RS256, EdDSA".into())
+}
+
+pub fn grant_types(values: &[String]) -> Rule {
+    if values.is_empty() {
+        return Err("choose at least one grant type".into());
+    }
+    match values
+        .iter()
+        .find(|g| !grant_type::ALL.contains(&g.as_str()))
+    {
+        Some(unknown) => Err(format!(
+            "unknown grant type `{unknown}`; known: {}",
+            grant_type::ALL.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Redirect URIs are matched exactly (RFC 9700 §4.1.3): absolute, no fragment, no wildcard.
+pub fn redirect_uri(value: &str) -> Rule {
+    let url = url::Url::parse(value).map_err(|_| format!("`{value}` is not an absolute URI"))?;
+    if url.fragment().is_some() {
+        return Err(format!("`{value}` must not contain a fragment"));
+    }
+    if value.contains('*') {
+        return Err(format!(
+            "`{value}`: wildcards are not allowed; URIs match exactly"
+        ));
+    }
+    if url.scheme() == "http" && !is_loopback(&url) && url.host_str() != Some("localhost") {
+        // Plain http leaks codes on the network; only local development may use it.
+        return Err(format!(
+            "`{value}`: http is allowed for localhost and loopback addresses only"
+        ));
+    }
+    Ok(())
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
+/// A URL the server itself calls (back-channel logout): http(s) only.
+pub fn server_url(value: &str) -> Rule {
+    let url = url::Url::parse(value).map_err(|_| "not an absolute URL".to_string())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http or https URL".into());
+    }
+    if url.fragment().is_some() {
+        return Err("must not contain a fragment".into());
+    }
+    Ok(())
+}
+
+pub fn list_size(values: &[String]) -> Rule {
+    if values.len() > MAX_LIST {
+        return Err(format!("at most {MAX_LIST} entries"));
+    }
+    Ok(())
+}
+
+/// Every entry passes `rule`; the first failure is reported.
+pub fn each(values: &[String], rule: impl Fn(&str) -> Rule) -> Rule {
+    list_size(values)?;
+    let mut seen = std::collections::HashSet::new();
+    for value in values {
+        rule(value)?;
+        if !seen.insert(value) {
+            return Err(format!("`{value}` is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+pub fn lifetime(value: Option<i64>) -> Rule {
+    match value {
+        Some(v) if !(1..=crate::validation::MAX_LIFETIME).contains(&v) => Err(format!(
+            "between 1 and {} seconds, or empty to inherit",
+            crate::validation::MAX_LIFETIME
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn password(value: &str) -> Rule {
+    let length = value.chars().count();
+    if length < MIN_PASSWORD_LENGTH {
+        return Err(format!("at least {MIN_PASSWORD_LENGTH} characters"));
+    }
+    if length > 1024 {
+        return Err("at most 1024 characters".into());
+    }
+    if value.contains('\0') {
+        return Err("must not contain NUL".into());
+    }
+    Ok(())
+}
+
+pub fn secret(value: &str) -> Rule {
+    if value.chars().count() < MIN_SECRET_LENGTH {
+        return Err(format!("at least {MIN_SECRET_LENGTH} characters"));
+    }
+    if value.len() > 512 || has_control(value) {
+        return Err("at most 512 printable characters".into());
+    }
+    Ok(())
+}
+
+pub fn email(value: &str) -> Rule {
+    let valid = value.len() <= 254
+        && !has_control(value)
+        && !value.contains(char::is_whitespace)
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err("not an email address".into())
+    }
+}
+
+/// Claims Tessera sets itself; a user record may not override them.
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "at_hash",
+    "c_hash",
+    "scope",
+    "client_id",
+    "act",
+    "cnf",
+    "roles",
+    "email",
+    "email_verified",
+    "preferred_username",
+];
+
+pub fn user_claims(claims: &serde_json::Map<String, serde_json::Value>) -> Rule {
+    if claims.len() > 64 {
+        return Err("at most 64 claims".into());
+    }
+    for name in claims.keys() {
+        identifier(name, 128).map_err(|m| format!("claim `{name}`: {m}"))?;
+        if RESERVED_CLAIMS.contains(&name.as_str()) {
+            return Err(format!(
+                "`{name}` is set by Tessera and cannot be stored on a user"
+            ));
+        }
+    }
+    if serde_json::to_string(claims).map_or(0, |s| s.len()) > 16 * 1024 {
+        return Err("at most 16 KiB of claims".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_exact_and_safe() {
+        assert!(redirect_uri("https://app.example/cb").is_ok());
+        assert!(redirect_uri("http://127.0.0.1:8080/cb").is_ok());
+        assert!(redirect_uri("http://localhost/cb").is_ok());
+        assert!(redirect_uri("com.example.app:/callback").is_ok());
+        assert!(redirect_uri("http://app.example/cb").is_err());
+        assert!(redirect_uri("https://app.example/cb#x").is_err());
+        assert!(redirect_uri("https://*.example/cb").is_err());
+        assert!(redirect_uri("/relative").is_err());
+    }
+
+    #[test]
+    fn identifiers_and_scopes() {
+        assert!(identifier("web-app_1.v2", 128).is_ok());
+        assert!(identifier("", 128).is_err());
+        assert!(identifier("a b", 128).is_err());
+        assert!(identifier("a/b", 128).is_err());
+        assert!(scope_name("read:orders").is_ok());
+        assert!(scope_name("a b").is_err());
+        assert!(scope_name("a\"b").is_err());
+    }
+
+    #[test]
+    fn reserved_claims_are_refused() {
+        let mut claims = serde_json::Map::new();
+        claims.insert("department".into(), "sales".into());
+        assert!(user_claims(&claims).is_ok());
+        claims.insert("sub".into(), "x".into());
+        assert!(user_claims(&claims).is_err());
+    }
+}

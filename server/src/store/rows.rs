@@ -1,0 +1,121 @@
+//! Generic row operations for the admin service: keyset pages, counts, updates and deletes
+//! of any entity. The admin service maps fields; the queries are built here.
+
+use sea_orm::sea_query::IntoCondition;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use super::{Conn, StoreResult};
+
+/// Which way a keyset page runs over its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Natural keys, A to Z.
+    Ascending,
+    /// Time-ordered ids (UUIDv7), newest first.
+    NewestFirst,
+}
+
+/// Rows of `E` matching `condition`, ordered by the text column `key`, starting after
+/// `after`; at most `limit`, plus whether more follow.
+pub async fn page<E>(
+    db: &impl Conn,
+    condition: impl IntoCondition,
+    key: E::Column,
+    order: Order,
+    after: Option<&str>,
+    limit: u64,
+) -> StoreResult<(Vec<E::Model>, bool)>
+where
+    E: EntityTrait,
+{
+    let mut query: Select<E> = E::find().filter(condition);
+    query = match (order, after) {
+        (Order::Ascending, Some(after)) => query.filter(key.gt(after)),
+        (Order::NewestFirst, Some(after)) => query.filter(key.lt(after)),
+        (_, None) => query,
+    };
+    query = match order {
+        Order::Ascending => query.order_by_asc(key),
+        Order::NewestFirst => query.order_by_desc(key),
+    };
+    let mut rows = query.limit(limit + 1).all(db).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// The one row of `E` matching `condition`.
+pub async fn one<E: EntityTrait>(
+    db: &impl Conn,
+    condition: impl IntoCondition,
+) -> StoreResult<Option<E::Model>> {
+    Ok(E::find().filter(condition).one(db).await?)
+}
+
+/// Every row of `E` matching `condition`, ordered by `key`.
+pub async fn all<E: EntityTrait>(
+    db: &impl Conn,
+    condition: impl IntoCondition,
+    key: E::Column,
+) -> StoreResult<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(condition)
+        .order_by_asc(key)
+        .all(db)
+        .await?)
+}
+
+pub async fn count<E: EntityTrait>(
+    db: &impl Conn,
+    condition: impl IntoCondition,
+) -> StoreResult<u64>
+where
+    E::Model: Sync,
+{
+    Ok(E::find().filter(condition).count(db).await?)
+}
+
+/// Writes the changed columns of `row`; `Conflict(what)` when a unique key is taken.
+pub async fn update<A>(
+    db: &impl Conn,
+    row: A,
+    what: impl FnOnce() -> String,
+) -> StoreResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    row.update(db)
+        .await
+        .map_err(|e| super::conflict_or_db(e, what))
+}
+
+/// Inserts `row`; `Conflict(what)` when a unique key is taken.
+pub async fn insert<A>(
+    db: &impl Conn,
+    row: A,
+    what: impl FnOnce() -> String,
+) -> StoreResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    row.insert(db)
+        .await
+        .map_err(|e| super::conflict_or_db(e, what))
+}
+
+/// Deletes the rows of `E` matching `condition`; returns how many.
+pub async fn delete<E: EntityTrait>(
+    db: &impl Conn,
+    condition: impl IntoCondition,
+) -> StoreResult<u64> {
+    Ok(E::delete_many()
+        .filter(condition)
+        .exec(db)
+        .await?
+        .rows_affected)
+}
