@@ -3,6 +3,7 @@
 
 mod common;
 
+mod admin_api;
 mod authorization_code;
 mod browser;
 mod cli;

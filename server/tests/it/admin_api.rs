@@ -1,0 +1,1340 @@
+//! The admin REST API (CONTRACT §4): authentication and the admin role, validation (422 with
+//! per-field messages), duplicates (409), unknown items (404), audit events, secrets shown
+//! once and never by GET, and the OpenAPI document.
+
+use serde_json::{json, Value};
+
+use crate::common::{Response, TestServer};
+
+const ADMIN: (&str, &str) = ("admin", "admin-password-1");
+
+/// A bearer-authenticated client of the admin API.
+struct Api<'a> {
+    server: &'a TestServer,
+    token: Option<String>,
+}
+
+impl<'a> Api<'a> {
+    async fn as_admin(server: &'a TestServer) -> Api<'a> {
+        let token = master_token(server, ADMIN.0, ADMIN.1).await;
+        Api {
+            server,
+            token: Some(token),
+        }
+    }
+
+    fn with_token(server: &'a TestServer, token: Option<String>) -> Api<'a> {
+        Api { server, token }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+        let mut request = self
+            .server
+            .http
+            .request(method, self.server.url(&format!("/admin/api{path}")));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Response::from(request.send().await.expect("request is sent")).await
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    async fn patch(&self, path: &str, body: Value) -> Response {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+    async fn delete(&self, path: &str) -> Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+async fn master_token(server: &TestServer, username: &str, password: &str) -> String {
+    let response = server
+        .password_grant("master", ("admin-cli", ""), username, password, None)
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.body["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_string()
+}
+
+/// Asserts an admin API error: status, code, and (for 422) the field it names.
+fn assert_error(response: &Response, status: u16, code: &str, field: Option<&str>) {
+    assert_eq!(response.status, status, "{}", response.text);
+    assert_eq!(response.body["error"], code, "{}", response.text);
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        response.text
+    );
+    if let Some(field) = field {
+        assert!(
+            response.body["fields"][field].is_string(),
+            "expected a message for `{field}`: {}",
+            response.text
+        );
+    }
+}
+
+fn names(response: &Response, key: &str) -> Vec<String> {
+    response.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item[key].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_api_needs_a_master_token_with_the_admin_role() {
+    let server = TestServer::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let anonymous = Api::with_token(&server, None).get("/realms").await;
+    assert_error(&anonymous, 401, "unauthorized", None);
+    assert!(anonymous
+        .header("www-authenticate")
+        .is_some_and(|h| h.starts_with("Bearer")));
+    let garbage = Api::with_token(&server, Some("not-a-token".into()))
+        .get("/realms")
+        .await;
+    assert_error(&garbage, 401, "unauthorized", None);
+
+    let admin = Api::as_admin(&server).await;
+    assert_eq!(admin.get("/realms").await.status, 200);
+
+    // A master user without the role is authenticated but forbidden.
+    let plain = admin
+        .post(
+            "/realms/master/users",
+            json!({"username": "operator", "password": "operator-pass-1"}),
+        )
+        .await;
+    assert_eq!(plain.status, 201, "{}", plain.text);
+    let operator = master_token(&server, "operator", "operator-pass-1").await;
+    assert_error(
+        &Api::with_token(&server, Some(operator))
+            .get("/realms")
+            .await,
+        403,
+        "forbidden",
+        None,
+    );
+
+    // A token of another realm is not an admin token, whatever its roles.
+    admin
+        .post(
+            "/realms/default/users",
+            json!({"username": "mallory", "password": "mallory-pass-1", "roles": ["admin"]}),
+        )
+        .await;
+    admin
+        .post(
+            "/realms/default/clients",
+            json!({"client_id": "cli", "grant_types": ["password"], "public": true}),
+        )
+        .await;
+    let other = server
+        .password_grant("default", ("cli", ""), "mallory", "mallory-pass-1", None)
+        .await;
+    let other = other.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert_error(
+        &Api::with_token(&server, Some(other)).get("/realms").await,
+        401,
+        "unauthorized",
+        None,
+    );
+
+    // A service client of master holding the role may administer.
+    let service = admin
+        .post(
+            "/realms/master/clients",
+            json!({"client_id": "automation", "grant_types": ["client_credentials"], "roles": ["admin"]}),
+        )
+        .await;
+    assert_eq!(service.status, 201, "{}", service.text);
+    let secret = service.body["client_secret"].as_str().expect("secret");
+    let token = server
+        .client_token("master", "automation", secret, None)
+        .await;
+    assert_eq!(
+        Api::with_token(&server, Some(token))
+            .get("/realms")
+            .await
+            .status,
+        200
+    );
+
+    // Disabling an administrator locks their live token out at once.
+    let second = admin
+        .post(
+            "/realms/master/users",
+            json!({"username": "second", "password": "second-pass-1", "roles": ["admin"]}),
+        )
+        .await;
+    let second_id = second.body["id"].as_str().expect("id").to_string();
+    let second_token = master_token(&server, "second", "second-pass-1").await;
+    let second_api = Api::with_token(&server, Some(second_token));
+    assert_eq!(second_api.get("/realms").await.status, 200);
+    let disabled = admin
+        .patch(
+            &format!("/realms/master/users/{second_id}"),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text);
+    assert_error(&second_api.get("/realms").await, 403, "forbidden", None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_describes_every_route_and_resolves_every_reference() {
+    let server = TestServer::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let response = Api::with_token(&server, None).get("/openapi.json").await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let doc = &response.body;
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, method) in [
+        ("/admin/api/realms", "post"),
+        ("/admin/api/realms/{realm}", "patch"),
+        (
+            "/admin/api/realms/{realm}/clients/{client_id}/secret",
+            "post",
+        ),
+        ("/admin/api/realms/{realm}/users/{id}/unlock", "post"),
+        ("/admin/api/realms/{realm}/scopes/{name}", "delete"),
+        ("/admin/api/realms/{realm}/api-resources", "get"),
+        ("/admin/api/realms/{realm}/claim-types", "post"),
+        (
+            "/admin/api/realms/{realm}/exchange-policies/{client_id}",
+            "get",
+        ),
+        ("/admin/api/realms/{realm}/keys/rotate", "post"),
+        ("/admin/api/realms/{realm}/revocations/{id}", "delete"),
+        ("/admin/api/realms/{realm}/sessions/{id}", "delete"),
+        ("/admin/api/realms/{realm}/events", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    // Every $ref points at a schema the document defines.
+    let mut refs = Vec::new();
+    collect_refs(doc, &mut refs);
+    assert!(!refs.is_empty());
+    for reference in refs {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling reference {reference}"
+        );
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => collect_refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_api_errors_and_change_nothing() {
+    let server = TestServer::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let api = Api::as_admin(&server).await;
+    let token = api.token.clone().expect("token");
+    let raw = server
+        .http
+        .post(server.url("/admin/api/realms/default/clients"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(r#"{"client_id": "x", "#)
+        .send()
+        .await
+        .expect("sent");
+    assert_error(&Response::from(raw).await, 400, "bad_request", None);
+    assert_error(
+        &api.post(
+            "/realms/default/clients",
+            json!({"client_id": "x", "grant_types": ["password"], "colour": "red"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("colour"),
+    );
+    assert_error(
+        &api.post(
+            "/realms/default/clients",
+            json!({"client_id": "x", "grant_types": "password"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("grant_types"),
+    );
+    assert_error(
+        &api.get("/realms/default/clients?limit=many").await,
+        422,
+        "validation_failed",
+        Some("limit"),
+    );
+    assert_error(
+        &api.get("/realms/default/clients?limit=0").await,
+        422,
+        "validation_failed",
+        Some("limit"),
+    );
+    assert_error(
+        &api.get("/realms/default/clients?limit=501").await,
+        422,
+        "validation_failed",
+        Some("limit"),
+    );
+    assert_error(
+        &api.get("/realms/default/clients?cursor=%%%").await,
+        422,
+        "validation_failed",
+        Some("cursor"),
+    );
+    assert_error(
+        &api.get("/realms/nowhere/clients").await,
+        404,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &api.get("/realms/NOT%20A%20NAME").await,
+        404,
+        "not_found",
+        None,
+    );
+    assert_error(&api.get("/no/such/thing").await, 404, "not_found", None);
+    let wrong_method = api
+        .send(reqwest::Method::PUT, "/realms", Some(json!({})))
+        .await;
+    assert_eq!(wrong_method.status, 405, "{}", wrong_method.text);
+    // Nothing above wrote anything.
+    assert!(names(&api.get("/realms/default/clients").await, "client_id").is_empty());
+    assert!(server.audit_events("client.created").await.is_empty());
+}
+
+crate::on_both_backends! {
+    realms_are_created_changed_and_deleted => realm_lifecycle,
+    clients_show_their_secret_once => client_lifecycle,
+    users_are_managed_and_paged => user_lifecycle,
+    catalogue_items_keep_their_references => catalogue_lifecycle,
+    keys_revocations_sessions_and_events => operations,
+}
+
+async fn realm_lifecycle(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    let created = api
+        .post(
+            "/realms",
+            json!({"name": "acme", "display_name": "ACME", "access_token_lifetime": 600}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.header("location"), Some("/admin/api/realms/acme"));
+    assert_eq!(created.body["issuer"], server.issuer("acme"));
+    assert_eq!(created.body["access_token_lifetime"], 600);
+    assert_eq!(created.body["cookie_mode"], "realm");
+    let scopes = names(&api.get("/realms/acme/scopes").await, "name");
+    for standard in [
+        "openid",
+        "profile",
+        "email",
+        "address",
+        "phone",
+        "offline_access",
+        "roles",
+    ] {
+        assert!(
+            scopes.contains(&standard.to_string()),
+            "{standard} missing: {scopes:?}"
+        );
+    }
+    let discovery = server
+        .http
+        .get(server.url("/realms/acme/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(discovery.status(), 200);
+
+    assert_error(
+        &api.post("/realms", json!({"name": "acme"})).await,
+        409,
+        "conflict",
+        None,
+    );
+    assert_error(
+        &api.post("/realms", json!({"name": "Bad Name"})).await,
+        422,
+        "validation_failed",
+        Some("name"),
+    );
+    assert_error(
+        &api.post("/realms", json!({})).await,
+        422,
+        "validation_failed",
+        Some("name"),
+    );
+    let bad = api
+        .post("/realms", json!({"name": "ok", "cookie_mode": "jar", "signing_alg": "HS256", "id_token_lifetime": 0}))
+        .await;
+    assert_error(&bad, 422, "validation_failed", Some("cookie_mode"));
+    assert!(bad.body["fields"]["signing_alg"].is_string());
+    assert!(bad.body["fields"]["id_token_lifetime"].is_string());
+    assert_error(&api.get("/realms/ok").await, 404, "not_found", None);
+
+    let changed = api
+        .patch(
+            "/realms/acme",
+            json!({"display_name": null, "cookie_mode": "shared", "access_token_lifetime": null}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.body["display_name"], Value::Null);
+    assert_eq!(changed.body["cookie_mode"], "shared");
+    assert_eq!(changed.body["access_token_lifetime"], Value::Null);
+    assert_error(
+        &api.patch("/realms/acme", json!({"name": "other"})).await,
+        422,
+        "validation_failed",
+        Some("name"),
+    );
+    assert_error(
+        &api.patch("/realms/acme", json!({"signing_alg": "none"}))
+            .await,
+        422,
+        "validation_failed",
+        Some("signing_alg"),
+    );
+    assert_eq!(api.get("/realms/acme").await.body["signing_alg"], "ES256");
+    assert_error(
+        &api.patch("/realms/master", json!({"enabled": false})).await,
+        422,
+        "validation_failed",
+        Some("enabled"),
+    );
+    assert_error(&api.delete("/realms/master").await, 409, "conflict", None);
+
+    let events = api.get("/realms/acme/events?type=realm.").await;
+    let kinds: Vec<&str> = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(kinds, ["realm.updated", "realm.created"], "{}", events.text);
+    let updated = &events.body["items"][0];
+    assert_eq!(updated["actor"], "admin");
+    assert_eq!(updated["detail"]["before"]["cookie_mode"], "realm");
+    assert_eq!(updated["detail"]["after"]["cookie_mode"], "shared");
+
+    assert_eq!(api.delete("/realms/acme").await.status, 204);
+    assert_error(&api.get("/realms/acme").await, 404, "not_found", None);
+    assert_error(&api.delete("/realms/acme").await, 404, "not_found", None);
+    let gone = server
+        .http
+        .get(server.url("/realms/acme/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(gone.status(), 404);
+    let deleted = server.audit_events("realm.deleted").await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].actor, "admin");
+}
+
+async fn client_lifecycle(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    let created = api
+        .post(
+            "/realms/default/clients",
+            json!({
+                "client_id": "reports",
+                "grant_types": ["client_credentials"],
+                "audiences": ["https://api.example"],
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(
+        created.header("location"),
+        Some("/admin/api/realms/default/clients/reports")
+    );
+    let secret = created.body["client_secret"]
+        .as_str()
+        .expect("generated secret")
+        .to_string();
+    assert!(secret.len() >= 32);
+    assert_eq!(created.body["has_secret"], true);
+    assert_eq!(
+        created.body["require_pkce"], true,
+        "admin-created clients require PKCE"
+    );
+    // The secret is never shown again, nor kept in the audit trail.
+    let fetched = api.get("/realms/default/clients/reports").await;
+    assert_eq!(fetched.status, 200);
+    assert!(!fetched.text.contains(&secret));
+    assert!(fetched.body.get("client_secret").is_none());
+    assert!(!api
+        .get("/realms/default/clients")
+        .await
+        .text
+        .contains(&secret));
+    let events = api.get("/realms/default/events?type=client.created").await;
+    assert_eq!(events.body["items"].as_array().map(Vec::len), Some(1));
+    assert!(!events.text.contains(&secret));
+    assert_eq!(
+        events.body["items"][0]["detail"]["after"]["client_id"],
+        "reports"
+    );
+
+    // The secret works; rotation replaces it.
+    server
+        .client_token("default", "reports", &secret, None)
+        .await;
+    let rotated = api
+        .post("/realms/default/clients/reports/secret", json!({}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let new_secret = rotated.body["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    assert_ne!(new_secret, secret);
+    server
+        .client_token("default", "reports", &new_secret, None)
+        .await;
+    server
+        .post_form(
+            "/realms/default/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("reports", &secret)),
+        )
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    assert_eq!(server.audit_events("client.secret_rotated").await.len(), 1);
+
+    // A chosen secret is accepted when long enough.
+    let chosen = api
+        .post("/realms/default/clients", json!({"client_id": "chosen", "grant_types": ["client_credentials"], "client_secret": "a chosen secret of length"}))
+        .await;
+    assert_eq!(chosen.status, 201, "{}", chosen.text);
+    server
+        .client_token("default", "chosen", "a chosen secret of length", None)
+        .await;
+    assert_error(
+        &api.post("/realms/default/clients", json!({"client_id": "short", "grant_types": ["client_credentials"], "client_secret": "short"})).await,
+        422, "validation_failed", Some("client_secret"),
+    );
+
+    // Validation: every failing field is named, and nothing is written.
+    let invalid = api
+        .post(
+            "/realms/default/clients",
+            json!({
+                "client_id": "bad client",
+                "grant_types": ["authorization_code", "implicit"],
+                "redirect_uris": ["http://app.example/cb", "https://app.example/cb#frag"],
+                "scopes": ["openid", "no-such-scope"],
+            }),
+        )
+        .await;
+    assert_error(&invalid, 422, "validation_failed", Some("client_id"));
+    for field in ["grant_types", "redirect_uris", "scopes"] {
+        assert!(
+            invalid.body["fields"][field].is_string(),
+            "{field}: {}",
+            invalid.text
+        );
+    }
+    assert_error(
+        &api.post(
+            "/realms/default/clients",
+            json!({"client_id": "spa", "grant_types": ["authorization_code"]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("redirect_uris"),
+    );
+    assert_error(
+        &api.post(
+            "/realms/default/clients",
+            json!({"client_id": "spa", "public": true, "grant_types": ["client_credentials"]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("grant_types"),
+    );
+    assert_error(
+        &api.post("/realms/default/clients", json!({"client_id": "spa", "public": true, "grant_types": ["password"], "client_secret": "0123456789abcdef0"})).await,
+        422, "validation_failed", Some("client_secret"),
+    );
+    assert_error(
+        &api.post("/realms/default/clients", json!({"client_id": "x"}))
+            .await,
+        422,
+        "validation_failed",
+        Some("grant_types"),
+    );
+    assert_error(
+        &api.post(
+            "/realms/default/clients",
+            json!({"client_id": "reports", "grant_types": ["client_credentials"]}),
+        )
+        .await,
+        409,
+        "conflict",
+        None,
+    );
+    assert_error(
+        &api.get("/realms/default/clients/spa").await,
+        404,
+        "not_found",
+        None,
+    );
+
+    // PATCH changes what it names and nothing else; a secret cannot be set this way.
+    let patched = api
+        .patch(
+            "/realms/default/clients/reports",
+            json!({"display_name": "Reports", "access_token_lifetime": 120}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["display_name"], "Reports");
+    assert_eq!(patched.body["audiences"], json!(["https://api.example"]));
+    let token = server
+        .client_token("default", "reports", &new_secret, None)
+        .await;
+    let (_, claims) = crate::common::jwt_parts(&token);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        120
+    );
+    assert_error(
+        &api.patch(
+            "/realms/default/clients/reports",
+            json!({"client_secret": "0123456789abcdef0"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("client_secret"),
+    );
+    assert_error(
+        &api.patch(
+            "/realms/default/clients/reports",
+            json!({"grant_types": []}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("grant_types"),
+    );
+    assert_error(
+        &api.patch("/realms/default/clients/nobody", json!({})).await,
+        404,
+        "not_found",
+        None,
+    );
+
+    let listed = api.get("/realms/default/clients").await;
+    assert_eq!(names(&listed, "client_id"), ["chosen", "reports"]);
+
+    // Disabled clients stop getting tokens at once; deleted ones disappear.
+    api.patch("/realms/default/clients/reports", json!({"enabled": false}))
+        .await;
+    server
+        .post_form(
+            "/realms/default/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("reports", &new_secret)),
+        )
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    assert_eq!(
+        api.delete("/realms/default/clients/reports").await.status,
+        204
+    );
+    assert_error(
+        &api.get("/realms/default/clients/reports").await,
+        404,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &api.post("/realms/default/clients/reports/secret", json!({}))
+            .await,
+        404,
+        "not_found",
+        None,
+    );
+}
+
+async fn user_lifecycle(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    api.post(
+        "/realms/default/clients",
+        json!({"client_id": "app", "public": true, "grant_types": ["password", "refresh_token"]}),
+    )
+    .await;
+    let created = api
+        .post(
+            "/realms/default/users",
+            json!({
+                "username": "alice",
+                "password": "alice-password-1",
+                "email": "alice@example.com",
+                "claims": {"given_name": "Alice", "department": "sales"},
+                "roles": ["editor", "auditor"],
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        created.header("location").map(str::to_string),
+        Some(format!("/admin/api/realms/default/users/{id}"))
+    );
+    assert_eq!(created.body["roles"], json!(["auditor", "editor"]));
+    assert_eq!(created.body["has_password"], true);
+    assert!(!created.text.contains("alice-password-1"));
+    assert!(created.body.get("password").is_none());
+    let tokens = server
+        .password_grant(
+            "default",
+            ("app", ""),
+            "alice",
+            "alice-password-1",
+            Some("openid offline_access"),
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    let refresh = tokens.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+
+    assert_error(
+        &api.post("/realms/default/users", json!({"username": "alice"}))
+            .await,
+        409,
+        "conflict",
+        None,
+    );
+    let invalid = api
+        .post("/realms/default/users", json!({"username": "bob", "password": "short", "email": "nope", "claims": {"sub": "x"}, "roles": ["bad role"]}))
+        .await;
+    assert_error(&invalid, 422, "validation_failed", Some("password"));
+    for field in ["email", "claims", "roles"] {
+        assert!(
+            invalid.body["fields"][field].is_string(),
+            "{field}: {}",
+            invalid.text
+        );
+    }
+    assert_error(
+        &api.post("/realms/default/users", json!({"claims": []}))
+            .await,
+        422,
+        "validation_failed",
+        Some("claims"),
+    );
+    assert_error(
+        &api.get("/realms/default/users/no-such-id").await,
+        404,
+        "not_found",
+        None,
+    );
+    // Users of one realm are not reachable through another.
+    assert_error(
+        &api.get(&format!("/realms/master/users/{id}")).await,
+        404,
+        "not_found",
+        None,
+    );
+
+    // A new password ends the refresh tokens issued under the old one.
+    let changed = api
+        .post(
+            &format!("/realms/default/users/{id}/password"),
+            json!({"password": "alice-password-2"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    server
+        .post_form(
+            "/realms/default/connect/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "app"),
+                ("refresh_token", &refresh),
+            ],
+            None,
+        )
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert_eq!(
+        server
+            .password_grant("default", ("app", ""), "alice", "alice-password-2", None)
+            .await
+            .status,
+        200
+    );
+    assert_error(
+        &api.post(
+            &format!("/realms/default/users/{id}/password"),
+            json!({"password": "x"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("password"),
+    );
+
+    // Locked out by failed attempts, unlocked by an administrator.
+    for _ in 0..3 {
+        server
+            .password_grant("default", ("app", ""), "alice", "wrong-password", None)
+            .await;
+    }
+    assert_eq!(
+        api.get(&format!("/realms/default/users/{id}")).await.body["locked"],
+        true
+    );
+    let unlocked = api
+        .post(&format!("/realms/default/users/{id}/unlock"), json!({}))
+        .await;
+    assert_eq!(unlocked.status, 200, "{}", unlocked.text);
+    assert_eq!(unlocked.body["locked"], false);
+    assert_eq!(
+        server
+            .password_grant("default", ("app", ""), "alice", "alice-password-2", None)
+            .await
+            .status,
+        200
+    );
+
+    // PATCH: roles and claims are replaced, disabling stops sign-in.
+    let patched = api
+        .patch(
+            &format!("/realms/default/users/{id}"),
+            json!({"roles": ["viewer"], "claims": {"given_name": "Al"}, "enabled": false}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["roles"], json!(["viewer"]));
+    assert_eq!(patched.body["claims"], json!({"given_name": "Al"}));
+    assert_eq!(patched.body["enabled"], false);
+    server
+        .password_grant("default", ("app", ""), "alice", "alice-password-2", None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let events = api.get("/realms/default/events?type=user.updated").await;
+    assert_eq!(
+        events.body["items"][0]["detail"]["before"]["roles"],
+        json!(["auditor", "editor"])
+    );
+    assert!(!events.text.contains("password_hash"));
+
+    // Paging walks the list in username order with opaque cursors; `username` filters by prefix.
+    for name in ["bob", "carol", "dave"] {
+        assert_eq!(
+            api.post("/realms/default/users", json!({"username": name}))
+                .await
+                .status,
+            201
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/realms/default/users?limit=2&cursor={c}"),
+            None => "/realms/default/users?limit=2".to_string(),
+        };
+        let page = api.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        seen.extend(names(&page, "username"));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["alice", "bob", "carol", "dave"]);
+    assert_eq!(
+        names(
+            &api.get("/realms/default/users?username=ca").await,
+            "username"
+        ),
+        ["carol"]
+    );
+
+    assert_eq!(
+        api.delete(&format!("/realms/default/users/{id}"))
+            .await
+            .status,
+        204
+    );
+    assert_error(
+        &api.get(&format!("/realms/default/users/{id}")).await,
+        404,
+        "not_found",
+        None,
+    );
+    assert_eq!(server.audit_events("user.deleted").await.len(), 1);
+}
+
+async fn catalogue_lifecycle(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    let claim = api
+        .post(
+            "/realms/default/claim-types",
+            json!({"name": "department", "description": "Where they work"}),
+        )
+        .await;
+    assert_eq!(claim.status, 201, "{}", claim.text);
+    assert_error(
+        &api.post("/realms/default/claim-types", json!({"name": "department"}))
+            .await,
+        409,
+        "conflict",
+        None,
+    );
+    assert_error(
+        &api.post("/realms/default/claim-types", json!({"name": "bad name"}))
+            .await,
+        422,
+        "validation_failed",
+        Some("name"),
+    );
+
+    let resource = api
+        .post(
+            "/realms/default/api-resources",
+            json!({"name": "https://orders.example", "secret": "orders introspection secret"}),
+        )
+        .await;
+    assert_eq!(resource.status, 201, "{}", resource.text);
+    assert_eq!(resource.body["has_secret"], true);
+    assert!(!resource.text.contains("orders introspection secret"));
+
+    let scope = api
+        .post("/realms/default/scopes", json!({"name": "orders:read", "claims": ["department"], "audience": "https://orders.example"}))
+        .await;
+    assert_eq!(scope.status, 201, "{}", scope.text);
+    let bad_scope = api
+        .post(
+            "/realms/default/scopes",
+            json!({"name": "x y", "claims": ["nope"], "audience": "https://nowhere"}),
+        )
+        .await;
+    assert_error(&bad_scope, 422, "validation_failed", Some("name"));
+    assert!(bad_scope.body["fields"]["claims"].is_string());
+    assert!(bad_scope.body["fields"]["audience"].is_string());
+    assert_eq!(
+        api.patch(
+            "/realms/default/api-resources/https:%2F%2Forders.example",
+            json!({"scopes": ["orders:read"]})
+        )
+        .await
+        .status,
+        200
+    );
+
+    // A client granted the scope gets the audience; the resource introspects with its secret.
+    let client = api
+        .post("/realms/default/clients", json!({"client_id": "shop", "grant_types": ["client_credentials"], "scopes": ["orders:read"]}))
+        .await;
+    assert_eq!(client.status, 201, "{}", client.text);
+    let secret = client.body["client_secret"].as_str().expect("secret");
+    let token = server
+        .client_token("default", "shop", secret, Some("orders:read"))
+        .await;
+    let (_, claims) = crate::common::jwt_parts(&token);
+    assert!(
+        claims["aud"].to_string().contains("https://orders.example"),
+        "{claims}"
+    );
+    let introspection = server
+        .post_form(
+            "/realms/default/connect/introspect",
+            &[("token", &token)],
+            Some(("https://orders.example", "orders introspection secret")),
+        )
+        .await;
+    assert_eq!(introspection.body["active"], true, "{}", introspection.text);
+
+    // Items in use cannot be deleted out from under their users.
+    assert_error(
+        &api.delete("/realms/default/claim-types/department").await,
+        409,
+        "conflict",
+        None,
+    );
+    assert_error(
+        &api.delete("/realms/default/scopes/orders:read").await,
+        409,
+        "conflict",
+        None,
+    );
+    assert_error(
+        &api.delete("/realms/default/api-resources/https:%2F%2Forders.example")
+            .await,
+        409,
+        "conflict",
+        None,
+    );
+
+    // Exchange policies name existing clients and scopes.
+    assert_error(
+        &api.post(
+            "/realms/default/exchange-policies",
+            json!({"client_id": "ghost", "audiences": ["a"]}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("client_id"),
+    );
+    assert_error(
+        &api.post(
+            "/realms/default/exchange-policies",
+            json!({"client_id": "shop"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("audiences"),
+    );
+    let policy = api
+        .post("/realms/default/exchange-policies", json!({"client_id": "shop", "audiences": ["https://orders.example"], "scopes": ["orders:read"]}))
+        .await;
+    assert_eq!(policy.status, 201, "{}", policy.text);
+    assert_error(
+        &api.post(
+            "/realms/default/exchange-policies",
+            json!({"client_id": "shop", "audiences": ["b"]}),
+        )
+        .await,
+        409,
+        "conflict",
+        None,
+    );
+    let patched = api
+        .patch(
+            "/realms/default/exchange-policies/shop",
+            json!({"allow_delegation": true}),
+        )
+        .await;
+    assert_eq!(patched.body["allow_delegation"], true, "{}", patched.text);
+    assert_eq!(
+        api.delete("/realms/default/exchange-policies/shop")
+            .await
+            .status,
+        204
+    );
+    assert_error(
+        &api.get("/realms/default/exchange-policies/shop").await,
+        404,
+        "not_found",
+        None,
+    );
+
+    // Once unused, they go.
+    api.patch("/realms/default/clients/shop", json!({"scopes": []}))
+        .await;
+    api.patch(
+        "/realms/default/scopes/orders:read",
+        json!({"claims": [], "audience": null}),
+    )
+    .await;
+    assert_eq!(
+        api.delete("/realms/default/scopes/orders:read")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        api.delete("/realms/default/claim-types/department")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        api.delete("/realms/default/api-resources/https:%2F%2Forders.example")
+            .await
+            .status,
+        204
+    );
+    for kind in [
+        "scope.deleted",
+        "claim_type.deleted",
+        "api_resource.deleted",
+        "exchange_policy.created",
+    ] {
+        assert_eq!(server.audit_events(kind).await.len(), 1, "{kind}");
+    }
+}
+
+async fn operations(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    let keys = api.get("/realms/default/keys").await;
+    assert_eq!(keys.status, 200, "{}", keys.text);
+    let before: Vec<String> = names(&keys, "kid");
+    assert_eq!(before.len(), 3, "one key per algorithm");
+    let rotated = api.post("/realms/default/keys/rotate", json!({})).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let items = rotated.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 6);
+    assert_eq!(items.iter().filter(|k| k["active"] == true).count(), 3);
+    let jwks = server
+        .http
+        .get(server.url("/realms/default/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json::<Value>()
+        .await
+        .expect("json");
+    let published = server::keys::jwks_kids(&jwks);
+    for kid in names(&rotated, "kid") {
+        assert!(published.contains(&kid), "{kid} not in the JWKS");
+    }
+    assert_eq!(server.audit_events("keys.rotated").await.len(), 1);
+
+    // A GLOBAL revocation ends every token issued before it; withdrawing it restores them.
+    let client = api
+        .post(
+            "/realms/default/clients",
+            json!({"client_id": "svc", "grant_types": ["client_credentials"]}),
+        )
+        .await;
+    let secret = client.body["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let token = server.client_token("default", "svc", &secret, None).await;
+    let introspect = |token: String| {
+        let server = &server;
+        let secret = secret.clone();
+        async move {
+            server
+                .post_form(
+                    "/realms/default/connect/introspect",
+                    &[("token", &token)],
+                    Some(("svc", &secret)),
+                )
+                .await
+                .body["active"]
+                .clone()
+        }
+    };
+    assert_eq!(introspect(token.clone()).await, true);
+    assert_error(
+        &api.post(
+            "/realms/default/revocations",
+            json!({"type": "SOMETIMES", "data": {}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("type"),
+    );
+    assert_error(
+        &api.post(
+            "/realms/default/revocations",
+            json!({"type": "CLAIM", "data": {}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        Some("data"),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let revoked = api
+        .post(
+            "/realms/default/revocations",
+            json!({"type": "GLOBAL", "data": {}}),
+        )
+        .await;
+    assert_eq!(revoked.status, 201, "{}", revoked.text);
+    let revocation_id = revoked.body["id"].as_str().expect("id").to_string();
+    assert_eq!(introspect(token.clone()).await, false);
+    assert_eq!(
+        names(&api.get("/realms/default/revocations").await, "id"),
+        [revocation_id.clone()]
+    );
+    assert_eq!(
+        api.delete(&format!("/realms/default/revocations/{revocation_id}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(introspect(token).await, true);
+    assert_error(
+        &api.delete(&format!("/realms/default/revocations/{revocation_id}"))
+            .await,
+        404,
+        "not_found",
+        None,
+    );
+
+    // Sessions: listed while live, ended once.
+    let user = api
+        .post(
+            "/realms/default/users",
+            json!({"username": "sam", "password": "sam-password-1"}),
+        )
+        .await;
+    let user_id = user.body["id"].as_str().expect("id").to_string();
+    let realm = server::store::realms::find_by_name(&server.state.caches.store.db, "default")
+        .await
+        .expect("db")
+        .expect("realm");
+    let now = chrono::Utc::now();
+    let session = server::store::sessions::create(
+        &server.state.caches.store.db,
+        server::store::sessions::NewSession {
+            realm_id: &realm.id,
+            user_id: &user_id,
+            cookie_scope: "realm",
+            auth_time: now,
+            amr: &["pwd".to_string()],
+            expires_at: now + chrono::Duration::hours(1),
+        },
+        now,
+    )
+    .await
+    .expect("session");
+    let sessions = api.get("/realms/default/sessions").await;
+    assert_eq!(names(&sessions, "id"), [session.id.clone()]);
+    assert_eq!(sessions.body["items"][0]["username"], "sam");
+    assert_eq!(
+        api.delete(&format!("/realms/default/sessions/{}", session.id))
+            .await
+            .status,
+        204
+    );
+    assert!(names(&api.get("/realms/default/sessions").await, "id").is_empty());
+    assert_error(
+        &api.delete(&format!("/realms/default/sessions/{}", session.id))
+            .await,
+        404,
+        "not_found",
+        None,
+    );
+
+    // The audit trail filters by type (exact or prefix), actor and time, and pages.
+    let all = api.get("/realms/default/events?limit=500").await;
+    let kinds: Vec<String> = names(&all, "type");
+    for kind in [
+        "keys.rotated",
+        "client.created",
+        "revocation.created",
+        "revocation.deleted",
+        "user.created",
+        "session.ended",
+    ] {
+        assert!(
+            kinds.contains(&kind.to_string()),
+            "{kind} missing from {kinds:?}"
+        );
+    }
+    assert_eq!(
+        names(
+            &api.get("/realms/default/events?type=revocation.").await,
+            "type"
+        ),
+        ["revocation.deleted", "revocation.created"]
+    );
+    assert!(names(
+        &api.get("/realms/default/events?actor=admin").await,
+        "actor"
+    )
+    .iter()
+    .all(|a| a == "admin"));
+    assert!(names(&api.get("/realms/default/events?actor=nobody").await, "id").is_empty());
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert!(names(
+        &api.get(&format!("/realms/default/events?since={future}"))
+            .await,
+        "id"
+    )
+    .is_empty());
+    assert_eq!(
+        api.get(&format!("/realms/default/events?until={future}"))
+            .await
+            .body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(kinds.len().min(50))
+    );
+    assert_error(
+        &api.get("/realms/default/events?since=yesterday").await,
+        422,
+        "validation_failed",
+        Some("since"),
+    );
+    let first = api.get("/realms/default/events?limit=2").await;
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .expect("more pages")
+        .to_string();
+    let second = api
+        .get(&format!("/realms/default/events?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(
+        [names(&first, "id"), names(&second, "id")].concat(),
+        all.body["items"].as_array().expect("items")[..4]
+            .iter()
+            .map(|e| e["id"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    );
+
+    let summary = api.get("/realms/default/summary").await;
+    assert_eq!(summary.status, 200, "{}", summary.text);
+    assert_eq!(summary.body["clients"], 1);
+    assert_eq!(summary.body["users"], 1);
+    assert_eq!(summary.body["published_keys"], 6);
+}
