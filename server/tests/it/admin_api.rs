@@ -980,6 +980,40 @@ async fn catalogue_lifecycle(server: TestServer) {
         .status,
         200
     );
+    // Every catalogue collection lists and reads back what was created.
+    for (collection, key, value) in [
+        ("claim-types", "name", "department"),
+        ("api-resources", "name", "https://orders.example"),
+        ("scopes", "name", "orders:read"),
+    ] {
+        let listed = api
+            .get(&format!("/realms/default/{collection}?limit=500"))
+            .await;
+        assert!(
+            names(&listed, key).contains(&value.to_string()),
+            "{collection}: {}",
+            listed.text
+        );
+        let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let one = api
+            .get(&format!("/realms/default/{collection}/{encoded}"))
+            .await;
+        assert_eq!(one.status, 200, "{collection}: {}", one.text);
+        assert_eq!(one.body[key], value);
+        assert_error(
+            &api.get(&format!("/realms/default/{collection}/missing"))
+                .await,
+            404,
+            "not_found",
+            None,
+        );
+    }
+    assert_eq!(
+        api.get("/realms/default/api-resources/https:%2F%2Forders.example")
+            .await
+            .body["scopes"],
+        json!(["orders:read"])
+    );
 
     // A client granted the scope gets the audience; the resource introspects with its secret.
     let client = api
@@ -1059,6 +1093,17 @@ async fn catalogue_lifecycle(server: TestServer) {
         409,
         "conflict",
         None,
+    );
+    assert_eq!(
+        names(
+            &api.get("/realms/default/exchange-policies").await,
+            "client_id"
+        ),
+        ["shop"]
+    );
+    assert_eq!(
+        api.get("/realms/default/exchange-policies/shop").await.body["audiences"],
+        json!(["https://orders.example"])
     );
     let patched = api
         .patch(
@@ -1337,4 +1382,53 @@ async fn operations(server: TestServer) {
     assert_eq!(summary.body["clients"], 1);
     assert_eq!(summary.body["users"], 1);
     assert_eq!(summary.body["published_keys"], 6);
+}
+
+/// Every documented operation refuses callers without a token (401) and non-administrators (403).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_operation_requires_an_admin() {
+    let server = TestServer::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let admin = Api::as_admin(&server).await;
+    admin
+        .post(
+            "/realms/master/users",
+            json!({"username": "viewer", "password": "viewer-pass-1"}),
+        )
+        .await;
+    let viewer = master_token(&server, "viewer", "viewer-pass-1").await;
+    let doc = Api::with_token(&server, None)
+        .get("/openapi.json")
+        .await
+        .body;
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let concrete = path
+            .replace("{realm}", "default")
+            .replace("{client_id}", "some-client")
+            .replace("{name}", "some-name")
+            .replace("{id}", "some-id");
+        let concrete = concrete
+            .strip_prefix("/admin/api")
+            .expect("under /admin/api");
+        for method in item.as_object().expect("operations").keys() {
+            let method: reqwest::Method = method.to_uppercase().parse().expect("HTTP method");
+            let body = (method != reqwest::Method::GET && method != reqwest::Method::DELETE)
+                .then(|| json!({}));
+            let anonymous = Api::with_token(&server, None)
+                .send(method.clone(), concrete, body.clone())
+                .await;
+            assert_error(&anonymous, 401, "unauthorized", None);
+            let forbidden = Api::with_token(&server, Some(viewer.clone()))
+                .send(method.clone(), concrete, body)
+                .await;
+            assert_error(&forbidden, 403, "forbidden", None);
+            operations += 1;
+        }
+    }
+    assert!(operations >= 45, "only {operations} operations documented");
+    // Nothing was created or changed by the refused calls.
+    assert!(server.audit_events("client.created").await.is_empty());
+    assert!(server.audit_events("keys.rotated").await.is_empty());
 }
