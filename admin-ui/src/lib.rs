@@ -1,13 +1,23 @@
 //! Tessera's admin console: server-rendered Leptos pages mounted at `/admin`, working with
-//! plain HTML forms. It reaches the admin service only through [`admin_model::AdminPort`], so
-//! every rule (validation, audit, secret handling) lives in the one implementation the REST
-//! API shares.
+//! plain HTML forms (a few lines of script only add conveniences). It reaches the admin service
+//! only through [`admin_model::AdminPort`], so every rule (validation, audit, secret handling)
+//! lives in the one implementation the REST API shares.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+mod auth;
+mod csrf;
+mod form_data;
+mod forms;
+mod layout;
+mod pages;
+mod paths;
 mod render;
-
-pub mod pages;
+mod session;
+mod widgets;
 
 use std::sync::Arc;
 
@@ -25,15 +35,25 @@ pub struct Console {
     pub secure_cookies: bool,
 }
 
-/// The console's shared state inside its handlers.
-pub(crate) type Ctx = Arc<Console>;
+/// The console's state inside its handlers.
+pub(crate) struct Inner {
+    pub port: Arc<dyn admin_model::AdminPort>,
+    pub store: Arc<session::Store>,
+    pub secure_cookies: bool,
+}
+
+pub(crate) type Ctx = Arc<Inner>;
 
 /// Routes with absolute paths under `/admin` (not `/admin/api`, the REST API); no fallback.
 pub fn router<S: Clone + Send + Sync + 'static>(console: Console) -> Router<S> {
-    Router::new()
+    let ctx: Ctx = Arc::new(Inner {
+        port: console.port,
+        store: Arc::new(session::Store(console.sessions)),
+        secure_cookies: console.secure_cookies,
+    });
+    pages::routes()
         .route("/admin/assets/console.css", get(stylesheet))
-        .route("/admin/login", get(pages::login::show))
-        .with_state(Arc::new(console))
+        .with_state(ctx)
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -44,6 +64,7 @@ async fn stylesheet() -> impl IntoResponse {
         ],
         concat!(
             include_str!("../../style/tessera.css"),
+            "\n",
             include_str!("../../style/console.css")
         ),
     )

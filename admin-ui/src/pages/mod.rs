@@ -1,3 +1,37 @@
-//! One module per console area; each owns its routes' handlers and components.
+//! One module per console area; each owns its handlers and components, and [`routes`] lists
+//! every URL in one place.
 
-pub mod login;
+mod catalog;
+mod clients;
+mod collection;
+mod dashboard;
+mod events;
+mod home;
+mod keys;
+mod login;
+mod realms;
+mod revocations;
+mod sessions;
+mod users;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::Ctx;
+
+pub fn routes() -> Router<Ctx> {
+    let router = Router::new()
+        .route("/admin", get(home::home))
+        .route("/admin/switch", get(home::switch))
+        .route("/admin/login", get(login::show).post(login::submit))
+        .route("/admin/logout", post(login::logout))
+        .route("/admin/realms/{realm}", get(dashboard::show))
+        .route("/admin/realms/{realm}/events", get(events::show));
+    let router = realms::routes(router);
+    let router = clients::routes(router);
+    let router = users::routes(router);
+    let router = catalog::routes(router);
+    let router = keys::routes(router);
+    let router = revocations::routes(router);
+    sessions::routes(router)
+}

@@ -1,0 +1,416 @@
+//! Realms: the list, creating one, its settings (display name, enabled, decentralized mode,
+//! algorithms, cookie mode, lifetimes) and deleting one behind a confirmation.
+
+use admin_model::{AdminError, PageRequest, RealmInput, RealmView};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use crate::auth::{Admin, AdminForm};
+use crate::form_data::{Errors, FormData, Reader};
+use crate::forms::{options, Check, Csrf, FormError, FormState, Group, Select, Submit, Text};
+use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::paths;
+use crate::widgets::{or_dash, Badge, Empty, Enabled, Pager};
+use crate::Ctx;
+
+const FIELDS: &[&str] = &[
+    "name",
+    "display_name",
+    "enabled",
+    "decentralized",
+    "signing_alg",
+    "id_token_signing_alg",
+    "cookie_mode",
+    "access_token_lifetime",
+    "refresh_token_lifetime",
+    "refresh_token_sliding_lifetime",
+    "id_token_lifetime",
+    "code_lifetime",
+    "device_code_lifetime",
+];
+
+const LIFETIMES: [(&str, &str); 6] = [
+    ("access_token_lifetime", "Access token"),
+    ("refresh_token_lifetime", "Refresh token (absolute)"),
+    ("refresh_token_sliding_lifetime", "Refresh token (sliding)"),
+    ("id_token_lifetime", "ID token"),
+    ("code_lifetime", "Authorization code"),
+    ("device_code_lifetime", "Device code"),
+];
+
+pub fn routes(router: Router<Ctx>) -> Router<Ctx> {
+    router
+        .route(paths::REALMS, get(list))
+        .route("/admin/realms/new", get(new).post(create))
+        .route("/admin/realms/{realm}/settings", get(edit).post(update))
+        .route(
+            "/admin/realms/{realm}/delete",
+            get(confirm_delete).post(delete),
+        )
+}
+
+fn settings_href(realm: &str) -> String {
+    paths::section(realm, "settings")
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    cursor: Option<String>,
+}
+
+#[derive(Clone)]
+struct ListData {
+    realms: Vec<RealmView>,
+    next: Option<String>,
+    paged: bool,
+}
+
+async fn list(admin: Admin, Query(q): Query<ListQuery>) -> Response {
+    let page = PageRequest {
+        limit: None,
+        cursor: q.cursor.clone(),
+    };
+    match admin.ctx.port.list_realms(page).await {
+        Ok(page) => {
+            let data = ListData {
+                realms: page.items,
+                next: page.next_cursor,
+                paged: q.cursor.is_some(),
+            };
+            admin
+                .page(StatusCode::OK, None, Section::Realms, data, list_page)
+                .await
+        }
+        Err(e) => admin.fail(None, Section::Realms, e).await,
+    }
+}
+
+fn list_page(d: ListData) -> impl IntoView {
+    let next = d
+        .next
+        .as_deref()
+        .map(|c| format!("{}?cursor={}", paths::REALMS, paths::enc(c)));
+    let body = if d.realms.is_empty() {
+        view! { <Empty what="realms" create=("/admin/realms/new".to_string(), "Create the first one".to_string())/> }
+            .into_any()
+    } else {
+        let rows = d
+            .realms
+            .into_iter()
+            .map(|r| {
+                let dashboard = paths::realm(&r.name);
+                let settings = settings_href(&r.name);
+                let delete = paths::section(&r.name, "delete");
+                let mode = r.decentralized.then(|| view! { " " <Badge kind="info" text="Decentralized"/> });
+                view! {
+                    <tr data-key=r.name.clone()>
+                        <td class="name"><a href=dashboard>{r.name.clone()}</a></td>
+                        <td>{or_dash(r.display_name.clone())}</td>
+                        <td><code class="wrap">{r.issuer.clone()}</code></td>
+                        <td><Enabled on=r.enabled/>{mode}</td>
+                        <td class="row-actions">
+                            <a href=settings>"Settings"</a>
+                            {(r.name != "master").then(|| view! { <a class="danger" href=delete>"Delete"</a> })}
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="table-wrap">
+                <table class="list">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Display name"</th>
+                            <th scope="col">"Issuer"</th>
+                            <th scope="col">"Status"</th>
+                            <th><span class="sr-only">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    let actions = view! { <a class="button" href="/admin/realms/new">"New realm"</a> }.into_any();
+    view! {
+        <Layout title="Realms" actions=actions>
+            <p class="lead muted">"Each realm is an issuer with its own keys, clients, users and settings."</p>
+            {body}
+            <Pager first=paths::REALMS next=next paged=d.paged/>
+        </Layout>
+    }
+}
+
+fn values(r: &RealmView) -> FormData {
+    let mut f = FormData::default();
+    f.set("name", r.name.clone())
+        .set_opt("display_name", r.display_name.clone())
+        .set_flag("enabled", r.enabled)
+        .set_flag("decentralized", r.decentralized)
+        .set("signing_alg", r.signing_alg.clone())
+        .set("id_token_signing_alg", r.id_token_signing_alg.clone())
+        .set("cookie_mode", r.cookie_mode.clone())
+        .set_opt("access_token_lifetime", r.access_token_lifetime)
+        .set_opt("refresh_token_lifetime", r.refresh_token_lifetime)
+        .set_opt(
+            "refresh_token_sliding_lifetime",
+            r.refresh_token_sliding_lifetime,
+        )
+        .set_opt("id_token_lifetime", r.id_token_lifetime)
+        .set_opt("code_lifetime", r.code_lifetime)
+        .set_opt("device_code_lifetime", r.device_code_lifetime);
+    f
+}
+
+fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
+    let mut r = Reader::new(form);
+    let input = RealmInput {
+        name: creating.then(|| form.text("name")),
+        display_name: r.nullable("display_name"),
+        enabled: Some(form.checked("enabled")),
+        decentralized: Some(form.checked("decentralized")),
+        // Empty (offered only when creating) leaves the server's default.
+        signing_alg: form.opt("signing_alg"),
+        id_token_signing_alg: form.opt("id_token_signing_alg"),
+        cookie_mode: form.opt("cookie_mode"),
+        access_token_lifetime: r.seconds("access_token_lifetime"),
+        refresh_token_lifetime: r.seconds("refresh_token_lifetime"),
+        refresh_token_sliding_lifetime: r.seconds("refresh_token_sliding_lifetime"),
+        id_token_lifetime: r.seconds("id_token_lifetime"),
+        code_lifetime: r.seconds("code_lifetime"),
+        device_code_lifetime: r.seconds("device_code_lifetime"),
+    };
+    r.finish(input)
+}
+
+#[derive(Clone)]
+struct FormPage {
+    /// The stored realm, when editing.
+    realm: Option<RealmView>,
+    state: FormState,
+}
+
+async fn new(admin: Admin) -> Response {
+    let mut defaults = FormData::default();
+    defaults.set_flag("enabled", true);
+    let data = FormPage {
+        realm: None,
+        state: FormState::new(defaults),
+    };
+    admin
+        .page(StatusCode::OK, None, Section::Realms, data, form_page)
+        .await
+}
+
+async fn form_again(
+    admin: &Admin,
+    realm: Option<RealmView>,
+    form: FormData,
+    errors: Errors,
+) -> Response {
+    let status = StatusCode::from_u16(errors.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let name = realm.as_ref().map(|r| r.name.clone());
+    let data = FormPage {
+        realm,
+        state: FormState::with_errors(form, errors),
+    };
+    admin
+        .page(status, name.as_deref(), Section::Realms, data, form_page)
+        .await
+}
+
+fn refused(e: &AdminError) -> bool {
+    matches!(
+        e,
+        AdminError::Invalid { .. } | AdminError::Conflict(_) | AdminError::BadRequest(_)
+    )
+}
+
+async fn create(f: AdminForm) -> Response {
+    let AdminForm { admin, form } = f;
+    let input = match read(&form, true) {
+        Ok(input) => input,
+        Err(errors) => return form_again(&admin, None, form, errors).await,
+    };
+    match admin.ctx.port.create_realm(&admin.actor, input).await {
+        Ok(realm) => {
+            let flash = format!("Realm {} created.", realm.name);
+            admin
+                .redirect(&paths::realm(&realm.name), Some(flash))
+                .await
+        }
+        Err(e) if refused(&e) => {
+            let errors = Errors::from_admin(&e, FIELDS);
+            form_again(&admin, None, form, errors).await
+        }
+        Err(e) => admin.fail(None, Section::Realms, e).await,
+    }
+}
+
+async fn edit(admin: Admin, Path(realm): Path<String>) -> Response {
+    match admin.ctx.port.get_realm(&realm).await {
+        Ok(view) => {
+            let data = FormPage {
+                state: FormState::new(values(&view)),
+                realm: Some(view),
+            };
+            admin
+                .page(
+                    StatusCode::OK,
+                    Some(&realm),
+                    Section::Realms,
+                    data,
+                    form_page,
+                )
+                .await
+        }
+        Err(e) => admin.fail(Some(&realm), Section::Realms, e).await,
+    }
+}
+
+async fn update(Path(realm): Path<String>, f: AdminForm) -> Response {
+    let AdminForm { admin, form } = f;
+    let stored = match admin.ctx.port.get_realm(&realm).await {
+        Ok(view) => view,
+        Err(e) => return admin.fail(Some(&realm), Section::Realms, e).await,
+    };
+    let input = match read(&form, false) {
+        Ok(input) => input,
+        Err(errors) => return form_again(&admin, Some(stored), form, errors).await,
+    };
+    match admin
+        .ctx
+        .port
+        .update_realm(&admin.actor, &realm, input)
+        .await
+    {
+        Ok(view) => {
+            let flash = format!("Saved the settings of realm {}.", view.name);
+            admin.redirect(&settings_href(&realm), Some(flash)).await
+        }
+        Err(e) if refused(&e) => {
+            let errors = Errors::from_admin(&e, FIELDS);
+            form_again(&admin, Some(stored), form, errors).await
+        }
+        Err(e) => admin.fail(Some(&realm), Section::Realms, e).await,
+    }
+}
+
+fn form_page(d: FormPage) -> impl IntoView {
+    provide_context(d.state.clone());
+    let creating = d.realm.is_none();
+    let algs = options(&["ES256", "RS256", "EdDSA"]);
+    let with_default = move |mut opts: Vec<(String, String)>| {
+        if creating {
+            opts.insert(0, (String::new(), "Server default".to_string()));
+        }
+        opts
+    };
+    let cookie_modes = vec![
+        ("realm".to_string(), "One cookie per realm".to_string()),
+        ("client".to_string(), "One cookie per client".to_string()),
+        (
+            "shared".to_string(),
+            "One cookie shared by every realm".to_string(),
+        ),
+    ];
+    let lifetimes = LIFETIMES
+        .iter()
+        .map(|(name, label)| {
+            view! { <Text name=*name label=*label kind="number" placeholder="server default" hint="Seconds; empty uses the server default."/> }
+        })
+        .collect_view();
+    let (title, back, submit, cancel, actions) = match &d.realm {
+        None => (
+            "New realm".to_string(),
+            (paths::REALMS.to_string(), "Realms".to_string()),
+            "Create realm",
+            paths::REALMS.to_string(),
+            ().into_any(),
+        ),
+        Some(r) => (
+            format!("Settings of {}", r.name),
+            (paths::realm(&r.name), "Dashboard".to_string()),
+            "Save changes",
+            paths::realm(&r.name),
+            (r.name != "master")
+                .then(|| {
+                    view! {
+                        <a class="button danger-outline" href=paths::section(&r.name, "delete")>"Delete realm"</a>
+                    }
+                })
+                .into_any(),
+        ),
+    };
+    view! {
+        <Layout title=title back=back actions=actions>
+            <form method="post" class="panel form" novalidate=true>
+                <Csrf/>
+                <FormError/>
+                <Group title="Realm">
+                    <Text name="name" label="Name" readonly=!creating required=true
+                        hint="Lower-case letters, digits, - and _; part of the issuer URL, so it cannot change."/>
+                    <Text name="display_name" label="Display name" hint="Shown on sign-in pages."/>
+                    <Check name="enabled" label="Enabled" hint="A disabled realm issues no tokens."/>
+                    <Check name="decentralized" label="Decentralized mode"
+                        hint="Tokens carry the claims and scopes their callers supply."/>
+                </Group>
+                <Group title="Signing and sessions">
+                    <div class="grid-2">
+                        <Select name="signing_alg" label="Access token algorithm" options=with_default(algs.clone())/>
+                        <Select name="id_token_signing_alg" label="ID token algorithm" options=with_default(algs)/>
+                    </div>
+                    <Select name="cookie_mode" label="Sign-in cookie" options=with_default(cookie_modes)/>
+                </Group>
+                <Group title="Lifetimes" note="Clients may override these.">
+                    <div class="grid-3">{lifetimes}</div>
+                </Group>
+                <Submit label=submit cancel=cancel/>
+            </form>
+        </Layout>
+    }
+}
+
+async fn confirm_delete(admin: Admin, Path(realm): Path<String>) -> Response {
+    match admin.ctx.port.get_realm(&realm).await {
+        Ok(view) => {
+            let mut confirm = Confirm::delete(
+                "realm",
+                &view.name,
+                paths::section(&view.name, "delete"),
+                paths::realm(&view.name),
+            );
+            confirm.consequence =
+                "Its clients, users, keys and sessions go with it. This cannot be undone.".into();
+            admin
+                .page(
+                    StatusCode::OK,
+                    Some(&realm),
+                    Section::Realms,
+                    confirm,
+                    confirm_page,
+                )
+                .await
+        }
+        Err(e) => admin.fail(Some(&realm), Section::Realms, e).await,
+    }
+}
+
+async fn delete(Path(realm): Path<String>, f: AdminForm) -> Response {
+    let admin = f.admin;
+    match admin.ctx.port.delete_realm(&admin.actor, &realm).await {
+        Ok(()) => {
+            let flash = format!("Realm {realm} deleted.");
+            admin.redirect(paths::REALMS, Some(flash)).await
+        }
+        Err(e) => admin.fail(None, Section::Realms, e).await,
+    }
+}
