@@ -212,6 +212,11 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/realms/{realm}", realm_routes())
         .merge(crate::admin::api::router())
+        .merge(admin_ui::router(admin_ui::Console {
+            port: Arc::new(crate::admin::AdminService::new(state.clone())),
+            sessions: state.browser_sessions.clone(),
+            secure_cookies: state.secure_cookies(),
+        }))
         // Aliases of the `default` realm; its issuer stays `/realms/default`.
         .merge(realm_routes())
         .fallback(not_found)

@@ -217,7 +217,6 @@ async fn jwks_kids(server: &TestServer, realm: &str) -> Vec<String> {
 /// same browser, and the code redeems for the user's ID token. Last, the realm's keys rotate
 /// and the old keys stay listed and published.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the admin console is not mounted at /admin yet; run with --ignored"]
 async fn console_sets_up_a_realm_whose_user_signs_in() {
     let server = sqlite_server().await;
     let mut callback = Callback::start("/callback").await;
@@ -385,7 +384,6 @@ async fn console_sets_up_a_realm_whose_user_signs_in() {
 
 /// A wrong admin password shows an error and signs nobody in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the admin console is not mounted at /admin yet; run with --ignored"]
 async fn console_refuses_a_wrong_password() {
     let server = sqlite_server().await;
     let browser = Browser::start("console_refuses_a_wrong_password").await;
