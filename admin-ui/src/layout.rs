@@ -137,7 +137,7 @@ pub fn Layout(
     #[prop(optional)]
     back: Option<(String, String)>,
     /// Buttons beside the title.
-    #[prop(optional)]
+    #[prop(default = None)]
     actions: Option<AnyView>,
     children: Children,
 ) -> impl IntoView {
@@ -275,11 +275,14 @@ impl Confirm {
 pub fn confirm_page(c: Confirm) -> impl IntoView {
     let csrf = use_context::<Chrome>().unwrap_or_default().csrf;
     let class = if c.danger { "danger" } else { "" };
+    // One text node on each side of the key keeps the sentence free of hydration markers.
     view! {
         <Layout title=c.title.clone()>
             <section class="panel confirm">
                 <p class="question">
-                    {c.verb.clone()} " " <code>{c.key.clone()}</code> "? " {c.consequence.clone()}
+                    {format!("{} ", c.verb)}
+                    <code>{c.key.clone()}</code>
+                    {format!("? {}", c.consequence)}
                 </p>
                 <form method="post" action=c.action.clone() class="confirm-actions">
                     <input type="hidden" name="csrf" value=csrf/>

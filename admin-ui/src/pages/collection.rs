@@ -253,7 +253,7 @@ fn list_page<C: Collection>(d: ListData<C::View>) -> impl IntoView {
         view! { <a class="button" href=new_href.clone()>{format!("New {}", C::NOUN)}</a> }
             .into_any();
     view! {
-        <Layout title=C::TITLE actions=actions>
+        <Layout title=C::TITLE actions=Some(actions)>
             {search_box}
             {body}
             <Pager first=first next=next paged=d.paged/>
@@ -463,9 +463,8 @@ fn form_page<C: Collection>(d: FormPage<C::View>) -> impl IntoView {
         }
     };
     let extra = d.view.as_ref().map(|v| C::extra(&d.realm, v));
-    let layout_actions = actions.unwrap_or_else(|| ().into_any());
     view! {
-        <Layout title=title back=(list, C::TITLE.to_string()) actions=layout_actions>
+        <Layout title=title back=(list, C::TITLE.to_string()) actions=actions>
             <form method="post" class="panel form" novalidate=true>
                 <Csrf/>
                 <FormError/>

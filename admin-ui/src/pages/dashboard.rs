@@ -96,7 +96,7 @@ fn page(s: RealmSummary) -> impl IntoView {
     }
     .into_any();
     view! {
-        <Layout title=title actions=actions>
+        <Layout title=title actions=Some(actions)>
             <div class="stats">{counts}</div>
             <div class="columns">
                 <section class="panel">

@@ -91,7 +91,7 @@ fn page(d: KeysData) -> impl IntoView {
     };
     let actions = view! { <a class="button" href=rotate>"Rotate keys"</a> }.into_any();
     view! {
-        <Layout title="Signing keys" actions=actions>
+        <Layout title="Signing keys" actions=Some(actions)>
             <p class="lead muted">
                 "Active keys sign new tokens. Retired keys stay in the JWKS until every token they signed has expired."
             </p>

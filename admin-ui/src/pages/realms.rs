@@ -141,7 +141,7 @@ fn list_page(d: ListData) -> impl IntoView {
     };
     let actions = view! { <a class="button" href="/admin/realms/new">"New realm"</a> }.into_any();
     view! {
-        <Layout title="Realms" actions=actions>
+        <Layout title="Realms" actions=Some(actions)>
             <p class="lead muted">"Each realm is an issuer with its own keys, clients, users and settings."</p>
             {body}
             <Pager first=paths::REALMS next=next paged=d.paged/>
@@ -334,20 +334,19 @@ fn form_page(d: FormPage) -> impl IntoView {
             (paths::REALMS.to_string(), "Realms".to_string()),
             "Create realm",
             paths::REALMS.to_string(),
-            ().into_any(),
+            None,
         ),
         Some(r) => (
             format!("Settings of {}", r.name),
             (paths::realm(&r.name), "Dashboard".to_string()),
             "Save changes",
             paths::realm(&r.name),
-            (r.name != "master")
-                .then(|| {
-                    view! {
-                        <a class="button danger-outline" href=paths::section(&r.name, "delete")>"Delete realm"</a>
-                    }
-                })
-                .into_any(),
+            (r.name != "master").then(|| {
+                view! {
+                    <a class="button danger-outline" href=paths::section(&r.name, "delete")>"Delete realm"</a>
+                }
+                .into_any()
+            }),
         ),
     };
     view! {

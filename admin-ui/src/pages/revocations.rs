@@ -145,7 +145,7 @@ fn list_page(d: ListData) -> impl IntoView {
     };
     let actions = view! { <a class="button" href=new_href.clone()>"New revocation"</a> }.into_any();
     view! {
-        <Layout title="Revocations" actions=actions>
+        <Layout title="Revocations" actions=Some(actions)>
             <p class="lead muted">
                 "Tokens matching an entry are refused by introspection and tokeninfo. An entry is dropped once no token it could match is still valid."
             </p>
