@@ -149,7 +149,11 @@ impl Collection for Clients {
 
     fn defaults() -> FormData {
         let mut f = FormData::default();
-        f.set_flag("require_pkce", true).set_flag("enabled", true);
+        // What an interactive client usually needs; the form shows it, so nothing is implicit.
+        let scopes = ["openid", "profile", "email", "offline_access"].map(String::from);
+        f.set_flag("require_pkce", true)
+            .set_flag("enabled", true)
+            .set_lines("scopes", &scopes);
         f
     }
 

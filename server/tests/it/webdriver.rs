@@ -383,7 +383,12 @@ impl Browser {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             match old_root.tag_name().await {
-                Err(CmdError::Standard(e)) if e.error == ErrorStatus::StaleElementReference => {
+                // Stale, or mid-navigation "no such element: … does not belong to the
+                // document": either way the old document is gone.
+                Err(CmdError::Standard(e))
+                    if e.error == ErrorStatus::StaleElementReference
+                        || e.error == ErrorStatus::NoSuchElement =>
+                {
                     break
                 }
                 Err(e) => panic!("waiting for the page after clicking `{css}`: {e}"),
