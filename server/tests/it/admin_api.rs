@@ -1247,7 +1247,7 @@ async fn operations(server: TestServer) {
     assert_eq!(introspect(token.clone()).await, false);
     assert_eq!(
         names(&api.get("/realms/default/revocations").await, "id"),
-        [revocation_id.clone()]
+        std::slice::from_ref(&revocation_id)
     );
     assert_eq!(
         api.delete(&format!("/realms/default/revocations/{revocation_id}"))
@@ -1292,7 +1292,7 @@ async fn operations(server: TestServer) {
     .await
     .expect("session");
     let sessions = api.get("/realms/default/sessions").await;
-    assert_eq!(names(&sessions, "id"), [session.id.clone()]);
+    assert_eq!(names(&sessions, "id"), std::slice::from_ref(&session.id));
     assert_eq!(sessions.body["items"][0]["username"], "sam");
     assert_eq!(
         api.delete(&format!("/realms/default/sessions/{}", session.id))
