@@ -28,6 +28,8 @@ use tokio::sync::mpsc;
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(25);
+/// The tallest full-page screenshot, in CSS pixels.
+const MAX_SHOT_HEIGHT: u64 = 8000;
 
 const CHROME_ARGS: &[&str] = &[
     "--headless=new",
@@ -403,13 +405,39 @@ impl Browser {
         self.find("body").await;
     }
 
-    /// Saves a PNG of the viewport to `<target>/screenshots/<test>/<nn>-<step>.png`.
+    /// Saves a PNG of the whole page to `<target>/screenshots/<test>/<nn>-<step>.png`. A page
+    /// taller than the window is shot by growing the window to fit it for the moment.
     pub async fn screenshot(&self, step: &str) -> PathBuf {
         let n = self.step.fetch_add(1, Ordering::SeqCst) + 1;
         let dir = target_dir().join("screenshots").join(&self.test);
         std::fs::create_dir_all(&dir).expect("the screenshot folder");
         let path = dir.join(format!("{n:02}-{step}.png"));
+        let heights = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollHeight, window.innerHeight];",
+                vec![],
+            )
+            .await
+            .expect("the page's height");
+        let height = |i: usize| heights[i].as_u64().unwrap_or(0);
+        let (page, viewport) = (height(0), height(1));
+        let (width, window) = self.client.get_window_size().await.expect("window size");
+        let grow = page > viewport && viewport > 0;
+        if grow {
+            let tall = (page + window - viewport).min(MAX_SHOT_HEIGHT) as u32;
+            self.client
+                .set_window_size(width as u32, tall)
+                .await
+                .expect("the window grows");
+        }
         let png = self.client.screenshot().await.expect("a screenshot");
+        if grow {
+            self.client
+                .set_window_size(width as u32, window as u32)
+                .await
+                .expect("the window shrinks back");
+        }
         std::fs::write(&path, png).expect("the screenshot is written");
         path
     }
