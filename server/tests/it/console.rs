@@ -345,7 +345,7 @@ async fn console_sets_up_a_realm_whose_user_signs_in() {
         "a fresh realm has active keys: {before:?}"
     );
     browser
-        .goto(&server.url("/admin/realms/shop/keys/rotate"))
+        .click_and_wait(r#"main a[href="/admin/realms/shop/keys/rotate"]"#)
         .await;
     browser.find("#confirm").await;
     browser.screenshot("rotate-confirm").await;
