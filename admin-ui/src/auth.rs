@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use leptos::prelude::IntoView;
 
 use crate::csrf;
@@ -42,12 +42,6 @@ pub fn broken() -> Response {
         },
         problem_page,
     )
-}
-
-impl From<SessionError> for Response {
-    fn from(_: SessionError) -> Self {
-        StatusCode::INTERNAL_SERVER_ERROR.into_response()
-    }
 }
 
 /// Sends the browser to sign in, and back to `next` afterwards.

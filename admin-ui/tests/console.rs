@@ -712,3 +712,36 @@ async fn the_stylesheet_is_served() {
     assert_has(&css.body, ".sidebar");
     assert_has(&css.body, "--accent");
 }
+
+#[tokio::test]
+async fn long_lists_page_with_the_next_cursor() {
+    use admin_model::{Actor, AdminPort, ClaimTypeInput};
+    let mut b = Browser::new();
+    b.sign_in().await;
+    let actor = Actor {
+        subject: "admin-id".into(),
+        name: "admin".into(),
+    };
+    for i in 0..55 {
+        let input = ClaimTypeInput {
+            name: Some(format!("claim-{i:02}")),
+            description: None,
+        };
+        b.port
+            .create_claim_type(&actor, "default", input)
+            .await
+            .unwrap();
+    }
+    let first = b.get("/admin/realms/default/claim-types").await;
+    assert_eq!(first.body.matches("<tr data-key=").count(), 50);
+    let next = "/admin/realms/default/claim-types?cursor=claim-49";
+    assert_tag(
+        &first.body,
+        &["<a", &format!(r#"href="{next}""#), r#"rel="next""#],
+    );
+    assert!(!first.body.contains("First page"));
+    let second = b.get(next).await;
+    assert_eq!(second.body.matches("<tr data-key=").count(), 5);
+    assert_has(&second.body, "First page");
+    assert!(!second.body.contains(r#"rel="next""#));
+}

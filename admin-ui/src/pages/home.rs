@@ -1,13 +1,12 @@
 //! `/admin` and the realm switcher: both only redirect to a realm's dashboard.
 
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::{broken, Admin};
 use crate::paths;
 use crate::render::see_other;
-use crate::Ctx;
 
 /// The dashboard of the last realm visited, else of `master`.
 pub async fn home(admin: Admin) -> Response {
@@ -23,7 +22,7 @@ pub struct Switch {
 }
 
 /// `GET /admin/switch?realm=…` from the sidebar's realm picker.
-pub async fn switch(admin: Admin, State(_): State<Ctx>, Query(q): Query<Switch>) -> Response {
+pub async fn switch(admin: Admin, Query(q): Query<Switch>) -> Response {
     match q.realm.filter(|r| !r.is_empty()) {
         Some(realm) => see_other(&paths::realm(&realm)),
         None => home(admin).await,
