@@ -60,41 +60,50 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// The chromedriver binary, installing Chromium and its driver once if they are missing.
+/// The chromedriver binary, installing Chromium and its driver once if they are missing. A
+/// failed install is remembered, so parallel tests all fail with its message at once.
 fn chromedriver() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let path = std::env::var_os("TESSERA_CHROMEDRIVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
-        if path.exists() {
-            return path;
-        }
-        let script = workspace_root().join("scripts/chromium-webdriver");
-        eprintln!(
-            "{} is missing: running {}",
-            path.display(),
-            script.display()
-        );
-        let output = Command::new(&script)
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap_or_else(|e| panic!("{} cannot run: {e}", script.display()));
-        assert!(
-            output.status.success(),
-            "{} failed ({}); install chromium and chromium-driver",
+    static PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PATH.get_or_init(find_or_install_chromedriver) {
+        Ok(path) => path,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn find_or_install_chromedriver() -> Result<PathBuf, String> {
+    let path = std::env::var_os("TESSERA_CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
+    if path.exists() {
+        return Ok(path);
+    }
+    let script = workspace_root().join("scripts/chromium-webdriver");
+    eprintln!(
+        "{} is missing: running {}",
+        path.display(),
+        script.display()
+    );
+    let output = Command::new(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{} cannot run: {e}", script.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed ({}): install Debian's chromium and chromium-driver, or set \
+             TESSERA_CHROMEDRIVER and TESSERA_CHROMIUM",
             script.display(),
             output.status
-        );
-        let installed = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-        assert!(
-            installed.exists(),
+        ));
+    }
+    let installed = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if !installed.exists() {
+        return Err(format!(
             "{} printed {}, which does not exist",
             script.display(),
             installed.display()
-        );
-        installed
-    })
+        ));
+    }
+    Ok(installed)
 }
 
 fn chromium() -> String {
@@ -199,7 +208,7 @@ impl Browser {
     pub async fn start(test: &str) -> Self {
         let driver = tokio::task::spawn_blocking(ChromeDriver::start)
             .await
-            .expect("chromedriver start-up does not panic");
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         let profile = tempfile::tempdir().expect("a temporary Chromium profile");
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
