@@ -371,7 +371,7 @@ async fn rotate(Path((realm, key)): Path<(String, String)>, f: AdminForm) -> Res
         .await
     {
         Ok(secret) => {
-            collection::secret_page_response(
+            show_secret(
                 &admin,
                 &realm,
                 &secret.client_id,
@@ -382,6 +382,31 @@ async fn rotate(Path((realm, key)): Path<(String, String)>, f: AdminForm) -> Res
         }
         Err(e) => admin.fail(Some(&realm), Section::Clients, e).await,
     }
+}
+
+/// Shows a client secret once; shared by client creation and secret rotation.
+pub async fn show_secret(
+    admin: &Admin,
+    realm: &str,
+    client_id: &str,
+    secret: String,
+    rotated: bool,
+) -> Response {
+    let data = SecretData {
+        realm: realm.to_string(),
+        client_id: client_id.to_string(),
+        secret,
+        rotated,
+    };
+    admin
+        .page(
+            StatusCode::OK,
+            Some(realm),
+            Section::Clients,
+            data,
+            secret_page,
+        )
+        .await
 }
 
 /// A client secret, shown this once.

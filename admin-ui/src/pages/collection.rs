@@ -302,7 +302,7 @@ async fn create<C: Collection>(Path(realm): Path<String>, f: AdminForm) -> Respo
             let created = C::created(created);
             match created.secret {
                 Some(secret) => {
-                    secret_page_response(&admin, &realm, &created.key, secret, false).await
+                    super::clients::show_secret(&admin, &realm, &created.key, secret, false).await
                 }
                 None => {
                     let flash = format!("{} {} created.", capitalized(C::NOUN), created.label);
@@ -320,31 +320,6 @@ async fn create<C: Collection>(Path(realm): Path<String>, f: AdminForm) -> Respo
         }
         Err(e) => admin.fail(Some(&realm), C::SECTION, e).await,
     }
-}
-
-/// Shows a client secret once; shared by client creation and secret rotation.
-pub async fn secret_page_response(
-    admin: &Admin,
-    realm: &str,
-    client_id: &str,
-    secret: String,
-    rotated: bool,
-) -> Response {
-    let data = super::clients::SecretData {
-        realm: realm.to_string(),
-        client_id: client_id.to_string(),
-        secret,
-        rotated,
-    };
-    admin
-        .page(
-            StatusCode::OK,
-            Some(realm),
-            Section::Clients,
-            data,
-            super::clients::secret_page,
-        )
-        .await
 }
 
 /// Re-renders the form with what was entered and what is wrong with it.
