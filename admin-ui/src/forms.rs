@@ -262,10 +262,13 @@ pub fn Select(
 pub fn Group(
     #[prop(into)] title: String,
     #[prop(optional, into)] note: Option<String>,
+    /// Shown only while a radio has a value (`type=CLAIM`), with script.
+    #[prop(optional, into)]
+    when: Option<String>,
     children: Children,
 ) -> impl IntoView {
     view! {
-        <section class="group">
+        <section class="group" data-when=when>
             <div class="group-head">
                 <h2>{title}</h2>
                 {note.map(|n| view! { <p class="muted">{n}</p> })}

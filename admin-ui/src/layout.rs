@@ -98,9 +98,14 @@ impl Section {
     }
 }
 
-/// Progressive enhancement: the realm switcher submits on change, copy buttons copy.
+/// Progressive enhancement: the realm switcher submits on change, copy buttons copy, and parts
+/// of a form that do not apply are hidden (`data-when="type=CLAIM"` shows an element only while
+/// that radio is chosen, `data-unless="public"` hides it while that checkbox is ticked). Without
+/// script every part stays visible and the server ignores what does not apply.
 const SCRIPT: &str = r#"document.querySelectorAll('[data-autosubmit]').forEach(function(s){s.addEventListener('change',function(){s.form.submit();});});
-document.querySelectorAll('[data-copy]').forEach(function(b){b.hidden=false;b.addEventListener('click',function(){var t=document.getElementById(b.getAttribute('data-copy'));if(!t||!navigator.clipboard){return;}navigator.clipboard.writeText(t.textContent).then(function(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy';},2000);});});});"#;
+document.querySelectorAll('[data-copy]').forEach(function(b){b.hidden=false;b.addEventListener('click',function(){var t=document.getElementById(b.getAttribute('data-copy'));if(!t||!navigator.clipboard){return;}navigator.clipboard.writeText(t.textContent).then(function(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy';},2000);});});});
+function tesseraSync(){document.querySelectorAll('[data-when]').forEach(function(e){var p=e.getAttribute('data-when').split('=');var i=document.querySelector('input[name="'+p[0]+'"]:checked');e.hidden=!(i&&i.value===p[1]);});document.querySelectorAll('[data-unless]').forEach(function(e){var i=document.querySelector('input[type="checkbox"][name="'+e.getAttribute('data-unless')+'"]');e.hidden=!!(i&&i.checked);});}
+document.addEventListener('change',tesseraSync);tesseraSync();"#;
 
 /// The HTML document around a page.
 #[component]

@@ -216,8 +216,10 @@ impl Collection for Clients {
                 <Check name="public" label="Public client"
                     hint="Apps in a browser or on a device: no secret, PKCE required."/>
                 {creating.then(|| view! {
-                    <Text name="client_secret" label="Client secret" kind="password" autocomplete="new-password"
-                        hint="At least 16 characters. Leave empty to generate one; it is shown once."/>
+                    <div data-unless="public">
+                        <Text name="client_secret" label="Client secret" kind="password" autocomplete="new-password"
+                            hint="At least 16 characters. Leave empty to generate one; it is shown once."/>
+                    </div>
                 })}
             </Group>
             <Group title="Grants">

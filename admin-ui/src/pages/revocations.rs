@@ -319,11 +319,11 @@ fn form_page(d: FormPage) -> impl IntoView {
                 <Group title="What to revoke">
                     <Radios name="type" label="Type" options=kinds/>
                 </Group>
-                <Group title="TOKEN" note="Only for type TOKEN.">
+                <Group title="Token" note="For type TOKEN." when="type=TOKEN">
                     <TextArea name="token" label="Token" rows=4 mono=true
                         hint="The access or refresh token, as issued."/>
                 </Group>
-                <Group title="CLAIM" note="Only for type CLAIM.">
+                <Group title="Claim" note="For type CLAIM." when="type=CLAIM">
                     <div class="grid-2">
                         <Text name="claim_name" label="Claim name" placeholder="sub"/>
                         <Text name="claim_value" label="Claim value"/>
