@@ -597,6 +597,12 @@ async fn realms_are_created_and_validated() {
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert_eq!(deleted.location.as_deref(), Some("/admin/realms"));
+    let home = b.get("/admin").await;
+    assert_eq!(
+        home.location.as_deref(),
+        Some("/admin/realms/master"),
+        "a deleted last realm falls back to master"
+    );
 }
 
 #[tokio::test]

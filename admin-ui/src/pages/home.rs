@@ -8,12 +8,17 @@ use crate::auth::{broken, Admin};
 use crate::paths;
 use crate::render::see_other;
 
-/// The dashboard of the last realm visited, else of `master`.
+/// The dashboard of the last realm visited while it still exists, else of `master`.
 pub async fn home(admin: Admin) -> Response {
-    match admin.session.last_realm().await {
-        Ok(realm) => see_other(&paths::realm(realm.as_deref().unwrap_or("master"))),
-        Err(_) => broken(),
-    }
+    let last = match admin.session.last_realm().await {
+        Ok(last) => last,
+        Err(_) => return broken(),
+    };
+    let realm = match last {
+        Some(realm) if admin.ctx.port.get_realm(&realm).await.is_ok() => realm,
+        _ => "master".to_string(),
+    };
+    see_other(&paths::realm(&realm))
 }
 
 #[derive(Deserialize)]
