@@ -394,11 +394,13 @@ impl Browser {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             match old_root.tag_name().await {
-                // Stale, or mid-navigation "no such element: … does not belong to the
-                // document": either way the old document is gone.
+                // Stale, or mid-navigation "no such element" / "unknown error: … does not
+                // belong to the document" (Chromium words it both ways): the old document is
+                // gone either way.
                 Err(CmdError::Standard(e))
                     if e.error == ErrorStatus::StaleElementReference
-                        || e.error == ErrorStatus::NoSuchElement =>
+                        || e.error == ErrorStatus::NoSuchElement
+                        || e.message.contains("does not belong to the document") =>
                 {
                     break
                 }
