@@ -60,7 +60,7 @@ fn page(d: KeysData) -> impl IntoView {
                 };
                 view! {
                     <tr class="key-row" data-kid=k.kid.clone() data-active=k.active.to_string() data-key=k.kid.clone()>
-                        <td><code class="wrap">{k.kid.clone()}</code></td>
+                        <td><code class="kid" title=k.kid.clone()>{k.kid.clone()}</code></td>
                         <td>{k.alg.clone()}</td>
                         <td>{status}</td>
                         <td><Time at=k.created_at/></td>
