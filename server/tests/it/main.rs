@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod client_credentials;
 mod console;
+mod console_http;
 mod decentralized;
 mod device;
 mod discovery;
