@@ -29,11 +29,14 @@ pub struct Admin {
     pub actor: Actor,
     pub session: AdminSession,
     pub ctx: Ctx,
+    /// The request being answered, for the renderer.
+    pub head: Parts,
 }
 
 /// A 500 page that needs no session.
-pub fn broken() -> Response {
+pub async fn broken(head: &Parts) -> Response {
     render::page(
+        head,
         StatusCode::INTERNAL_SERVER_ERROR,
         None,
         Problem {
@@ -42,6 +45,7 @@ pub fn broken() -> Response {
         },
         problem_page,
     )
+    .await
 }
 
 /// Sends the browser to sign in, and back to `next` afterwards.
@@ -69,23 +73,24 @@ impl FromRequestParts<Ctx> for Admin {
         let actor = match session.actor().await {
             Ok(Some(actor)) => actor,
             Ok(None) => return Err(to_login(&session, next.as_deref())),
-            Err(_) => return Err(broken()),
+            Err(_) => return Err(broken(parts).await),
         };
         match ctx.port.still_admin(&actor).await {
             Ok(true) => {}
             Ok(false) | Err(AdminError::Unauthorized(_) | AdminError::Forbidden(_)) => {
                 tracing::info!(admin = %actor.name, "console session ended: no longer an administrator");
                 if session.sign_out().await.is_err() {
-                    return Err(broken());
+                    return Err(broken(parts).await);
                 }
                 return Err(to_login(&session, None));
             }
-            Err(_) => return Err(broken()),
+            Err(_) => return Err(broken(parts).await),
         }
         Ok(Admin {
             actor,
             session,
             ctx: ctx.clone(),
+            head: parts.clone(),
         })
     }
 }
@@ -145,13 +150,14 @@ impl Admin {
         view: fn(D) -> V,
     ) -> Response
     where
-        V: IntoView,
+        D: Clone + Send + Sync + 'static,
+        V: IntoView + 'static,
     {
         let chrome = match self.chrome(realm, section).await {
             Ok(chrome) => chrome,
-            Err(_) => return broken(),
+            Err(_) => return broken(&self.head).await,
         };
-        let response = render::page(status, Some(chrome), data, view);
+        let response = render::page(&self.head, status, Some(chrome), data, view).await;
         render::with_cookie(response, self.session.set_cookie())
     }
 
@@ -165,7 +171,7 @@ impl Admin {
             AdminError::Unauthorized(_) => {
                 return match self.session.sign_out().await {
                     Ok(()) => to_login(&self.session, None),
-                    Err(_) => broken(),
+                    Err(_) => broken(&self.head).await,
                 };
             }
             AdminError::Internal => "Something went wrong",
@@ -189,7 +195,7 @@ impl Admin {
     pub async fn redirect(&self, location: &str, flash: Option<String>) -> Response {
         if let Some(flash) = flash {
             if self.session.set_flash(flash).await.is_err() {
-                return broken();
+                return broken(&self.head).await;
             }
         }
         render::see_other(location)

@@ -127,7 +127,8 @@ pub fn Document(
             </head>
             <body class=body_class>
                 {children()}
-                <script inner_html=SCRIPT></script>
+                // The nonce the response's Content-Security-Policy allows (see render.rs).
+                <script nonce=leptos::nonce::use_nonce() inner_html=SCRIPT></script>
             </body>
         </html>
     }

@@ -46,6 +46,10 @@ pub(crate) type Ctx = Arc<Inner>;
 
 /// Routes with absolute paths under `/admin` (not `/admin/api`, the REST API); no fallback.
 pub fn router<S: Clone + Send + Sync + 'static>(console: Console) -> Router<S> {
+    // leptos_axum's renderer runs Leptos tasks on the global executor, which leptos_axum itself
+    // sets up only in its route-list helpers; this console routes with plain axum. Setting it
+    // twice (a second console in tests) is harmless.
+    let _ = any_spawner::Executor::init_tokio();
     let ctx: Ctx = Arc::new(Inner {
         port: console.port,
         store: Arc::new(session::Store(console.sessions)),

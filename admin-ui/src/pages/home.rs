@@ -12,7 +12,7 @@ use crate::render::see_other;
 pub async fn home(admin: Admin) -> Response {
     let last = match admin.session.last_realm().await {
         Ok(last) => last,
-        Err(_) => return broken(),
+        Err(_) => return broken(&admin.head).await,
     };
     let realm = match last {
         Some(realm) if admin.ctx.port.get_realm(&realm).await.is_ok() => realm,

@@ -4,7 +4,8 @@
 use admin_model::AdminError;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::Response;
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -36,21 +37,22 @@ fn safe(next: Option<String>) -> Option<String> {
 }
 
 /// The sign-in form; an admin already signed in goes straight on.
-pub async fn show(State(ctx): State<Ctx>, headers: HeaderMap, Query(q): Query<Next>) -> Response {
-    let session = AdminSession::from_headers(&ctx.store, &headers, ctx.secure_cookies);
+pub async fn show(State(ctx): State<Ctx>, head: Parts, Query(q): Query<Next>) -> Response {
+    let session = AdminSession::from_headers(&ctx.store, &head.headers, ctx.secure_cookies);
     let next = safe(q.next);
     if let Ok(Some(actor)) = session.actor().await {
         if matches!(ctx.port.still_admin(&actor).await, Ok(true)) {
             return see_other(next.as_deref().unwrap_or(paths::HOME));
         }
         if session.sign_out().await.is_err() {
-            return broken();
+            return broken(&head).await;
         }
     }
-    form(&session, StatusCode::OK, String::new(), next, None).await
+    sign_in_form(&head, &session, StatusCode::OK, String::new(), next, None).await
 }
 
-async fn form(
+async fn sign_in_form(
+    head: &Parts,
     session: &AdminSession,
     status: StatusCode,
     username: String,
@@ -58,7 +60,7 @@ async fn form(
     error: Option<String>,
 ) -> Response {
     let Ok(csrf) = session.csrf_token().await else {
-        return broken();
+        return broken(head).await;
     };
     let data = LoginData {
         username,
@@ -67,13 +69,13 @@ async fn form(
         error,
     };
     with_cookie(
-        render::page(status, None, data, login_page),
+        render::page(head, status, None, data, login_page).await,
         session.set_cookie(),
     )
 }
 
-pub async fn submit(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
-    let session = AdminSession::from_headers(&ctx.store, &headers, ctx.secure_cookies);
+pub async fn submit(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Response {
+    let session = AdminSession::from_headers(&ctx.store, &head.headers, ctx.secure_cookies);
     let form = FormData::parse(&body);
     let next = safe(form.opt("next"));
     if !session.csrf_matches(form.get(csrf::FIELD)).await {
@@ -81,18 +83,26 @@ pub async fn submit(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> 
             title: "Sign-in form expired".into(),
             message: "The sign-in form was not sent from this browser session. Reload the sign-in page and try again.".into(),
         };
-        return render::page(StatusCode::FORBIDDEN, None, problem, problem_page);
+        return render::page(&head, StatusCode::FORBIDDEN, None, problem, problem_page).await;
     }
     let username = form.text("username");
     let password = form.value("password");
     if username.is_empty() || password.is_empty() {
         let error = "Enter your username and password.".to_string();
-        return form_again(&session, StatusCode::UNAUTHORIZED, username, next, error).await;
+        return sign_in_form(
+            &head,
+            &session,
+            StatusCode::UNAUTHORIZED,
+            username,
+            next,
+            Some(error),
+        )
+        .await;
     }
     match ctx.port.authenticate_password(&username, &password).await {
         Ok(actor) => {
             if session.sign_in(&actor).await.is_err() {
-                return broken();
+                return broken(&head).await;
             }
             tracing::info!(admin = %actor.name, "console sign-in");
             with_cookie(
@@ -102,36 +112,42 @@ pub async fn submit(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> 
         }
         Err(AdminError::Forbidden(_)) => {
             let error = "This account may not administer Tessera.".to_string();
-            form_again(&session, StatusCode::UNAUTHORIZED, username, next, error).await
+            sign_in_form(
+                &head,
+                &session,
+                StatusCode::UNAUTHORIZED,
+                username,
+                next,
+                Some(error),
+            )
+            .await
         }
-        Err(AdminError::Internal) => broken(),
+        Err(AdminError::Internal) => broken(&head).await,
         Err(_) => {
             let error = "The username or password is wrong.".to_string();
-            form_again(&session, StatusCode::UNAUTHORIZED, username, next, error).await
+            sign_in_form(
+                &head,
+                &session,
+                StatusCode::UNAUTHORIZED,
+                username,
+                next,
+                Some(error),
+            )
+            .await
         }
     }
 }
 
-async fn form_again(
-    session: &AdminSession,
-    status: StatusCode,
-    username: String,
-    next: Option<String>,
-    error: String,
-) -> Response {
-    form(session, status, username, next, Some(error)).await
-}
-
 /// `POST /admin/logout`: ends the session whatever its state, then shows the sign-in page.
-pub async fn logout(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {
-    let session = AdminSession::from_headers(&ctx.store, &headers, ctx.secure_cookies);
+pub async fn logout(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Response {
+    let session = AdminSession::from_headers(&ctx.store, &head.headers, ctx.secure_cookies);
     let form = FormData::parse(&body);
     // A forged sign-out would only be a nuisance, but it still needs the session's token.
     if !session.csrf_matches(form.get(csrf::FIELD)).await {
         return see_other(paths::HOME);
     }
     if session.sign_out().await.is_err() {
-        return broken();
+        return broken(&head).await;
     }
     with_cookie(see_other(paths::LOGIN), session.clear_cookie())
 }

@@ -258,6 +258,15 @@ async fn console_sets_up_a_realm_whose_user_signs_in() {
     assert_accepted(&browser, "creating client shop-web").await;
     let secret = browser.text_of("#client-secret").await.trim().to_string();
     assert!(secret.len() >= 32, "a generated secret: {secret:?}");
+    assert!(
+        browser
+            .find("button[data-copy]")
+            .await
+            .is_displayed()
+            .await
+            .expect("the copy button's visibility"),
+        "the console's script ran under its Content-Security-Policy and showed the copy button"
+    );
     browser.screenshot("client-secret").await;
     let shown_at = browser.current_url().await;
     browser.goto(shown_at.as_str()).await;

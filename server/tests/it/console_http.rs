@@ -1201,6 +1201,50 @@ async fn the_stylesheet_is_served() {
     assert_has(&css.body, "--accent");
 }
 
+/// Every console page allows only scripts carrying that response's nonce, and its own scripts
+/// carry it; the nonce changes with every response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_run_only_scripts_with_their_nonce() {
+    let server = sqlite_server().await;
+    let page = || async {
+        let response = server
+            .http
+            .get(server.url("/admin/login"))
+            .send()
+            .await
+            .expect("the login page answers");
+        assert_eq!(response.status(), 200);
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("body is read");
+        (headers, body)
+    };
+    let (headers, body) = page().await;
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let csp = headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ASCII policy");
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let nonce = between(csp, "script-src 'nonce-", "'").to_string();
+    assert!(nonce.len() >= 16, "a random nonce: {csp}");
+    let scripts: Vec<&str> = body.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty(), "the page has its script");
+    for script in scripts {
+        let tag = script.split('>').next().unwrap_or_default();
+        assert!(
+            tag.contains(&format!(r#"nonce="{nonce}""#)),
+            "every script carries the nonce: <script{tag}>"
+        );
+    }
+    let (again, _) = page().await;
+    assert_ne!(
+        again[header::CONTENT_SECURITY_POLICY],
+        headers[header::CONTENT_SECURITY_POLICY],
+        "a fresh nonce per response"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_lists_page_with_the_next_cursor() {
     let server = sqlite_server().await;
