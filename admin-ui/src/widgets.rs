@@ -4,19 +4,24 @@
 use admin_model::Timestamp;
 use leptos::prelude::*;
 
-/// An instant as people read it, with the machine form in `datetime`.
+/// An instant as people read it, with the machine form in `datetime`. `short` drops the seconds
+/// and the zone for wide tables; the full instant stays in the tooltip.
 #[component]
-pub fn Time(at: Timestamp) -> impl IntoView {
-    view! {
-        <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</time>
-    }
+pub fn Time(at: Timestamp, #[prop(optional)] short: bool) -> impl IntoView {
+    let full = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let shown = if short {
+        at.format("%Y-%m-%d %H:%M").to_string()
+    } else {
+        full.clone()
+    };
+    view! { <time datetime=at.to_rfc3339() title=full>{shown}</time> }
 }
 
 /// An optional instant, or a dash.
 #[component]
-pub fn MaybeTime(at: Option<Timestamp>) -> impl IntoView {
+pub fn MaybeTime(at: Option<Timestamp>, #[prop(optional)] short: bool) -> impl IntoView {
     match at {
-        Some(at) => view! { <Time at=at/> }.into_any(),
+        Some(at) => view! { <Time at=at short=short/> }.into_any(),
         None => view! { <span class="muted">"—"</span> }.into_any(),
     }
 }

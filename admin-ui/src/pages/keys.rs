@@ -63,9 +63,9 @@ fn page(d: KeysData) -> impl IntoView {
                         <td><code class="kid" title=k.kid.clone()>{k.kid.clone()}</code></td>
                         <td>{k.alg.clone()}</td>
                         <td>{status}</td>
-                        <td><Time at=k.created_at/></td>
-                        <td><MaybeTime at=k.retired_at/></td>
-                        <td><MaybeTime at=k.publish_until/></td>
+                        <td><Time at=k.created_at short=true/></td>
+                        <td><MaybeTime at=k.retired_at short=true/></td>
+                        <td><MaybeTime at=k.publish_until short=true/></td>
                     </tr>
                 }
             })
@@ -93,7 +93,7 @@ fn page(d: KeysData) -> impl IntoView {
     view! {
         <Layout title="Signing keys" actions=Some(actions)>
             <p class="lead muted">
-                "Active keys sign new tokens. Retired keys stay in the JWKS until every token they signed has expired."
+                "Active keys sign new tokens. Retired keys stay in the JWKS until every token they signed has expired. Times are UTC."
             </p>
             {body}
         </Layout>
