@@ -145,7 +145,8 @@ impl FieldErrors {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `validation_failed` or `server_error`.
+    /// `validation_failed` or `server_error`; before an operation runs, also
+    /// `method_not_allowed`, `payload_too_large` or `unsupported_media_type`.
     pub error: String,
     pub message: String,
     /// Per-field messages of a `validation_failed` error, keyed by field name.

@@ -92,7 +92,10 @@ pub struct EventFilter {
     pub since: Option<String>,
     /// Only events before this instant (RFC 3339).
     pub until: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

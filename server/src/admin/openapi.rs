@@ -1,8 +1,9 @@
 //! The OpenAPI 3 document of the admin API, generated from the handlers' annotations and the
 //! admin model's types.
 
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::api::handlers::Paths;
@@ -40,14 +41,52 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The whole document: the paths merged into the base.
+/// The whole document: the paths merged into the base, with the answers every JSON body may
+/// get before its operation runs.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = Document::openapi();
     document.merge(Paths::openapi());
+    add_body_refusals(&mut document);
     document
 }
 
+/// The refusals of the body extractor (`api/extract.rs`), on every operation that takes a body.
+fn add_body_refusals(document: &mut utoipa::openapi::OpenApi) {
+    let refusals = [
+        ("400", "The body is empty or not JSON"),
+        ("413", "The body is larger than 256 KiB"),
+        ("415", "The body is not `application/json`"),
+    ];
+    for item in document.paths.paths.values_mut() {
+        let operations = [&mut item.post, &mut item.put, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            if operation.request_body.is_none() {
+                continue;
+            }
+            for (status, description) in refusals {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error_response(description).into());
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
 /// `GET /admin/api/openapi.json`
-pub async fn document() -> Response {
+pub async fn document() -> axum::response::Response {
     axum::Json(openapi()).into_response()
 }

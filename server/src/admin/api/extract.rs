@@ -2,9 +2,9 @@
 //! authenticated administrator, path keys, query strings and JSON bodies.
 
 use admin_model::{Actor, AdminError, PageRequest};
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -66,7 +66,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .map(Query)
             .map_err(|e| {
                 let field = e.path().to_string();
-                ApiError(AdminError::field(
+                ApiError::from(AdminError::field(
                     if field == "." { "query" } else { &field },
                     e.inner().to_string(),
                 ))
@@ -80,7 +80,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 pub struct UserQuery {
     /// Only users whose username starts with this.
     pub username: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
@@ -93,33 +96,64 @@ impl UserQuery {
     }
 }
 
-/// A JSON body. Malformed JSON is a 400; well-formed JSON of the wrong shape is a 422 naming
-/// the offending member.
+/// A JSON object as the body, sent as `application/json`. A body of another type is a 415,
+/// one over the limit a 413, malformed JSON a 400, and well-formed JSON of the wrong shape a
+/// 422 naming the offending member.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|_| AdminError::BadRequest("the body could not be read".into()))?;
-        if bytes.len() > MAX_BODY_BYTES {
-            return Err(AdminError::BadRequest(format!(
-                "the body may be at most {MAX_BODY_BYTES} bytes"
-            ))
-            .into());
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::http(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as `Content-Type: application/json`",
+            ));
         }
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        parse(bytes).map(Json).map_err(ApiError)
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| {
+                ApiError::http(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+                )
+            })?;
+        parse(&bytes).map(Json).map_err(ApiError::from)
     }
 }
 
+/// `application/json`, or a `+json` type, with any parameters (`; charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence.split_once('/').is_some_and(|(kind, sub)| {
+            kind.eq_ignore_ascii_case("application") && sub.to_ascii_lowercase().ends_with("+json")
+        })
+}
+
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
+    // serde would read an array into a struct by position; the API speaks objects only.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(AdminError::BadRequest(
+                "the body is empty; send a JSON object".into(),
+            ))
+        }
+        Some(b'{') => {}
+        Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() => {
+            return Err(AdminError::BadRequest("the body is not valid JSON".into()))
+        }
+        Some(_) => return Err(AdminError::field("body", "must be a JSON object")),
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let inner = e.inner();
@@ -163,5 +197,32 @@ mod tests {
         assert_eq!(err.status(), 400);
         let err = parse::<admin_model::ClientInput>(br#"{} {}"#).unwrap_err();
         assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        let err = parse::<admin_model::RealmInput>(br#"["shop", "The Shop"]"#).unwrap_err();
+        assert_eq!(err.field_message("body"), Some("must be a JSON object"));
+        let err = parse::<admin_model::RealmInput>(b"  ").unwrap_err();
+        assert_eq!(err.status(), 400);
+        let err = parse::<admin_model::RealmInput>(b"[1,").unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(parse::<admin_model::RealmInput>(b" {}").is_ok());
+    }
+
+    #[test]
+    fn json_media_types() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/plain"));
+        assert!(!with("application/x-www-form-urlencoded"));
+        assert!(!with("application/jsonp"));
+        assert!(!is_json(&HeaderMap::new()));
     }
 }

@@ -4,7 +4,7 @@
 mod extract;
 pub mod handlers;
 
-use admin_model::AdminError;
+use admin_model::{AdminError, ErrorBody};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -13,21 +13,56 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
 
-/// An admin error as an HTTP response.
+/// An admin API refusal as an HTTP response.
 #[derive(Debug)]
-pub struct ApiError(pub AdminError);
+pub enum ApiError {
+    /// An admin operation refused (or failed), in the service's own terms.
+    Admin(AdminError),
+    /// The HTTP exchange itself is refused before any operation runs: 405, 413, 415.
+    Http {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+}
+
+impl ApiError {
+    fn http(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Http {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
 
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
-        Self(e)
+        Self::Admin(e)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(self.0.body())).into_response();
+        let (status, body) = match self {
+            Self::Admin(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                e.body(),
+            ),
+            Self::Http {
+                status,
+                code,
+                message,
+            } => (
+                status,
+                ErrorBody {
+                    error: code.to_string(),
+                    message,
+                    fields: None,
+                },
+            ),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -55,14 +90,13 @@ pub fn router() -> Router<AppState> {
             "/openapi.json",
             axum::routing::get(super::openapi::document),
         )
-        .fallback(|| async { ApiError(AdminError::NotFound("no such admin API endpoint".into())) })
+        .fallback(|| async { ApiError::from(AdminError::not_found("endpoint")) })
         .method_not_allowed_fallback(|| async {
-            let mut response = ApiError(AdminError::BadRequest(
-                "this method is not allowed on this resource".into(),
-            ))
-            .into_response();
-            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            response
+            ApiError::http(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this method is not allowed on this resource",
+            )
         })
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
