@@ -13,6 +13,20 @@ pub fn is_realm_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')
 }
 
+/// Whether a JSON value holds NUL in any string or member name. JSON allows `"\u0000"`, but
+/// no token consumer wants it and Postgres `jsonb` cannot store it.
+pub fn json_contains_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(json_contains_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains('\0') || json_contains_nul(v)),
+        _ => false,
+    }
+}
+
 /// The longest lifetime Tessera accepts for anything: ten years.
 pub const MAX_LIFETIME: i64 = 10 * 365 * 24 * 3600;
 

@@ -98,9 +98,44 @@ pub fn grant_types(values: &[String]) -> Rule {
     }
 }
 
+/// The longest URI a client may register.
+const MAX_URI: usize = 2048;
+
+/// Schemes whose "redirect" a browser would run or read locally instead of handing the code to
+/// a client.
+const UNSAFE_SCHEMES: [&str; 7] = [
+    "javascript",
+    "data",
+    "vbscript",
+    "file",
+    "about",
+    "blob",
+    "filesystem",
+];
+
+/// A URI exactly as stored and compared: bounded, and without the spaces and control
+/// characters a URL parser would silently drop (so the stored string could never match).
+fn uri_text(value: &str) -> Rule {
+    if value.len() > MAX_URI {
+        return Err(format!("URIs may be at most {MAX_URI} characters"));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("URIs must not contain spaces or control characters".into());
+    }
+    Ok(())
+}
+
 /// Redirect URIs are matched exactly (RFC 9700 §4.1.3): absolute, no fragment, no wildcard.
+/// Private-use schemes of native apps (RFC 8252 §7.1) are fine; script and local schemes not.
 pub fn redirect_uri(value: &str) -> Rule {
+    uri_text(value)?;
     let url = url::Url::parse(value).map_err(|_| format!("`{value}` is not an absolute URI"))?;
+    if UNSAFE_SCHEMES.contains(&url.scheme()) {
+        return Err(format!(
+            "`{value}`: a {} URI cannot receive a redirect",
+            url.scheme()
+        ));
+    }
     if url.fragment().is_some() {
         return Err(format!("`{value}` must not contain a fragment"));
     }
@@ -128,6 +163,7 @@ fn is_loopback(url: &url::Url) -> bool {
 
 /// A URL the server itself calls (back-channel logout): http(s) only.
 pub fn server_url(value: &str) -> Rule {
+    uri_text(value)?;
     let url = url::Url::parse(value).map_err(|_| "not an absolute URL".to_string())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err("must be an http or https URL".into());
@@ -150,6 +186,9 @@ pub fn each(values: &[String], rule: impl Fn(&str) -> Rule) -> Rule {
     list_size(values)?;
     let mut seen = std::collections::HashSet::new();
     for value in values {
+        if value.is_empty() {
+            return Err("entries must not be empty".into());
+        }
         rule(value)?;
         if !seen.insert(value) {
             return Err(format!("`{value}` is listed twice"));
@@ -245,6 +284,9 @@ pub fn user_claims(claims: &serde_json::Map<String, serde_json::Value>) -> Rule 
             ));
         }
     }
+    if crate::validation::json_contains_nul(&serde_json::Value::Object(claims.clone())) {
+        return Err("claim values must not contain NUL characters".into());
+    }
     if serde_json::to_string(claims).map_or(0, |s| s.len()) > 16 * 1024 {
         return Err("at most 16 KiB of claims".into());
     }
@@ -265,6 +307,33 @@ mod tests {
         assert!(redirect_uri("https://app.example/cb#x").is_err());
         assert!(redirect_uri("https://*.example/cb").is_err());
         assert!(redirect_uri("/relative").is_err());
+        for unsafe_uri in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+        ] {
+            assert!(redirect_uri(unsafe_uri).is_err(), "{unsafe_uri}");
+        }
+        // A URL parser drops these; the stored string would never match what clients send.
+        for garbled in [
+            "https://app.example/c\nb",
+            "https://app.example/c\u{0}b",
+            "https://app.example/c b",
+            "\thttps://app.example/cb",
+        ] {
+            assert!(redirect_uri(garbled).is_err(), "{garbled:?}");
+            assert!(server_url(garbled).is_err(), "{garbled:?}");
+        }
+        let long = format!("https://app.example/{}", "a".repeat(MAX_URI));
+        assert!(redirect_uri(&long).is_err());
+        assert!(server_url(&long).is_err());
+    }
+
+    #[test]
+    fn list_entries_are_not_empty() {
+        let err = each(&[String::new()], |v| identifier(v, 128)).unwrap_err();
+        assert_eq!(err, "entries must not be empty");
     }
 
     #[test]
@@ -283,6 +352,9 @@ mod tests {
         let mut claims = serde_json::Map::new();
         claims.insert("department".into(), "sales".into());
         assert!(user_claims(&claims).is_ok());
+        claims.insert("nested".into(), serde_json::json!({"a": ["b\u{0}"]}));
+        assert!(user_claims(&claims).is_err(), "NUL deep inside a value");
+        claims.remove("nested");
         claims.insert("sub".into(), "x".into());
         assert!(user_claims(&claims).is_err());
     }

@@ -181,7 +181,8 @@ fn claim_parts(claims: &Map<String, Value>) -> Result<(String, String), Problem>
     names.sort();
     let mut values = Vec::with_capacity(names.len());
     for name in &names {
-        if name.is_empty() || name.contains(CLAIM_SEPARATOR) {
+        // Names are stored as text; Postgres cannot hold NUL, and no claim name has controls.
+        if name.is_empty() || name.contains(CLAIM_SEPARATOR) || name.chars().any(char::is_control) {
             return Err(Problem::bad_request(format!(
                 "claim name `{name}` is not allowed"
             )));

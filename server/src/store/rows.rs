@@ -1,13 +1,29 @@
 //! Generic row operations for the admin service: keyset pages, counts, updates and deletes
 //! of any entity. The admin service maps fields; the queries are built here.
 
-use sea_orm::sea_query::IntoCondition;
+use sea_orm::sea_query::{Expr, Func, IntoCondition, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::{Conn, StoreResult};
+
+/// `column` starts with `prefix`, ignoring ASCII case, alike on every backend (SQLite's LIKE
+/// ignores ASCII case and Postgres' does not, so both sides are lower-cased). LIKE's wildcards
+/// in `prefix` match only themselves.
+pub fn starts_with_ignoring_case(column: impl ColumnTrait, prefix: &str) -> SimpleExpr {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.to_ascii_lowercase().chars() {
+        if matches!(c, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+        .like(LikeExpr::new(pattern).escape('!'))
+}
 
 /// Which way a keyset page runs over its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

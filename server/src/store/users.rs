@@ -182,6 +182,31 @@ pub async fn set_enabled(
     Ok(())
 }
 
+/// Ids of the enabled users of the realm holding the role `name`.
+pub async fn enabled_holders_of(
+    db: &impl Conn,
+    realm_id: &str,
+    name: &str,
+) -> StoreResult<Vec<String>> {
+    let Some(role) = role::Entity::find()
+        .filter(role::Column::RealmId.eq(realm_id))
+        .filter(role::Column::Name.eq(name))
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let links = user_role::Entity::find()
+        .filter(user_role::Column::RoleId.eq(role.id))
+        .find_also_related(user::Entity)
+        .all(db)
+        .await?;
+    Ok(links
+        .into_iter()
+        .filter_map(|(_, user)| user.filter(|u| u.enabled).map(|u| u.id))
+        .collect())
+}
+
 /// Role names of each of `user_ids`, in one query.
 pub async fn roles_of(
     db: &impl Conn,

@@ -237,6 +237,31 @@ async fn openapi_document_describes_every_route_and_resolves_every_reference() {
             "{method} {path} is not documented"
         );
     }
+    // What the body extractor answers is documented wherever a body is taken, and only there.
+    for (path, method) in [
+        ("/admin/api/realms", "post"),
+        ("/admin/api/realms/{realm}", "patch"),
+        ("/admin/api/realms/{realm}/revocations", "post"),
+    ] {
+        for status in ["400", "413", "415"] {
+            assert!(
+                doc["paths"][path][method]["responses"][status].is_object(),
+                "{method} {path} does not document {status}"
+            );
+        }
+    }
+    let rotate = &doc["paths"]["/admin/api/realms/{realm}/keys/rotate"]["post"];
+    assert!(rotate["responses"]["415"].is_null(), "rotation takes no body");
+    // Page sizes are documented with the bounds the server enforces.
+    let list = &doc["paths"]["/admin/api/realms/{realm}/users"]["get"]["parameters"];
+    let limit = list
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .expect("a limit parameter");
+    assert_eq!(limit["schema"]["minimum"], 1, "{limit}");
+    assert_eq!(limit["schema"]["maximum"], 500, "{limit}");
     // Every $ref points at a schema the document defines.
     let mut refs = Vec::new();
     collect_refs(doc, &mut refs);
@@ -350,7 +375,121 @@ async fn malformed_requests_get_api_errors_and_change_nothing() {
     assert!(server.audit_events("client.created").await.is_empty());
 }
 
+/// A raw admin API request: `body` sent as is with `content_type` (none when `None`).
+async fn raw(
+    server: &TestServer,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> Response {
+    let mut request = server
+        .http
+        .request(method, server.url(&format!("/admin/api{path}")))
+        .bearer_auth(token)
+        .body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    Response::from(request.send().await.expect("request is sent")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_must_be_json_objects_of_bounded_size() {
+    let server = TestServer::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let api = Api::as_admin(&server).await;
+    let token = api.token.clone().expect("token");
+    let post = |content_type: Option<&'static str>, body: Vec<u8>| {
+        raw(
+            &server,
+            &token,
+            reqwest::Method::POST,
+            "/realms",
+            content_type,
+            body,
+        )
+    };
+    let json = Some("application/json");
+    // serde would fill a struct from an array by position: `["arr", "Display"]` is no realm.
+    let array = post(json, br#"["arr", "Display"]"#.to_vec()).await;
+    assert_error(&array, 422, "validation_failed", Some("body"));
+    assert_error(&post(json, b"".to_vec()).await, 400, "bad_request", None);
+    assert_error(
+        &post(json, b"  \n".to_vec()).await,
+        400,
+        "bad_request",
+        None,
+    );
+    assert_error(
+        &post(json, b"\"arr\"".to_vec()).await,
+        422,
+        "validation_failed",
+        Some("body"),
+    );
+    let named = br#"{"name": "typed"}"#.to_vec();
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let response = post(content_type, named.clone()).await;
+        assert_error(&response, 415, "unsupported_media_type", None);
+    }
+    let big = format!(
+        r#"{{"name": "big", "display_name": "{}"}}"#,
+        "x".repeat(300 * 1024)
+    );
+    let too_big = post(json, big.into_bytes()).await;
+    assert_error(&too_big, 413, "payload_too_large", None);
+    let huge = format!(
+        r#"{{"name": "big", "display_name": "{}"}}"#,
+        "x".repeat(3 << 20)
+    );
+    assert_error(
+        &post(json, huge.into_bytes()).await,
+        413,
+        "payload_too_large",
+        None,
+    );
+    // A PATCH needs a body too.
+    let empty_patch = raw(
+        &server,
+        &token,
+        reqwest::Method::PATCH,
+        "/realms/default",
+        json,
+        "",
+    )
+    .await;
+    assert_error(&empty_patch, 400, "bad_request", None);
+    // `+json` types and parameters are JSON.
+    let typed = post(Some("application/json; charset=utf-8"), named.clone()).await;
+    assert_eq!(typed.status, 201, "{}", typed.text);
+
+    let wrong_method = api
+        .send(reqwest::Method::PUT, "/realms", Some(json!({})))
+        .await;
+    assert_error(&wrong_method, 405, "method_not_allowed", None);
+    let nowhere = api.get("/no/such/thing").await;
+    assert_error(&nowhere, 404, "not_found", None);
+    assert_eq!(nowhere.body["message"], "endpoint not found");
+
+    let realms = names(&api.get("/realms").await, "name");
+    assert_eq!(
+        realms,
+        ["default", "master", "typed"],
+        "only the well-formed create landed"
+    );
+    assert!(server.audit_events("realm.updated").await.is_empty());
+}
+
 crate::on_both_backends! {
+    hostile_values_are_refused_and_change_nothing => hostile_values,
+    the_username_filter_is_a_literal_prefix_ignoring_case => username_filter,
+    the_last_master_administrator_stays => last_administrator,
     realms_are_created_changed_and_deleted => realm_lifecycle,
     clients_show_their_secret_once => client_lifecycle,
     users_are_managed_and_paged => user_lifecycle,
@@ -1431,4 +1570,238 @@ async fn every_documented_operation_requires_an_admin() {
     // Nothing was created or changed by the refused calls.
     assert!(server.audit_events("client.created").await.is_empty());
     assert!(server.audit_events("keys.rotated").await.is_empty());
+}
+
+/// Values no item can hold (NUL and other control characters, script URIs, empty entries) get
+/// a 4xx naming what is wrong, on both backends: Postgres cannot store or even compare NUL.
+async fn hostile_values(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    let client = |redirect: &str| {
+        json!({"client_id": "hostile", "grant_types": ["authorization_code"],
+               "redirect_uris": [redirect]})
+    };
+    for redirect in [
+        "https://app.example/c\u{0}b",
+        "https://app.example/c\nb",
+        "https://app.example/c b",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+    ] {
+        let response = api.post("/realms/default/clients", client(redirect)).await;
+        assert_error(&response, 422, "validation_failed", Some("redirect_uris"));
+    }
+    let long = format!("https://app.example/{}", "a".repeat(100 * 1024));
+    let response = api.post("/realms/default/clients", client(&long)).await;
+    assert_error(&response, 422, "validation_failed", Some("redirect_uris"));
+    let mut with_logout = client("https://app.example/cb");
+    with_logout["backchannel_logout_uri"] = json!("https://app.example/logout\u{0}x");
+    with_logout["post_logout_redirect_uris"] = json!(["https://app.example/bye\u{0}"]);
+    let response = api.post("/realms/default/clients", with_logout).await;
+    assert_error(
+        &response,
+        422,
+        "validation_failed",
+        Some("backchannel_logout_uri"),
+    );
+    assert!(response.body["fields"]["post_logout_redirect_uris"].is_string());
+    let mut empty_role = client("https://app.example/cb");
+    empty_role["roles"] = json!([""]);
+    let response = api.post("/realms/default/clients", empty_role).await;
+    assert_error(&response, 422, "validation_failed", Some("roles"));
+    assert_eq!(
+        response.body["fields"]["roles"],
+        "entries must not be empty"
+    );
+
+    let response = api
+        .post(
+            "/realms/default/users",
+            json!({"username": "hostile", "claims": {"name": "a\u{0}b"}}),
+        )
+        .await;
+    assert_error(&response, 422, "validation_failed", Some("claims"));
+    let response = api
+        .post(
+            "/realms/default/users",
+            json!({"username": "hostile", "claims": {"deep": {"list": ["\u{0}"]}}}),
+        )
+        .await;
+    assert_error(&response, 422, "validation_failed", Some("claims"));
+
+    // Keys and filters holding NUL name nothing.
+    for path in [
+        "/realms/default/clients/a%00b",
+        "/realms/default/users/a%00b",
+        "/realms/default/scopes/a%00b",
+        "/realms/default/api-resources/a%00b",
+        "/realms/default/claim-types/a%00b",
+        "/realms/default/exchange-policies/a%00b",
+    ] {
+        assert_error(&api.get(path).await, 404, "not_found", None);
+        assert_error(&api.delete(path).await, 404, "not_found", None);
+    }
+    assert_error(
+        &api.delete("/realms/default/revocations/a%00b").await,
+        404,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &api.delete("/realms/default/sessions/a%00b").await,
+        404,
+        "not_found",
+        None,
+    );
+    for (path, field) in [
+        ("/realms/default/users?username=a%00b", "username"),
+        ("/realms/default/events?actor=a%00b", "actor"),
+        ("/realms/default/events?type=a%00b", "type"),
+        ("/realms/default/events?type=a%00.", "type"),
+        // base64url of "a\0b": a cursor this server never issued.
+        ("/realms/default/clients?cursor=YQBi", "cursor"),
+    ] {
+        assert_error(&api.get(path).await, 422, "validation_failed", Some(field));
+    }
+
+    // Revocations: a claim name with NUL, through the admin API and through Plan B.
+    let response = api
+        .post(
+            "/realms/default/revocations",
+            json!({"type": "CLAIM", "data": {"claims": {"s\u{0}ub": "rat"}}}),
+        )
+        .await;
+    assert_error(&response, 422, "validation_failed", Some("data"));
+    let response = api
+        .post(
+            "/realms/default/revocations",
+            json!({"type": "CLAIM", "data": {"claims": {"sub": "rat"}, "typo": 1}}),
+        )
+        .await;
+    assert_error(&response, 422, "validation_failed", Some("data"));
+    let response = api
+        .post("/realms/default/revocations", json!({"type": "SOME"}))
+        .await;
+    assert_error(&response, 422, "validation_failed", Some("type"));
+    let planb = server
+        .http
+        .post(server.url("/realms/default/revocations"))
+        .bearer_auth(api.token.as_deref().expect("token"))
+        .json(&json!({"type": "CLAIM", "data": {"claims": {"s\u{0}ub": "rat"}}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(planb.status(), 400);
+
+    // Nothing above was stored.
+    let clients = names(&api.get("/realms/default/clients").await, "client_id");
+    assert!(!clients.contains(&"hostile".to_string()), "{clients:?}");
+    assert!(names(&api.get("/realms/default/users").await, "username").is_empty());
+    let revocations = api.get("/realms/default/revocations").await;
+    assert_eq!(revocations.body["items"], json!([]), "{}", revocations.text);
+
+    // A GLOBAL revocation needs no `data`: it cuts off at now.
+    let global = api
+        .post("/realms/default/revocations", json!({"type": "GLOBAL"}))
+        .await;
+    assert_eq!(global.status, 201, "{}", global.text);
+}
+
+/// `?username=` is a prefix taken literally (`_` and `%` are not wildcards), ignoring case, the
+/// same on both backends.
+async fn username_filter(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    for username in ["a_b", "axb", "Alice", "alice", "bob+1", "bobby"] {
+        let response = api
+            .post("/realms/default/users", json!({"username": username}))
+            .await;
+        assert_eq!(response.status, 201, "{}", response.text);
+    }
+    let found = |prefix: &str| {
+        let path = format!(
+            "/realms/default/users?username={}",
+            form_urlencoded::byte_serialize(prefix.as_bytes()).collect::<String>()
+        );
+        let api = &api;
+        async move {
+            let mut names = names(&api.get(&path).await, "username");
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(found("a_").await, ["a_b"]);
+    assert_eq!(found("_").await, Vec::<String>::new());
+    assert_eq!(found("%").await, Vec::<String>::new());
+    assert_eq!(found("bob%").await, Vec::<String>::new());
+    assert_eq!(found("bob+").await, ["bob+1"]);
+    assert_eq!(found("ALI").await, ["Alice", "alice"]);
+    assert_eq!(found("b").await, ["bob+1", "bobby"]);
+}
+
+/// Realm `master` keeps at least one enabled administrator: the last one cannot lose the role,
+/// be disabled or be deleted (409), while any other can.
+async fn last_administrator(server: TestServer) {
+    let api = Api::as_admin(&server).await;
+    let users = api.get("/realms/master/users?username=admin").await;
+    let admin_id = users.body["items"][0]["id"]
+        .as_str()
+        .expect("the bootstrap admin")
+        .to_string();
+    let admin_path = format!("/realms/master/users/{admin_id}");
+    for change in [json!({"roles": []}), json!({"enabled": false})] {
+        let response = api.patch(&admin_path, change).await;
+        assert_error(&response, 409, "conflict", None);
+    }
+    assert_eq!(api.get(&admin_path).await.body["roles"], json!(["admin"]));
+
+    // A service client with the role deletes the last human administrator: refused too.
+    let service = api
+        .post(
+            "/realms/master/clients",
+            json!({"client_id": "robot", "grant_types": ["client_credentials"], "roles": ["admin"]}),
+        )
+        .await;
+    assert_eq!(service.status, 201, "{}", service.text);
+    let secret = service.body["client_secret"].as_str().expect("a secret");
+    let robot = server.client_token("master", "robot", secret, None).await;
+    let robot = Api::with_token(&server, Some(robot));
+    assert_error(&robot.delete(&admin_path).await, 409, "conflict", None);
+
+    // With a second administrator, the first may step down.
+    let second = api
+        .post(
+            "/realms/master/users",
+            json!({"username": "second", "password": "second-password-1", "roles": ["admin"]}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    let demoted = api.patch(&admin_path, json!({"roles": []})).await;
+    assert_eq!(demoted.status, 200, "{}", demoted.text);
+    assert_eq!(demoted.body["roles"], json!([]));
+    // Now `second` is the last one (and the demoted admin's token no longer works).
+    assert_error(&api.get("/realms").await, 403, "forbidden", None);
+    let second_path = format!(
+        "/realms/master/users/{}",
+        second.body["id"].as_str().expect("id")
+    );
+    assert_error(
+        &robot.patch(&second_path, json!({"enabled": false})).await,
+        409,
+        "conflict",
+        None,
+    );
+    // Other realms have no such rule.
+    let plain = robot
+        .post(
+            "/realms/default/users",
+            json!({"username": "x", "roles": ["admin"]}),
+        )
+        .await;
+    let plain_path = format!(
+        "/realms/default/users/{}",
+        plain.body["id"].as_str().expect("id")
+    );
+    assert_eq!(
+        robot.patch(&plain_path, json!({"roles": []})).await.status,
+        200
+    );
 }

@@ -135,14 +135,15 @@ impl AdminService {
     // ---- scopes -------------------------------------------------------------------------
 
     async fn scope_row(&self, realm: &Realm, name: &str) -> AdminResult<scope::Model> {
-        rows::one::<scope::Entity>(
+        super::keyed_row::<scope::Entity>(
             self.db(),
+            "scope",
+            name,
             Condition::all()
                 .add(scope::Column::RealmId.eq(&realm.id))
                 .add(scope::Column::Name.eq(name)),
         )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("scope `{name}`")))
+        .await
     }
 
     pub async fn list_scopes(
@@ -337,14 +338,15 @@ impl AdminService {
         realm: &Realm,
         name: &str,
     ) -> AdminResult<api_resource::Model> {
-        rows::one::<api_resource::Entity>(
+        super::keyed_row::<api_resource::Entity>(
             self.db(),
+            "API resource",
+            name,
             Condition::all()
                 .add(api_resource::Column::RealmId.eq(&realm.id))
                 .add(api_resource::Column::Name.eq(name)),
         )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("API resource `{name}`")))
+        .await
     }
 
     pub async fn list_api_resources(
@@ -541,14 +543,15 @@ impl AdminService {
     // ---- claim types --------------------------------------------------------------------
 
     async fn claim_type_row(&self, realm: &Realm, name: &str) -> AdminResult<claim_type::Model> {
-        rows::one::<claim_type::Entity>(
+        super::keyed_row::<claim_type::Entity>(
             self.db(),
+            "claim type",
+            name,
             Condition::all()
                 .add(claim_type::Column::RealmId.eq(&realm.id))
                 .add(claim_type::Column::Name.eq(name)),
         )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("claim type `{name}`")))
+        .await
     }
 
     pub async fn list_claim_types(
@@ -702,14 +705,15 @@ impl AdminService {
         realm: &Realm,
         client_id: &str,
     ) -> AdminResult<exchange_policy::Model> {
-        rows::one::<exchange_policy::Entity>(
+        super::keyed_row::<exchange_policy::Entity>(
             self.db(),
+            "exchange policy of",
+            client_id,
             Condition::all()
                 .add(exchange_policy::Column::RealmId.eq(&realm.id))
                 .add(exchange_policy::Column::ClientId.eq(client_id)),
         )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("exchange policy of `{client_id}`")))
+        .await
     }
 
     pub async fn list_exchange_policies(

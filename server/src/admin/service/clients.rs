@@ -289,14 +289,7 @@ impl AdminService {
     }
 
     async fn client_row(&self, realm: &Realm, client_id: &str) -> AdminResult<client::Model> {
-        rows::one::<client::Entity>(
-            self.db(),
-            Condition::all()
-                .add(client::Column::RealmId.eq(&realm.id))
-                .add(client::Column::ClientId.eq(client_id)),
-        )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("client `{client_id}`")))
+        self.client_row_in(self.db(), realm, client_id).await
     }
 
     async fn has_secret(&self, client_pk: &str) -> AdminResult<bool> {
@@ -438,14 +431,15 @@ impl AdminService {
         realm: &Realm,
         client_id: &str,
     ) -> AdminResult<client::Model> {
-        rows::one::<client::Entity>(
+        super::keyed_row::<client::Entity>(
             db,
+            "client",
+            client_id,
             Condition::all()
                 .add(client::Column::RealmId.eq(&realm.id))
                 .add(client::Column::ClientId.eq(client_id)),
         )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("client `{client_id}`")))
+        .await
     }
 
     async fn publish_client(&self, realm: &Realm, client_id: &str) {

@@ -110,6 +110,29 @@ impl AdminService {
     }
 }
 
+/// The one row of `E` that `condition` selects by `key`, or a 404 naming the `what` and key.
+async fn keyed_row<E: sea_orm::EntityTrait>(
+    db: &impl Conn,
+    what: &str,
+    key: &str,
+    condition: impl sea_orm::sea_query::IntoCondition,
+) -> AdminResult<E::Model> {
+    let missing = || AdminError::not_found(format!("{what} `{key}`"));
+    if !could_be_key(key) {
+        return Err(missing());
+    }
+    store::rows::one::<E>(db, condition)
+        .await?
+        .ok_or_else(missing)
+}
+
+/// Whether `key` could name a stored item. Stored keys passed validation, which admits no
+/// control characters: a key holding one names nothing, and Postgres could not even compare
+/// text holding NUL.
+fn could_be_key(key: &str) -> bool {
+    !key.chars().any(char::is_control)
+}
+
 /// The detail of an admin change: the item before and after, as views (which hold no secret).
 fn diff(
     before: Option<&impl Serialize>,
@@ -131,6 +154,7 @@ fn decode_cursor(cursor: &str) -> AdminResult<String> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|key| could_be_key(key))
         .ok_or_else(|| AdminError::field("cursor", "not a cursor this server issued"))
 }
 

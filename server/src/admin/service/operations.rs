@@ -15,6 +15,7 @@ use super::{db, list, AdminService};
 use crate::app::RealmCtx;
 use crate::changes::Change;
 use crate::domain::Realm;
+use crate::store::revocations::kind;
 use crate::store::rows::{self, Order};
 use crate::store::{self};
 
@@ -168,17 +169,18 @@ impl AdminService {
         let retention = crate::planb::revocations::retention(&self.state, &realm)
             .await
             .map_err(|p| AdminError::field("type", p.detail))?;
-        let body = serde_json::json!({"type": input.kind, "data": input.data});
+        if ![kind::TOKEN, kind::CLAIM, kind::GLOBAL].contains(&input.kind.as_str()) {
+            return Err(AdminError::field("type", "must be TOKEN, CLAIM or GLOBAL"));
+        }
+        // Without `data`, a GLOBAL entry cuts off at now; the other types say what is missing.
+        let data = match input.data {
+            serde_json::Value::Null => serde_json::json!({}),
+            data => data,
+        };
+        let body = serde_json::json!({"type": input.kind, "data": data});
         let new = crate::planb::revocations::parse(&self.state, &realm, &body, now, retention)
             .await
-            .map_err(|p| {
-                let field = if p.detail.contains("type") {
-                    "type"
-                } else {
-                    "data"
-                };
-                AdminError::field(field, p.detail)
-            })?;
+            .map_err(|p| AdminError::field("data", p.detail))?;
         let txn = self.db().begin().await.map_err(db)?;
         let row = store::revocations::insert(&txn, &realm.realm.id, new, now).await?;
         let view = revocation_view(row.clone());
@@ -202,9 +204,9 @@ impl AdminService {
         let condition = Condition::all()
             .add(revocation::Column::RealmId.eq(&realm.id))
             .add(revocation::Column::Id.eq(id));
-        let row = rows::one::<revocation::Entity>(self.db(), condition.clone())
-            .await?
-            .ok_or_else(|| AdminError::not_found(format!("revocation `{id}`")))?;
+        let row =
+            super::keyed_row::<revocation::Entity>(self.db(), "revocation", id, condition.clone())
+                .await?;
         let before = revocation_view(row);
         let txn = self.db().begin().await.map_err(db)?;
         rows::delete::<revocation::Entity>(&txn, condition).await?;
@@ -277,10 +279,14 @@ impl AdminService {
     pub async fn end_session(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let now = self.state.now();
+        let missing = || AdminError::not_found(format!("session `{id}`"));
+        if !super::could_be_key(id) {
+            return Err(missing());
+        }
         let live = store::sessions::live(self.db(), id, now)
             .await?
             .filter(|s| s.realm_id == realm.id)
-            .ok_or_else(|| AdminError::not_found(format!("session `{id}`")))?;
+            .ok_or_else(missing)?;
         let txn = self.db().begin().await.map_err(db)?;
         store::sessions::end(&txn, id, now).await?;
         let revoked = store::refresh::revoke_session_families(&txn, id, now).await?;
@@ -310,9 +316,21 @@ impl AdminService {
     ) -> AdminResult<Page<EventView>> {
         let realm = self.realm(realm).await?;
         let mut condition = Condition::all().add(audit_event::Column::RealmId.eq(&realm.id));
+        for (field, value) in [("type", &filter.kind), ("actor", &filter.actor)] {
+            if value.as_deref().is_some_and(|v| !super::could_be_key(v)) {
+                return Err(AdminError::field(
+                    field,
+                    "must not contain control characters",
+                ));
+            }
+        }
         match filter.kind.as_deref().filter(|k| !k.is_empty()) {
             Some(prefix) if prefix.ends_with('.') => {
-                condition = condition.add(audit_event::Column::Kind.starts_with(prefix));
+                // Event types are lower case, so ignoring case changes nothing.
+                condition = condition.add(rows::starts_with_ignoring_case(
+                    audit_event::Column::Kind,
+                    prefix,
+                ));
             }
             Some(kind) => condition = condition.add(audit_event::Column::Kind.eq(kind)),
             None => {}

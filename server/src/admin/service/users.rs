@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::{db, AdminService};
 use crate::admin::validate;
 use crate::domain::Realm;
+use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
 use crate::store::rows::{self, Order};
 use crate::store::{self, Conn};
 
@@ -39,14 +40,15 @@ impl AdminService {
     }
 
     async fn user_row(&self, db: &impl Conn, realm: &Realm, id: &str) -> AdminResult<user::Model> {
-        rows::one::<user::Entity>(
+        super::keyed_row::<user::Entity>(
             db,
+            "user",
+            id,
             Condition::all()
                 .add(user::Column::RealmId.eq(&realm.id))
                 .add(user::Column::Id.eq(id)),
         )
-        .await?
-        .ok_or_else(|| AdminError::not_found(format!("user `{id}`")))
+        .await
     }
 
     async fn user_view_of(&self, db: &impl Conn, row: user::Model) -> AdminResult<UserView> {
@@ -64,7 +66,16 @@ impl AdminService {
         let realm = self.realm(realm).await?;
         let mut condition = Condition::all().add(user::Column::RealmId.eq(&realm.id));
         if let Some(prefix) = username.filter(|p| !p.is_empty()) {
-            condition = condition.add(user::Column::Username.starts_with(prefix));
+            if !super::could_be_key(prefix) {
+                return Err(AdminError::field(
+                    "username",
+                    "must not contain control characters",
+                ));
+            }
+            condition = condition.add(rows::starts_with_ignoring_case(
+                user::Column::Username,
+                prefix,
+            ));
         }
         let page = self
             .page::<user::Entity, _>(
@@ -158,6 +169,16 @@ impl AdminService {
         check(&input, &mut errors);
         errors.finish()?;
         let before = self.user_view_of(self.db(), row.clone()).await?;
+        let stays_admin = input.enabled.unwrap_or(before.enabled)
+            && input
+                .roles
+                .as_ref()
+                .unwrap_or(&before.roles)
+                .iter()
+                .any(|r| r == ADMIN_ROLE);
+        if !stays_admin {
+            self.keep_an_administrator(&realm, &before).await?;
+        }
         let now = self.state.now();
         let mut active = row.into_active_model();
         if let Some(username) = &input.username {
@@ -224,6 +245,7 @@ impl AdminService {
             ));
         }
         let before = self.user_view_of(self.db(), row).await?;
+        self.keep_an_administrator(&realm, &before).await?;
         let now = self.state.now();
         let txn = self.db().begin().await.map_err(db)?;
         store::refresh::revoke_user_families(&txn, id, "user deleted", now).await?;
@@ -238,6 +260,24 @@ impl AdminService {
         )
         .await?;
         txn.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    /// Refuses to take `user` away as an administrator (demoting, disabling or deleting them)
+    /// when they are the last enabled one of realm `master`: nobody could sign in to the
+    /// console or get an admin token again.
+    async fn keep_an_administrator(&self, realm: &Realm, user: &UserView) -> AdminResult<()> {
+        if realm.name != MASTER_REALM {
+            return Ok(());
+        }
+        let admins = store::users::enabled_holders_of(self.db(), &realm.id, ADMIN_ROLE).await?;
+        if admins.iter().all(|admin| *admin == user.id) && admins.contains(&user.id) {
+            return Err(AdminError::Conflict(format!(
+                "`{}` is the last enabled administrator of realm master; give another user the \
+                 role `{ADMIN_ROLE}` first",
+                user.username
+            )));
+        }
         Ok(())
     }
 

@@ -88,24 +88,12 @@ fn parse_claims(raw: &str) -> Result<Map<String, Value>, OAuthError> {
             "arbitrary-claims may nest at most {MAX_DEPTH} levels"
         )));
     }
-    // JSON allows "\u0000", but no token consumer wants it and Postgres jsonb refuses it.
-    if raw_contains_nul(&Value::Object(claims.clone())) {
+    if crate::validation::json_contains_nul(&Value::Object(claims.clone())) {
         return Err(OAuthError::invalid_request(
             "arbitrary-claims must not contain NUL characters",
         ));
     }
     Ok(claims)
-}
-
-fn raw_contains_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(raw_contains_nul),
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| k.contains('\0') || raw_contains_nul(v)),
-        _ => false,
-    }
 }
 
 fn depth(value: &Value) -> usize {
