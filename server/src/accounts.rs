@@ -101,7 +101,13 @@ impl Accounts {
         password_attempt: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<StoredUser, LoginFailure>, AccountError> {
-        let user = store::users::find_by_username(&self.store.db, realm_id, username).await?;
+        // No username holds control characters, and Postgres cannot compare text holding NUL:
+        // such a name is an unknown user, answered after the same work.
+        let user = if username.chars().any(char::is_control) {
+            None
+        } else {
+            store::users::find_by_username(&self.store.db, realm_id, username).await?
+        };
         let hash = user
             .as_ref()
             .and_then(|u| u.password_hash.clone())

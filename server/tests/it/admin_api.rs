@@ -251,7 +251,10 @@ async fn openapi_document_describes_every_route_and_resolves_every_reference() {
         }
     }
     let rotate = &doc["paths"]["/admin/api/realms/{realm}/keys/rotate"]["post"];
-    assert!(rotate["responses"]["415"].is_null(), "rotation takes no body");
+    assert!(
+        rotate["responses"]["415"].is_null(),
+        "rotation takes no body"
+    );
     // Page sizes are documented with the bounds the server enforces.
     let list = &doc["paths"]["/admin/api/realms/{realm}/users"]["get"]["parameters"];
     let limit = list
@@ -1698,6 +1701,37 @@ async fn hostile_values(server: TestServer) {
     assert!(names(&api.get("/realms/default/users").await, "username").is_empty());
     let revocations = api.get("/realms/default/revocations").await;
     assert_eq!(revocations.body["items"], json!([]), "{}", revocations.text);
+
+    // The console's sign-in takes a NUL username as an unknown one.
+    let login = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let page = login
+        .get(server.url("/admin/login"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("the sign-in page");
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token");
+    let refused = login
+        .post(server.url("/admin/login"))
+        .form(&[
+            ("csrf", csrf),
+            ("username", "adm\u{0}in"),
+            ("password", ADMIN.1),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 401);
 
     // A GLOBAL revocation needs no `data`: it cuts off at now.
     let global = api
