@@ -59,6 +59,7 @@ pub struct ClientInput {
     pub public: Option<bool>,
     /// At least 16 characters when chosen; generated when omitted for a confidential client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 16, max_length = 512)]
     pub client_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uris: Option<Vec<String>>,
@@ -84,42 +85,42 @@ pub struct ClientInput {
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>, nullable)]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub access_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>, nullable)]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub refresh_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>, nullable)]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub refresh_token_sliding_lifetime: Option<Option<i64>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>, nullable)]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub id_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>, nullable)]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub code_lifetime: Option<Option<i64>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<i64>, nullable)]
+    #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub device_code_lifetime: Option<Option<i64>>,
     #[serde(
         default,

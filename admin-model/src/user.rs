@@ -34,6 +34,7 @@ pub struct UserInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     #[serde(
         default,
@@ -57,5 +58,6 @@ pub struct UserInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordInput {
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
 }

@@ -265,6 +265,13 @@ async fn openapi_document_describes_every_route_and_resolves_every_reference() {
         .expect("a limit parameter");
     assert_eq!(limit["schema"]["minimum"], 1, "{limit}");
     assert_eq!(limit["schema"]["maximum"], 500, "{limit}");
+    // So are the bounds of values.
+    let realm = &doc["components"]["schemas"]["RealmInput"]["properties"];
+    assert_eq!(realm["name"]["pattern"], "^[a-z0-9][a-z0-9_-]{0,62}$");
+    assert_eq!(realm["access_token_lifetime"]["minimum"], 1);
+    assert_eq!(realm["access_token_lifetime"]["maximum"], 315_360_000);
+    let user = &doc["components"]["schemas"]["UserInput"]["properties"];
+    assert_eq!(user["password"]["minLength"], 8);
     // Every $ref points at a schema the document defines.
     let mut refs = Vec::new();
     collect_refs(doc, &mut refs);

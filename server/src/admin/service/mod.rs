@@ -133,6 +133,18 @@ fn could_be_key(key: &str) -> bool {
     !key.chars().any(char::is_control)
 }
 
+/// A filter value of a list (`?username=`, `?actor=`) that some stored key could match.
+fn filter_value(field: &str, value: &str) -> AdminResult<()> {
+    if could_be_key(value) {
+        Ok(())
+    } else {
+        Err(AdminError::field(
+            field,
+            "must not contain control characters",
+        ))
+    }
+}
+
 /// The detail of an admin change: the item before and after, as views (which hold no secret).
 fn diff(
     before: Option<&impl Serialize>,

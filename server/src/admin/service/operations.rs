@@ -317,11 +317,8 @@ impl AdminService {
         let realm = self.realm(realm).await?;
         let mut condition = Condition::all().add(audit_event::Column::RealmId.eq(&realm.id));
         for (field, value) in [("type", &filter.kind), ("actor", &filter.actor)] {
-            if value.as_deref().is_some_and(|v| !super::could_be_key(v)) {
-                return Err(AdminError::field(
-                    field,
-                    "must not contain control characters",
-                ));
+            if let Some(value) = value {
+                super::filter_value(field, value)?;
             }
         }
         match filter.kind.as_deref().filter(|k| !k.is_empty()) {

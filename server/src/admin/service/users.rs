@@ -66,12 +66,7 @@ impl AdminService {
         let realm = self.realm(realm).await?;
         let mut condition = Condition::all().add(user::Column::RealmId.eq(&realm.id));
         if let Some(prefix) = username.filter(|p| !p.is_empty()) {
-            if !super::could_be_key(prefix) {
-                return Err(AdminError::field(
-                    "username",
-                    "must not contain control characters",
-                ));
-            }
+            super::filter_value("username", prefix)?;
             condition = condition.add(rows::starts_with_ignoring_case(
                 user::Column::Username,
                 prefix,
