@@ -18,6 +18,9 @@ pub const HOME: &str = "/admin";
 pub const LOGIN: &str = "/admin/login";
 pub const LOGOUT: &str = "/admin/logout";
 pub const REALMS: &str = "/admin/realms";
+/// The new-realm form. Create forms live under `new/` so that no key, not even `new`, can
+/// shadow them.
+pub const NEW_REALM: &str = "/admin/new/realm";
 
 /// A realm's dashboard.
 pub fn realm(realm: &str) -> String {
@@ -27,6 +30,11 @@ pub fn realm(realm: &str) -> String {
 /// A page of a realm: `section` is a collection or a page such as `keys`.
 pub fn section(realm: &str, section: &str) -> String {
     format!("/admin/realms/{}/{section}", enc(realm))
+}
+
+/// The form that creates an item of `collection`.
+pub fn new_item(realm: &str, collection: &str) -> String {
+    format!("/admin/realms/{}/new/{collection}", enc(realm))
 }
 
 /// One item of a collection.

@@ -115,7 +115,10 @@ pub fn routes<C: Collection>(router: Router<Ctx>) -> Router<Ctx> {
     let base = format!("/admin/realms/{{realm}}/{}", C::SLUG);
     router
         .route(&base, get(list::<C>))
-        .route(&format!("{base}/new"), get(new::<C>).post(create::<C>))
+        .route(
+            &format!("/admin/realms/{{realm}}/new/{}", C::SLUG),
+            get(new::<C>).post(create::<C>),
+        )
         .route(&format!("{base}/{{key}}"), get(edit::<C>).post(update::<C>))
         .route(
             &format!("{base}/{{key}}/delete"),
@@ -186,7 +189,7 @@ async fn list<C: Collection>(
 
 fn list_page<C: Collection>(d: ListData<C::View>) -> impl IntoView {
     let base = list_href::<C>(&d.realm);
-    let new_href = format!("{base}/new");
+    let new_href = paths::new_item(&d.realm, C::SLUG);
     let query = |cursor: &str| {
         let mut q = format!("cursor={}", paths::enc(cursor));
         if let Some(s) = &d.search {
@@ -315,7 +318,7 @@ async fn create<C: Collection>(Path(realm): Path<String>, f: AdminForm) -> Respo
         Err(
             e @ (AdminError::Invalid { .. } | AdminError::Conflict(_) | AdminError::BadRequest(_)),
         ) => {
-            let errors = Errors::from_admin(&e, C::FIELDS);
+            let errors = Errors::from_create(&e, C::FIELDS);
             form_again::<C>(&admin, &realm, None, form, errors).await
         }
         Err(e) => admin.fail(Some(&realm), C::SECTION, e).await,

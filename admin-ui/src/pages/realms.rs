@@ -46,7 +46,7 @@ const LIFETIMES: [(&str, &str); 6] = [
 pub fn routes(router: Router<Ctx>) -> Router<Ctx> {
     router
         .route(paths::REALMS, get(list))
-        .route("/admin/realms/new", get(new).post(create))
+        .route(paths::NEW_REALM, get(new).post(create))
         .route("/admin/realms/{realm}/settings", get(edit).post(update))
         .route(
             "/admin/realms/{realm}/delete",
@@ -96,7 +96,7 @@ fn list_page(d: ListData) -> impl IntoView {
         .as_deref()
         .map(|c| format!("{}?cursor={}", paths::REALMS, paths::enc(c)));
     let body = if d.realms.is_empty() {
-        view! { <Empty what="realms" create=("/admin/realms/new".to_string(), "Create the first one".to_string())/> }
+        view! { <Empty what="realms" create=(paths::NEW_REALM.to_string(), "Create the first one".to_string())/> }
             .into_any()
     } else {
         let rows = d
@@ -139,7 +139,7 @@ fn list_page(d: ListData) -> impl IntoView {
         }
         .into_any()
     };
-    let actions = view! { <a class="button" href="/admin/realms/new">"New realm"</a> }.into_any();
+    let actions = view! { <a class="button" href=paths::NEW_REALM>"New realm"</a> }.into_any();
     view! {
         <Layout title="Realms" actions=Some(actions)>
             <p class="lead muted">"Each realm is an issuer with its own keys, clients, users and settings."</p>
@@ -248,7 +248,7 @@ async fn create(f: AdminForm) -> Response {
                 .await
         }
         Err(e) if refused(&e) => {
-            let errors = Errors::from_admin(&e, FIELDS);
+            let errors = Errors::from_create(&e, FIELDS);
             form_again(&admin, None, form, errors).await
         }
         Err(e) => admin.fail(None, Section::Realms, e).await,

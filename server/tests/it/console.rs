@@ -224,7 +224,7 @@ async fn console_sets_up_a_realm_whose_user_signs_in() {
     sign_in_to_console(&browser, &server).await;
 
     // A realm.
-    browser.goto(&server.url("/admin/realms/new")).await;
+    browser.goto(&server.url("/admin/new/realm")).await;
     browser.fill("name", "shop").await;
     browser.fill("display_name", "The Shop").await;
     browser.screenshot("realm-form").await;
@@ -241,7 +241,7 @@ async fn console_sets_up_a_realm_whose_user_signs_in() {
 
     // A confidential client; its secret is shown once.
     browser
-        .goto(&server.url("/admin/realms/shop/clients/new"))
+        .goto(&server.url("/admin/realms/shop/new/clients"))
         .await;
     browser.fill("client_id", "shop-web").await;
     browser.check("grant_types", "authorization_code").await;
@@ -290,7 +290,7 @@ async fn console_sets_up_a_realm_whose_user_signs_in() {
 
     // A user with a password.
     browser
-        .goto(&server.url("/admin/realms/shop/users/new"))
+        .goto(&server.url("/admin/realms/shop/new/users"))
         .await;
     browser.fill("username", "frank").await;
     browser.fill("password", "frank-password-1").await;
