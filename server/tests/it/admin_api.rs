@@ -358,6 +358,13 @@ async fn malformed_requests_get_api_errors_and_change_nothing() {
         Some("limit"),
     );
     assert_error(
+        &api.get("/realms/default/events?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z")
+            .await,
+        422,
+        "validation_failed",
+        Some("until"),
+    );
+    assert_error(
         &api.get("/realms/default/clients?cursor=%%%").await,
         422,
         "validation_failed",
@@ -1233,6 +1240,26 @@ async fn catalogue_lifecycle(server: TestServer) {
         .post("/realms/default/exchange-policies", json!({"client_id": "shop", "audiences": ["https://orders.example"], "scopes": ["orders:read"]}))
         .await;
     assert_eq!(policy.status, 201, "{}", policy.text);
+    // The policy and the API resource name the scope; the policy names its client.
+    let scope_in_use = api.delete("/realms/default/scopes/orders:read").await;
+    assert_error(&scope_in_use, 409, "conflict", None);
+    let message = scope_in_use.body["message"].as_str().unwrap_or_default();
+    for holder in [
+        "clients `shop`",
+        "API resources `https://orders.example`",
+        "exchange policies `shop`",
+    ] {
+        assert!(message.contains(holder), "{message}");
+    }
+    let client_in_use = api.delete("/realms/default/clients/shop").await;
+    assert_error(&client_in_use, 409, "conflict", None);
+    assert!(
+        client_in_use.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("exchange policies `shop`")),
+        "{}",
+        client_in_use.text
+    );
     assert_error(
         &api.post(
             "/realms/default/exchange-policies",
@@ -1277,6 +1304,11 @@ async fn catalogue_lifecycle(server: TestServer) {
     // Once unused, they go.
     api.patch("/realms/default/clients/shop", json!({"scopes": []}))
         .await;
+    api.patch(
+        "/realms/default/api-resources/https:%2F%2Forders.example",
+        json!({"scopes": []}),
+    )
+    .await;
     api.patch(
         "/realms/default/scopes/orders:read",
         json!({"claims": [], "audience": null}),
@@ -1779,7 +1811,7 @@ async fn username_filter(server: TestServer) {
 }
 
 /// Realm `master` keeps at least one enabled administrator: the last one cannot lose the role,
-/// be disabled or be deleted (409), while any other can.
+/// be disabled or be deleted (409), and nobody demotes or disables themselves.
 async fn last_administrator(server: TestServer) {
     let api = Api::as_admin(&server).await;
     let users = api.get("/realms/master/users?username=admin").await;
@@ -1807,7 +1839,7 @@ async fn last_administrator(server: TestServer) {
     let robot = Api::with_token(&server, Some(robot));
     assert_error(&robot.delete(&admin_path).await, 409, "conflict", None);
 
-    // With a second administrator, the first may step down.
+    // Nobody demotes or disables themselves, even with another administrator around.
     let second = api
         .post(
             "/realms/master/users",
@@ -1815,7 +1847,16 @@ async fn last_administrator(server: TestServer) {
         )
         .await;
     assert_eq!(second.status, 201, "{}", second.text);
-    let demoted = api.patch(&admin_path, json!({"roles": []})).await;
+    for change in [json!({"roles": ["viewer"]}), json!({"enabled": false})] {
+        let response = api.patch(&admin_path, change).await;
+        assert_error(&response, 409, "conflict", None);
+    }
+    // The second administrator may demote the first.
+    let second_api = Api::with_token(
+        &server,
+        Some(master_token(&server, "second", "second-password-1").await),
+    );
+    let demoted = second_api.patch(&admin_path, json!({"roles": []})).await;
     assert_eq!(demoted.status, 200, "{}", demoted.text);
     assert_eq!(demoted.body["roles"], json!([]));
     // Now `second` is the last one (and the demoted admin's token no longer works).

@@ -80,6 +80,25 @@ fn required(field: &str, value: &Option<String>, errors: &mut FieldErrors) -> St
     value
 }
 
+/// A 409 naming who still uses `item` (`holders`: what kind, which ones), or `Ok` when nobody.
+fn in_use(item: &str, holders: &[(&str, Vec<String>)]) -> AdminResult<()> {
+    let named: Vec<String> = holders
+        .iter()
+        .filter(|(_, keys)| !keys.is_empty())
+        .map(|(kind, keys)| {
+            let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+            format!("{kind} {}", keys.join(", "))
+        })
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    Err(AdminError::Conflict(format!(
+        "{item} is still named by {}; change or delete them first",
+        named.join(" and ")
+    )))
+}
+
 /// Every entry must be one of `known`, else `what` is named in the message.
 fn all_known(values: &[String], known: &HashSet<String>, what: &str) -> Result<(), String> {
     validate::each(values, |v| {
@@ -121,6 +140,99 @@ impl AdminService {
             |r| r.client_id,
         )
         .await
+    }
+
+    /// Keys of the realm's rows of `E` whose JSON list column (`lists` reads it, named
+    /// `column` for error reports) contains `name`: who still names an item.
+    async fn naming<E: sea_orm::EntityTrait>(
+        &self,
+        realm_id: E::Column,
+        realm: &Realm,
+        key: E::Column,
+        column: &str,
+        name: &str,
+        lists: impl Fn(&E::Model) -> (&serde_json::Value, String),
+    ) -> AdminResult<Vec<String>> {
+        let mut found = Vec::new();
+        for row in rows::all::<E>(self.db(), realm_id.eq(&realm.id).into_condition(), key).await? {
+            let (values, key) = lists(&row);
+            if list(values, column)?.iter().any(|v| v == name) {
+                found.push(key);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Refuses to delete scope `name` while clients, API resources or exchange policies name it.
+    async fn scope_unused(&self, realm: &Realm, name: &str) -> AdminResult<()> {
+        let holders = [
+            (
+                "clients",
+                self.naming::<client::Entity>(
+                    client::Column::RealmId,
+                    realm,
+                    client::Column::ClientId,
+                    "clients.scopes",
+                    name,
+                    |c| (&c.scopes, c.client_id.clone()),
+                )
+                .await?,
+            ),
+            (
+                "API resources",
+                self.naming::<api_resource::Entity>(
+                    api_resource::Column::RealmId,
+                    realm,
+                    api_resource::Column::Name,
+                    "api_resources.scopes",
+                    name,
+                    |r| (&r.scopes, r.name.clone()),
+                )
+                .await?,
+            ),
+            (
+                "exchange policies",
+                self.naming::<exchange_policy::Entity>(
+                    exchange_policy::Column::RealmId,
+                    realm,
+                    exchange_policy::Column::ClientId,
+                    "exchange_policies.scopes",
+                    name,
+                    |p| (&p.scopes, p.client_id.clone()),
+                )
+                .await?,
+            ),
+        ];
+        in_use(&format!("scope `{name}`"), &holders)
+    }
+
+    /// Refuses to delete client `client_id` while an exchange policy is its own or names it
+    /// as a subject client. (Exchange policies are keyed by the client they govern.)
+    pub(super) async fn client_unused(&self, realm: &Realm, client_id: &str) -> AdminResult<()> {
+        let mut policies = self
+            .naming::<exchange_policy::Entity>(
+                exchange_policy::Column::RealmId,
+                realm,
+                exchange_policy::Column::ClientId,
+                "exchange_policies.subject_clients",
+                client_id,
+                |p| (&p.subject_clients, p.client_id.clone()),
+            )
+            .await?;
+        let own = rows::one::<exchange_policy::Entity>(
+            self.db(),
+            Condition::all()
+                .add(exchange_policy::Column::RealmId.eq(&realm.id))
+                .add(exchange_policy::Column::ClientId.eq(client_id)),
+        )
+        .await?;
+        if let Some(own) = own {
+            policies.insert(0, own.client_id);
+        }
+        in_use(
+            &format!("client `{client_id}`"),
+            &[("exchange policies", policies)],
+        )
     }
 
     async fn publish_catalog(&self, realm: &Realm) {
@@ -298,22 +410,7 @@ impl AdminService {
     pub async fn delete_scope(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.scope_row(&realm, name).await?;
-        let users: Vec<String> = rows::all::<client::Entity>(
-            self.db(),
-            client::Column::RealmId.eq(&realm.id).into_condition(),
-            client::Column::ClientId,
-        )
-        .await?
-        .into_iter()
-        .filter(|c| list(&c.scopes, "clients.scopes").is_ok_and(|s| s.iter().any(|s| s == name)))
-        .map(|c| c.client_id)
-        .collect();
-        if !users.is_empty() {
-            return Err(AdminError::Conflict(format!(
-                "scope `{name}` is used by clients {}; remove it from them first",
-                users.join(", ")
-            )));
-        }
+        self.scope_unused(&realm, name).await?;
         let before = scope_view(row.clone())?;
         let txn = self.db().begin().await.map_err(db)?;
         rows::delete::<scope::Entity>(&txn, scope::Column::Id.eq(&row.id)).await?;
@@ -517,12 +614,7 @@ impl AdminService {
         .into_iter()
         .map(|s| s.name)
         .collect();
-        if !scopes.is_empty() {
-            return Err(AdminError::Conflict(format!(
-                "API resource `{name}` is the audience of scopes {}; change them first",
-                scopes.join(", ")
-            )));
-        }
+        in_use(&format!("API resource `{name}`"), &[("scopes", scopes)])?;
         let before = api_resource_view(row.clone())?;
         let txn = self.db().begin().await.map_err(db)?;
         rows::delete::<api_resource::Entity>(&txn, api_resource::Column::Id.eq(&row.id)).await?;
@@ -666,22 +758,17 @@ impl AdminService {
     ) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.claim_type_row(&realm, name).await?;
-        let scopes: Vec<String> = rows::all::<scope::Entity>(
-            self.db(),
-            scope::Column::RealmId.eq(&realm.id).into_condition(),
-            scope::Column::Name,
-        )
-        .await?
-        .into_iter()
-        .filter(|s| list(&s.claims, "scopes.claims").is_ok_and(|c| c.iter().any(|c| c == name)))
-        .map(|s| s.name)
-        .collect();
-        if !scopes.is_empty() {
-            return Err(AdminError::Conflict(format!(
-                "claim type `{name}` is emitted by scopes {}; remove it from them first",
-                scopes.join(", ")
-            )));
-        }
+        let scopes = self
+            .naming::<scope::Entity>(
+                scope::Column::RealmId,
+                &realm,
+                scope::Column::Name,
+                "scopes.claims",
+                name,
+                |s| (&s.claims, s.name.clone()),
+            )
+            .await?;
+        in_use(&format!("claim type `{name}`"), &[("scopes", scopes)])?;
         let before = claim_type_view(row.clone())?;
         let txn = self.db().begin().await.map_err(db)?;
         rows::delete::<claim_type::Entity>(&txn, claim_type::Column::Id.eq(&row.id)).await?;

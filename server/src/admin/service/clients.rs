@@ -538,6 +538,7 @@ impl AdminService {
     ) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.client_row(&realm, client_id).await?;
+        self.client_unused(&realm, client_id).await?;
         let before = self.client_view(row.clone()).await?;
         let txn = self.db().begin().await.map_err(db)?;
         rows::delete::<client::Entity>(&txn, client::Column::Id.eq(&row.id)).await?;

@@ -335,10 +335,17 @@ impl AdminService {
         if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
             condition = condition.add(audit_event::Column::Actor.eq(actor));
         }
-        if let Some(since) = instant("since", &filter.since)? {
+        let since = instant("since", &filter.since)?;
+        let until = instant("until", &filter.until)?;
+        if let (Some(since), Some(until)) = (since, until) {
+            if until <= since {
+                return Err(AdminError::field("until", "must be later than `since`"));
+            }
+        }
+        if let Some(since) = since {
             condition = condition.add(audit_event::Column::CreatedAt.gte(since));
         }
-        if let Some(until) = instant("until", &filter.until)? {
+        if let Some(until) = until {
             condition = condition.add(audit_event::Column::CreatedAt.lt(until));
         }
         let page = PageRequest {

@@ -172,6 +172,13 @@ impl AdminService {
                 .iter()
                 .any(|r| r == ADMIN_ROLE);
         if !stays_admin {
+            if before.id == actor.subject {
+                // One click must not lock oneself out; another administrator can do it.
+                return Err(AdminError::Conflict(
+                    "administrators cannot disable themselves or give up their own admin role"
+                        .into(),
+                ));
+            }
             self.keep_an_administrator(&realm, &before).await?;
         }
         let now = self.state.now();
