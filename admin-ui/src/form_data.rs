@@ -165,7 +165,7 @@ impl Errors {
                 errors.form = Some(if fields.is_empty() {
                     message.clone()
                 } else if unshown.is_empty() {
-                    "Please correct the fields marked below.".to_string()
+                    MARKED_BELOW.to_string()
                 } else {
                     unshown.join("; ")
                 });
@@ -175,6 +175,22 @@ impl Errors {
         errors
     }
 }
+
+impl Errors {
+    /// The errors of a refused create. A conflict there means the key is taken, so it is said
+    /// next to the key's input, the first of `shown`.
+    pub fn from_create(error: &AdminError, shown: &[&str]) -> Self {
+        let mut errors = Self::from_admin(error, shown);
+        if let (AdminError::Conflict(message), Some(key)) = (error, shown.first()) {
+            errors.add(key, sentence(message));
+            errors.form = Some(MARKED_BELOW.to_string());
+        }
+        errors
+    }
+}
+
+/// The form-level message when every problem sits next to its field.
+const MARKED_BELOW: &str = "Please correct the fields marked below.";
 
 /// The input a field name from the service refers to: `redirect_uris[2]` and
 /// `data.token` point at `redirect_uris` and `token`.

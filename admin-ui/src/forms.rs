@@ -78,8 +78,9 @@ pub fn Text(
     let state = state();
     let error = state.errors.field(&name);
     let has_error = error.is_some();
-    let value = state.values.value(&name);
     let kind = kind.unwrap_or_else(|| "text".to_string());
+    // A password or secret never travels back into the page, not even after an error.
+    let value = (kind != "password").then(|| state.values.value(&name));
     let invalid = error.as_ref().map(|_| "true");
     let described = error.as_ref().map(|_| format!("e-{name}"));
     view! {

@@ -17,9 +17,18 @@ use crate::paths;
 
 const FIELDS: &[&str] = &["type", "actor", "since", "until"];
 
+/// Which end of a day a bare date (`2026-11-23`) stands for.
+#[derive(Clone, Copy)]
+enum DayEnd {
+    /// Its first instant, for `since`.
+    Start,
+    /// The first instant after it, for `until` (exclusive), so the day itself is included.
+    After,
+}
+
 /// Accepts RFC 3339 and the shorter forms people type (`2026-11-23`, `2026-11-23 10:00`),
 /// read as UTC.
-fn instant(text: &str) -> String {
+fn instant(text: &str, day: DayEnd) -> String {
     let text = text.trim();
     if chrono::DateTime::parse_from_rfc3339(text).is_ok() {
         return text.to_string();
@@ -35,7 +44,11 @@ fn instant(text: &str) -> String {
         }
     }
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+        let d = match day {
+            DayEnd::Start => Some(d),
+            DayEnd::After => d.succ_opt(),
+        };
+        if let Some(t) = d.and_then(|d| d.and_hms_opt(0, 0, 0)) {
             return t.and_utc().to_rfc3339();
         }
     }
@@ -59,8 +72,8 @@ pub async fn show(admin: Admin, Path(realm): Path<String>, RawQuery(query): RawQ
     let filter = EventFilter {
         kind: form.opt("type"),
         actor: form.opt("actor"),
-        since: form.opt("since").map(|s| instant(&s)),
-        until: form.opt("until").map(|s| instant(&s)),
+        since: form.opt("since").map(|s| instant(&s, DayEnd::Start)),
+        until: form.opt("until").map(|s| instant(&s, DayEnd::After)),
         limit: None,
         cursor: form.opt("cursor"),
     };
@@ -155,7 +168,7 @@ fn page_view(d: EventsData) -> impl IntoView {
                     <Text name="type" label="Type" placeholder="client. or user.locked"
                         hint="Exact type, or a prefix ending in a dot."/>
                     <Text name="actor" label="Actor" placeholder="admin"/>
-                    <Text name="since" label="Since (UTC)" placeholder="2026-11-23T10:00:00Z"/>
+                    <Text name="since" label="Since (UTC)" placeholder="2026-11-23 10:00"/>
                     <Text name="until" label="Until (UTC)" placeholder="2026-11-24"/>
                 </div>
                 <div class="form-actions">
@@ -175,9 +188,18 @@ mod tests {
 
     #[test]
     fn short_instants_become_rfc3339() {
-        assert_eq!(instant("2026-11-23"), "2026-11-23T00:00:00+00:00");
-        assert_eq!(instant("2026-11-23 10:30"), "2026-11-23T10:30:00+00:00");
-        assert_eq!(instant("2026-11-23T10:30:00Z"), "2026-11-23T10:30:00Z");
-        assert_eq!(instant("yesterday"), "yesterday");
+        use super::DayEnd::{After, Start};
+        assert_eq!(instant("2026-11-23", Start), "2026-11-23T00:00:00+00:00");
+        assert_eq!(instant("2026-11-23", After), "2026-11-24T00:00:00+00:00");
+        assert_eq!(instant("2026-12-31", After), "2027-01-01T00:00:00+00:00");
+        assert_eq!(
+            instant("2026-11-23 10:30", After),
+            "2026-11-23T10:30:00+00:00"
+        );
+        assert_eq!(
+            instant("2026-11-23T10:30:00Z", Start),
+            "2026-11-23T10:30:00Z"
+        );
+        assert_eq!(instant("yesterday", Start), "yesterday");
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData};
-use crate::forms::{Csrf, FormError, FormState, Group, Radios, Submit, Text, TextArea};
+use crate::forms::{Check, Csrf, FormError, FormState, Group, Radios, Submit, Text, TextArea};
 use crate::layout::{confirm_page, Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{or_dash, Badge, Empty, Pager, Time};
@@ -25,6 +25,7 @@ const FIELDS: &[&str] = &[
     "token",
     "claim_name",
     "claim_value",
+    "confirm_global",
     "issued_before",
 ];
 
@@ -32,7 +33,7 @@ pub fn routes(router: Router<Ctx>) -> Router<Ctx> {
     router
         .route("/admin/realms/{realm}/revocations", get(list))
         .route(
-            "/admin/realms/{realm}/revocations/new",
+            "/admin/realms/{realm}/new/revocations",
             get(new).post(create),
         )
         .route(
@@ -87,7 +88,7 @@ async fn list(admin: Admin, Path(realm): Path<String>, Query(q): Query<ListQuery
 
 fn list_page(d: ListData) -> impl IntoView {
     let base = base(&d.realm);
-    let new_href = format!("{base}/new");
+    let new_href = paths::new_item(&d.realm, "revocations");
     let next = d
         .next
         .as_deref()
@@ -207,6 +208,11 @@ fn read(form: &FormData) -> Result<RevocationInput, Errors> {
                 data.insert("claims".into(), json!({ name: value }));
             }
         }
+        // Signing out a whole realm takes a second, deliberate tick.
+        "GLOBAL" if !form.checked("confirm_global") => errors.add(
+            "confirm_global",
+            "Tick this to revoke every token of the realm.",
+        ),
         "GLOBAL" => {}
         _ => errors.add("type", "Choose TOKEN, CLAIM or GLOBAL."),
     }
@@ -328,6 +334,11 @@ fn form_page(d: FormPage) -> impl IntoView {
                         <Text name="claim_name" label="Claim name" placeholder="sub"/>
                         <Text name="claim_value" label="Claim value"/>
                     </div>
+                </Group>
+                <Group title="Every token" note="For type GLOBAL." when="type=GLOBAL">
+                    <Check name="confirm_global"
+                        label="Revoke every token of this realm issued before the cut-off"
+                        hint="Every application loses its tokens and every user has to sign in again."/>
                 </Group>
                 <Group title="When">
                     <Text name="issued_before" label="Issued before (Unix seconds)" kind="number"

@@ -280,7 +280,11 @@ async fn answer(
         Err(
             e @ (AdminError::Invalid { .. } | AdminError::Conflict(_) | AdminError::BadRequest(_)),
         ) => {
-            let errors = Errors::from_admin(&e, &["password"]);
+            let mut errors = Errors::from_admin(&e, &["password"]);
+            if !errors.fields.is_empty() {
+                // The message sits by the password field; the profile form above is fine.
+                errors.form = None;
+            }
             edit_again::<Users>(admin, realm, key, None, errors).await
         }
         Err(e) => admin.fail(Some(realm), Section::Users, e).await,

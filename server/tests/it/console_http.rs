@@ -356,7 +356,7 @@ async fn anonymous_requests_go_to_sign_in_and_come_back() {
 
     let mut b = Browser::new(&server);
     let r = b
-        .post("/admin/realms/default/clients/new", &[("client_id", "x")])
+        .post("/admin/realms/default/new/clients", &[("client_id", "x")])
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(r.location.as_deref(), Some("/admin/login"));
@@ -388,7 +388,7 @@ async fn forms_without_the_session_csrf_token_are_refused() {
     b.sign_in().await;
     let r = b
         .post(
-            "/admin/realms/default/clients/new",
+            "/admin/realms/default/new/clients",
             &[
                 ("csrf", "forged"),
                 ("client_id", "web"),
@@ -425,10 +425,10 @@ async fn a_confidential_client_shows_its_secret_once_and_validation_errors_sit_b
     assert_has(&empty.body, "No clients yet");
     assert_has(
         &empty.body,
-        r#"<a href="/admin/realms/default/clients/new">Create the first one</a>"#,
+        r#"<a href="/admin/realms/default/new/clients">Create the first one</a>"#,
     );
 
-    let form = "/admin/realms/default/clients/new";
+    let form = "/admin/realms/default/new/clients";
     let page = b.get(form).await;
     for name in [
         "client_id",
@@ -544,6 +544,7 @@ async fn a_confidential_client_shows_its_secret_once_and_validation_errors_sit_b
         .await;
     assert_eq!(conflict.status, 409, "{}", conflict.body);
     assert_has(&conflict.body, "already exists");
+    assert_field_error(&conflict.body, "client_id");
 
     let rotate = b.get("/admin/realms/default/clients/web/secret").await;
     assert_eq!(rotate.status, 200);
@@ -577,7 +578,7 @@ async fn editing_and_deleting_a_client_redirect_with_a_flash() {
     let api = Api::new(&server).await;
     let mut b = Browser::new(&server);
     b.sign_in().await;
-    let form = "/admin/realms/default/clients/new";
+    let form = "/admin/realms/default/new/clients";
     // The service's rule, not the console's: public clients cannot authenticate.
     let refused = b
         .submit(
@@ -719,7 +720,7 @@ async fn users_have_json_claims_passwords_and_rows_keyed_by_id() {
     .await;
     let mut b = Browser::new(&server);
     b.sign_in().await;
-    let form = "/admin/realms/default/users/new";
+    let form = "/admin/realms/default/new/users";
     let refused = b
         .submit(
             form,
@@ -903,7 +904,7 @@ async fn realms_are_created_and_validated() {
     let api = Api::new(&server).await;
     let mut b = Browser::new(&server);
     b.sign_in().await;
-    let form = "/admin/realms/new";
+    let form = "/admin/new/realm";
     let refused = b
         .submit(
             form,
@@ -1021,7 +1022,7 @@ async fn revocations_sessions_and_the_audit_log() {
     let api = Api::new(&server).await;
     let mut b = Browser::new(&server);
     b.sign_in().await;
-    let form = "/admin/realms/default/revocations/new";
+    let form = "/admin/realms/default/new/revocations";
     let refused = b
         .submit(form, form, &[("type", "TOKEN"), ("token", "")])
         .await;
@@ -1053,6 +1054,22 @@ async fn revocations_sessions_and_the_audit_log() {
         2,
         "{revocations}"
     );
+    // GLOBAL signs the whole realm out: it takes a deliberate tick.
+    let unticked = b.submit(form, form, &[("type", "GLOBAL")]).await;
+    assert_eq!(unticked.status, 422, "{}", unticked.body);
+    assert_field_error(&unticked.body, "confirm_global");
+    let revocations = api.get("/realms/default/revocations").await;
+    assert_eq!(revocations["items"].as_array().expect("items").len(), 2);
+    let ticked = b
+        .submit(
+            form,
+            form,
+            &[("type", "GLOBAL"), ("confirm_global", "true")],
+        )
+        .await;
+    assert_eq!(ticked.status, 303, "{}", ticked.body);
+    let revocations = api.get("/realms/default/revocations").await;
+    assert_eq!(revocations["items"][0]["type"], "GLOBAL", "{revocations}");
 
     // A real single sign-on session, from the realm's login page.
     let user = api
@@ -1090,10 +1107,10 @@ async fn revocations_sessions_and_the_audit_log() {
 
     // Three clients and three claim types, then filter the log by a type prefix.
     for id in ["a", "b", "c"] {
-        let f = "/admin/realms/default/claim-types/new";
+        let f = "/admin/realms/default/new/claim-types";
         let r = b.submit(f, f, &[("name", id)]).await;
         assert_eq!(r.status, 303, "{}", r.body);
-        let f = "/admin/realms/default/clients/new";
+        let f = "/admin/realms/default/new/clients";
         let r = b
             .submit(
                 f,
@@ -1199,6 +1216,39 @@ async fn the_stylesheet_is_served() {
     assert_eq!(css.status, 200);
     assert_has(&css.body, ".sidebar");
     assert_has(&css.body, "--accent");
+}
+
+/// Create forms live under `new/`, so an item or a realm named `new` has its own page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_named_new_have_their_pages() {
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    api.post("/realms", json!({"name": "new"})).await;
+    api.post(
+        "/realms/new/clients",
+        json!({"client_id": "new", "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+    let dashboard = b.get("/admin/realms/new").await;
+    assert_eq!(dashboard.status, 200, "{}", dashboard.body);
+    assert_has(
+        &dashboard.body,
+        "/realms/new/.well-known/openid-configuration",
+    );
+    let client = b.get("/admin/realms/new/clients/new").await;
+    assert_eq!(client.status, 200, "{}", client.body);
+    assert_tag(
+        &client.body,
+        &["<input", r#"name="client_id""#, r#"value="new""#],
+    );
+    let create = b.get("/admin/realms/new/new/clients").await;
+    assert_eq!(create.status, 200, "{}", create.body);
+    assert_has(&create.body, "<h1>New client");
+    let create_realm = b.get("/admin/new/realm").await;
+    assert_eq!(create_realm.status, 200, "{}", create_realm.body);
+    assert_has(&create_realm.body, "<h1>New realm");
 }
 
 /// Every console page allows only scripts carrying that response's nonce, and its own scripts
