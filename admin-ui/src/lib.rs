@@ -60,6 +60,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Console) -> Router<S> {
         .with_state(ctx)
 }
 
+/// The console's 404 page, for a path under `/admin` that no route serves; the server's
+/// fallback calls it so the REST API under `/admin/api` keeps its JSON answers.
+pub async fn not_found(head: &axum::http::request::Parts) -> axum::response::Response {
+    pages::not_found(head).await
+}
+
 async fn stylesheet() -> impl IntoResponse {
     (
         [

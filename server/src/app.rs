@@ -256,7 +256,13 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
+async fn not_found(request: axum::extract::Request) -> Response {
+    let path = request.uri().path();
+    let console = path == "/admin" || path.starts_with("/admin/");
+    if console && !path.starts_with("/admin/api/") {
+        let (head, _) = request.into_parts();
+        return admin_ui::not_found(&head).await;
+    }
     (
         StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "application/json")],

@@ -10,10 +10,10 @@ use axum::response::Response;
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use crate::auth::broken;
+use crate::auth::{broken, Admin};
 use crate::csrf;
 use crate::form_data::FormData;
-use crate::layout::{problem_page, Document, Problem};
+use crate::layout::{confirm_page, problem_page, Confirm, Document, Problem, Section};
 use crate::paths;
 use crate::render::{self, see_other, with_cookie};
 use crate::session::AdminSession;
@@ -136,6 +136,29 @@ pub async fn submit(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Respons
             .await
         }
     }
+}
+
+/// `GET /admin/logout` (a typed or bookmarked address): asks, since only a form may sign out.
+pub async fn confirm_logout(admin: Admin) -> Response {
+    let confirm = Confirm {
+        title: "Sign out".into(),
+        verb: "Sign out".into(),
+        key: admin.actor.name.clone(),
+        consequence: "You can sign in again at any time.".into(),
+        action: paths::LOGOUT.to_string(),
+        button: "Sign out".into(),
+        danger: false,
+        cancel: paths::HOME.to_string(),
+    };
+    admin
+        .page(
+            StatusCode::OK,
+            None,
+            Section::Dashboard,
+            confirm,
+            confirm_page,
+        )
+        .await
 }
 
 /// `POST /admin/logout`: ends the session whatever its state, then shows the sign-in page.

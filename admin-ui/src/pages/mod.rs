@@ -14,17 +14,22 @@ mod revocations;
 mod sessions;
 mod users;
 
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 
 use crate::Ctx;
+
+pub use home::not_found;
 
 pub fn routes() -> Router<Ctx> {
     let router = Router::new()
         .route("/admin", get(home::home))
         .route("/admin/switch", get(home::switch))
         .route("/admin/login", get(login::show).post(login::submit))
-        .route("/admin/logout", post(login::logout))
+        .route(
+            "/admin/logout",
+            get(login::confirm_logout).post(login::logout),
+        )
         .route("/admin/realms/{realm}", get(dashboard::show))
         .route("/admin/realms/{realm}/events", get(events::show));
     let router = realms::routes(router);

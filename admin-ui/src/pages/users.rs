@@ -5,16 +5,17 @@ use admin_model::{
     Actor, AdminError, AdminPort, AdminResult, Page, PageRequest, UserInput, UserView,
 };
 use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 
 use super::collection::{self, edit_again, item_href, BoxFuture, Collection, Created};
-use crate::auth::AdminForm;
+use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData, Reader};
 use crate::forms::{Check, Csrf, Group, Text, TextArea};
-use crate::layout::Section;
+use crate::layout::{confirm_page, Confirm, Section};
 use crate::widgets::{Badge, Chips, Facts, MaybeTime};
 use crate::Ctx;
 
@@ -24,13 +25,54 @@ pub fn routes(router: Router<Ctx>) -> Router<Ctx> {
     collection::routes::<Users>(router)
         .route(
             "/admin/realms/{realm}/users/{key}/password",
-            post(set_password),
+            get(to_user).post(set_password),
         )
         .route(
             "/admin/realms/{realm}/users/{key}/enabled",
-            post(set_enabled),
+            get(confirm_disable).post(set_enabled),
         )
-        .route("/admin/realms/{realm}/users/{key}/unlock", post(unlock))
+        .route(
+            "/admin/realms/{realm}/users/{key}/unlock",
+            get(to_user).post(unlock),
+        )
+}
+
+/// A GET of an action's URL (left in the address bar after a refused form): the user's page.
+async fn to_user(admin: Admin, Path((realm, key)): Path<(String, String)>) -> Response {
+    admin
+        .redirect(&item_href::<Users>(&realm, &key), None)
+        .await
+}
+
+/// Disabling ends the user's refresh tokens and sign-ins, so it asks first; enabling does not.
+async fn confirm_disable(admin: Admin, Path((realm, key)): Path<(String, String)>) -> Response {
+    let user = match admin.ctx.port.get_user(&realm, &key).await {
+        Ok(user) => user,
+        Err(e) => return admin.fail(Some(&realm), Section::Users, e).await,
+    };
+    let href = item_href::<Users>(&realm, &key);
+    if !user.enabled {
+        return admin.redirect(&href, None).await;
+    }
+    let confirm = Confirm {
+        title: "Disable user".into(),
+        verb: "Disable user".into(),
+        key: user.username,
+        consequence: "They cannot sign in, and their refresh tokens stop working, until they are enabled again.".into(),
+        action: format!("{href}/enabled"),
+        button: "Disable user".into(),
+        danger: true,
+        cancel: href,
+    };
+    admin
+        .page(
+            StatusCode::OK,
+            Some(&realm),
+            Section::Users,
+            confirm,
+            confirm_page,
+        )
+        .await
 }
 
 fn claims_text(claims: &serde_json::Map<String, serde_json::Value>) -> String {
@@ -140,12 +182,6 @@ impl Collection for Users {
 
     fn extra(realm: &str, u: &UserView) -> AnyView {
         let href = item_href::<Users>(realm, &u.id);
-        let toggle_label = if u.enabled {
-            "Disable user"
-        } else {
-            "Enable user"
-        };
-        let toggle_value = if u.enabled { "false" } else { "true" };
         let facts = vec![
             ("User ID", view! { <code>{u.id.clone()}</code> }.into_any()),
             ("Status", status(u).into_any()),
@@ -180,11 +216,23 @@ impl Collection for Users {
                 <h2>"Status"</h2>
                 <Facts rows=facts/>
                 <div class="button-row">
-                    <form method="post" action=format!("{href}/enabled")>
-                        <Csrf/>
-                        <input type="hidden" name="enabled" value=toggle_value/>
-                        <button type="submit" class="secondary" id="toggle-enabled">{toggle_label}</button>
-                    </form>
+                    {if u.enabled {
+                        view! {
+                            <a class="button secondary" id="toggle-enabled" href=format!("{href}/enabled")>
+                                "Disable user"
+                            </a>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <form method="post" action=format!("{href}/enabled")>
+                                <Csrf/>
+                                <input type="hidden" name="enabled" value="true"/>
+                                <button type="submit" class="secondary" id="toggle-enabled">"Enable user"</button>
+                            </form>
+                        }
+                        .into_any()
+                    }}
                     {u.locked.then(|| view! {
                         <form method="post" action=format!("{href}/unlock")>
                             <Csrf/>

@@ -799,11 +799,24 @@ async fn users_have_json_claims_passwords_and_rows_keyed_by_id() {
         token.text
     );
 
+    // Disabling asks first: the user page links to a confirmation whose form disables.
+    let page = b.get(&location).await;
+    assert_tag(
+        &page.body,
+        &[
+            "<a",
+            r#"id="toggle-enabled""#,
+            &format!(r#"href="{location}/enabled""#),
+        ],
+    );
+    let confirm = b.get(&format!("{location}/enabled")).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert_has(&confirm.body, r#"id="confirm""#);
     let disabled = b
         .submit(
-            &location,
             &format!("{location}/enabled"),
-            &[("enabled", "false")],
+            &format!("{location}/enabled"),
+            &[],
         )
         .await;
     assert_eq!(disabled.status, 303, "{}", disabled.body);
@@ -818,6 +831,12 @@ async fn users_have_json_claims_passwords_and_rows_keyed_by_id() {
         api.get(&format!("/realms/default/users/{id}")).await["enabled"],
         false
     );
+    // Action URLs left in the address bar lead back to the user.
+    for action in ["password", "unlock", "enabled"] {
+        let back = b.get(&format!("{location}/{action}")).await;
+        assert_eq!(back.status, 303, "GET {action}: {}", back.body);
+        assert_eq!(back.location.as_deref(), Some(location.as_str()));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1191,9 +1210,16 @@ async fn signing_out_ends_the_session() {
     let server = sqlite_server().await;
     let mut b = Browser::new(&server);
     b.sign_in().await;
-    let page = b.get("/admin/realms/master").await;
-    assert_eq!(page.status, 200);
-    let csrf = page.csrf();
+    // A typed address asks first: only the form signs out.
+    let asked = b.get("/admin/logout").await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert_tag(&asked.body, &["<form", r#"action="/admin/logout""#]);
+    assert_eq!(
+        b.get("/admin/realms/master").await.status,
+        200,
+        "still signed in"
+    );
+    let csrf = asked.csrf();
     let old = b.cookie.clone();
     let out = b.post("/admin/logout", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, 303);
@@ -1206,6 +1232,30 @@ async fn signing_out_ends_the_session() {
         .location
         .as_deref()
         .is_some_and(|l| l.starts_with("/admin/login")));
+}
+
+/// Unknown console addresses get a console page; the REST API keeps its JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_console_pages_are_console_404s() {
+    let server = sqlite_server().await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+    let missing = b.get("/admin/realms/master/bogus").await;
+    assert_eq!(missing.status, 404);
+    assert_has(&missing.body, "Page not found");
+    assert_tag(&missing.body, &["<a", r#"href="/admin""#]);
+    let api = server
+        .http
+        .get(server.url("/admin/api/bogus"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(api.status(), 404);
+    assert_eq!(
+        api.headers()[header::CONTENT_TYPE],
+        "application/json",
+        "the API's own 404"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
