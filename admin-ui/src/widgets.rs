@@ -93,11 +93,18 @@ pub fn or_dash(value: Option<String>) -> AnyView {
 pub fn Empty(
     #[prop(into)] what: String,
     #[prop(optional, into)] create: Option<(String, String)>,
+    /// Set when a search found nothing, which is not the same as nothing existing.
+    #[prop(default = None)]
+    search: Option<String>,
 ) -> impl IntoView {
+    let text = match search {
+        Some(search) => format!("No {what} match “{search}”"),
+        None => format!("No {what} yet"),
+    };
     view! {
         <div class="empty">
             <p>
-                {format!("No {what} yet")}
+                {text}
                 {create.map(|(href, label)| view! { " — " <a href=href>{label}</a> })}
             </p>
         </div>

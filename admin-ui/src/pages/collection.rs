@@ -134,6 +134,18 @@ pub fn item_href<C: Collection>(realm: &str, key: &str) -> String {
     paths::item(realm, C::SLUG, key)
 }
 
+/// A title inside a sentence: "Exchange policies" becomes "exchange policies", while an
+/// acronym ("API resources") keeps its capitals.
+fn in_sentence(title: &str) -> String {
+    let mut chars = title.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() => {
+            first.to_lowercase().chain(title.chars().skip(1)).collect()
+        }
+        _ => title.to_string(),
+    }
+}
+
 fn capitalized(noun: &str) -> String {
     crate::form_data::sentence(noun)
 }
@@ -211,9 +223,9 @@ fn list_page<C: Collection>(d: ListData<C::View>) -> impl IntoView {
         }
     });
     let body = if d.items.is_empty() {
-        let what = C::TITLE.to_lowercase();
+        let what = in_sentence(C::TITLE);
         if d.search.is_some() || d.paged {
-            view! { <Empty what=what/> }.into_any()
+            view! { <Empty what=what search=d.search.clone()/> }.into_any()
         } else {
             view! { <Empty what=what create=(new_href.clone(), "Create the first one".to_string())/> }
                 .into_any()

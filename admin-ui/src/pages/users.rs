@@ -164,7 +164,7 @@ impl Collection for Users {
                 <Text name="username" label="Username" required=true autocomplete="off"/>
                 {creating.then(|| view! {
                     <Text name="password" label="Password" kind="password" autocomplete="new-password"
-                        hint="Optional; the user cannot sign in with a password until one is set."/>
+                        hint="At least 8 characters. Optional; without one the user cannot sign in with a password."/>
                 })}
                 <Text name="email" label="Email" kind="email"/>
                 <Check name="email_verified" label="Email verified"/>
@@ -208,7 +208,7 @@ impl Collection for Users {
                 <form method="post" action=format!("{href}/password") class="inline-form">
                     <Csrf/>
                     <Text name="password" label="New password" kind="password" autocomplete="new-password"
-                        hint="Setting a password ends the user's refresh tokens."/>
+                        hint="At least 8 characters. Setting a password ends the user's refresh tokens."/>
                     <button type="submit">"Set password"</button>
                 </form>
             </section>

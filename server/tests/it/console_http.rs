@@ -769,7 +769,7 @@ async fn users_have_json_claims_passwords_and_rows_keyed_by_id() {
     let search = b.get("/admin/realms/default/users?q=bob").await;
     assert_eq!(search.status, 200);
     assert!(!search.body.contains(&format!(r#"data-key="{id}""#)));
-    assert_has(&search.body, "No users yet");
+    assert_has(&search.body, "No users match “bob”");
     let search = b.get("/admin/realms/default/users?q=ali").await;
     assert_tag(&search.body, &["<tr", &format!(r#"data-key="{id}""#)]);
 
