@@ -89,15 +89,7 @@ pub async fn submit(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Respons
     let password = form.value("password");
     if username.is_empty() || password.is_empty() {
         let error = "Enter your username and password.".to_string();
-        return sign_in_form(
-            &head,
-            &session,
-            StatusCode::UNAUTHORIZED,
-            username,
-            next,
-            Some(error),
-        )
-        .await;
+        return refused(&head, &session, username, next, error).await;
     }
     match ctx.port.authenticate_password(&username, &password).await {
         Ok(actor) => {
@@ -112,30 +104,33 @@ pub async fn submit(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Respons
         }
         Err(AdminError::Forbidden(_)) => {
             let error = "This account may not administer Tessera.".to_string();
-            sign_in_form(
-                &head,
-                &session,
-                StatusCode::UNAUTHORIZED,
-                username,
-                next,
-                Some(error),
-            )
-            .await
+            refused(&head, &session, username, next, error).await
         }
         Err(AdminError::Internal) => broken(&head).await,
         Err(_) => {
             let error = "The username or password is wrong.".to_string();
-            sign_in_form(
-                &head,
-                &session,
-                StatusCode::UNAUTHORIZED,
-                username,
-                next,
-                Some(error),
-            )
-            .await
+            refused(&head, &session, username, next, error).await
         }
     }
+}
+
+/// The sign-in form again, with what went wrong: 401, and nobody signed in.
+async fn refused(
+    head: &Parts,
+    session: &AdminSession,
+    username: String,
+    next: Option<String>,
+    error: String,
+) -> Response {
+    sign_in_form(
+        head,
+        session,
+        StatusCode::UNAUTHORIZED,
+        username,
+        next,
+        Some(error),
+    )
+    .await
 }
 
 /// `GET /admin/logout` (a typed or bookmarked address): asks, since only a form may sign out.

@@ -114,12 +114,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         }
         let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| {
-                ApiError::http(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the body may be at most {MAX_BODY_BYTES} bytes"),
-                )
+            .map_err(|e| {
+                let over_limit = e
+                    .into_inner()
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some();
+                if over_limit {
+                    ApiError::http(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+                    )
+                } else {
+                    AdminError::BadRequest("the body could not be read".into()).into()
+                }
             })?;
         parse(&bytes).map(Json).map_err(ApiError::from)
     }
