@@ -12,7 +12,7 @@ use leptos::prelude::IntoView;
 
 use crate::csrf;
 use crate::form_data::{sentence, FormData};
-use crate::layout::{problem_page, Chrome, Problem, Section};
+use crate::layout::{confirm_page, problem_page, Chrome, Confirm, Problem, Section};
 use crate::paths;
 use crate::render;
 use crate::session::{AdminSession, SessionError};
@@ -159,6 +159,17 @@ impl Admin {
         };
         let response = render::page(&self.head, status, Some(chrome), data, view).await;
         render::with_cookie(response, self.session.set_cookie())
+    }
+
+    /// A confirmation page before a destructive action.
+    pub async fn confirm(
+        &self,
+        realm: Option<&str>,
+        section: Section,
+        confirm: Confirm,
+    ) -> Response {
+        self.page(StatusCode::OK, realm, section, confirm, confirm_page)
+            .await
     }
 
     /// The page for an operation the service refused outside a form.

@@ -15,7 +15,7 @@ use super::collection::{self, item_href, BoxFuture, Collection, Created};
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData, Reader};
 use crate::forms::{options, Check, Checks, Group, Select, Text, TextArea};
-use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::layout::{Confirm, Layout, Section};
 use crate::widgets::{Badge, Chips, Enabled, Facts};
 use crate::Ctx;
 
@@ -350,15 +350,7 @@ async fn confirm_rotate(admin: Admin, Path((realm, key)): Path<(String, String)>
                 danger: true,
                 cancel: href,
             };
-            admin
-                .page(
-                    StatusCode::OK,
-                    Some(&realm),
-                    Section::Clients,
-                    confirm,
-                    confirm_page,
-                )
-                .await
+            admin.confirm(Some(&realm), Section::Clients, confirm).await
         }
         Err(e) => admin.fail(Some(&realm), Section::Clients, e).await,
     }

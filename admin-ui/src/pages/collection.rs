@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData};
 use crate::forms::{Csrf, FormError, FormState, Submit};
-use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::layout::{Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{Empty, Pager};
 use crate::Ctx;
@@ -476,15 +476,7 @@ async fn confirm_delete<C: Collection>(
             let href = item_href::<C>(&realm, &key);
             let confirm =
                 Confirm::delete(C::NOUN, &C::label(&view), format!("{href}/delete"), href);
-            admin
-                .page(
-                    StatusCode::OK,
-                    Some(&realm),
-                    C::SECTION,
-                    confirm,
-                    confirm_page,
-                )
-                .await
+            admin.confirm(Some(&realm), C::SECTION, confirm).await
         }
         Err(e) => admin.fail(Some(&realm), C::SECTION, e).await,
     }

@@ -10,7 +10,7 @@ use axum::Router;
 use leptos::prelude::*;
 
 use crate::auth::{Admin, AdminForm};
-use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::layout::{Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{Badge, MaybeTime, Time};
 use crate::Ctx;
@@ -114,15 +114,7 @@ async fn confirm_rotate(admin: Admin, Path(realm): Path<String>) -> Response {
         danger: false,
         cancel: paths::section(&realm, "keys"),
     };
-    admin
-        .page(
-            StatusCode::OK,
-            Some(&realm),
-            Section::Keys,
-            confirm,
-            confirm_page,
-        )
-        .await
+    admin.confirm(Some(&realm), Section::Keys, confirm).await
 }
 
 async fn rotate(Path(realm): Path<String>, f: AdminForm) -> Response {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::{broken, Admin};
 use crate::csrf;
 use crate::form_data::FormData;
-use crate::layout::{confirm_page, problem_page, Confirm, Document, Problem, Section};
+use crate::layout::{problem_page, Confirm, Document, Problem, Section};
 use crate::paths;
 use crate::render::{self, see_other, with_cookie};
 use crate::session::AdminSession;
@@ -145,15 +145,7 @@ pub async fn confirm_logout(admin: Admin) -> Response {
         danger: false,
         cancel: paths::HOME.to_string(),
     };
-    admin
-        .page(
-            StatusCode::OK,
-            None,
-            Section::Dashboard,
-            confirm,
-            confirm_page,
-        )
-        .await
+    admin.confirm(None, Section::Dashboard, confirm).await
 }
 
 /// `POST /admin/logout`: ends the session whatever its state, then shows the sign-in page.

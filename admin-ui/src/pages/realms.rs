@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData, Reader};
 use crate::forms::{options, Check, Csrf, FormError, FormState, Group, Select, Submit, Text};
-use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::layout::{Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{or_dash, Badge, Empty, Enabled, Pager};
 use crate::Ctx;
@@ -389,15 +389,7 @@ async fn confirm_delete(admin: Admin, Path(realm): Path<String>) -> Response {
             );
             confirm.consequence =
                 "Its clients, users, keys and sessions go with it. This cannot be undone.".into();
-            admin
-                .page(
-                    StatusCode::OK,
-                    Some(&realm),
-                    Section::Realms,
-                    confirm,
-                    confirm_page,
-                )
-                .await
+            admin.confirm(Some(&realm), Section::Realms, confirm).await
         }
         Err(e) => admin.fail(Some(&realm), Section::Realms, e).await,
     }

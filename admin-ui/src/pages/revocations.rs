@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData};
 use crate::forms::{Check, Csrf, FormError, FormState, Group, Radios, Submit, Text, TextArea};
-use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::layout::{Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{or_dash, Badge, Empty, Pager, Time};
 use crate::Ctx;
@@ -363,13 +363,7 @@ async fn confirm_delete(admin: Admin, Path((realm, id)): Path<(String, String)>)
     );
     confirm.consequence = "Tokens it matched become valid again. This cannot be undone.".into();
     admin
-        .page(
-            StatusCode::OK,
-            Some(&realm),
-            Section::Revocations,
-            confirm,
-            confirm_page,
-        )
+        .confirm(Some(&realm), Section::Revocations, confirm)
         .await
 }
 

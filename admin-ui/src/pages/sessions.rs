@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 
 use crate::auth::{Admin, AdminForm};
-use crate::layout::{confirm_page, Confirm, Layout, Section};
+use crate::layout::{Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{Chips, Empty, Pager, Time};
 use crate::Ctx;
@@ -136,13 +136,7 @@ async fn confirm_end(admin: Admin, Path((realm, id)): Path<(String, String)>) ->
         cancel: base,
     };
     admin
-        .page(
-            StatusCode::OK,
-            Some(&realm),
-            Section::Sessions,
-            confirm,
-            confirm_page,
-        )
+        .confirm(Some(&realm), Section::Sessions, confirm)
         .await
 }
 

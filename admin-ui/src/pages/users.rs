@@ -5,7 +5,6 @@ use admin_model::{
     Actor, AdminError, AdminPort, AdminResult, Page, PageRequest, UserInput, UserView,
 };
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -15,7 +14,7 @@ use super::collection::{self, edit_again, item_href, BoxFuture, Collection, Crea
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData, Reader};
 use crate::forms::{Check, Csrf, Group, Text, TextArea};
-use crate::layout::{confirm_page, Confirm, Section};
+use crate::layout::{Confirm, Section};
 use crate::widgets::{Badge, Chips, Facts, MaybeTime};
 use crate::Ctx;
 
@@ -64,15 +63,7 @@ async fn confirm_disable(admin: Admin, Path((realm, key)): Path<(String, String)
         danger: true,
         cancel: href,
     };
-    admin
-        .page(
-            StatusCode::OK,
-            Some(&realm),
-            Section::Users,
-            confirm,
-            confirm_page,
-        )
-        .await
+    admin.confirm(Some(&realm), Section::Users, confirm).await
 }
 
 fn claims_text(claims: &serde_json::Map<String, serde_json::Value>) -> String {
