@@ -209,25 +209,20 @@ impl AdminService {
     /// Refuses to delete client `client_id` while an exchange policy is its own or names it
     /// as a subject client. (Exchange policies are keyed by the client they govern.)
     pub(super) async fn client_unused(&self, realm: &Realm, client_id: &str) -> AdminResult<()> {
-        let mut policies = self
-            .naming::<exchange_policy::Entity>(
-                exchange_policy::Column::RealmId,
-                realm,
-                exchange_policy::Column::ClientId,
-                "exchange_policies.subject_clients",
-                client_id,
-                |p| (&p.subject_clients, p.client_id.clone()),
-            )
-            .await?;
-        let own = rows::one::<exchange_policy::Entity>(
+        let mut policies = Vec::new();
+        for policy in rows::all::<exchange_policy::Entity>(
             self.db(),
-            Condition::all()
-                .add(exchange_policy::Column::RealmId.eq(&realm.id))
-                .add(exchange_policy::Column::ClientId.eq(client_id)),
+            exchange_policy::Column::RealmId
+                .eq(&realm.id)
+                .into_condition(),
+            exchange_policy::Column::ClientId,
         )
-        .await?;
-        if let Some(own) = own {
-            policies.insert(0, own.client_id);
+        .await?
+        {
+            let subjects = list(&policy.subject_clients, "exchange_policies.subject_clients")?;
+            if policy.client_id == client_id || subjects.iter().any(|s| s == client_id) {
+                policies.push(policy.client_id);
+            }
         }
         in_use(
             &format!("client `{client_id}`"),

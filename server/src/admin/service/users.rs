@@ -273,7 +273,7 @@ impl AdminService {
             return Ok(());
         }
         let admins = store::users::enabled_holders_of(self.db(), &realm.id, ADMIN_ROLE).await?;
-        if admins.iter().all(|admin| *admin == user.id) && admins.contains(&user.id) {
+        if admins.len() == 1 && admins[0] == user.id {
             return Err(AdminError::Conflict(format!(
                 "`{}` is the last enabled administrator of realm master; give another user the \
                  role `{ADMIN_ROLE}` first",
