@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod body;
 pub mod changes;
 pub mod clock;
 pub mod config;

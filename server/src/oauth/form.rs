@@ -11,6 +11,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
 
 use super::error::OAuthError;
+use crate::body::BodyError;
 
 /// The largest form body the protocol endpoints read.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -109,9 +110,14 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
                 "the body must be application/x-www-form-urlencoded",
             ));
         }
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        let bytes = crate::body::read_limited(body, MAX_FORM_BYTES)
             .await
-            .map_err(|_| OAuthError::invalid_request("the request body is too large"))?;
+            .map_err(|e| match e {
+                BodyError::TooLarge => OAuthError::invalid_request("the request body is too large"),
+                BodyError::Unreadable => {
+                    OAuthError::invalid_request("the request body could not be read")
+                }
+            })?;
         let params = Params::parse(&bytes)?;
         Ok(Self {
             headers: parts.headers,

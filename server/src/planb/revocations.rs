@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::bearer;
 use super::problem::Problem;
 use crate::app::{AppState, RealmCtx};
+use crate::body::BodyError;
 use crate::changes::Change;
 use crate::oauth::introspect::active_access_token;
 use crate::revocation::{salted_hash, CLAIM_SEPARATOR};
@@ -33,10 +34,13 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, Problem> {
     bearer::authorize(&state, &realm, &headers, "revocations:write").await?;
-    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let body = crate::body::read_limited(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| {
-            Problem::bad_request(format!("the body may be at most {MAX_BODY_BYTES} bytes"))
+        .map_err(|e| match e {
+            BodyError::TooLarge => {
+                Problem::bad_request(format!("the body may be at most {MAX_BODY_BYTES} bytes"))
+            }
+            BodyError::Unreadable => Problem::bad_request("the body could not be read"),
         })?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request(format!("the body is not JSON: {e}")))?;

@@ -267,6 +267,17 @@ async fn malformed_requests_never_500(server: TestServer) {
         assert_eq!(response.status, 400, "{}", response.text);
         assert!(response.body["error"].is_string(), "{}", response.text);
     }
+    // The refusal of an oversized body arrives whole, and the pooled connection it came on
+    // serves the next request: the server reads the rest of the body rather than resetting.
+    for _ in 0..10 {
+        let oversized = format!("grant_type=client_credentials&pad={}", "a".repeat(300_000));
+        let refused = send(oversized.into_bytes(), form).await.unwrap();
+        assert_eq!(refused.status(), 400);
+        let next = send(b"grant_type=client_credentials".to_vec(), form)
+            .await
+            .unwrap();
+        assert_eq!(next.status(), 200);
+    }
     // Garbage Basic credentials.
     for header in ["Basic !!!", "Basic YWJj", "Bearer abc", "Basic"] {
         let response = server

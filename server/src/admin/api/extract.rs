@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use super::ApiError;
 use crate::admin::AdminService;
 use crate::app::AppState;
+use crate::body::BodyError;
 
 /// Bodies larger than this are refused before parsing.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -112,20 +113,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "send the body as `Content-Type: application/json`",
             ));
         }
-        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        let bytes = crate::body::read_limited(request.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|e| {
-                let over_limit = e
-                    .into_inner()
-                    .downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some();
-                if over_limit {
-                    ApiError::http(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        format!("the body may be at most {MAX_BODY_BYTES} bytes"),
-                    )
-                } else {
+            .map_err(|e| match e {
+                BodyError::TooLarge => ApiError::http(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+                ),
+                BodyError::Unreadable => {
                     AdminError::BadRequest("the body could not be read".into()).into()
                 }
             })?;
