@@ -294,6 +294,16 @@ async fn signing_in_needs_the_right_password_and_rotates_the_session() {
         "/realms/master/.well-known/openid-configuration",
     );
 
+    // The sign-in is in the audit trail; the refused attempts are not.
+    let signed_in = Api::new(&server)
+        .await
+        .get("/realms/master/events?type=admin.signed_in")
+        .await;
+    let events = signed_in["items"].as_array().expect("items");
+    assert_eq!(events.len(), 1, "{signed_in}");
+    assert_eq!(events[0]["actor"], ADMIN.0);
+    assert_eq!(events[0]["detail"]["via"], "console");
+
     // The old session id is dead.
     b.cookie = Some(before);
     let stale = b.get("/admin/realms/master").await;

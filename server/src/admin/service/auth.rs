@@ -95,11 +95,24 @@ impl AdminService {
                 ))
             }
         };
-        self.admin_by_subject(&master, &user.id)
+        let actor = self
+            .admin_by_subject(&master, &user.id)
             .await?
             .ok_or_else(|| {
                 AdminError::Forbidden("this account does not hold the admin role".into())
-            })
+            })?;
+        // A console session is the widest power there is; its start belongs in the trail.
+        // Refusals are not recorded one by one: the lock they lead to is (`user.locked`).
+        self.audit(
+            self.db(),
+            &master.realm.id,
+            &actor,
+            "admin.signed_in",
+            &actor.subject,
+            serde_json::json!({"via": "console"}),
+        )
+        .await?;
+        Ok(actor)
     }
 
     pub async fn still_admin(&self, actor: &Actor) -> AdminResult<bool> {
