@@ -591,6 +591,15 @@ async fn realm_lifecycle(server: TestServer) {
     assert_eq!(changed.body["display_name"], Value::Null);
     assert_eq!(changed.body["cookie_mode"], "shared");
     assert_eq!(changed.body["access_token_lifetime"], Value::Null);
+    // The same values again change nothing: no new `updated_at`, no event (counted below).
+    let again = api
+        .patch(
+            "/realms/acme",
+            json!({"display_name": null, "cookie_mode": "shared"}),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body, changed.body);
     assert_error(
         &api.patch("/realms/acme", json!({"name": "other"})).await,
         422,
@@ -1036,6 +1045,28 @@ async fn user_lifecycle(server: TestServer) {
         json!(["auditor", "editor"])
     );
     assert!(!events.text.contains("password_hash"));
+    // A PATCH that only sets the password writes its own event, not `user.updated`.
+    let password_only = api
+        .patch(
+            &format!("/realms/default/users/{id}"),
+            json!({"password": "alice-password-3", "roles": ["viewer"]}),
+        )
+        .await;
+    assert_eq!(password_only.status, 200, "{}", password_only.text);
+    let count = |kind: &'static str| {
+        let api = &api;
+        async move {
+            let page = api
+                .get(&format!("/realms/default/events?type={kind}"))
+                .await;
+            page.body["items"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(
+        count("user.updated").await,
+        events.body["items"].as_array().map_or(0, Vec::len)
+    );
+    assert!(count("user.password_changed").await >= 1);
 
     // Paging walks the list in username order with opaque cursors; `username` filters by prefix.
     for name in ["bob", "carol", "dave"] {

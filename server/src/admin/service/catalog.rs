@@ -388,6 +388,10 @@ impl AdminService {
         active.updated_at = Set(self.state.now());
         let txn = self.db().begin().await.map_err(db)?;
         let after = scope_view(rows::update(&txn, active, || format!("scope `{name}`")).await?)?;
+        if !super::changed(&before, &after)? {
+            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+            return Ok(before);
+        }
         self.audit(
             &txn,
             &realm.id,
@@ -576,6 +580,10 @@ impl AdminService {
         let after = api_resource_view(
             rows::update(&txn, active, || format!("API resource `{name}`")).await?,
         )?;
+        if !super::changed(&before, &after)? {
+            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+            return Ok(before);
+        }
         self.audit(
             &txn,
             &realm.id,
@@ -732,6 +740,10 @@ impl AdminService {
         let txn = self.db().begin().await.map_err(db)?;
         let after =
             claim_type_view(rows::update(&txn, active, || format!("claim type `{name}`")).await?)?;
+        if !super::changed(&before, &after)? {
+            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+            return Ok(before);
+        }
         self.audit(
             &txn,
             &realm.id,
@@ -929,6 +941,10 @@ impl AdminService {
         let after = policy_view(
             rows::update(&txn, active, || format!("exchange policy of `{client_id}`")).await?,
         )?;
+        if !super::changed(&before, &after)? {
+            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+            return Ok(before);
+        }
         self.audit(
             &txn,
             &realm.id,

@@ -516,6 +516,10 @@ impl AdminService {
         }
         let has_secret = !client.public && before.has_secret;
         let after = view(updated, has_secret)?;
+        if !super::changed(&before, &after)? {
+            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+            return Ok(before);
+        }
         self.audit(
             &txn,
             &realm.id,

@@ -156,6 +156,19 @@ fn diff(
     }))
 }
 
+/// Whether an update changed what callers see, its own `updated_at` aside. An edit that
+/// changes nothing is rolled back, so it neither moves `updated_at` nor writes an audit event.
+fn changed(before: &impl Serialize, after: &impl Serialize) -> AdminResult<bool> {
+    fn visible(item: &impl Serialize) -> AdminResult<serde_json::Value> {
+        let mut value = serde_json::to_value(item).map_err(internal)?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("updated_at");
+        }
+        Ok(value)
+    }
+    Ok(visible(before)? != visible(after)?)
+}
+
 /// Cursors are opaque to callers: the base64url of the last key seen.
 fn encode_cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key)

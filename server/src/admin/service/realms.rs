@@ -144,6 +144,10 @@ impl AdminService {
         let txn = self.db().begin().await.map_err(db)?;
         let updated = active.update(&txn).await.map_err(db)?;
         let after = self.realm_view(updated.clone());
+        if !super::changed(&before, &after)? {
+            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+            return Ok(before);
+        }
         self.audit(
             &txn,
             &updated.id,

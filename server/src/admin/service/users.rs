@@ -210,16 +210,22 @@ impl AdminService {
             store::users::set_roles(&txn, &realm.id, id, roles, now).await?;
         }
         let after = self.user_view_of(&txn, updated).await?;
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "user.updated",
-            id,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
+        // A password or `enabled` alone leaves the rest as it was: no `user.updated` then,
+        // only their own events below.
+        if super::changed(&before, &after)? {
+            self.audit(
+                &txn,
+                &realm.id,
+                actor,
+                "user.updated",
+                id,
+                super::diff(Some(&before), Some(&after))?,
+            )
+            .await?;
+            txn.commit().await.map_err(db)?;
+        } else {
+            txn.rollback().await.map_err(db)?;
+        }
         // These revoke the user's refresh tokens and write their own events.
         if let Some(enabled) = input.enabled.filter(|e| *e != before.enabled) {
             self.state
