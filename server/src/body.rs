@@ -27,8 +27,7 @@ pub enum BodyError {
 }
 
 /// Reads the whole body if it is at most `limit` bytes.
-pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, BodyError> {
-    let mut body = body;
+pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
     let mut read = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyError::Unreadable)?;
