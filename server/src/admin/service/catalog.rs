@@ -388,20 +388,20 @@ impl AdminService {
         active.updated_at = Set(self.state.now());
         let txn = self.db().begin().await.map_err(db)?;
         let after = scope_view(rows::update(&txn, active, || format!("scope `{name}`")).await?)?;
-        if !super::changed(&before, &after)? {
-            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+        let changed = self
+            .finish_update(
+                txn,
+                &realm.id,
+                actor,
+                "scope.updated",
+                name,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
             return Ok(before);
         }
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "scope.updated",
-            name,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
         self.publish_catalog(&realm).await;
         Ok(after)
     }
@@ -580,20 +580,20 @@ impl AdminService {
         let after = api_resource_view(
             rows::update(&txn, active, || format!("API resource `{name}`")).await?,
         )?;
-        if !super::changed(&before, &after)? {
-            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+        let changed = self
+            .finish_update(
+                txn,
+                &realm.id,
+                actor,
+                "api_resource.updated",
+                name,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
             return Ok(before);
         }
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "api_resource.updated",
-            name,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
         self.publish_catalog(&realm).await;
         Ok(after)
     }
@@ -740,20 +740,20 @@ impl AdminService {
         let txn = self.db().begin().await.map_err(db)?;
         let after =
             claim_type_view(rows::update(&txn, active, || format!("claim type `{name}`")).await?)?;
-        if !super::changed(&before, &after)? {
-            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+        let changed = self
+            .finish_update(
+                txn,
+                &realm.id,
+                actor,
+                "claim_type.updated",
+                name,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
             return Ok(before);
         }
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "claim_type.updated",
-            name,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
         Ok(after)
     }
 
@@ -941,20 +941,20 @@ impl AdminService {
         let after = policy_view(
             rows::update(&txn, active, || format!("exchange policy of `{client_id}`")).await?,
         )?;
-        if !super::changed(&before, &after)? {
-            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+        let changed = self
+            .finish_update(
+                txn,
+                &realm.id,
+                actor,
+                "exchange_policy.updated",
+                client_id,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
             return Ok(before);
         }
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "exchange_policy.updated",
-            client_id,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
         Ok(after)
     }
 

@@ -516,20 +516,20 @@ impl AdminService {
         }
         let has_secret = !client.public && before.has_secret;
         let after = view(updated, has_secret)?;
-        if !super::changed(&before, &after)? {
-            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+        let changed = self
+            .finish_update(
+                txn,
+                &realm.id,
+                actor,
+                "client.updated",
+                client_id,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
             return Ok(before);
         }
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "client.updated",
-            client_id,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
         self.publish_client(&realm, client_id).await;
         Ok(after)
     }

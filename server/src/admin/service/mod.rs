@@ -72,6 +72,37 @@ impl AdminService {
         Ok(())
     }
 
+    /// Ends an update of `target`: commits it with its `kind` event when it changed what
+    /// callers see, else rolls it back, so an edit that changes nothing leaves no trace.
+    /// Says whether it committed.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_update(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        realm_id: &str,
+        actor: &Actor,
+        kind: &str,
+        target: &str,
+        before: &impl Serialize,
+        after: &impl Serialize,
+    ) -> AdminResult<bool> {
+        if !changed(before, after)? {
+            txn.rollback().await.map_err(db)?;
+            return Ok(false);
+        }
+        self.audit(
+            &txn,
+            realm_id,
+            actor,
+            kind,
+            target,
+            diff(Some(before), Some(after))?,
+        )
+        .await?;
+        txn.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
     /// One keyset page of `E`, converted by `view`; the cursor is the last row's key.
     async fn page<E, V>(
         &self,
@@ -156,8 +187,7 @@ fn diff(
     }))
 }
 
-/// Whether an update changed what callers see, its own `updated_at` aside. An edit that
-/// changes nothing is rolled back, so it neither moves `updated_at` nor writes an audit event.
+/// Whether an update changed what callers see, its own `updated_at` aside.
 fn changed(before: &impl Serialize, after: &impl Serialize) -> AdminResult<bool> {
     fn visible(item: &impl Serialize) -> AdminResult<serde_json::Value> {
         let mut value = serde_json::to_value(item).map_err(internal)?;

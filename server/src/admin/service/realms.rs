@@ -144,20 +144,20 @@ impl AdminService {
         let txn = self.db().begin().await.map_err(db)?;
         let updated = active.update(&txn).await.map_err(db)?;
         let after = self.realm_view(updated.clone());
-        if !super::changed(&before, &after)? {
-            txn.rollback().await.map_err(db)?; // a no-op leaves no trace
+        let changed = self
+            .finish_update(
+                txn,
+                &updated.id,
+                actor,
+                "realm.updated",
+                name,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
             return Ok(before);
         }
-        self.audit(
-            &txn,
-            &updated.id,
-            actor,
-            "realm.updated",
-            name,
-            super::diff(Some(&before), Some(&after))?,
-        )
-        .await?;
-        txn.commit().await.map_err(db)?;
         self.state
             .caches
             .publish(Change::Realm {

@@ -212,20 +212,8 @@ impl AdminService {
         let after = self.user_view_of(&txn, updated).await?;
         // A password or `enabled` alone leaves the rest as it was: no `user.updated` then,
         // only their own events below.
-        if super::changed(&before, &after)? {
-            self.audit(
-                &txn,
-                &realm.id,
-                actor,
-                "user.updated",
-                id,
-                super::diff(Some(&before), Some(&after))?,
-            )
+        self.finish_update(txn, &realm.id, actor, "user.updated", id, &before, &after)
             .await?;
-            txn.commit().await.map_err(db)?;
-        } else {
-            txn.rollback().await.map_err(db)?;
-        }
         // These revoke the user's refresh tokens and write their own events.
         if let Some(enabled) = input.enabled.filter(|e| *e != before.enabled) {
             self.state
