@@ -108,79 +108,148 @@ impl Accounts {
         } else {
             store::users::find_by_username(&self.store.db, realm_id, username).await?
         };
-        let hash = user
-            .as_ref()
-            .and_then(|u| u.password_hash.clone())
-            .unwrap_or_else(|| self.decoy_hash.clone());
-        let attempt = password_attempt.to_string();
-        // Always exactly one argon2 verification, whatever the outcome will be.
-        let password_ok = tokio::task::spawn_blocking(move || password::verify(&attempt, &hash))
-            .await
-            .map_err(|e| AccountError::Hash(e.to_string()))?;
-        let Some(mut user) = user else {
+        let Some(user) = user else {
+            self.verify(password_attempt, None).await?;
             return Ok(Err(LoginFailure::UnknownUser));
         };
-        if user.password_hash.is_none() {
-            return Ok(Err(LoginFailure::WrongPassword));
+        if !user.enabled || user.password_hash.is_none() {
+            self.verify(password_attempt, None).await?;
+            return Ok(Err(if user.enabled {
+                LoginFailure::WrongPassword
+            } else {
+                LoginFailure::Disabled
+            }));
         }
-        if let Some(until) = user.locked_until {
-            if until > now {
-                return Ok(Err(LoginFailure::Locked));
+        let admission = self.admit(&user, now).await?;
+        // Always exactly one argon2 verification, whatever the outcome will be.
+        let hash = match admission {
+            Admission::Refused => None,
+            _ => user.password_hash.clone(),
+        };
+        let password_ok = self.verify(password_attempt, hash).await?;
+        match admission {
+            Admission::Refused => Ok(Err(LoginFailure::Locked)),
+            admitted if password_ok => {
+                self.succeeded(&user, admitted).await?;
+                Ok(Ok(user))
             }
-            // The lock has run out: lift it before judging this attempt.
-            store::users::clear_failures(&self.store.db, &user.id, now).await?;
+            admitted => {
+                self.failed(&user, admitted, now).await?;
+                Ok(Err(LoginFailure::WrongPassword))
+            }
+        }
+    }
+
+    /// One argon2 verification of `attempt` against `hash`, or against the decoy without one.
+    async fn verify(&self, attempt: &str, hash: Option<String>) -> Result<bool, AccountError> {
+        let real = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.decoy_hash.clone());
+        let attempt = attempt.to_string();
+        let ok = tokio::task::spawn_blocking(move || password::verify(&attempt, &hash))
+            .await
+            .map_err(|e| AccountError::Hash(e.to_string()))?;
+        Ok(ok && real)
+    }
+}
+
+/// Whether an attempt may be judged. Every factor that counts toward the lockout (a password, a
+/// second-factor code) goes through [`Accounts::admit`] before it is checked, then reports the
+/// outcome with [`Accounts::succeeded`] or [`Accounts::failed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Lockout is off: judge it, count nothing.
+    Uncounted,
+    /// Counted as a failure in advance (the `count`-th in the window); judge it.
+    Counted { count: i32 },
+    /// The account is locked: refuse without judging.
+    Refused,
+}
+
+impl Accounts {
+    /// Counts the attempt before it is judged, atomically in the database, so that concurrent
+    /// attempts cannot judge more than `threshold` guesses per lock: the count and the lock are
+    /// one statement, and an attempt is admitted only if its own count is within the threshold.
+    pub async fn admit(
+        &self,
+        user: &StoredUser,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, AccountError> {
+        if self.lockout.threshold == 0 {
+            return Ok(Admission::Uncounted);
+        }
+        if user.locked_until.is_some_and(|until| until <= now)
+            && store::users::lift_expired_lock(&self.store.db, &user.id, now).await?
+        {
             self.audit(
-                &user,
+                user,
                 "user.unlocked",
                 serde_json::json!({"reason": "lock expired"}),
                 now,
             )
             .await?;
-            user.failed_login_count = 0;
-            user.locked_until = None;
-            user.last_failed_login_at = None;
         }
-        if !user.enabled {
-            return Ok(Err(LoginFailure::Disabled));
-        }
-        if !password_ok {
-            self.record_failure(&user, now).await?;
-            return Ok(Err(LoginFailure::WrongPassword));
-        }
-        if user.failed_login_count > 0 {
-            store::users::clear_failures(&self.store.db, &user.id, now).await?;
-        }
-        Ok(Ok(user))
+        let threshold = self.threshold();
+        let rule = store::users::LockRule {
+            threshold,
+            window_start: now - self.lockout.window,
+            lock_until: now + self.lockout.duration,
+        };
+        let Some(counted) =
+            store::users::count_attempt(&self.store.db, &user.id, rule, now).await?
+        else {
+            return Ok(Admission::Refused);
+        };
+        Ok(if counted.count <= threshold {
+            Admission::Counted {
+                count: counted.count,
+            }
+        } else {
+            Admission::Refused
+        })
     }
 
-    async fn record_failure(
+    /// An admitted attempt was right: its advance count is taken back.
+    pub async fn succeeded(
         &self,
         user: &StoredUser,
+        admission: Admission,
+    ) -> Result<(), AccountError> {
+        if let Admission::Counted { count } = admission {
+            store::users::forgive_attempt(&self.store.db, &user.id, count, self.threshold())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An admitted attempt was wrong: it stays counted, and the one that reached the threshold
+    /// has locked the account, which is audited once.
+    pub async fn failed(
+        &self,
+        user: &StoredUser,
+        admission: Admission,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
-        if self.lockout.threshold == 0 {
-            return Ok(());
-        }
-        let in_window = user
-            .last_failed_login_at
-            .is_some_and(|last| now - last <= self.lockout.window);
-        let count = if in_window {
-            user.failed_login_count + 1
-        } else {
-            1
-        };
-        let lock = (count as u32 >= self.lockout.threshold).then(|| now + self.lockout.duration);
-        store::users::record_failure(&self.store.db, &user.id, count, now, lock).await?;
-        if let Some(until) = lock {
+        if admission
+            == (Admission::Counted {
+                count: self.threshold(),
+            })
+        {
             self.audit(
                 user,
                 "user.locked",
-                serde_json::json!({"failures": count, "locked_until": until.to_rfc3339()}),
+                serde_json::json!({
+                    "failures": self.threshold(),
+                    "locked_until": (now + self.lockout.duration).to_rfc3339(),
+                }),
                 now,
             )
             .await?;
         }
         Ok(())
+    }
+
+    fn threshold(&self) -> i32 {
+        i32::try_from(self.lockout.threshold).unwrap_or(i32::MAX)
     }
 
     async fn audit(

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::{role, user, user_role};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use serde_json::Value;
 
 use super::{conflict_or_db, Conn, StoreResult};
@@ -108,23 +111,121 @@ pub async fn role_names(db: &impl Conn, user_id: &str) -> StoreResult<Vec<String
         .collect())
 }
 
-/// Counts a failed sign-in and, when `locked_until` is set, locks the account.
-pub async fn record_failure(
+/// How an attempt counted against the lockout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    /// Attempts counted in the current window, this one included.
+    pub count: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// When attempts lock an account (the store's view of the lockout policy).
+#[derive(Debug, Clone, Copy)]
+pub struct LockRule {
+    pub threshold: i32,
+    /// Attempts before this instant no longer count.
+    pub window_start: DateTime<Utc>,
+    /// Until when the attempt that reaches the threshold locks the account.
+    pub lock_until: DateTime<Utc>,
+}
+
+/// Counts an attempt as a failure before it is judged, in one statement, so that no interleaving
+/// of concurrent attempts loses a count: the increment, the window and the threshold check are
+/// evaluated by the database on the row as it is. A lock in force is kept and counting goes on;
+/// the attempt that reaches the threshold sets the lock. Returns the row's state after the
+/// increment, read in the same transaction (the row stays locked against other writers).
+pub async fn count_attempt(
+    db: &(impl Conn + TransactionTrait),
+    user_id: &str,
+    rule: LockRule,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<AttemptCount>> {
+    let count = || -> SimpleExpr {
+        Expr::case(
+            Expr::col(user::Column::LockedUntil).gt(now),
+            Expr::col(user::Column::FailedLoginCount).add(1),
+        )
+        .case(
+            Expr::col(user::Column::LastFailedLoginAt).gte(rule.window_start),
+            Expr::col(user::Column::FailedLoginCount).add(1),
+        )
+        .finally(1)
+        .into()
+    };
+    let locked_until: SimpleExpr = Expr::case(
+        Expr::col(user::Column::LockedUntil).gt(now),
+        Expr::col(user::Column::LockedUntil),
+    )
+    .case(Expr::expr(count()).gte(rule.threshold), rule.lock_until)
+    .finally(Expr::value(Option::<DateTime<Utc>>::None))
+    .into();
+    let txn = db.begin().await?;
+    // Every right-hand side reads the row as it was before this update (SQLite and Postgres).
+    user::Entity::update_many()
+        .col_expr(user::Column::LockedUntil, locked_until)
+        .col_expr(user::Column::FailedLoginCount, count())
+        .col_expr(user::Column::LastFailedLoginAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let row = user::Entity::find_by_id(user_id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(row.map(|u| AttemptCount {
+        count: u.failed_login_count,
+        locked_until: u.locked_until,
+    }))
+}
+
+/// Lifts a lock that has run out, resetting the counter; returns whether this call lifted it.
+pub async fn lift_expired_lock(
     db: &impl Conn,
     user_id: &str,
-    count: i32,
     now: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
+) -> StoreResult<bool> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            user::Column::LastFailedLoginAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::LockedUntil.lte(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// A judged attempt succeeded: its count is taken back (the counter and any lock cleared) unless
+/// other attempts were counted after it and locked the account meanwhile; then the lock stays.
+/// `counted` is what [`count_attempt`] returned for this attempt.
+pub async fn forgive_attempt(
+    db: &impl Conn,
+    user_id: &str,
+    counted: i32,
+    threshold: i32,
 ) -> StoreResult<()> {
-    user::ActiveModel {
-        id: Set(user_id.to_string()),
-        failed_login_count: Set(count),
-        last_failed_login_at: Set(Some(now)),
-        locked_until: Set(locked_until),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            user::Column::LastFailedLoginAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(
+            Condition::any()
+                .add(user::Column::FailedLoginCount.lt(threshold))
+                .add(user::Column::FailedLoginCount.eq(counted)),
+        )
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ mod keys;
 mod multiprocess;
 mod password;
 mod planb;
+mod races;
 mod refresh;
 mod revocation;
 mod seeding;
