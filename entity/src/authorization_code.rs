@@ -29,6 +29,9 @@ pub struct Model {
     pub consumed_at: Option<DateTimeUtc>,
     /// `jti` of the access token the code was exchanged for, revoked if the code is replayed.
     pub issued_jti: Option<String>,
+    /// When the code was presented again after its redemption (RFC 6749 §4.1.2); issuance
+    /// for the code commits only while this is empty.
+    pub replayed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

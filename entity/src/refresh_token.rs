@@ -14,6 +14,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub rotated_at: Option<DateTimeUtc>,
     pub successor_id: Option<String>,
+    /// The token response that handed this token out, sealed under the master key, so a retry
+    /// within the client's reuse grace gets the same pair; empty when the grace is 0.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_response: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,10 @@ pub struct Model {
     pub absolute_expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_reason: Option<String>,
+    /// The sign-in behind the family (`acr`, RFC 8176 `amr`), repeated by tokens it mints.
+    pub acr: Option<String>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub amr: Option<serde_json::Value>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -88,6 +88,7 @@ pub async fn insert_code(
         expires_at: Set(new.expires_at),
         consumed_at: Set(None),
         issued_jti: Set(None),
+        replayed_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -113,15 +114,35 @@ pub async fn consume_code(db: &impl Conn, id: &str, now: DateTime<Utc>) -> Store
     Ok(result.rows_affected == 1)
 }
 
-/// Remembers which access token a code was exchanged for.
-pub async fn set_issued_jti(db: &impl Conn, id: &str, jti: &str) -> StoreResult<()> {
+/// Remembers which access token a code was exchanged for, only while nobody has replayed the
+/// code. Returns whether the issuance stands; `false` means a replay came first and the tokens
+/// must not be handed out.
+pub async fn claim_issuance(db: &impl Conn, id: &str, jti: &str) -> StoreResult<bool> {
     use sea_orm::sea_query::Expr;
-    authorization_code::Entity::update_many()
+    let result = authorization_code::Entity::update_many()
         .col_expr(authorization_code::Column::IssuedJti, Expr::value(jti))
         .filter(authorization_code::Column::Id.eq(id))
+        .filter(authorization_code::Column::ReplayedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected == 1)
+}
+
+/// Records that a redeemed code was presented again (the first time stays), and returns the code
+/// as it is after the mark: whatever issuance claimed it before is visible now.
+pub async fn mark_replayed(
+    db: &impl Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<StoredCode>> {
+    use sea_orm::sea_query::Expr;
+    authorization_code::Entity::update_many()
+        .col_expr(authorization_code::Column::ReplayedAt, Expr::value(now))
+        .filter(authorization_code::Column::Id.eq(id))
+        .filter(authorization_code::Column::ReplayedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(authorization_code::Entity::find_by_id(id).one(db).await?)
 }
 
 pub type StoredDeviceCode = device_code::Model;

@@ -266,7 +266,7 @@ async fn full_flow_with_openidconnect(server: TestServer) {
 }
 
 /// Signs carol in and returns the code of a fresh authorization for `client`.
-async fn code_for(server: &TestServer, started: &Started) -> String {
+pub async fn code_for(server: &TestServer, started: &Started) -> String {
     let browser = Browser::new();
     let done = browser
         .authorize_and_sign_in(&server.base, &started.url, "carol", "carol-password")
@@ -274,7 +274,7 @@ async fn code_for(server: &TestServer, started: &Started) -> String {
     code_from(&done, started, &server.issuer("web"))
 }
 
-async fn exchange(
+pub async fn exchange(
     server: &TestServer,
     code: &str,
     verifier: Option<&str>,

@@ -116,15 +116,24 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         },
     )
     .await?;
-    store::codes::set_issued_jti(db, &stored.id, &issued.jti).await?;
+    // The issuance stands only if no replay marked the code meanwhile; a replay after this claim
+    // finds the access token's jti and the family, and revokes both (RFC 9700 §4.2.4).
+    if !store::codes::claim_issuance(db, &stored.id, &issued.jti).await? {
+        store::refresh::revoke_code_families(db, &stored.id, state.now()).await?;
+        return Err(OAuthError::invalid_grant(INVALID));
+    }
     Ok(issued.response)
 }
 
-/// A replayed code: revoke the refresh tokens and the access token it produced.
+/// A replayed code: mark it, then revoke the refresh tokens and the access token it produced. The
+/// mark comes first, so a redemption still in flight either sees it and hands nothing out, or
+/// has claimed the code already and is visible here.
 async fn revoke_issued(request: &GrantRequest<'_>, stored: &StoredCode) -> Result<(), OAuthError> {
     let state = request.state;
     let db = &state.caches.store.db;
     let now = state.now();
+    let current = store::codes::mark_replayed(db, &stored.id, now).await?;
+    let stored = current.as_ref().unwrap_or(stored);
     let families = store::refresh::revoke_code_families(db, &stored.id, now).await?;
     if let Some(jti) = &stored.issued_jti {
         let lifetime = issue::lifetimes(request).access_token;
