@@ -29,6 +29,8 @@ pub struct ClientView {
     pub id_token_lifetime: Option<i64>,
     pub code_lifetime: Option<i64>,
     pub device_code_lifetime: Option<i64>,
+    /// Seconds in which a rotated refresh token may come back as a retry; empty inherits.
+    pub refresh_reuse_grace: Option<i64>,
     pub access_token_signing_alg: Option<String>,
     pub id_token_signing_alg: Option<String>,
     pub backchannel_logout_uri: Option<String>,
@@ -122,6 +124,15 @@ pub struct ClientInput {
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub device_code_lifetime: Option<Option<i64>>,
+    /// Seconds (0–300) in which a rotated refresh token may come back as a retry and gets the
+    /// same successor pair; 0 makes any reuse revoke the family; null inherits.
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<i64>, nullable, minimum = 0, maximum = 300)]
+    pub refresh_reuse_grace: Option<Option<i64>>,
     #[serde(
         default,
         with = "crate::nullable",

@@ -36,6 +36,9 @@ pub struct RealmSeed {
     pub id_token_lifetime: Option<i64>,
     pub code_lifetime: Option<i64>,
     pub device_code_lifetime: Option<i64>,
+    /// Seconds (0–300) in which a retried refresh gets the same tokens; 0 makes any reuse
+    /// revoke the family. Empty: the realm's, then the server's default.
+    pub refresh_reuse_grace: Option<i64>,
     #[serde(default)]
     pub scopes: Vec<ScopeSeed>,
     #[serde(default)]
@@ -131,6 +134,9 @@ pub struct ClientSeed {
     pub id_token_lifetime: Option<i64>,
     pub code_lifetime: Option<i64>,
     pub device_code_lifetime: Option<i64>,
+    /// Seconds (0–300) in which a retried refresh gets the same tokens; 0 makes any reuse
+    /// revoke the family. Empty: the realm's, then the server's default.
+    pub refresh_reuse_grace: Option<i64>,
     /// Overrides the realm's access-token algorithm.
     pub access_token_signing_alg: Option<String>,
     /// Overrides the realm's ID-token algorithm.

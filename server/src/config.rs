@@ -109,9 +109,10 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_LOCKOUT_DURATION", default_value_t = 900)]
     pub lockout_duration: i64,
 
-    /// Seconds during which a just-rotated refresh token may be presented again and gets the
-    /// same successor (concurrent refreshes); later reuse revokes the token family.
-    #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value_t = 10)]
+    /// Server default of the refresh reuse grace (realms and clients may set their own): seconds
+    /// in which a retried refresh gets the same successor pair. 0: any reuse of a rotated refresh
+    /// token revokes its family (RFC 9700 §4.14.2).
+    #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value_t = 0)]
     pub refresh_grace: i64,
 
     /// Tracing filter (e.g. `info`, `tessera=debug,sqlx=warn`).

@@ -25,6 +25,8 @@ pub struct LifetimeOverrides {
     pub id_token: Option<i64>,
     pub code: Option<i64>,
     pub device_code: Option<i64>,
+    /// Seconds in which a rotated refresh token may come back as a retry; 0 allows none.
+    pub refresh_reuse_grace: Option<i64>,
 }
 
 /// Lifetimes after resolving client override → realm default → system default.
@@ -36,6 +38,8 @@ pub struct Lifetimes {
     pub id_token: i64,
     pub code: i64,
     pub device_code: i64,
+    /// Client → realm; `None` defers to the system default (`TESSERA_REFRESH_GRACE`, 0).
+    pub refresh_reuse_grace: Option<i64>,
 }
 
 impl Lifetimes {
@@ -53,6 +57,7 @@ impl Lifetimes {
             id_token: pick(client.id_token, realm.id_token, d::ID_TOKEN),
             code: pick(client.code, realm.code, d::CODE),
             device_code: pick(client.device_code, realm.device_code, d::DEVICE_CODE),
+            refresh_reuse_grace: client.refresh_reuse_grace.or(realm.refresh_reuse_grace),
         }
     }
 }

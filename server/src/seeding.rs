@@ -371,6 +371,7 @@ fn realm_from_seed(seed: &seed::RealmSeed) -> Result<NewRealm, SeedingError> {
         id_token: seed.id_token_lifetime,
         code: seed.code_lifetime,
         device_code: seed.device_code_lifetime,
+        refresh_reuse_grace: seed.refresh_reuse_grace,
     };
     crate::validation::lifetimes(&lifetimes).map_err(|e| bad(e.to_string()))?;
     Ok(NewRealm {
@@ -409,6 +410,7 @@ fn client_from_seed(seed: &seed::ClientSeed) -> Result<store::clients::NewClient
         id_token: seed.id_token_lifetime,
         code: seed.code_lifetime,
         device_code: seed.device_code_lifetime,
+        refresh_reuse_grace: seed.refresh_reuse_grace,
     };
     crate::validation::lifetimes(&lifetimes).map_err(|e| bad(e.to_string()))?;
     Ok(store::clients::NewClient {

@@ -126,7 +126,9 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     let refresh = RefreshTokens::new(
         store.clone(),
         master_key.derive("refresh-token-successor"),
+        master_key.derive("refresh-token-pair"),
         config.refresh_grace,
+        clock.clone(),
     );
     let browser_sessions = Arc::new(
         BrowserStore::open(&store)

@@ -30,10 +30,15 @@ pub fn json_contains_nul(value: &serde_json::Value) -> bool {
 /// The longest lifetime Tessera accepts for anything: ten years.
 pub const MAX_LIFETIME: i64 = 10 * 365 * 24 * 3600;
 
+/// The longest refresh reuse grace: a retry window, not a second lifetime (RFC 9700 §4.14.2).
+pub const MAX_REUSE_GRACE: i64 = 300;
+
 #[derive(Debug, thiserror::Error)]
-#[error("{field} must be between 1 and {MAX_LIFETIME} seconds")]
+#[error("{field} must be between {min} and {max} seconds")]
 pub struct LifetimeError {
     pub field: &'static str,
+    pub min: i64,
+    pub max: i64,
 }
 
 pub fn lifetimes(l: &LifetimeOverrides) -> Result<(), LifetimeError> {
@@ -47,8 +52,21 @@ pub fn lifetimes(l: &LifetimeOverrides) -> Result<(), LifetimeError> {
     ];
     for (field, value) in fields {
         if value.is_some_and(|v| !(1..=MAX_LIFETIME).contains(&v)) {
-            return Err(LifetimeError { field });
+            return Err(LifetimeError {
+                field,
+                min: 1,
+                max: MAX_LIFETIME,
+            });
         }
+    }
+    if l.refresh_reuse_grace
+        .is_some_and(|v| !(0..=MAX_REUSE_GRACE).contains(&v))
+    {
+        return Err(LifetimeError {
+            field: "refresh_reuse_grace",
+            min: 0,
+            max: MAX_REUSE_GRACE,
+        });
     }
     Ok(())
 }

@@ -88,6 +88,7 @@ impl Collection for Clients {
         "id_token_lifetime",
         "code_lifetime",
         "device_code_lifetime",
+        "refresh_reuse_grace",
         "access_token_signing_alg",
         "id_token_signing_alg",
         "backchannel_logout_uri",
@@ -137,6 +138,7 @@ impl Collection for Clients {
             .set_opt("id_token_lifetime", c.id_token_lifetime)
             .set_opt("code_lifetime", c.code_lifetime)
             .set_opt("device_code_lifetime", c.device_code_lifetime)
+            .set_opt("refresh_reuse_grace", c.refresh_reuse_grace)
             .set_opt(
                 "access_token_signing_alg",
                 c.access_token_signing_alg.clone(),
@@ -186,6 +188,7 @@ impl Collection for Clients {
             id_token_lifetime: r.seconds("id_token_lifetime"),
             code_lifetime: r.seconds("code_lifetime"),
             device_code_lifetime: r.seconds("device_code_lifetime"),
+            refresh_reuse_grace: r.seconds("refresh_reuse_grace"),
             access_token_signing_alg: Some(form.opt("access_token_signing_alg")),
             id_token_signing_alg: Some(form.opt("id_token_signing_alg")),
             backchannel_logout_uri: r.nullable("backchannel_logout_uri"),
@@ -241,6 +244,8 @@ impl Collection for Clients {
             </Group>
             <Group title="Tokens" note="Empty fields inherit the realm's settings.">
                 <div class="grid-3">{lifetimes}</div>
+                <Text name="refresh_reuse_grace" label="Refresh reuse grace" kind="number" placeholder="inherit"
+                    hint="Seconds in which a retried refresh gets the same tokens again; 0: any reuse revokes the family. Empty inherits the realm's."/>
                 <div class="grid-2">
                     <Select name="access_token_signing_alg" label="Access token algorithm" options=alg_options()/>
                     <Select name="id_token_signing_alg" label="ID token algorithm" options=alg_options()/>

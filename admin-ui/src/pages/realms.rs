@@ -32,6 +32,7 @@ const FIELDS: &[&str] = &[
     "id_token_lifetime",
     "code_lifetime",
     "device_code_lifetime",
+    "refresh_reuse_grace",
 ];
 
 const LIFETIMES: [(&str, &str); 6] = [
@@ -166,7 +167,8 @@ fn values(r: &RealmView) -> FormData {
         )
         .set_opt("id_token_lifetime", r.id_token_lifetime)
         .set_opt("code_lifetime", r.code_lifetime)
-        .set_opt("device_code_lifetime", r.device_code_lifetime);
+        .set_opt("device_code_lifetime", r.device_code_lifetime)
+        .set_opt("refresh_reuse_grace", r.refresh_reuse_grace);
     f
 }
 
@@ -187,6 +189,7 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         id_token_lifetime: r.seconds("id_token_lifetime"),
         code_lifetime: r.seconds("code_lifetime"),
         device_code_lifetime: r.seconds("device_code_lifetime"),
+        refresh_reuse_grace: r.seconds("refresh_reuse_grace"),
     };
     r.finish(input)
 }
@@ -371,6 +374,8 @@ fn form_page(d: FormPage) -> impl IntoView {
                 </Group>
                 <Group title="Lifetimes" note="Clients may override these.">
                     <div class="grid-3">{lifetimes}</div>
+                    <Text name="refresh_reuse_grace" label="Refresh reuse grace" kind="number" placeholder="server default (0)"
+                        hint="Seconds in which a client may retry a refresh and get the same tokens again. 0: any reuse of a rotated refresh token revokes its family."/>
                 </Group>
                 <Submit label=submit cancel=cancel/>
             </form>

@@ -207,6 +207,17 @@ pub fn lifetime(value: Option<i64>) -> Rule {
     }
 }
 
+/// A refresh reuse grace: 0 (any reuse revokes the family) up to `MAX_REUSE_GRACE` seconds.
+pub fn reuse_grace(value: Option<i64>) -> Rule {
+    match value {
+        Some(v) if !(0..=crate::validation::MAX_REUSE_GRACE).contains(&v) => Err(format!(
+            "between 0 and {} seconds, or empty to inherit",
+            crate::validation::MAX_REUSE_GRACE
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn password(value: &str) -> Rule {
     let length = value.chars().count();
     if length < MIN_PASSWORD_LENGTH {

@@ -5,6 +5,7 @@ use entity::{refresh_token, refresh_token_family};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde_json::Value;
 
@@ -21,20 +22,25 @@ pub struct NewFamily {
     pub scope: String,
     pub claims: Value,
     pub auth_time: Option<DateTime<Utc>>,
+    /// The sign-in's `acr` and `amr` (user families).
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
     pub session_id: Option<String>,
     pub authorization_code_id: Option<String>,
     pub absolute_expires_at: DateTime<Utc>,
 }
 
-/// Creates a family with its first token.
+/// Creates a family with its first token, in one transaction: a request dropped half-way leaves
+/// neither behind.
 pub async fn create_family(
-    db: &impl Conn,
+    db: &(impl Conn + TransactionTrait),
     realm_id: &str,
     new: NewFamily,
     token_hash: &str,
     token_expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Family> {
+    let txn = db.begin().await?;
     let family = refresh_token_family::ActiveModel {
         id: Set(crate::crypto::random::id()),
         realm_id: Set(realm_id.to_string()),
@@ -50,11 +56,13 @@ pub async fn create_family(
         absolute_expires_at: Set(new.absolute_expires_at),
         revoked_at: Set(None),
         revoked_reason: Set(None),
+        acr: Set(new.acr),
+        amr: Set((!new.amr.is_empty()).then(|| super::json_list(&new.amr))),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
     insert_token(
-        db,
+        &txn,
         &crate::crypto::random::id(),
         &family.id,
         token_hash,
@@ -62,6 +70,7 @@ pub async fn create_family(
         now,
     )
     .await?;
+    txn.commit().await?;
     Ok(family)
 }
 
@@ -81,6 +90,7 @@ pub async fn insert_token(
         expires_at: Set(expires_at),
         rotated_at: Set(None),
         successor_id: Set(None),
+        sealed_response: Set(None),
     }
     .insert(db)
     .await?;
@@ -122,6 +132,16 @@ pub async fn mark_rotated(
 
 pub async fn find_token(db: &impl Conn, token_id: &str) -> StoreResult<Option<Token>> {
     Ok(refresh_token::Entity::find_by_id(token_id).one(db).await?)
+}
+
+/// Keeps the sealed response that handed out token `token_id` (for retries within the grace).
+pub async fn set_sealed_response(db: &impl Conn, token_id: &str, sealed: &str) -> StoreResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::SealedResponse, Expr::value(sealed))
+        .filter(refresh_token::Column::Id.eq(token_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Deletes up to `batch` dead families (expired, or revoked more than a day ago) with their

@@ -1,12 +1,18 @@
 //! Refresh tokens in flight: opaque 256-bit values stored as SHA-256 hashes, grouped in families,
 //! rotated on every use. Presenting a rotated token again revokes its whole family (RFC 9700
-//! §4.14.2) — except within a short grace window, where a concurrent second refresh of the same
-//! token gets the same successor. The successor is derived from its parent with a keyed hash, so
-//! the raw value never has to be stored to hand it out twice.
+//! §4.14.2), unless the client has a reuse grace (`refresh_reuse_grace`, client → realm →
+//! server default, 0 by default): within it a retry gets the same successor pair, never a new
+//! branch. The successor is derived from its parent with a keyed hash, so the raw value never has
+//! to be stored; the access and ID token of the pair are kept sealed under the master key.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
+use crate::crypto::master_key::MasterKey;
 use crate::crypto::{b64url, random, sha256};
 use crate::domain::Lifetimes;
 use crate::store::refresh::{self, Family, NewFamily};
@@ -31,24 +37,44 @@ impl From<sea_orm::DbErr> for RefreshError {
     }
 }
 
+/// The tokens a rotation handed out besides the refresh token, kept (sealed) so that a retry
+/// within the grace window gets the very same pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedPair {
+    pub access_token: String,
+    /// Unix time the access token expires.
+    pub expires_at: i64,
+    pub scope: Option<String>,
+    pub id_token: Option<String>,
+}
+
 /// The outcome of a successful refresh.
 #[derive(Debug)]
 pub struct Rotation {
     pub family: Family,
     /// The new refresh token to hand out.
     pub successor: String,
+    /// Row id of the successor, where the pair is sealed.
+    successor_id: String,
+    /// A retry within the grace window whose first answer was sealed: answer it again.
+    pub repeated: Option<IssuedPair>,
+    /// Whether the pair minted for this rotation must be kept for retries (grace > 0).
+    pub keep_pair: bool,
 }
 
 pub struct RefreshTokens {
     store: Store,
     successor_key: aws_lc_rs::hmac::Key,
-    grace: Duration,
+    pair_key: MasterKey,
+    /// The server default of the reuse grace (`TESSERA_REFRESH_GRACE`).
+    default_grace: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for RefreshTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RefreshTokens")
-            .field("grace", &self.grace)
+            .field("default_grace", &self.default_grace)
             .finish()
     }
 }
@@ -59,16 +85,32 @@ pub fn hash(raw: &str) -> String {
 }
 
 impl RefreshTokens {
-    pub fn new(store: Store, successor_key: [u8; 32], grace: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        successor_key: [u8; 32],
+        pair_key: [u8; 32],
+        default_grace: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             successor_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &successor_key),
-            grace,
+            pair_key: MasterKey::from_bytes(pair_key),
+            default_grace,
+            clock,
         }
     }
 
     fn successor_of(&self, raw: &str) -> String {
         b64url(aws_lc_rs::hmac::sign(&self.successor_key, raw.as_bytes()))
+    }
+
+    /// The reuse grace for these (client → realm resolved) lifetimes.
+    pub fn grace(&self, lifetimes: &Lifetimes) -> Duration {
+        lifetimes
+            .refresh_reuse_grace
+            .map(Duration::seconds)
+            .unwrap_or(self.default_grace)
     }
 
     /// Starts a family and returns its first token.
@@ -99,6 +141,7 @@ impl RefreshTokens {
         lifetimes: &Lifetimes,
         now: DateTime<Utc>,
     ) -> Result<Rotation, RefreshError> {
+        let grace = self.grace(lifetimes);
         let (token, family) = refresh::find_by_hash(&self.store.db, &hash(raw))
             .await?
             .ok_or(RefreshError::Invalid)?;
@@ -110,23 +153,26 @@ impl RefreshTokens {
             return Err(RefreshError::Invalid);
         }
         let successor = self.successor_of(raw);
-        if let Some(rotated_at) = token.rotated_at {
-            return self.replay(family, rotated_at, successor, now).await;
+        if token.rotated_at.is_some() {
+            return self.replay(family, token, successor, grace, now).await;
         }
         if now >= token.expires_at {
             return Err(RefreshError::Invalid);
         }
         let successor_id = random::id();
-        let expires_at = sliding_expiry(now, lifetimes, family.absolute_expires_at);
         let txn = self.store.db.begin().await?;
-        if !refresh::mark_rotated(&txn, &token.id, &successor_id, now).await? {
+        // Dated when the database took the request, not when it arrived: a rotation that waited
+        // out an outage starts its grace window when it commits, so the client's retry (its
+        // request timed out) still finds it within the window.
+        let rotated_at = self.clock.now().max(now);
+        let expires_at = sliding_expiry(rotated_at, lifetimes, family.absolute_expires_at);
+        if !refresh::mark_rotated(&txn, &token.id, &successor_id, rotated_at).await? {
             // Another request rotated it between our read and our write.
             txn.rollback().await?;
             let current = refresh::find_token(&self.store.db, &token.id)
                 .await?
                 .ok_or(RefreshError::Invalid)?;
-            let rotated_at = current.rotated_at.ok_or(RefreshError::Invalid)?;
-            return self.replay(family, rotated_at, successor, now).await;
+            return self.replay(family, current, successor, grace, now).await;
         }
         refresh::insert_token(
             &txn,
@@ -134,29 +180,73 @@ impl RefreshTokens {
             &family.id,
             &hash(&successor),
             expires_at,
-            now,
+            rotated_at,
         )
         .await?;
         txn.commit().await?;
-        Ok(Rotation { family, successor })
+        Ok(Rotation {
+            family,
+            successor,
+            successor_id,
+            repeated: None,
+            keep_pair: grace > Duration::zero(),
+        })
     }
 
-    /// A token that was already rotated: the same successor inside the grace window, family
-    /// revocation outside it.
+    /// A token that was already rotated: within the grace window the same successor (and the
+    /// same pair, once sealed); outside it, family revocation.
     async fn replay(
         &self,
         family: Family,
-        rotated_at: DateTime<Utc>,
+        token: refresh::Token,
         successor: String,
+        grace: Duration,
         now: DateTime<Utc>,
     ) -> Result<Rotation, RefreshError> {
-        if now - rotated_at <= self.grace {
-            return Ok(Rotation { family, successor });
+        let (Some(rotated_at), Some(successor_id)) = (token.rotated_at, token.successor_id) else {
+            return Err(RefreshError::Invalid);
+        };
+        if grace > Duration::zero() && now - rotated_at <= grace {
+            let next = refresh::find_token(&self.store.db, &successor_id).await?;
+            // Once the successor was used in turn, the chain has moved on: this is no retry.
+            if let Some(next) = next.filter(|next| next.rotated_at.is_none()) {
+                let repeated = next
+                    .sealed_response
+                    .as_deref()
+                    .and_then(|sealed| self.open_pair(&successor_id, sealed));
+                return Ok(Rotation {
+                    family,
+                    successor,
+                    successor_id,
+                    repeated,
+                    keep_pair: false,
+                });
+            }
         }
         refresh::revoke_family(&self.store.db, &family.id, "reuse detected", now).await?;
         Err(RefreshError::Reused {
             family_id: family.id,
         })
+    }
+
+    /// Keeps the pair a fresh rotation handed out, for retries within the grace window.
+    pub async fn keep_pair(
+        &self,
+        rotation: &Rotation,
+        pair: &IssuedPair,
+    ) -> Result<(), RefreshError> {
+        if !rotation.keep_pair {
+            return Ok(());
+        }
+        let json = serde_json::to_vec(pair).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sealed = self.pair_key.seal(&json, rotation.successor_id.as_bytes());
+        refresh::set_sealed_response(&self.store.db, &rotation.successor_id, &sealed).await?;
+        Ok(())
+    }
+
+    fn open_pair(&self, successor_id: &str, sealed: &str) -> Option<IssuedPair> {
+        let plain = self.pair_key.open(sealed, successor_id.as_bytes()).ok()?;
+        serde_json::from_slice(&plain).ok()
     }
 
     /// Revokes the family of `raw` if it belongs to `client_id` of `realm_id` (RFC 7009).

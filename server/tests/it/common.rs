@@ -83,7 +83,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            refresh_grace: chrono::Duration::seconds(10),
+            // The server default (CONTRACT §3): any reuse revokes; clients opt into a grace.
+            refresh_grace: chrono::Duration::zero(),
             lockout: server::accounts::LockoutPolicy {
                 threshold: 3,
                 window: chrono::Duration::minutes(5),

@@ -9,7 +9,7 @@ use openidconnect::{
 
 use super::discovery::{discover, http};
 use super::password::{user_id, APP, PEOPLE_SEED};
-use crate::common::{jwt_parts, Backend, Options, TestServer};
+use crate::common::{jwt_parts, TestServer};
 use crate::on_both_backends;
 
 async fn offline_token(server: &TestServer, scope: &str) -> String {
@@ -76,7 +76,7 @@ async fn reuse_revokes_the_family(server: TestServer) {
     assert_eq!(next.status, 200);
     let successor = next.body["refresh_token"].as_str().unwrap().to_string();
 
-    // This server has no grace window: presenting the rotated token again is reuse.
+    // No grace by default: presenting the rotated token again is reuse.
     let reuse = server.refresh("people", APP, &original, None).await;
     reuse.assert_oauth_error(400, "invalid_grant");
     let after = server.refresh("people", APP, &successor, None).await;
@@ -92,10 +92,11 @@ async fn reuse_revokes_the_family(server: TestServer) {
 
 async fn concurrent_refreshes_share_a_successor(server: TestServer) {
     server.seed(PEOPLE_SEED).await;
-    let original = offline_token(&server, "offline_access").await;
+    server.seed(RETRY_SEED).await;
+    let original = retry_token(&server).await;
     let (a, b) = tokio::join!(
-        server.refresh("people", APP, &original, None),
-        server.refresh("people", APP, &original, None)
+        server.refresh("retry", RETRYING, &original, None),
+        server.refresh("retry", RETRYING, &original, None)
     );
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(b.status, 200, "{}", b.text);
@@ -104,7 +105,7 @@ async fn concurrent_refreshes_share_a_successor(server: TestServer) {
         "the same successor"
     );
     let successor = a.body["refresh_token"].as_str().unwrap();
-    let next = server.refresh("people", APP, successor, None).await;
+    let next = server.refresh("retry", RETRYING, successor, None).await;
     assert_eq!(
         next.status, 200,
         "the shared successor works: {}",
@@ -362,36 +363,186 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
     );
 }
 
-async fn no_grace_server(backend: Backend) -> Option<TestServer> {
-    TestServer::start_with(
-        backend,
-        Options {
-            refresh_grace: chrono::Duration::zero(),
-            ..Options::default()
-        },
-    )
-    .await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reuse_detection_sqlite() {
-    reuse_revokes_the_family(no_grace_server(Backend::Sqlite).await.unwrap()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reuse_detection_postgres() {
-    match no_grace_server(Backend::Postgres).await {
-        Some(server) => reuse_revokes_the_family(server).await,
-        None => eprintln!("skipped: {} is not set", crate::common::PG_ENV),
-    }
-}
-
 on_both_backends! {
     openidconnect_refresh => openidconnect_refresh_rotates,
+    reuse_detection => reuse_revokes_the_family,
+    retry_within_grace => a_retry_within_the_grace_gets_the_same_pair,
+    grace_ends => reuse_after_the_grace_or_the_chain_revokes,
+    id_token_on_refresh => refresh_returns_a_fresh_id_token,
     concurrent => concurrent_refreshes_share_a_successor,
     narrowing => scope_may_narrow_never_widen,
     binding_and_revocation => refresh_tokens_are_bound_and_revocable,
     password_change => password_change_and_disabling_revoke_families,
     lifetime_hierarchy => lifetimes_resolve_client_realm_system,
     sweeping => sweeping_removes_dead_rows_only,
+}
+
+/// A realm whose client opts into a reuse grace (the realm sets one too; the client's wins).
+const RETRY_SEED: &str = r#"
+[[realms]]
+name = "retry"
+refresh_reuse_grace = 2
+
+[[realms.clients]]
+client_id = "retrying"
+secret = "retrying-secret"
+grant_types = ["password", "refresh_token"]
+scopes = ["openid", "profile", "offline_access"]
+refresh_reuse_grace = 30
+
+[[realms.users]]
+username = "erin"
+password = "erin-password"
+claims = { name = "Erin Example" }
+"#;
+
+const RETRYING: (&str, &str) = ("retrying", "retrying-secret");
+
+async fn retry_token(server: &TestServer) -> String {
+    let response = server
+        .password_grant(
+            "retry",
+            RETRYING,
+            "erin",
+            "erin-password",
+            Some("openid offline_access"),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.body["refresh_token"].as_str().unwrap().to_string()
+}
+
+async fn a_retry_within_the_grace_gets_the_same_pair(server: TestServer) {
+    server.seed(RETRY_SEED).await;
+    let original = retry_token(&server).await;
+    let first = server.refresh("retry", RETRYING, &original, None).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    // The client never got the answer and retries with the token it holds.
+    let retry = server.refresh("retry", RETRYING, &original, None).await;
+    assert_eq!(retry.status, 200, "{}", retry.text);
+    for member in ["access_token", "refresh_token", "id_token", "scope"] {
+        assert_eq!(
+            first.body[member], retry.body[member],
+            "{member}: the same pair, not a new branch"
+        );
+    }
+    assert!(
+        retry.body["expires_in"].as_i64().unwrap() <= first.body["expires_in"].as_i64().unwrap()
+    );
+    // One chain: the successor rotates on, and nothing was revoked.
+    let successor = first.body["refresh_token"].as_str().unwrap();
+    let next = server.refresh("retry", RETRYING, successor, None).await;
+    assert_eq!(next.status, 200, "{}", next.text);
+    assert!(server
+        .audit_events("refresh_token.reuse_detected")
+        .await
+        .is_empty());
+}
+
+async fn reuse_after_the_grace_or_the_chain_revokes(server: TestServer) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    server.seed(RETRY_SEED).await;
+
+    // Once the successor has been used, the original is no retry any more: reuse.
+    let original = retry_token(&server).await;
+    let first = server.refresh("retry", RETRYING, &original, None).await;
+    let successor = first.body["refresh_token"].as_str().unwrap().to_string();
+    let second = server.refresh("retry", RETRYING, &successor, None).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    server
+        .refresh("retry", RETRYING, &original, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let newest = second.body["refresh_token"].as_str().unwrap();
+    server
+        .refresh("retry", RETRYING, newest, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+
+    // Past the grace window, reuse revokes too.
+    let original = retry_token(&server).await;
+    let first = server.refresh("retry", RETRYING, &original, None).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    entity::refresh_token::Entity::update_many()
+        .col_expr(
+            entity::refresh_token::Column::RotatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(31)),
+        )
+        .filter(entity::refresh_token::Column::RotatedAt.is_not_null())
+        .exec(&server.state.caches.store.db)
+        .await
+        .unwrap();
+    server
+        .refresh("retry", RETRYING, &original, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let successor = first.body["refresh_token"].as_str().unwrap();
+    server
+        .refresh("retry", RETRYING, successor, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert_eq!(
+        server
+            .audit_events("refresh_token.reuse_detected")
+            .await
+            .len(),
+        2
+    );
+}
+
+/// OIDC Core §12.2, as oidc-agent relies on: a refresh with `openid` granted returns a new ID
+/// token about the same sign-in, without a nonce.
+async fn refresh_returns_a_fresh_id_token(server: TestServer) {
+    use super::authorization_code::{code_for, exchange, relying_party, start, WEB_SEED};
+    server.seed(WEB_SEED).await;
+    let client = relying_party(
+        &server,
+        "web",
+        "webapp",
+        Some("webapp-secret"),
+        "http://localhost:8080/callback",
+    )
+    .await;
+    let started = start(&client, &["openid", "profile", "offline_access"]);
+    let code = code_for(&server, &started).await;
+    let first = exchange(&server, &code, Some(started.verifier.secret())).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let (_, original) = jwt_parts(first.body["id_token"].as_str().unwrap());
+    assert_eq!(original["nonce"], started.nonce.secret().as_str());
+    let refresh = first.body["refresh_token"].as_str().unwrap();
+    let refreshed = server
+        .refresh("web", ("webapp", "webapp-secret"), refresh, None)
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let (header, renewed) = jwt_parts(refreshed.body["id_token"].as_str().expect("an ID token"));
+    assert_eq!(header["alg"], "RS256");
+    for claim in [
+        "iss",
+        "sub",
+        "aud",
+        "auth_time",
+        "acr",
+        "amr",
+        "sid",
+        "name",
+    ] {
+        assert_eq!(renewed[claim], original[claim], "{claim}");
+    }
+    assert!(renewed.get("nonce").is_none(), "no nonce on refresh");
+    let (_, access) = jwt_parts(refreshed.body["access_token"].as_str().unwrap());
+    assert_eq!(access["amr"], original["amr"]);
+    assert_eq!(access["auth_time"], original["auth_time"]);
+
+    // Without `openid` among the scopes of the refresh, no ID token.
+    let narrowed = server
+        .refresh(
+            "web",
+            ("webapp", "webapp-secret"),
+            refreshed.body["refresh_token"].as_str().unwrap(),
+            Some("offline_access"),
+        )
+        .await;
+    assert_eq!(narrowed.status, 200, "{}", narrowed.text);
+    assert!(narrowed.body.get("id_token").is_none());
 }

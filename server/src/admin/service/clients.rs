@@ -50,6 +50,7 @@ fn view(row: client::Model, has_secret: bool) -> AdminResult<ClientView> {
         id_token_lifetime: row.id_token_lifetime,
         code_lifetime: row.code_lifetime,
         device_code_lifetime: row.device_code_lifetime,
+        refresh_reuse_grace: row.refresh_reuse_grace,
         access_token_signing_alg: row.access_token_signing_alg,
         id_token_signing_alg: row.id_token_signing_alg,
         backchannel_logout_uri: row.backchannel_logout_uri,
@@ -92,6 +93,7 @@ fn settings(row: &client::Model) -> AdminResult<NewClient> {
             id_token: row.id_token_lifetime,
             code: row.code_lifetime,
             device_code: row.device_code_lifetime,
+            refresh_reuse_grace: row.refresh_reuse_grace,
         },
         access_token_signing_alg: alg(&row.access_token_signing_alg)?,
         id_token_signing_alg: alg(&row.id_token_signing_alg)?,
@@ -152,6 +154,9 @@ fn apply(client: &mut NewClient, input: &ClientInput, errors: &mut FieldErrors) 
         if let Some(value) = value {
             *slot = value;
         }
+    }
+    if let Some(value) = input.refresh_reuse_grace {
+        client.lifetimes.refresh_reuse_grace = value;
     }
     for (field, value, slot) in [
         (
@@ -249,6 +254,10 @@ fn check(client: &NewClient, scopes_of_realm: &HashSet<String>, errors: &mut Fie
     ] {
         errors.check(field, validate::lifetime(value));
     }
+    errors.check(
+        "refresh_reuse_grace",
+        validate::reuse_grace(client.lifetimes.refresh_reuse_grace),
+    );
     if let Some(uri) = &client.backchannel_logout_uri {
         errors.check("backchannel_logout_uri", validate::server_url(uri));
     }
@@ -496,6 +505,7 @@ impl AdminService {
         active.id_token_lifetime = Set(client.lifetimes.id_token);
         active.code_lifetime = Set(client.lifetimes.code);
         active.device_code_lifetime = Set(client.lifetimes.device_code);
+        active.refresh_reuse_grace = Set(client.lifetimes.refresh_reuse_grace);
         active.access_token_signing_alg = Set(client
             .access_token_signing_alg
             .map(|a| a.as_str().to_string()));

@@ -32,6 +32,7 @@ impl AdminService {
             id_token_lifetime: row.id_token_lifetime,
             code_lifetime: row.code_lifetime,
             device_code_lifetime: row.device_code_lifetime,
+            refresh_reuse_grace: row.refresh_reuse_grace,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -122,6 +123,7 @@ impl AdminService {
                 id_token: row.id_token_lifetime,
                 code: row.code_lifetime,
                 device_code: row.device_code_lifetime,
+                refresh_reuse_grace: row.refresh_reuse_grace,
             },
         };
         apply(&mut merged, &input, &mut errors);
@@ -140,6 +142,7 @@ impl AdminService {
         active.id_token_lifetime = Set(merged.lifetimes.id_token);
         active.code_lifetime = Set(merged.lifetimes.code);
         active.device_code_lifetime = Set(merged.lifetimes.device_code);
+        active.refresh_reuse_grace = Set(merged.lifetimes.refresh_reuse_grace);
         active.updated_at = Set(self.state.now());
         let txn = self.db().begin().await.map_err(db)?;
         let updated = active.update(&txn).await.map_err(db)?;
@@ -323,5 +326,9 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
             errors.check(field, validate::lifetime(value));
             *slot = value;
         }
+    }
+    if let Some(value) = input.refresh_reuse_grace {
+        errors.check("refresh_reuse_grace", validate::reuse_grace(value));
+        realm.lifetimes.refresh_reuse_grace = value;
     }
 }

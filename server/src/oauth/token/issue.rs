@@ -113,6 +113,8 @@ async fn start_family(
                 scope: family.scopes.join(" "),
                 claims: Value::Object(family.claims),
                 auth_time: family.auth_time,
+                acr: family.acr,
+                amr: family.amr,
                 session_id,
                 authorization_code_id,
                 absolute_expires_at: RefreshTokens::absolute_expiry(now, &lifetimes),
@@ -132,6 +134,9 @@ pub struct FamilySeed {
     /// Extra claims re-issued as they are (caller-supplied content in decentralized mode).
     pub claims: Map<String, Value>,
     pub auth_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// The sign-in's `acr` and `amr`, repeated by the tokens a refresh mints.
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
 }
 
 /// Scopes for a grant: the requested ones if the client may ask for them all, otherwise the
@@ -274,6 +279,8 @@ pub async fn for_user(
             scopes: grant.scopes.to_vec(),
             claims: Default::default(),
             auth_time: Some(grant.auth_time),
+            acr: None,
+            amr: grant.amr.to_vec(),
         };
         let session_id = grant.session_id.map(str::to_string);
         let code_id = grant.code_id.map(str::to_string);

@@ -108,6 +108,8 @@ async fn caller_supplied(
             scopes: scopes.clone(),
             claims: content.claims,
             auth_time: Some(now),
+            acr: None,
+            amr: vec!["pwd".into()],
         };
         response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
     }

@@ -15,7 +15,7 @@ use crate::oauth::{audience, scope};
 use crate::store;
 use crate::tokens::access_token::UserAuthentication;
 use crate::tokens::claims;
-use crate::tokens::refresh::{FamilyAsToken, RefreshError};
+use crate::tokens::refresh::{FamilyAsToken, IssuedPair, RefreshError};
 
 pub struct Refresh;
 
@@ -47,7 +47,9 @@ pub(super) struct Refreshed {
     pub extra: Map<String, Value>,
 }
 
-/// Rotates the refresh token of `request` and mints the new access token.
+/// Rotates the refresh token of `request` and mints the new access token, and a new ID token
+/// when `openid` is granted to a user (OIDC Core §12.2: same `sub`, `auth_time`, `acr`, `amr`,
+/// no `nonce`). A retry within the client's reuse grace answers the same pair again.
 pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAuthError> {
     let GrantRequest {
         state,
@@ -72,7 +74,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         }
         Err(RefreshError::Store(e)) => return Err(e.into()),
     };
-    let family = rotation.family;
+    let family = &rotation.family;
     let granted = scope::split(&family.scope);
     let scopes = match params.get("scope") {
         Some(raw_scope) => {
@@ -101,6 +103,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         Value::Object(map) => map.clone(),
         _ => Map::new(),
     };
+    let mut identity = None;
     if let Some(user_id) = &family.user_id {
         let user = store::users::find(&state.caches.store.db, user_id)
             .await?
@@ -111,23 +114,77 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         extra.extend(claims::access_token_claims(
             &catalog, &scopes, &user, &roles,
         ));
+        if scopes.iter().any(|s| s == "openid") {
+            identity = Some(claims::identity_claims(&catalog, &scopes, &user, &roles));
+        }
     }
+    let amr = match &family.amr {
+        Some(amr) => store::string_list(amr, "refresh_token_families.amr")?,
+        None => vec!["pwd".to_string()],
+    };
     let user = family.auth_time.map(|t| UserAuthentication {
         auth_time: t.timestamp(),
-        acr: None,
-        amr: vec!["pwd".into()],
+        acr: family.acr.clone(),
+        amr: amr.clone(),
     });
-    let subject = TokenSubject {
-        sub: &family.subject,
-        user: user.clone(),
-        extra: extra.clone(),
+    let scope_string = (!scopes.is_empty()).then(|| scopes.join(" "));
+    let repeated = rotation
+        .repeated
+        .clone()
+        .filter(|pair| pair.scope == scope_string && pair.expires_at > now.timestamp());
+    let mut response = match repeated {
+        // An idempotent retry: the very pair the first answer carried.
+        Some(pair) => {
+            let mut response = TokenResponse::bearer(
+                pair.access_token,
+                pair.expires_at - now.timestamp(),
+                &scopes,
+            );
+            response.id_token = pair.id_token;
+            response
+        }
+        None => {
+            let subject = TokenSubject {
+                sub: &family.subject,
+                user: user.clone(),
+                extra: extra.clone(),
+            };
+            let minted = issue::access_token(request, &scopes, audiences, subject).await?;
+            let mut response =
+                TokenResponse::bearer(minted.token.clone(), minted.expires_in, &scopes);
+            if let (Some(identity), Some(auth_time)) = (identity, family.auth_time) {
+                let facts = issue::IdTokenFacts {
+                    sub: &family.subject,
+                    nonce: None,
+                    auth_time: auth_time.timestamp(),
+                    amr: &amr,
+                    sid: family.session_id.as_deref(),
+                    access_token: &minted.token,
+                    claims: identity,
+                };
+                response.id_token = Some(issue::id_token(request, facts).await?);
+            }
+            let pair = IssuedPair {
+                access_token: minted.token,
+                expires_at: now.timestamp() + minted.expires_in,
+                scope: scope_string,
+                id_token: response.id_token.clone(),
+            };
+            state
+                .refresh
+                .keep_pair(&rotation, &pair)
+                .await
+                .map_err(|e| match e {
+                    RefreshError::Store(e) => OAuthError::from(e),
+                    other => OAuthError::server_error(other),
+                })?;
+            response
+        }
     };
-    let minted = issue::access_token(request, &scopes, audiences, subject).await?;
-    let mut response = TokenResponse::bearer(minted.token, minted.expires_in, &scopes);
-    response.refresh_token = Some(rotation.successor);
+    response.refresh_token = Some(rotation.successor.clone());
     Ok(Refreshed {
         response,
-        subject: family.subject,
+        subject: rotation.family.subject,
         scopes,
         user,
         extra,
