@@ -678,6 +678,28 @@ async fn editing_and_deleting_a_client_redirect_with_a_flash() {
     );
     assert_eq!(stored["public"], false, "an unticked checkbox means false");
     assert_eq!(stored["grant_types"], json!(["client_credentials"]));
+    assert!(stored["refresh_reuse_grace"].is_null(), "empty inherits");
+
+    // The refresh reuse grace: bounded, and kept when valid.
+    let grace = |value: &'static str| {
+        [
+            ("client_id", "svc"),
+            ("grant_types", "client_credentials"),
+            ("refresh_reuse_grace", value),
+            ("enabled", "true"),
+        ]
+    };
+    let refused = b.submit(edit, edit, &grace("301")).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_field_error(&refused.body, "refresh_reuse_grace");
+    let saved = b.submit(edit, edit, &grace("20")).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        api.get("/realms/default/clients/svc").await["refresh_reuse_grace"],
+        20
+    );
+    let page = b.get(edit).await;
+    assert_has(&page.body, r#"name="refresh_reuse_grace""#);
 
     let refused = b.submit(edit, edit, &[("client_id", "svc")]).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
