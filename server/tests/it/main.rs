@@ -16,6 +16,7 @@ mod discovery;
 mod exchange;
 mod introspection;
 mod keys;
+mod loopback_redirects;
 mod multiprocess;
 mod password;
 mod planb;
