@@ -23,4 +23,5 @@ mod planb;
 mod refresh;
 mod revocation;
 mod seeding;
+mod session_cookies;
 mod webdriver;
