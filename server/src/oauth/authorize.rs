@@ -548,7 +548,10 @@ mod tests {
         ];
         for public in [true, false] {
             for exact in registered.iter() {
-                assert!(redirect_uri_registered(&registered, exact, public), "{exact}");
+                assert!(
+                    redirect_uri_registered(&registered, exact, public),
+                    "{exact}"
+                );
             }
             for bad in [
                 "https://app.example/cb/extra",
@@ -564,8 +567,14 @@ mod tests {
             }
         }
         for loopback in ["http://127.0.0.1:51234/native", "http://[::1]:51234/native"] {
-            assert!(redirect_uri_registered(&registered, loopback, true), "{loopback}");
-            assert!(!redirect_uri_registered(&registered, loopback, false), "{loopback}");
+            assert!(
+                redirect_uri_registered(&registered, loopback, true),
+                "{loopback}"
+            );
+            assert!(
+                !redirect_uri_registered(&registered, loopback, false),
+                "{loopback}"
+            );
         }
     }
 

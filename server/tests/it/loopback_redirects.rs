@@ -65,7 +65,11 @@ async fn full_flow(
     let tokens = server
         .post_form("/realms/loop/connect/token", &form, basic)
         .await;
-    assert_eq!(tokens.status, 200, "{client_id} at {redirect}: {}", tokens.text);
+    assert_eq!(
+        tokens.status, 200,
+        "{client_id} at {redirect}: {}",
+        tokens.text
+    );
 }
 
 async fn loopback_ports_vary_for_public_clients_only(server: TestServer) {
@@ -94,7 +98,14 @@ async fn loopback_ports_vary_for_public_clients_only(server: TestServer) {
 
     // Exact matches work for both kinds of client.
     for exact in ["http://127.0.0.1/cb", "http://[::1]/cb"] {
-        full_flow(&server, &browser, "server-app", Some("server-secret"), exact).await;
+        full_flow(
+            &server,
+            &browser,
+            "server-app",
+            Some("server-secret"),
+            exact,
+        )
+        .await;
         full_flow(&server, &browser, "native-app", None, exact).await;
     }
 

@@ -219,7 +219,13 @@ async fn sessions_are_honoured_only_by_their_client(server: TestServer) {
         panic!("one session cookie: {held:?}");
     };
     // Under its own name it still signs in silently (so the replay below is a fair test).
-    let (own, _) = silent(&server, "a", ("b_c", "bc-secret"), &format!("{name}={value}")).await;
+    let (own, _) = silent(
+        &server,
+        "a",
+        ("b_c", "bc-secret"),
+        &format!("{name}={value}"),
+    )
+    .await;
     assert!(location_param(&own, "code").is_some());
 
     // The value under client `other`'s name, and under every name at once.
