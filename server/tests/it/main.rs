@@ -4,6 +4,7 @@
 mod common;
 
 mod admin_api;
+mod admin_openapi;
 mod authorization_code;
 mod browser;
 mod cli;
