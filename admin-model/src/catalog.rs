@@ -23,22 +23,26 @@ pub struct ScopeView {
 #[serde(deny_unknown_fields)]
 pub struct ScopeInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[!#-\[\]-~]+$")]
     pub name: Option<String>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub description: Option<Option<String>>,
+    /// Claim types of the realm (each must exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::Identifier>>, max_items = 100)]
     pub claims: Option<Vec<String>>,
+    /// An API resource of the realm.
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, min_length = 1, max_length = 256, pattern = r"^[^\s\u0000-\u001f\u007f-\u009f]+$")]
     pub audience: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_in_access_token: Option<bool>,
@@ -61,15 +65,22 @@ pub struct ApiResourceView {
 #[serde(deny_unknown_fields)]
 pub struct ApiResourceInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\s\u0000-\u001f\u007f-\u009f]+$"
+    )]
     pub name: Option<String>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub display_name: Option<Option<String>>,
+    /// Scopes of the realm (each must exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::ScopeName>>, max_items = 100)]
     pub scopes: Option<Vec<String>>,
     /// The introspection secret (stored hashed; at least 16 characters); `null` removes it.
     #[serde(
@@ -77,7 +88,7 @@ pub struct ApiResourceInput {
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, min_length = 16, max_length = 512, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub secret: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -95,13 +106,14 @@ pub struct ClaimTypeView {
 #[serde(deny_unknown_fields)]
 pub struct ClaimTypeInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@~+-]+$")]
     pub name: Option<String>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub description: Option<Option<String>>,
 }
 
@@ -123,13 +135,20 @@ pub struct ExchangePolicyView {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangePolicyInput {
+    /// A client of the realm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@~+-]+$")]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::AudienceName>>, min_items = 1, max_items = 100)]
     pub audiences: Option<Vec<String>>,
+    /// Scopes of the realm (each must exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::ScopeName>>, max_items = 100)]
     pub scopes: Option<Vec<String>>,
+    /// Clients of the realm (each must exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::Identifier>>, max_items = 100)]
     pub subject_clients: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_delegation: Option<bool>,

@@ -47,31 +47,43 @@ pub struct ClientView {
 #[serde(deny_unknown_fields)]
 pub struct ClientInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@~+-]+$")]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::GrantTypeName>>, min_items = 1, max_items = 100)]
     pub grant_types: Option<Vec<String>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub display_name: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<bool>,
     /// At least 16 characters when chosen; generated when omitted for a confidential client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 16, max_length = 512)]
+    #[schema(
+        min_length = 16,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub client_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::RedirectUri>>, max_items = 100)]
     pub redirect_uris: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::RedirectUri>>, max_items = 100)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Scopes of the realm (each must exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::ScopeName>>, max_items = 100)]
     pub scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::AudienceName>>, max_items = 100)]
     pub audiences: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::Identifier>>, max_items = 100)]
     pub roles: Option<Vec<String>>,
     /// Defaults to `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,21 +150,22 @@ pub struct ClientInput {
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<crate::SigningAlgName>, nullable)]
     pub access_token_signing_alg: Option<Option<String>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<crate::SigningAlgName>, nullable)]
     pub id_token_signing_alg: Option<Option<String>>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    /// An http or https URL without fragment, at most 2048 bytes.
+    #[schema(value_type = Option<String>, nullable, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#\u0000-\u001f\u007f-\u009f]+$")]
     pub backchannel_logout_uri: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

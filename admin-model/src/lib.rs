@@ -10,6 +10,7 @@ mod operations;
 mod page;
 mod port;
 mod realm;
+mod schema;
 mod user;
 
 pub mod nullable;
@@ -21,6 +22,7 @@ pub use operations::*;
 pub use page::*;
 pub use port::*;
 pub use realm::*;
+pub use schema::*;
 pub use user::*;
 
 /// Instants are RFC 3339 strings in UTC.

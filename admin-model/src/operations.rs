@@ -43,6 +43,7 @@ pub struct RevocationView {
 #[serde(deny_unknown_fields)]
 pub struct RevocationInput {
     #[serde(rename = "type")]
+    #[schema(value_type = crate::RevocationKindName)]
     pub kind: String,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -85,17 +86,23 @@ pub struct EventView {
 pub struct EventFilter {
     /// Exact event type, or a prefix ending in `.` (`client.` matches every client event).
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub kind: Option<String>,
+    #[param(pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub actor: Option<String>,
     /// Only events at or after this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Only events before this instant (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Items per page, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (unpadded base64url).
+    #[param(
+        pattern = r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$"
+    )]
     pub cursor: Option<String>,
 }
 

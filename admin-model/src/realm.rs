@@ -45,17 +45,20 @@ pub struct RealmInput {
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub display_name: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decentralized: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::SigningAlgName>)]
     pub signing_alg: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::SigningAlgName>)]
     pub id_token_signing_alg: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::CookieModeName>)]
     pub cookie_mode: Option<String>,
     #[serde(
         default,

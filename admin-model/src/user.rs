@@ -32,23 +32,27 @@ pub struct UserView {
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 128, pattern = r"^[A-Za-z0-9._:@~+-]+$")]
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 8, max_length = 1024)]
+    #[schema(min_length = 8, max_length = 1024, pattern = r"^[^\u0000]*$")]
     pub password: Option<String>,
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 254, pattern = r"^[^@\s\u0000-\u001f\u007f-\u009f]+@[^.\s\u0000-\u001f\u007f-\u009f][^\s\u0000-\u001f\u007f-\u009f]*\.[^\s\u0000-\u001f\u007f-\u009f]*$")]
     pub email: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// At most 64 claims whose names are identifiers and not claims Tessera sets itself
+    /// (`sub`, `iss`, `email`, …); at most 16 KiB as JSON; no NUL in any string.
     #[schema(value_type = Option<Object>)]
     pub claims: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::Identifier>>, max_items = 100)]
     pub roles: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -58,6 +62,6 @@ pub struct UserInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordInput {
-    #[schema(min_length = 8, max_length = 1024)]
+    #[schema(min_length = 8, max_length = 1024, pattern = r"^[^\u0000]*$")]
     pub password: String,
 }

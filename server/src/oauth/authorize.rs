@@ -75,11 +75,17 @@ impl AuthorizeRequest {
     }
 }
 
-/// RFC 8252 §7.3: for loopback IP redirect URIs the port may vary; everything else must match
-/// the registered string exactly.
-pub fn redirect_uri_registered(registered: &[String], requested: &str) -> bool {
+/// Whether `requested` is one of the `registered` redirect URIs. Everything must match the
+/// registered string exactly, with one exception: RFC 8252 §7.3 lets the port of a loopback IP
+/// redirect URI vary, but only for native apps (`public` clients), which take an ephemeral port
+/// at run time. A confidential client is a server with a fixed address, so it gets exact matching
+/// (RFC 9700 §4.1.3): otherwise any local process listening on another port could catch its codes.
+pub fn redirect_uri_registered(registered: &[String], requested: &str, public: bool) -> bool {
     if registered.iter().any(|r| r == requested) {
         return true;
+    }
+    if !public {
+        return false;
     }
     let Ok(requested) = url::Url::parse(requested) else {
         return false;
@@ -126,7 +132,7 @@ pub async fn parse_request(
         .get("redirect_uri")
         .ok_or_else(|| Rejection::Page("The request has no redirect_uri.".into()))?
         .to_string();
-    if !redirect_uri_registered(&client.redirect_uris, &redirect_uri) {
+    if !redirect_uri_registered(&client.redirect_uris, &redirect_uri, client.public) {
         return Err(Rejection::Page(
             "The redirect_uri is not registered for this client.".into(),
         ));
@@ -534,33 +540,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redirect_uris_match_exactly_except_loopback_ports() {
+    fn redirect_uris_match_exactly_except_loopback_ports_of_public_clients() {
         let registered = vec![
             "https://app.example/cb".to_string(),
             "http://127.0.0.1/native".to_string(),
+            "http://[::1]/native".to_string(),
         ];
-        assert!(redirect_uri_registered(
-            &registered,
-            "https://app.example/cb"
-        ));
-        for bad in [
-            "https://app.example/cb/extra",
-            "https://APP.example/cb",
-            "https://app.example/cb?x=1",
-            "https://app.example/CB",
-            "https://evil.example/cb",
-            "http://localhost/native",
-        ] {
-            assert!(!redirect_uri_registered(&registered, bad), "{bad}");
+        for public in [true, false] {
+            for exact in registered.iter() {
+                assert!(
+                    redirect_uri_registered(&registered, exact, public),
+                    "{exact}"
+                );
+            }
+            for bad in [
+                "https://app.example/cb/extra",
+                "https://APP.example/cb",
+                "https://app.example/cb?x=1",
+                "https://app.example/CB",
+                "https://evil.example/cb",
+                "http://localhost/native",
+                "http://127.0.0.1:51234/other",
+                "https://127.0.0.1:51234/native",
+            ] {
+                assert!(!redirect_uri_registered(&registered, bad, public), "{bad}");
+            }
         }
-        assert!(redirect_uri_registered(
-            &registered,
-            "http://127.0.0.1:51234/native"
-        ));
-        assert!(!redirect_uri_registered(
-            &registered,
-            "http://127.0.0.1:51234/other"
-        ));
+        for loopback in ["http://127.0.0.1:51234/native", "http://[::1]:51234/native"] {
+            assert!(
+                redirect_uri_registered(&registered, loopback, true),
+                "{loopback}"
+            );
+            assert!(
+                !redirect_uri_registered(&registered, loopback, false),
+                "{loopback}"
+            );
+        }
     }
 
     #[test]

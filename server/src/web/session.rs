@@ -1,7 +1,9 @@
 //! Browser sessions on tower-sessions, stored in the server's own database so any process can
 //! serve any request. The cookie follows the realm's `cookie_mode`: one per realm (default), one
 //! per client, or one shared by every realm. Inside, each realm's sign-in lives under its own key,
-//! so a shared cookie still never signs a user into a realm they did not sign into.
+//! so a shared cookie still never signs a user into a realm they did not sign into. Cookie names
+//! are injective, and each session records its owner (realm, or realm and client), so a session
+//! is honoured only where it was made, whatever name its cookie is presented under.
 
 use std::sync::Arc;
 
@@ -98,38 +100,70 @@ pub struct SignIn {
 }
 
 const CSRF_KEY: &str = "csrf";
+/// Who the session belongs to (see [`SessionCookie`]).
+const OWNER_KEY: &str = "owner";
 
 fn sign_in_key(realm: &Realm) -> String {
     format!("sign_in:{}", realm.id)
 }
 
-/// Keeps cookie names to RFC 6265 token characters.
-fn sanitize(part: &str) -> String {
-    part.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// Which browser session a request uses: the cookie's name, and the owner the session records
+/// so that it is honoured only where it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    pub name: String,
+    owner: String,
 }
 
-/// The cookie that carries the session for this realm (and client, in `client` mode).
-pub fn cookie_name(realm: &Realm, client_id: Option<&str>) -> String {
-    match (realm.cookie_mode, client_id) {
-        (CookieMode::Shared, _) => "tessera_session".to_string(),
-        (CookieMode::Client, Some(client)) => {
-            format!("tessera_{}_{}", sanitize(&realm.name), sanitize(client))
+/// Encodes one name part with RFC 6265 token characters only and never `_`, so parts can be
+/// joined with `_` and the result read back unambiguously: ASCII letters, digits and `-` stay,
+/// every other byte becomes `.` and two hex digits (`a_b` → `a.5fb`).
+fn encode_part(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    for byte in part.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!(".{byte:02x}"));
         }
-        _ => format!("tessera_{}", sanitize(&realm.name)),
+    }
+    out
+}
+
+/// The cookie that carries the session for this realm (and client, in `client` mode). Names
+/// are injective: `tessera_session` (shared), `tessera_r_<realm>` (realm),
+/// `tessera_c_<realm>_<client>` (client), each part encoded by [`encode_part`], so no two
+/// realms or clients share a cookie and none is the console's `tessera_admin`.
+pub fn cookie_name(realm: &Realm, client_id: Option<&str>) -> SessionCookie {
+    match (realm.cookie_mode, client_id) {
+        (CookieMode::Shared, _) => SessionCookie {
+            name: "tessera_session".to_string(),
+            // Shared by every realm on purpose; each realm's sign-in lives under its own key.
+            owner: "shared".to_string(),
+        },
+        (CookieMode::Client, Some(client)) => SessionCookie {
+            name: format!(
+                "tessera_c_{}_{}",
+                encode_part(&realm.name),
+                encode_part(client)
+            ),
+            owner: format!("client:{}:{client}", realm.id),
+        },
+        _ => SessionCookie {
+            name: format!("tessera_r_{}", encode_part(&realm.name)),
+            owner: format!("realm:{}", realm.id),
+        },
     }
 }
 
-/// The session a request carries under `name`, or a fresh one that is stored only if written.
+/// The session a request carries under its cookie name, or a fresh one that is stored only if
+/// written. A session recorded for another owner (a cookie value replayed under another name)
+/// is not honoured: the request gets a fresh session instead, and the other is left untouched.
 pub struct BrowserSession {
-    pub session: Session,
+    presented: Session,
+    resolved: tokio::sync::OnceCell<Session>,
+    store: Arc<BrowserStore>,
+    owner: String,
     pub cookie: String,
     secure: bool,
 }
@@ -149,19 +183,57 @@ impl BrowserSession {
     pub fn from_request(
         store: &Arc<BrowserStore>,
         headers: &HeaderMap,
-        cookie: String,
+        cookie: SessionCookie,
         secure: bool,
     ) -> Self {
-        let id = cookie_value(headers, &cookie).and_then(|v| v.parse::<Id>().ok());
+        let id = cookie_value(headers, &cookie.name).and_then(|v| v.parse::<Id>().ok());
         Self {
-            session: Session::new(id, store.clone(), Some(Expiry::OnInactivity(IDLE_LIFETIME))),
-            cookie,
+            presented: Session::new(id, store.clone(), Some(Expiry::OnInactivity(IDLE_LIFETIME))),
+            resolved: tokio::sync::OnceCell::new(),
+            store: store.clone(),
+            owner: cookie.owner,
+            cookie: cookie.name,
             secure,
         }
     }
 
+    /// The session this request may use: the presented one if it is new, empty or ours,
+    /// otherwise a fresh one. Sessions from before owners were recorded hold data but no owner
+    /// and are not honoured either (their users sign in once more).
+    async fn session(&self) -> &Session {
+        self.resolved
+            .get_or_init(|| async {
+                let presented = &self.presented;
+                let ours = match presented.get::<String>(OWNER_KEY).await {
+                    Ok(Some(owner)) => owner == self.owner,
+                    Ok(None) => presented.is_empty().await,
+                    Err(_) => false,
+                };
+                if ours {
+                    presented.clone()
+                } else {
+                    Session::new(
+                        None,
+                        self.store.clone(),
+                        Some(Expiry::OnInactivity(IDLE_LIFETIME)),
+                    )
+                }
+            })
+            .await
+    }
+
+    /// Stores the session, recording who owns it.
+    async fn save(&self, session: &Session) -> Result<(), String> {
+        session
+            .insert(OWNER_KEY, &self.owner)
+            .await
+            .map_err(|e| e.to_string())?;
+        session.save().await.map_err(|e| e.to_string())
+    }
+
     pub async fn sign_in(&self, realm: &Realm) -> Option<SignIn> {
-        self.session
+        self.session()
+            .await
             .get::<SignIn>(&sign_in_key(realm))
             .await
             .ok()
@@ -171,26 +243,28 @@ impl BrowserSession {
     /// Records a sign-in, with a new session id so a planted cookie cannot ride along
     /// (session fixation).
     pub async fn set_sign_in(&self, realm: &Realm, sign_in: &SignIn) -> Result<(), String> {
-        self.session.cycle_id().await.map_err(|e| e.to_string())?;
-        self.session
+        let session = self.session().await;
+        session.cycle_id().await.map_err(|e| e.to_string())?;
+        session
             .insert(&sign_in_key(realm), sign_in)
             .await
             .map_err(|e| e.to_string())?;
-        self.session.save().await.map_err(|e| e.to_string())
+        self.save(session).await
     }
 
     pub async fn clear_sign_in(&self, realm: &Realm) -> Result<(), String> {
-        self.session
+        let session = self.session().await;
+        session
             .remove_value(&sign_in_key(realm))
             .await
             .map_err(|e| e.to_string())?;
-        self.session.save().await.map_err(|e| e.to_string())
+        self.save(session).await
     }
 
     /// The session's CSRF token, created (and the session stored) on first use.
     pub async fn csrf_token(&self) -> Result<String, String> {
-        if let Some(token) = self
-            .session
+        let session = self.session().await;
+        if let Some(token) = session
             .get::<String>(CSRF_KEY)
             .await
             .map_err(|e| e.to_string())?
@@ -198,11 +272,11 @@ impl BrowserSession {
             return Ok(token);
         }
         let token = crate::crypto::random::opaque_token();
-        self.session
+        session
             .insert(CSRF_KEY, &token)
             .await
             .map_err(|e| e.to_string())?;
-        self.session.save().await.map_err(|e| e.to_string())?;
+        self.save(session).await?;
         Ok(token)
     }
 
@@ -211,7 +285,7 @@ impl BrowserSession {
         let Some(presented) = presented else {
             return false;
         };
-        match self.session.get::<String>(CSRF_KEY).await {
+        match self.session().await.get::<String>(CSRF_KEY).await {
             Ok(Some(expected)) => {
                 crate::crypto::constant_time_eq(expected.as_bytes(), presented.as_bytes())
             }
@@ -221,7 +295,7 @@ impl BrowserSession {
 
     /// The `Set-Cookie` header for this session, when it has an id.
     pub fn set_cookie(&self) -> Option<HeaderValue> {
-        let id = self.session.id()?;
+        let id = self.resolved.get().unwrap_or(&self.presented).id()?;
         let secure = if self.secure { "; Secure" } else { "" };
         HeaderValue::from_str(&format!(
             "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
@@ -254,18 +328,53 @@ mod tests {
     }
 
     #[test]
-    fn cookie_names_follow_the_mode_and_are_sanitised() {
+    fn cookie_names_follow_the_mode_and_are_encoded() {
         assert_eq!(
-            cookie_name(&realm("acme", CookieMode::Realm), Some("app")),
-            "tessera_acme"
+            cookie_name(&realm("acme", CookieMode::Realm), Some("app")).name,
+            "tessera_r_acme"
         );
         assert_eq!(
-            cookie_name(&realm("acme", CookieMode::Client), Some("my app;x=1")),
-            "tessera_acme_my_app_x_1"
+            cookie_name(&realm("acme", CookieMode::Client), Some("my app;x=1")).name,
+            "tessera_c_acme_my.20app.3bx.3d1"
         );
         assert_eq!(
-            cookie_name(&realm("acme", CookieMode::Shared), Some("app")),
+            cookie_name(&realm("acme", CookieMode::Shared), Some("app")).name,
             "tessera_session"
         );
+    }
+
+    fn is_token(name: &str) -> bool {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    }
+
+    #[test]
+    fn cookie_names_never_collide() {
+        let cases = [
+            ("a", CookieMode::Client, Some("b_c")),
+            ("a_b", CookieMode::Client, Some("c")),
+            ("a", CookieMode::Client, Some("b-c")),
+            ("a-b", CookieMode::Client, Some("c")),
+            ("a", CookieMode::Client, Some("b.c")),
+            ("a", CookieMode::Client, Some("b c")),
+            ("a", CookieMode::Client, Some("b")),
+            ("a_b", CookieMode::Realm, None),
+            ("a-b", CookieMode::Realm, None),
+            ("a", CookieMode::Client, Some("b")),
+            ("session", CookieMode::Realm, None),
+            ("admin", CookieMode::Realm, None),
+            ("x", CookieMode::Shared, None),
+        ];
+        let mut names = std::collections::HashMap::new();
+        for (realm_name, mode, client) in cases {
+            let name = cookie_name(&realm(realm_name, mode), client).name;
+            assert!(is_token(&name), "{name}");
+            assert_ne!(name, "tessera_admin", "the console's cookie");
+            if let Some(before) = names.insert(name.clone(), (realm_name, client)) {
+                assert_eq!(before, (realm_name, client), "{name} is shared");
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod admin_api;
+mod admin_openapi;
 mod authorization_code;
 mod browser;
 mod cli;
@@ -16,6 +17,7 @@ mod discovery;
 mod exchange;
 mod introspection;
 mod keys;
+mod loopback_redirects;
 mod multiprocess;
 mod password;
 mod planb;
@@ -23,4 +25,5 @@ mod races;
 mod refresh;
 mod revocation;
 mod seeding;
+mod session_cookies;
 mod webdriver;

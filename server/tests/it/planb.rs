@@ -440,15 +440,34 @@ async fn listings_publish_hashes_only(server: TestServer) {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let future = server.state.now().timestamp() + 3600;
-    let bad = server
-        .http
-        .get(server.url(&format!("/realms/people/revocations?from={future}")))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
+}
+
+/// A poller whose clock runs ahead asks `from` a future moment: 200, an empty list and the
+/// usual `meta`, not a 400 that would stop it polling.
+async fn future_from_gets_an_empty_list(server: TestServer) {
+    let bearer = setup(&server).await;
+    post_revocation(
+        &server,
+        &bearer,
+        json!({"type": "CLAIM", "data": {"claims": {"sub": "rat-007"}}}),
+    )
+    .await;
+    for ahead in [1, 6, 3600] {
+        let future = server.state.now().timestamp() + ahead;
+        let listing = server
+            .http
+            .get(server.url(&format!("/realms/people/revocations?from={future}")))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(listing.status(), 200, "from = now + {ahead}");
+        let body: Value = listing.json().await.unwrap();
+        assert_eq!(body["revocations"], json!([]));
+        assert_eq!(body["meta"]["REFRESH_FROM"], json!(future));
+        assert!(body["meta"]["REFRESH_TIMESTAMP"].is_i64());
+        assert!(body["meta"]["MAX_TIME_DELTA"].is_i64());
+    }
 }
 
 on_both_backends! {
@@ -460,4 +479,5 @@ on_both_backends! {
     bad_bodies => bad_bodies_are_refused_and_store_nothing,
     authorization => revocation_lists_require_the_right_token,
     listings => listings_publish_hashes_only,
+    future_from => future_from_gets_an_empty_list,
 }

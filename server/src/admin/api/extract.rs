@@ -80,11 +80,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Only users whose username starts with this.
+    #[param(pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub username: Option<String>,
     /// Items per page, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (unpadded base64url).
+    #[param(
+        pattern = r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$"
+    )]
     pub cursor: Option<String>,
 }
 
