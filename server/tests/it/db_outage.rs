@@ -172,6 +172,21 @@ async fn get(server: &TestServer, path: &str, token: Option<&str>) -> Response {
     Response::from(request.send().await.expect("request is sent")).await
 }
 
+/// A Plan B revocation-list reader.
+const PLANB_SEED: &str = r#"
+[[realms]]
+name = "planb"
+
+[[realms.scopes]]
+name = "revocations:read"
+
+[[realms.clients]]
+client_id = "reader"
+secret = "reader-secret"
+grant_types = ["client_credentials"]
+scopes = ["revocations:read"]
+"#;
+
 /// Documents served from the caches once they have been loaded.
 const MEMORY_SERVED: [&str; 2] = [
     "/realms/services/.well-known/jwks.json",
@@ -198,6 +213,7 @@ async fn database_outage_answers_503_and_recovers() {
     .expect("the server starts on the throwaway cluster");
     server.seed(SERVICES_SEED).await;
     server.seed(PEOPLE_SEED).await;
+    server.seed(PLANB_SEED).await;
 
     // Before: everything works, and the caches hold clients and keys.
     let admin = server
@@ -222,6 +238,11 @@ async fn database_outage_answers_503_and_recovers() {
             .status,
         200
     );
+    let reader = server
+        .client_token("planb", "reader", "reader-secret", Some("revocations:read"))
+        .await;
+    let lists = get(&server, "/realms/planb/revocations", Some(&reader)).await;
+    assert_eq!(lists.status, 200, "{}", lists.text);
     for path in MEMORY_SERVED {
         assert_eq!(get(&server, path, None).await.status, 200, "{path}");
     }
@@ -258,6 +279,17 @@ async fn database_outage_answers_503_and_recovers() {
     assert_eq!(listing.body["error"], "temporarily_unavailable");
     assert!(listing.body["message"].is_string(), "{}", listing.text);
     assert!(admin_time < acquire + Duration::from_millis(900));
+
+    // Plan B: problem details.
+    let lists = get(&server, "/realms/planb/revocations", Some(&reader)).await;
+    assert_unavailable(&lists, "Plan B revocation lists");
+    assert_eq!(
+        lists.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        lists.text
+    );
+    assert_eq!(lists.body["status"], 503, "{}", lists.text);
 
     // What memory holds is still served.
     for path in MEMORY_SERVED {
