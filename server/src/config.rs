@@ -115,6 +115,22 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_REFRESH_GRACE", default_value_t = 0)]
     pub refresh_grace: i64,
 
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(long, env = "TESSERA_DB_ACQUIRE_TIMEOUT", default_value_t = 2)]
+    pub db_acquire_timeout: u64,
+
+    /// Most client connections held open at once; further ones are closed on accept.
+    #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = crate::serving::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a whole request head once it has begun one.
+    #[arg(long, env = "TESSERA_HEADER_READ_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout: u64,
+
+    /// Seconds a connection may sit with no request before it is closed (keep-alive idle).
+    #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout: u64,
+
     /// Tracing filter (e.g. `info`, `tessera=debug,sqlx=warn`).
     #[arg(long, env = "TESSERA_LOG", default_value = "info")]
     pub log: String,
@@ -169,6 +185,10 @@ pub struct Validated {
     pub argon2: crate::crypto::password::Argon2Params,
     pub lockout: crate::accounts::LockoutPolicy,
     pub refresh_grace: chrono::Duration,
+    /// How long a request waits for a database connection before answering 503.
+    pub db_acquire_timeout: std::time::Duration,
+    /// Connection cap and timeouts of the HTTP listener.
+    pub serve: crate::serving::ServeLimits,
 }
 
 impl Settings {
@@ -236,7 +256,31 @@ impl Settings {
             duration: seconds("TESSERA_LOCKOUT_DURATION", self.lockout_duration, 1)?,
         };
         let refresh_grace = seconds("TESSERA_REFRESH_GRACE", self.refresh_grace, 0)?;
+        let timeout = |variable: &'static str, value: u64| {
+            if (1..=3600).contains(&value) {
+                Ok(std::time::Duration::from_secs(value))
+            } else {
+                Err(ConfigError::new(
+                    variable,
+                    "must be between 1 and 3600 seconds",
+                ))
+            }
+        };
+        let db_acquire_timeout = timeout("TESSERA_DB_ACQUIRE_TIMEOUT", self.db_acquire_timeout)?;
+        if self.max_connections == 0 {
+            return Err(ConfigError::new(
+                "TESSERA_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        let serve = crate::serving::ServeLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: timeout("TESSERA_HEADER_READ_TIMEOUT", self.header_read_timeout)?,
+            idle_timeout: timeout("TESSERA_IDLE_TIMEOUT", self.idle_timeout)?,
+        };
         Ok(Validated {
+            db_acquire_timeout,
+            serve,
             argon2,
             lockout,
             refresh_grace,

@@ -1,7 +1,10 @@
 //! Liveness and readiness probes.
 
+use std::time::Duration;
+
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -12,14 +15,19 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The process can serve: its database answers.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if state.caches.store.ping().await {
-        (StatusCode::OK, Json(json!({"status": "ready"})))
+/// How long readiness waits for the database: a probe must flip within a second of an outage.
+const READY_PROBE_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// The process can serve: its database answers within [`READY_PROBE_TIMEOUT`].
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.caches.store.ping(READY_PROBE_TIMEOUT).await {
+        (StatusCode::OK, Json(json!({"status": "ready"}))).into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, crate::outage::retry_after())],
             Json(json!({"status": "unavailable", "reason": "database unreachable"})),
         )
+            .into_response()
     }
 }

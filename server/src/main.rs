@@ -105,7 +105,7 @@ async fn serve(config: server::config::Validated, clock: Arc<dyn Clock>) -> Resu
         issuer_default = %started.state.issuer("default"),
         "tessera is serving"
     );
-    startup::serve(listener, started.state)
+    startup::serve_with(listener, started.state, config.serve)
         .await
         .map_err(|e| StartError::Other(format!("server failed: {e}")))
 }

@@ -33,14 +33,18 @@ pub enum StartError {
 
 /// Opens the database named by the configuration (no migration).
 pub async fn open_store(config: &Validated) -> Result<Store, ConfigError> {
-    Store::connect(&config.database_url, config.database_kind)
-        .await
-        .map_err(|e| {
-            ConfigError::new(
-                "TESSERA_DATABASE_URL",
-                format!("cannot open the database: {e}"),
-            )
-        })
+    Store::connect_with(
+        &config.database_url,
+        config.database_kind,
+        config.db_acquire_timeout,
+    )
+    .await
+    .map_err(|e| {
+        ConfigError::new(
+            "TESSERA_DATABASE_URL",
+            format!("cannot open the database: {e}"),
+        )
+    })
 }
 
 pub async fn migrate(store: &Store) -> Result<(), StartError> {
@@ -252,15 +256,19 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
     total
 }
 
-/// Serves HTTP on `listener` until the process ends.
+/// Serves HTTP on `listener` with the default limits until the process is told to stop.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_with(listener, state, crate::serving::ServeLimits::default()).await
+}
+
+/// Serves HTTP on `listener` with `limits` until SIGINT or SIGTERM, then drains connections.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: crate::serving::ServeLimits,
+) -> std::io::Result<()> {
     let router = crate::app::router(state);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    crate::serving::run(listener, router, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

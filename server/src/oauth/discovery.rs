@@ -10,7 +10,6 @@ use super::error::OAuthError;
 use super::token::supported_grant_types;
 use crate::app::{AppState, RealmCtx};
 use crate::keys::SigningAlg;
-use crate::store;
 
 const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 const SECRET_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
@@ -20,7 +19,9 @@ fn algs() -> Vec<&'static str> {
 }
 
 async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthError> {
-    let scopes = store::catalog::scope_names(&state.caches.store.db, &realm.realm.id).await?;
+    // From the cached catalogue, so discovery is still served while the database is down.
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let scopes: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
     Ok(json!({
         "issuer": realm.issuer,
         "authorization_endpoint": realm.endpoint("/connect/authorize"),

@@ -153,7 +153,13 @@ impl std::error::Error for OAuthError {}
 
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        Self::server_error(e)
+        match e {
+            crate::store::StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self::temporarily_unavailable("the database is temporarily unavailable")
+            }
+            other => Self::server_error(other),
+        }
     }
 }
 
@@ -172,6 +178,9 @@ impl IntoResponse for OAuthError {
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.code == ErrorCode::TemporarilyUnavailable {
+            headers.insert(header::RETRY_AFTER, crate::outage::retry_after());
+        }
         if self.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: a 401 must name the scheme the client can use.
             headers.insert(

@@ -43,7 +43,16 @@ impl Problem {
 
 impl From<crate::store::StoreError> for Problem {
     fn from(e: crate::store::StoreError) -> Self {
-        Self::internal(e)
+        match e {
+            crate::store::StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    detail: "the database is temporarily unavailable; try again shortly".into(),
+                }
+            }
+            other => Self::internal(other),
+        }
     }
 }
 
@@ -60,6 +69,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, crate::outage::retry_after());
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -25,7 +25,11 @@ use crate::config::DatabaseKind;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
+    /// The database cannot be reached (no connection within the acquire timeout, connection
+    /// refused or lost): a 503 with `Retry-After`, not a 500 (CONTRACT §1).
+    #[error("database unavailable: {0}")]
+    Unavailable(DbErr),
     #[error("{0} already exists")]
     Conflict(String),
     #[error("{0} not found")]
@@ -36,6 +40,45 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            crate::outage::note();
+            StoreError::Unavailable(err)
+        } else {
+            StoreError::Db(err)
+        }
+    }
+}
+
+/// How long a request waits for a pooled connection when `TESSERA_DB_ACQUIRE_TIMEOUT` is not
+/// given (CONTRACT §1).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether `err` says the database is out of reach rather than that a statement failed: the
+/// pool timed out or closed, the socket failed, or the server is shutting down or starting.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::sqlx;
+    let sqlx_err = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown,
+            // cannot connect now (starting up or shutting down).
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
 /// The database handle shared by every repository.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -46,10 +89,20 @@ pub struct Store {
 impl Store {
     /// Opens the database; SQLite gets WAL so readers never wait for the writer.
     pub async fn connect(url: &str, kind: DatabaseKind) -> Result<Self, DbErr> {
+        Self::connect_with(url, kind, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Opens the database; a request waits at most `acquire_timeout` for a connection, so an
+    /// outage answers 503 promptly instead of hanging.
+    pub async fn connect_with(
+        url: &str,
+        kind: DatabaseKind,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DbErr> {
         let mut options = ConnectOptions::new(url.to_string());
         options
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
+            .connect_timeout(acquire_timeout)
+            .acquire_timeout(acquire_timeout)
             .sqlx_logging(false);
         if kind == DatabaseKind::Postgres {
             options.max_connections(16).min_connections(1);
@@ -72,9 +125,12 @@ impl Store {
         self.db.execute(statement).await.map(|_| ())
     }
 
-    /// Readiness: the database answers a trivial query.
-    pub async fn ping(&self) -> bool {
-        self.db.ping().await.is_ok()
+    /// Readiness: the database answers a trivial query within `within`. The ping runs on its
+    /// own task, so giving up on it never cancels a statement half-way on a pooled connection.
+    pub async fn ping(&self, within: Duration) -> bool {
+        let db = self.db.clone();
+        let probe = tokio::spawn(async move { db.ping().await.is_ok() });
+        matches!(tokio::time::timeout(within, probe).await, Ok(Ok(true)))
     }
 }
 
@@ -90,7 +146,7 @@ pub fn conflict_or_db(err: DbErr, what: impl FnOnce() -> String) -> StoreError {
     if is_unique_violation(&err) {
         StoreError::Conflict(what())
     } else {
-        StoreError::Db(err)
+        StoreError::from(err)
     }
 }
 

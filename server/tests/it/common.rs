@@ -78,6 +78,12 @@ fn with_database(url: &str, name: &str) -> String {
 pub struct Options {
     pub refresh_grace: chrono::Duration,
     pub lockout: server::accounts::LockoutPolicy,
+    /// Connection cap and timeouts of the listener.
+    pub serve: server::serving::ServeLimits,
+    pub db_acquire_timeout: std::time::Duration,
+    /// For `Backend::Postgres`: the server to create the test database on, instead of
+    /// `TESSERA_TEST_DATABASE_URL` (a test's own throwaway cluster, say).
+    pub postgres_admin_url: Option<String>,
 }
 
 impl Default for Options {
@@ -90,6 +96,9 @@ impl Default for Options {
                 window: chrono::Duration::minutes(5),
                 duration: chrono::Duration::minutes(5),
             },
+            serve: server::serving::ServeLimits::default(),
+            db_acquire_timeout: server::store::DEFAULT_ACQUIRE_TIMEOUT,
+            postgres_admin_url: None,
         }
     }
 }
@@ -119,7 +128,10 @@ impl TestServer {
                 None,
             ),
             Backend::Postgres => {
-                let admin_url = std::env::var(PG_ENV).ok()?;
+                let admin_url = match &options.postgres_admin_url {
+                    Some(url) => url.clone(),
+                    None => std::env::var(PG_ENV).ok()?,
+                };
                 let name = format!("tessera_t_{}", uuid::Uuid::new_v4().simple());
                 let admin = Database::connect(&admin_url)
                     .await
@@ -153,14 +165,17 @@ impl TestServer {
             argon2: TEST_ARGON2,
             lockout: options.lockout,
             refresh_grace: options.refresh_grace,
+            db_acquire_timeout: options.db_acquire_timeout,
+            serve: options.serve,
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
             .await
             .expect("server starts");
         server::startup::spawn_background_jobs(&started.state);
         let state = started.state.clone();
+        let limits = options.serve;
         let server = tokio::spawn(async move {
-            let _ = server::startup::serve(listener, started.state).await;
+            let _ = server::startup::serve_with(listener, started.state, limits).await;
         });
         Some(Self {
             base,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod aborted_requests;
 mod admin_api;
 mod admin_openapi;
 mod authorization_code;
@@ -11,10 +12,12 @@ mod cli;
 mod client_credentials;
 mod console;
 mod console_http;
+mod db_outage;
 mod decentralized;
 mod device;
 mod discovery;
 mod exchange;
+mod hostile_connections;
 mod introspection;
 mod keys;
 mod loopback_redirects;
