@@ -159,8 +159,13 @@ async fn listen(caches: Arc<Caches>) {
                         caches.apply(&change).await;
                     }
                 }
-                // The connection dropped and sqlx reconnected: notifications may be lost.
-                Ok(None) => caches.forget_everything().await,
+                // The connection dropped: notifications may be lost. Reconnect from scratch and
+                // forget the caches only once listening again, so that during a database outage
+                // (when nothing can change) the caches go on serving what they hold.
+                Ok(None) => {
+                    tracing::warn!("change listener lost its connection; reconnecting");
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "change listener failed; reconnecting");
                     break;

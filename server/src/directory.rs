@@ -1,6 +1,8 @@
 //! In-memory read caches of realms, clients and API resources for the hot paths. Entries are
 //! dropped on change notifications (this process or, on Postgres, any process) and also expire
-//! after `TTL` as a safety net for a missed notification.
+//! after `TTL` as a safety net for a missed notification. While the database is unreachable an
+//! expired entry is served on (nothing can change it meanwhile), so what memory holds keeps
+//! being served through an outage.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -8,7 +10,21 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::domain::{Catalog, Client, Realm};
-use crate::store::{self, Store, StoreResult};
+use crate::store::{self, Store, StoreError, StoreResult};
+
+/// A lookup's result, or when the database is unreachable the stale cached value if any.
+fn stale_on_outage<V>(
+    found: StoreResult<Option<V>>,
+    stale: impl FnOnce() -> Option<V>,
+) -> StoreResult<Option<V>> {
+    match found {
+        Err(StoreError::Unavailable(e)) => match stale() {
+            Some(value) => Ok(Some(value)),
+            None => Err(StoreError::Unavailable(e)),
+        },
+        other => other,
+    }
+}
 
 const TTL: Duration = Duration::from_secs(30);
 
@@ -39,6 +55,16 @@ impl<K: Eq + Hash, V> TtlMap<K, V> {
             .get(key)
             .filter(|e| e.loaded.elapsed() < TTL)
             .map(|e| e.value.clone())
+    }
+
+    /// The entry however old: only for when the database cannot be asked.
+    fn get_stale<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(key).map(|e| e.value.clone())
     }
 
     fn put(&self, key: K, value: Arc<V>) {
@@ -97,7 +123,10 @@ impl Directory {
         if let Some(realm) = self.realms.get(name) {
             return Ok(Some(realm));
         }
-        let Some(realm) = store::realms::find_by_name(&self.store.db, name).await? else {
+        let found = store::realms::find_by_name(&self.store.db, name).await;
+        let Some(realm) =
+            stale_on_outage(found, || self.realms.get_stale(name).map(|r| (*r).clone()))?
+        else {
             return Ok(None);
         };
         let realm = Arc::new(realm);
@@ -114,7 +143,10 @@ impl Directory {
         if let Some(client) = self.clients.get(&key) {
             return Ok(Some(client));
         }
-        let Some(client) = store::clients::find(&self.store.db, realm_id, client_id).await? else {
+        let found = store::clients::find(&self.store.db, realm_id, client_id).await;
+        let Some(client) =
+            stale_on_outage(found, || self.clients.get_stale(&key).map(|c| (*c).clone()))?
+        else {
             return Ok(None);
         };
         let client = Arc::new(client);
@@ -127,7 +159,14 @@ impl Directory {
         if let Some(catalog) = self.catalogs.get(realm_id) {
             return Ok(catalog);
         }
-        let catalog = Arc::new(store::catalog::load(&self.store.db, realm_id).await?);
+        let catalog = match store::catalog::load(&self.store.db, realm_id).await {
+            Ok(catalog) => Arc::new(catalog),
+            Err(StoreError::Unavailable(e)) => match self.catalogs.get_stale(realm_id) {
+                Some(stale) => return Ok(stale),
+                None => return Err(StoreError::Unavailable(e)),
+            },
+            Err(e) => return Err(e),
+        };
         self.catalogs.put(realm_id.to_string(), catalog.clone());
         Ok(catalog)
     }
