@@ -52,6 +52,8 @@ pub struct Accounts {
     /// A hash of a random password with the configured cost, verified when there is no real
     /// hash to check, so every attempt pays one argon2 run.
     decoy_hash: String,
+    /// Per-account turns: at most `threshold` attempts judged at once.
+    gate: gate::Gate,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -76,6 +78,7 @@ impl Accounts {
             argon2,
             lockout,
             decoy_hash,
+            gate: gate::Gate::new(lockout.threshold),
         })
     }
 
@@ -120,24 +123,23 @@ impl Accounts {
                 LoginFailure::Disabled
             }));
         }
-        let admission = self.admit(&user, now).await?;
+        let attempt = self.begin_attempt(&user, now).await?;
         // Always exactly one argon2 verification, whatever the outcome will be.
-        let hash = match admission {
-            Admission::Refused => None,
-            _ => user.password_hash.clone(),
-        };
+        let hash = (!attempt.is_refused())
+            .then(|| user.password_hash.clone())
+            .flatten();
         let password_ok = self.verify(password_attempt, hash).await?;
-        match admission {
-            Admission::Refused => Ok(Err(LoginFailure::Locked)),
-            admitted if password_ok => {
-                self.succeeded(&user, admitted).await?;
-                Ok(Ok(user))
-            }
-            admitted => {
-                self.failed(&user, admitted, now).await?;
-                Ok(Err(LoginFailure::WrongPassword))
-            }
+        if attempt.is_refused() {
+            return Ok(Err(LoginFailure::Locked));
         }
+        if password_ok {
+            if self.succeeded(&user, attempt, now).await? {
+                return Ok(Ok(user));
+            }
+            return Ok(Err(LoginFailure::Locked));
+        }
+        self.failed(&user, attempt, now).await?;
+        Ok(Err(LoginFailure::WrongPassword))
     }
 
     /// One argon2 verification of `attempt` against `hash`, or against the decoy without one.
@@ -152,34 +154,53 @@ impl Accounts {
     }
 }
 
-/// Whether an attempt may be judged. Every factor that counts toward the lockout (a password, a
-/// second-factor code) goes through [`Accounts::admit`] before it is checked, then reports the
-/// outcome with [`Accounts::succeeded`] or [`Accounts::failed`].
+/// An attempt at a factor that counts toward the lockout (a password; second-factor codes
+/// later). Every such factor goes through [`Accounts::begin_attempt`] before it is checked and
+/// reports the outcome with [`Accounts::succeeded`] or [`Accounts::failed`].
+///
+/// Failures are counted in the database by one statement that also sets the lock, so no
+/// interleaving loses one. Concurrency is bounded besides: per account and process, at most
+/// `threshold` attempts are judged at a time (the rest wait their turn and then see the lock),
+/// so a burst of guesses gets no more judged than a sequence would, while concurrent right
+/// answers just queue.
+#[derive(Debug)]
+pub struct Attempt {
+    state: AttemptState,
+    _turn: Option<gate::Turn>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
+enum AttemptState {
     /// Lockout is off: judge it, count nothing.
     Uncounted,
-    /// Counted as a failure in advance (the `count`-th in the window); judge it.
-    Counted { count: i32 },
+    /// Judge it; a failure counts.
+    Counted,
     /// The account is locked: refuse without judging.
     Refused,
 }
 
+impl Attempt {
+    pub fn is_refused(&self) -> bool {
+        self.state == AttemptState::Refused
+    }
+}
+
 impl Accounts {
-    /// Counts the attempt before it is judged, atomically in the database, so that concurrent
-    /// attempts cannot judge more than `threshold` guesses per lock: the count and the lock are
-    /// one statement, and an attempt is admitted only if its own count is within the threshold.
-    pub async fn admit(
+    /// Waits for the account's turn, lifts a lock that has run out, and says whether the
+    /// attempt may be judged.
+    pub async fn begin_attempt(
         &self,
         user: &StoredUser,
         now: DateTime<Utc>,
-    ) -> Result<Admission, AccountError> {
+    ) -> Result<Attempt, AccountError> {
         if self.lockout.threshold == 0 {
-            return Ok(Admission::Uncounted);
+            return Ok(Attempt {
+                state: AttemptState::Uncounted,
+                _turn: None,
+            });
         }
-        if user.locked_until.is_some_and(|until| until <= now)
-            && store::users::lift_expired_lock(&self.store.db, &user.id, now).await?
-        {
+        let turn = self.gate.enter(&user.id).await;
+        if store::users::lift_expired_lock(&self.store.db, &user.id, now).await? {
             self.audit(
                 user,
                 "user.unlocked",
@@ -188,58 +209,76 @@ impl Accounts {
             )
             .await?;
         }
+        // The lock as it is now, not as it was when the request began waiting.
+        let locked = store::users::find(&self.store.db, &user.id)
+            .await?
+            .is_none_or(|current| current.locked_until.is_some_and(|until| until > now));
+        Ok(Attempt {
+            state: if locked {
+                AttemptState::Refused
+            } else {
+                AttemptState::Counted
+            },
+            _turn: Some(turn),
+        })
+    }
+
+    /// A judged attempt was right: the failure count resets, unless a lock landed meanwhile
+    /// (other attempts failed while this one was being judged); then it is refused after all.
+    /// Returns whether the attempt stands.
+    pub async fn succeeded(
+        &self,
+        user: &StoredUser,
+        attempt: Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AccountError> {
+        match attempt.state {
+            AttemptState::Uncounted => Ok(true),
+            AttemptState::Refused => Ok(false),
+            AttemptState::Counted => {
+                // Read first: most sign-ins have nothing to reset, and a read takes no write lock.
+                let Some(current) = store::users::find(&self.store.db, &user.id).await? else {
+                    return Ok(false);
+                };
+                if current.locked_until.is_some_and(|until| until > now) {
+                    return Ok(false);
+                }
+                if current.failed_login_count == 0 && current.locked_until.is_none() {
+                    return Ok(true);
+                }
+                Ok(
+                    store::users::clear_failures_unless_locked(&self.store.db, &user.id, now)
+                        .await?,
+                )
+            }
+        }
+    }
+
+    /// A judged attempt was wrong: it is counted, and the failure that reaches the threshold
+    /// locks the account, which is audited once.
+    pub async fn failed(
+        &self,
+        user: &StoredUser,
+        attempt: Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        if attempt.state != AttemptState::Counted {
+            return Ok(());
+        }
         let threshold = self.threshold();
         let rule = store::users::LockRule {
             threshold,
             window_start: now - self.lockout.window,
             lock_until: now + self.lockout.duration,
         };
-        let Some(counted) =
-            store::users::count_attempt(&self.store.db, &user.id, rule, now).await?
-        else {
-            return Ok(Admission::Refused);
-        };
-        Ok(if counted.count <= threshold {
-            Admission::Counted {
-                count: counted.count,
-            }
-        } else {
-            Admission::Refused
-        })
-    }
-
-    /// An admitted attempt was right: its advance count is taken back.
-    pub async fn succeeded(
-        &self,
-        user: &StoredUser,
-        admission: Admission,
-    ) -> Result<(), AccountError> {
-        if let Admission::Counted { count } = admission {
-            store::users::forgive_attempt(&self.store.db, &user.id, count, self.threshold())
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// An admitted attempt was wrong: it stays counted, and the one that reached the threshold
-    /// has locked the account, which is audited once.
-    pub async fn failed(
-        &self,
-        user: &StoredUser,
-        admission: Admission,
-        now: DateTime<Utc>,
-    ) -> Result<(), AccountError> {
-        if admission
-            == (Admission::Counted {
-                count: self.threshold(),
-            })
-        {
+        let counted = store::users::record_failure(&self.store.db, &user.id, rule, now).await?;
+        if let Some(counted) = counted.filter(|c| c.count == threshold) {
             self.audit(
                 user,
                 "user.locked",
                 serde_json::json!({
-                    "failures": self.threshold(),
-                    "locked_until": (now + self.lockout.duration).to_rfc3339(),
+                    "failures": counted.count,
+                    "locked_until": counted.locked_until.map(|t| t.to_rfc3339()),
                 }),
                 now,
             )
@@ -365,5 +404,69 @@ impl Accounts {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// Turns per account: a keyed semaphore whose entries live only while someone holds or awaits
+/// a turn, so memory stays bounded by the attempts in flight.
+mod gate {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+    #[derive(Debug)]
+    pub struct Gate {
+        permits: usize,
+        turns: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    }
+
+    /// A held turn; dropping it lets the next attempt of the account in.
+    #[derive(Debug)]
+    pub struct Turn {
+        key: String,
+        permit: Option<OwnedSemaphorePermit>,
+        turns: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    }
+
+    impl Gate {
+        pub fn new(threshold: u32) -> Self {
+            Self {
+                permits: usize::try_from(threshold.max(1)).unwrap_or(usize::MAX),
+                turns: Default::default(),
+            }
+        }
+
+        pub async fn enter(&self, key: &str) -> Turn {
+            let semaphore = {
+                let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+                turns
+                    .entry(key.to_string())
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.permits)))
+                    .clone()
+            };
+            // The semaphore is never closed, so acquiring cannot fail; without a permit the
+            // attempt still proceeds unbounded rather than failing the sign-in.
+            let permit = semaphore.acquire_owned().await.ok();
+            Turn {
+                key: key.to_string(),
+                permit,
+                turns: self.turns.clone(),
+            }
+        }
+    }
+
+    impl Drop for Turn {
+        fn drop(&mut self) {
+            let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+            drop(self.permit.take());
+            // Only the map holds it now: nobody holds or awaits a turn of this account.
+            if turns
+                .get(&self.key)
+                .is_some_and(|semaphore| Arc::strong_count(semaphore) == 1)
+            {
+                turns.remove(&self.key);
+            }
+        }
     }
 }

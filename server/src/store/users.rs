@@ -129,12 +129,12 @@ pub struct LockRule {
     pub lock_until: DateTime<Utc>,
 }
 
-/// Counts an attempt as a failure before it is judged, in one statement, so that no interleaving
-/// of concurrent attempts loses a count: the increment, the window and the threshold check are
-/// evaluated by the database on the row as it is. A lock in force is kept and counting goes on;
-/// the attempt that reaches the threshold sets the lock. Returns the row's state after the
-/// increment, read in the same transaction (the row stays locked against other writers).
-pub async fn count_attempt(
+/// Counts a failed attempt in one statement, so that no interleaving of concurrent failures
+/// loses one: the increment, the window and the threshold check are evaluated by the database
+/// on the row as it is. A lock in force is kept; the failure that reaches the threshold sets it.
+/// Returns the row's state after the increment, read in the same transaction (the row stays
+/// locked against other writers until then).
+pub async fn record_failure(
     db: &(impl Conn + TransactionTrait),
     user_id: &str,
     rule: LockRule,
@@ -199,16 +199,14 @@ pub async fn lift_expired_lock(
     Ok(result.rows_affected == 1)
 }
 
-/// A judged attempt succeeded: its count is taken back (the counter and any lock cleared) unless
-/// other attempts were counted after it and locked the account meanwhile; then the lock stays.
-/// `counted` is what [`count_attempt`] returned for this attempt.
-pub async fn forgive_attempt(
+/// A right answer resets the failure counter, unless the account is locked right now (a lock
+/// that landed while it was being judged). Returns whether the account was free.
+pub async fn clear_failures_unless_locked(
     db: &impl Conn,
     user_id: &str,
-    counted: i32,
-    threshold: i32,
-) -> StoreResult<()> {
-    user::Entity::update_many()
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let result = user::Entity::update_many()
         .col_expr(user::Column::FailedLoginCount, Expr::value(0))
         .col_expr(
             user::Column::LastFailedLoginAt,
@@ -221,12 +219,12 @@ pub async fn forgive_attempt(
         .filter(user::Column::Id.eq(user_id))
         .filter(
             Condition::any()
-                .add(user::Column::FailedLoginCount.lt(threshold))
-                .add(user::Column::FailedLoginCount.eq(counted)),
+                .add(user::Column::LockedUntil.is_null())
+                .add(user::Column::LockedUntil.lte(now)),
         )
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected == 1)
 }
 
 /// Resets the failure counter and lifts any lock.
