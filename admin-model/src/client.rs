@@ -153,8 +153,8 @@ pub struct ClientInput {
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    /// An http or https URL without fragment, at most 2048 bytes.
-    #[schema(value_type = Option<String>, nullable, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#\u0000-\u001f\u007f-\u009f]+$")]
+    /// An http or https URL without fragment, at most 2048 bytes; empty or `null` clears it.
+    #[schema(value_type = Option<String>, nullable, pattern = r"^(?:[Hh][Tt][Tt][Pp][Ss]?://[^\s#\u0000-\u001f\u007f-\u009f]+)?$")]
     pub backchannel_logout_uri: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

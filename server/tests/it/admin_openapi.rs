@@ -191,6 +191,19 @@ async fn document_refuses_what_the_server_refuses(server: TestServer) {
             revocations,
             json!({"type": "GLOBAL", "data": {}}),
         ),
+        // Empty strings that mean "none".
+        (
+            Method::POST,
+            clients,
+            json!({"client_id": "svc2", "grant_types": ["client_credentials"],
+                   "backchannel_logout_uri": ""}),
+        ),
+        (Method::POST, users, json!({"username": "dan", "email": ""})),
+        (
+            Method::POST,
+            scopes,
+            json!({"name": "orders.write", "audience": ""}),
+        ),
     ];
     for (method, template, body) in &valid {
         let schema = body_schema(&doc, &method.as_str().to_lowercase(), template);
