@@ -143,7 +143,7 @@ async fn document_refuses_what_the_server_refuses(server: TestServer) {
             Method::PATCH,
             realm,
             json!({"display_name": null, "id_token_signing_alg": "ES256",
-                   "refresh_token_lifetime": null}),
+                   "refresh_token_lifetime": null, "code_lifetime": 60.0}),
         ),
         (
             Method::POST,
