@@ -36,13 +36,13 @@ pub struct ScopeInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<crate::Identifier>>, max_items = 100)]
     pub claims: Option<Vec<String>>,
-    /// An API resource of the realm.
+    /// An API resource of the realm; empty or `null` for none.
     #[serde(
         default,
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>, nullable, min_length = 1, max_length = 256, pattern = r"^[^\s\u0000-\u001f\u007f-\u009f]+$")]
+    #[schema(value_type = Option<String>, nullable, max_length = 256, pattern = r"^[^\s\u0000-\u001f\u007f-\u009f]*$")]
     pub audience: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_in_access_token: Option<bool>,

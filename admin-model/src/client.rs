@@ -96,42 +96,42 @@ pub struct ClientInput {
     pub always_issue_refresh_token: Option<bool>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub access_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub refresh_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub refresh_token_sliding_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub id_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub code_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
@@ -164,8 +164,8 @@ pub struct ClientInput {
         with = "crate::nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    /// An http or https URL without fragment, at most 2048 bytes.
-    #[schema(value_type = Option<String>, nullable, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s#\u0000-\u001f\u007f-\u009f]+$")]
+    /// An http or https URL without fragment, at most 2048 bytes; empty or `null` clears it.
+    #[schema(value_type = Option<String>, nullable, pattern = r"^(?:[Hh][Tt][Tt][Pp][Ss]?://[^\s#\u0000-\u001f\u007f-\u009f]+)?$")]
     pub backchannel_logout_uri: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

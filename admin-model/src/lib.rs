@@ -14,6 +14,7 @@ mod schema;
 mod user;
 
 pub mod nullable;
+pub mod nullable_seconds;
 
 pub use catalog::*;
 pub use client::*;

@@ -62,42 +62,42 @@ pub struct RealmInput {
     pub cookie_mode: Option<String>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub access_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub refresh_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub refresh_token_sliding_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub id_token_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]
     pub code_lifetime: Option<Option<i64>>,
     #[serde(
         default,
-        with = "crate::nullable",
+        with = "crate::nullable_seconds",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 1, maximum = 315360000)]

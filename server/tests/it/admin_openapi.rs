@@ -143,7 +143,7 @@ async fn document_refuses_what_the_server_refuses(server: TestServer) {
             Method::PATCH,
             realm,
             json!({"display_name": null, "id_token_signing_alg": "ES256",
-                   "refresh_token_lifetime": null}),
+                   "refresh_token_lifetime": null, "code_lifetime": 60.0}),
         ),
         (
             Method::POST,
@@ -190,6 +190,19 @@ async fn document_refuses_what_the_server_refuses(server: TestServer) {
             Method::POST,
             revocations,
             json!({"type": "GLOBAL", "data": {}}),
+        ),
+        // Empty strings that mean "none".
+        (
+            Method::POST,
+            clients,
+            json!({"client_id": "svc2", "grant_types": ["client_credentials"],
+                   "backchannel_logout_uri": ""}),
+        ),
+        (Method::POST, users, json!({"username": "dan", "email": ""})),
+        (
+            Method::POST,
+            scopes,
+            json!({"name": "orders.write", "audience": ""}),
         ),
     ];
     for (method, template, body) in &valid {
