@@ -17,7 +17,10 @@ pub mod users;
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+};
 use serde_json::Value;
 
 use crate::config::DatabaseKind;
@@ -72,6 +75,16 @@ impl Store {
         self.db.execute(statement).await.map(|_| ())
     }
 
+    /// The connection, for repository functions outside a transaction.
+    pub fn conn(&self) -> &impl Conn {
+        &self.db
+    }
+
+    /// Starts a transaction; repository functions take it as their connection.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx(self.db.begin().await?))
+    }
+
     /// Readiness: the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.db.ping().await.is_ok()
@@ -117,3 +130,44 @@ pub fn json_list(items: &[String]) -> Value {
 /// Runs `f` for connections and transactions alike.
 pub trait Conn: ConnectionTrait {}
 impl<T: ConnectionTrait> Conn for T {}
+
+/// A transaction callers outside the store can hold without naming SeaORM: pass `&tx` to
+/// repository functions, then `commit` or `rollback` (dropping it rolls back).
+pub struct Tx(DatabaseTransaction);
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        Ok(self.0.rollback().await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Tx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.0.get_database_backend()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.0.execute(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.0.execute_unprepared(sql).await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.0.query_one(stmt).await
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.0.query_all(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.0.support_returning()
+    }
+}

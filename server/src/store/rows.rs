@@ -34,21 +34,29 @@ pub enum Order {
     NewestFirst,
 }
 
+/// Where a keyset page starts and how long it may be, as the caller decoded it.
+#[derive(Debug, Clone, Default)]
+pub struct Keyset {
+    /// The key of the last row of the previous page.
+    pub after: Option<String>,
+    pub limit: u64,
+}
+
 /// Rows of `E` matching `condition`, ordered by the text column `key`, starting after
-/// `after`; at most `limit`, plus whether more follow.
+/// `keyset.after`; at most `keyset.limit`, plus whether more follow.
 pub async fn page<E>(
     db: &impl Conn,
     condition: impl IntoCondition,
     key: E::Column,
     order: Order,
-    after: Option<&str>,
-    limit: u64,
+    keyset: &Keyset,
 ) -> StoreResult<(Vec<E::Model>, bool)>
 where
     E: EntityTrait,
 {
+    let limit = keyset.limit;
     let mut query: Select<E> = E::find().filter(condition);
-    query = match (order, after) {
+    query = match (order, keyset.after.as_deref()) {
         (Order::Ascending, Some(after)) => query.filter(key.gt(after)),
         (Order::NewestFirst, Some(after)) => query.filter(key.lt(after)),
         (_, None) => query,
