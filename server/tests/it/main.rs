@@ -4,6 +4,7 @@
 mod common;
 
 mod admin_api;
+mod architecture;
 mod authorization_code;
 mod browser;
 mod cli;
