@@ -11,7 +11,8 @@ pub mod keys;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;
-pub mod rows;
+mod rows;
+pub use rows::Keyset;
 pub mod sessions;
 pub mod users;
 

@@ -17,8 +17,7 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::domain::Realm;
-use crate::store::rows::Keyset;
-use crate::store::{self, Conn, StoreError, StoreResult, Tx};
+use crate::store::{self, Conn, Keyset, StoreError, StoreResult, Tx};
 
 /// The admin service over the server's state.
 #[derive(Clone)]
