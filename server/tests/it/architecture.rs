@@ -11,10 +11,6 @@ use std::path::{Path, PathBuf};
 const STILL_TO_MOVE: &[&str] = &[
     // Postgres LISTEN through sqlx's PgListener; belongs beside `Store::notify`.
     "changes.rs",
-    // A transaction around key generation; needs `store::Tx`.
-    "keys/mod.rs",
-    // A transaction around realm seeding, and a `From<DbErr>`.
-    "seeding.rs",
     // A transaction around a refresh rotation, and a `From<DbErr>`.
     "tokens/refresh.rs",
 ];
