@@ -24,6 +24,8 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use sea_orm::sqlx::postgres::PgListener;
+
 use crate::config::DatabaseKind;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,16 @@ impl Store {
     /// Starts a transaction; repository functions take it as their connection.
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(Tx(self.db.begin().await?))
+    }
+
+    /// Postgres `LISTEN` on `channel` over a connection of its own (see `changes`).
+    pub async fn listen(&self, channel: &str) -> StoreResult<Listener> {
+        let pool = self.db.get_postgres_connection_pool().clone();
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(listen_error)?;
+        listener.listen(channel).await.map_err(listen_error)?;
+        Ok(Listener(listener))
     }
 
     /// Readiness: the database answers a trivial query.
@@ -171,4 +183,30 @@ impl ConnectionTrait for Tx {
     fn support_returning(&self) -> bool {
         self.0.support_returning()
     }
+}
+
+/// A Postgres `LISTEN` (`Store::listen`).
+pub struct Listener(PgListener);
+
+/// What a `Listener` hears next.
+#[derive(Debug)]
+pub enum Heard {
+    /// A `NOTIFY` payload.
+    Payload(String),
+    /// The connection dropped and was opened again: notifications may have been lost.
+    Reconnected,
+}
+
+impl Listener {
+    /// Waits for the next notification; an error means the listener is gone.
+    pub async fn next(&mut self) -> StoreResult<Heard> {
+        match self.0.try_recv().await.map_err(listen_error)? {
+            Some(notification) => Ok(Heard::Payload(notification.payload().to_string())),
+            None => Ok(Heard::Reconnected),
+        }
+    }
+}
+
+fn listen_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(DbErr::Custom(format!("LISTEN: {e}")))
 }
