@@ -11,7 +11,7 @@ use crate::config::DatabaseKind;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::revocation::RevocationIndex;
-use crate::store::Store;
+use crate::store::{Heard, Store};
 
 const CHANNEL: &str = "tessera_changes";
 
@@ -134,35 +134,28 @@ pub fn spawn_listeners(caches: Arc<Caches>) {
 }
 
 async fn listen(caches: Arc<Caches>) {
-    use sea_orm::sqlx::postgres::PgListener;
     loop {
-        let pool = caches.store.db.get_postgres_connection_pool().clone();
-        let mut listener = match PgListener::connect_with(&pool).await {
+        let mut listener = match caches.store.listen(CHANNEL).await {
             Ok(listener) => listener,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot open the change listener; retrying");
+                tracing::warn!(error = %e, "cannot LISTEN for changes; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
-            tracing::warn!(error = %e, "cannot LISTEN for changes; retrying");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
         // Anything may have changed while no listener was attached.
         caches.forget_everything().await;
         loop {
-            match listener.try_recv().await {
-                Ok(Some(notification)) => {
-                    if let Some(change) = Change::decode(notification.payload()) {
+            match listener.next().await {
+                Ok(Heard::Payload(payload)) => {
+                    if let Some(change) = Change::decode(&payload) {
                         caches.apply(&change).await;
                     }
                 }
                 // The connection dropped: notifications may be lost. Reconnect from scratch and
                 // forget the caches only once listening again, so that during a database outage
                 // (when nothing can change) the caches go on serving what they hold.
-                Ok(None) => {
+                Ok(Heard::ConnectionLost) => {
                     tracing::warn!("change listener lost its connection; reconnecting");
                     break;
                 }

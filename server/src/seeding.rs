@@ -2,7 +2,6 @@
 //! the standard scopes of every new realm, and the optional TOML seed file.
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use serde_json::Value;
 
 use crate::crypto::password::Argon2Params;
@@ -24,12 +23,6 @@ pub enum SeedingError {
     Keys(#[from] KeyRingError),
     #[error("seed file: {0}")]
     File(String),
-}
-
-impl From<sea_orm::DbErr> for SeedingError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::Store(e.into())
-    }
 }
 
 /// The outcome worth telling the operator about.
@@ -56,7 +49,7 @@ pub async fn create_realm(
         return Ok(None);
     }
     let key_set = keys.generate_set().await?;
-    let txn = store.db.begin().await?;
+    let txn = store.begin().await?;
     let realm = match store::realms::insert(&txn, new, now).await {
         Ok(realm) => realm,
         // Another process created it between our check and insert.
@@ -184,7 +177,7 @@ impl Bootstrap<'_> {
             None => (random::opaque_token()[..24].to_string(), true),
         };
         let hash = hash_password(password.clone(), self.argon2).await?;
-        let txn = self.store.db.begin().await?;
+        let txn = self.store.begin().await?;
         let user = store::users::NewUser {
             username: self.admin_username.to_string(),
             password_hash: Some(hash),
@@ -291,7 +284,7 @@ pub async fn apply_file(
             };
             let claims = serde_json::to_value(&user.claims)
                 .map_err(|e| SeedingError::File(e.to_string()))?;
-            let txn = store.db.begin().await?;
+            let txn = store.begin().await?;
             let new_user = store::users::NewUser {
                 username: user.username.clone(),
                 password_hash,

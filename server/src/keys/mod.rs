@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::TransactionTrait;
 use serde_json::{json, Value};
 
 pub use material::{
@@ -251,10 +250,10 @@ impl KeyRing {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, KeyRingError> {
         let set = self.generate_set().await?;
-        let txn = self.store.db.begin().await.map_err(StoreError::from)?;
+        let txn = self.store.begin().await?;
         store::keys::retire_active(&txn, realm_id, now, now + grace).await?;
         let kids = Self::insert_set(&txn, realm_id, set, now).await?;
-        txn.commit().await.map_err(StoreError::from)?;
+        txn.commit().await?;
         self.invalidate(realm_id);
         Ok(kids)
     }

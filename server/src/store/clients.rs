@@ -2,11 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use entity::{client, client_secret};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 
+use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, json_list, string_list, Conn, StoreError, StoreResult};
 use crate::domain::{Client, LifetimeOverrides, StoredSecret};
 use crate::keys::SigningAlg;
+
+/// A client's row as stored, for the admin service's views.
+pub type ClientRow = client::Model;
 
 /// What is needed to create a client; the secret arrives already hashed.
 #[derive(Debug, Clone, Default)]
@@ -187,4 +193,115 @@ pub async fn refresh_lifetimes(db: &impl Conn, realm_id: &str) -> StoreResult<Ve
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// One keyset page of the realm's clients, by client id.
+pub async fn page(
+    db: &impl Conn,
+    realm_id: &str,
+    keyset: &Keyset,
+) -> StoreResult<(Vec<ClientRow>, bool)> {
+    rows::page::<client::Entity>(
+        db,
+        client::Column::RealmId.eq(realm_id),
+        client::Column::ClientId,
+        Order::Ascending,
+        keyset,
+    )
+    .await
+}
+
+/// Every client of the realm, by client id.
+pub async fn in_realm(db: &impl Conn, realm_id: &str) -> StoreResult<Vec<ClientRow>> {
+    rows::all::<client::Entity>(
+        db,
+        client::Column::RealmId.eq(realm_id),
+        client::Column::ClientId,
+    )
+    .await
+}
+
+pub async fn find_row(
+    db: &impl Conn,
+    realm_id: &str,
+    client_id: &str,
+) -> StoreResult<Option<ClientRow>> {
+    rows::one::<client::Entity>(
+        db,
+        Condition::all()
+            .add(client::Column::RealmId.eq(realm_id))
+            .add(client::Column::ClientId.eq(client_id)),
+    )
+    .await
+}
+
+pub async fn has_secret(db: &impl Conn, client_pk: &str) -> StoreResult<bool> {
+    Ok(
+        rows::count::<client_secret::Entity>(db, client_secret::Column::ClientPk.eq(client_pk))
+            .await?
+            > 0,
+    )
+}
+
+/// Which of the clients `client_pks` have a secret.
+pub async fn with_secret(
+    db: &impl Conn,
+    client_pks: Vec<String>,
+) -> StoreResult<std::collections::HashSet<String>> {
+    Ok(rows::all::<client_secret::Entity>(
+        db,
+        client_secret::Column::ClientPk.is_in(client_pks),
+        client_secret::Column::Id,
+    )
+    .await?
+    .into_iter()
+    .map(|s| s.client_pk)
+    .collect())
+}
+
+/// Writes `settings` (all but the client id and secret) over `row`.
+pub async fn update(
+    db: &impl Conn,
+    row: ClientRow,
+    settings: &NewClient,
+    now: DateTime<Utc>,
+) -> StoreResult<ClientRow> {
+    let mut active = row.into_active_model();
+    active.display_name = Set(settings.display_name.clone());
+    active.public = Set(settings.public);
+    active.grant_types = Set(json_list(&settings.grant_types));
+    active.redirect_uris = Set(json_list(&settings.redirect_uris));
+    active.post_logout_redirect_uris = Set(json_list(&settings.post_logout_redirect_uris));
+    active.scopes = Set(json_list(&settings.scopes));
+    active.audiences = Set(json_list(&settings.audiences));
+    active.roles = Set(json_list(&settings.roles));
+    active.require_pkce = Set(settings.require_pkce);
+    active.require_consent = Set(settings.require_consent);
+    active.allow_arbitrary_claims = Set(settings.allow_arbitrary_claims);
+    active.always_issue_refresh_token = Set(settings.always_issue_refresh_token);
+    active.access_token_lifetime = Set(settings.lifetimes.access_token);
+    active.refresh_token_lifetime = Set(settings.lifetimes.refresh_token);
+    active.refresh_token_sliding_lifetime = Set(settings.lifetimes.refresh_token_sliding);
+    active.id_token_lifetime = Set(settings.lifetimes.id_token);
+    active.code_lifetime = Set(settings.lifetimes.code);
+    active.device_code_lifetime = Set(settings.lifetimes.device_code);
+    active.refresh_reuse_grace = Set(settings.lifetimes.refresh_reuse_grace);
+    active.access_token_signing_alg = Set(settings
+        .access_token_signing_alg
+        .map(|a| a.as_str().to_string()));
+    active.id_token_signing_alg = Set(settings
+        .id_token_signing_alg
+        .map(|a| a.as_str().to_string()));
+    active.backchannel_logout_uri = Set(settings.backchannel_logout_uri.clone());
+    active.enabled = Set(settings.enabled);
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete_secrets(db: &impl Conn, client_pk: &str) -> StoreResult<u64> {
+    rows::delete::<client_secret::Entity>(db, client_secret::Column::ClientPk.eq(client_pk)).await
+}
+
+pub async fn delete(db: &impl Conn, client_pk: &str) -> StoreResult<u64> {
+    rows::delete::<client::Entity>(db, client::Column::Id.eq(client_pk)).await
 }

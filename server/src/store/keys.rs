@@ -81,3 +81,23 @@ pub async fn retire_active(
         .await?;
     Ok(result.rows_affected)
 }
+
+/// Keys still published at `now`, oldest first (the admin views order them themselves).
+pub async fn published_oldest_first(
+    db: &impl Conn,
+    realm_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<StoredKey>> {
+    super::rows::all::<signing_key::Entity>(
+        db,
+        Condition::all()
+            .add(signing_key::Column::RealmId.eq(realm_id))
+            .add(
+                Condition::any()
+                    .add(signing_key::Column::Active.eq(true))
+                    .add(signing_key::Column::PublishUntil.gt(now)),
+            ),
+        signing_key::Column::CreatedAt,
+    )
+    .await
+}

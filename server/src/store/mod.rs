@@ -11,14 +11,20 @@ pub mod keys;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;
-pub mod rows;
+mod rows;
+pub use rows::Keyset;
 pub mod sessions;
 pub mod users;
 
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, Statement, TransactionTrait,
+};
 use serde_json::Value;
+
+use sea_orm::sqlx::postgres::PgListener;
 
 use crate::config::DatabaseKind;
 
@@ -125,6 +131,26 @@ impl Store {
         self.db.execute(statement).await.map(|_| ())
     }
 
+    /// The connection, for repository functions outside a transaction.
+    pub fn conn(&self) -> &impl Conn {
+        &self.db
+    }
+
+    /// Starts a transaction; repository functions take it as their connection.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(Tx(self.db.begin().await?))
+    }
+
+    /// Postgres `LISTEN` on `channel` over a connection of its own (see `changes`).
+    pub async fn listen(&self, channel: &str) -> StoreResult<Listener> {
+        let pool = self.db.get_postgres_connection_pool().clone();
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(listen_error)?;
+        listener.listen(channel).await.map_err(listen_error)?;
+        Ok(Listener(listener))
+    }
+
     /// Readiness: the database answers a trivial query within `within`. The ping runs on its
     /// own task, so giving up on it never cancels a statement half-way on a pooled connection.
     pub async fn ping(&self, within: Duration) -> bool {
@@ -173,3 +199,70 @@ pub fn json_list(items: &[String]) -> Value {
 /// Runs `f` for connections and transactions alike.
 pub trait Conn: ConnectionTrait {}
 impl<T: ConnectionTrait> Conn for T {}
+
+/// A transaction callers outside the store can hold without naming SeaORM: pass `&tx` to
+/// repository functions, then `commit` or `rollback` (dropping it rolls back).
+pub struct Tx(DatabaseTransaction);
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        Ok(self.0.rollback().await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Tx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.0.get_database_backend()
+    }
+
+    async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.0.execute(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.0.execute_unprepared(sql).await
+    }
+
+    async fn query_one(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.0.query_one(stmt).await
+    }
+
+    async fn query_all(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.0.query_all(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.0.support_returning()
+    }
+}
+
+/// A Postgres `LISTEN` (`Store::listen`).
+pub struct Listener(PgListener);
+
+/// What a `Listener` hears next.
+#[derive(Debug)]
+pub enum Heard {
+    /// A `NOTIFY` payload.
+    Payload(String),
+    /// The connection dropped: notifications may have been lost, listen anew.
+    ConnectionLost,
+}
+
+impl Listener {
+    /// Waits for the next notification; an error means the listener is gone.
+    pub async fn next(&mut self) -> StoreResult<Heard> {
+        match self.0.try_recv().await.map_err(listen_error)? {
+            Some(notification) => Ok(Heard::Payload(notification.payload().to_string())),
+            None => Ok(Heard::ConnectionLost),
+        }
+    }
+}
+
+fn listen_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(DbErr::Custom(format!("LISTEN: {e}")))
+}

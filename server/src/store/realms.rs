@@ -2,11 +2,19 @@
 
 use chrono::{DateTime, Utc};
 use entity::realm;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use entity::{api_resource, client, scope, session, signing_key, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
 
+use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, Conn, StoreError, StoreResult};
 use crate::domain::{CookieMode, LifetimeOverrides, Realm};
 use crate::keys::SigningAlg;
+
+/// A realm's row as stored, for the admin service's views.
+pub type RealmRow = realm::Model;
 
 /// What is needed to create a realm.
 #[derive(Debug, Clone)]
@@ -109,4 +117,93 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
     .await
     .map_err(|e| conflict_or_db(e, || format!("realm `{}`", new.name)))?;
     to_domain(row)
+}
+
+/// One keyset page of every realm, by name.
+pub async fn page(db: &impl Conn, keyset: &Keyset) -> StoreResult<(Vec<RealmRow>, bool)> {
+    rows::page::<realm::Entity>(
+        db,
+        Condition::all(),
+        realm::Column::Name,
+        Order::Ascending,
+        keyset,
+    )
+    .await
+}
+
+pub async fn find_row(db: &impl Conn, id: &str) -> StoreResult<Option<RealmRow>> {
+    rows::one::<realm::Entity>(db, realm::Column::Id.eq(id)).await
+}
+
+/// Writes `settings` (all but the name) over `row`.
+pub async fn update(
+    db: &impl Conn,
+    row: RealmRow,
+    settings: &NewRealm,
+    now: DateTime<Utc>,
+) -> StoreResult<RealmRow> {
+    let mut active = row.into_active_model();
+    active.display_name = Set(settings.display_name.clone());
+    active.enabled = Set(settings.enabled);
+    active.decentralized = Set(settings.decentralized);
+    active.signing_alg = Set(settings.signing_alg.as_str().to_string());
+    active.id_token_signing_alg = Set(settings.id_token_signing_alg.as_str().to_string());
+    active.cookie_mode = Set(settings.cookie_mode.as_str().to_string());
+    active.access_token_lifetime = Set(settings.lifetimes.access_token);
+    active.refresh_token_lifetime = Set(settings.lifetimes.refresh_token);
+    active.refresh_token_sliding_lifetime = Set(settings.lifetimes.refresh_token_sliding);
+    active.id_token_lifetime = Set(settings.lifetimes.id_token);
+    active.code_lifetime = Set(settings.lifetimes.code);
+    active.device_code_lifetime = Set(settings.lifetimes.device_code);
+    active.refresh_reuse_grace = Set(settings.lifetimes.refresh_reuse_grace);
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// Deletes the realm; everything in it goes with it (foreign keys cascade).
+pub async fn delete(db: &impl Conn, id: &str) -> StoreResult<u64> {
+    rows::delete::<realm::Entity>(db, realm::Column::Id.eq(id)).await
+}
+
+/// How much a realm holds at `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct RealmCounts {
+    pub clients: u64,
+    pub users: u64,
+    pub scopes: u64,
+    pub api_resources: u64,
+    pub active_sessions: u64,
+    pub published_keys: u64,
+}
+
+pub async fn counts(db: &impl Conn, id: &str, now: DateTime<Utc>) -> StoreResult<RealmCounts> {
+    Ok(RealmCounts {
+        clients: rows::count::<client::Entity>(db, client::Column::RealmId.eq(id)).await?,
+        users: rows::count::<user::Entity>(db, user::Column::RealmId.eq(id)).await?,
+        scopes: rows::count::<scope::Entity>(db, scope::Column::RealmId.eq(id)).await?,
+        api_resources: rows::count::<api_resource::Entity>(
+            db,
+            api_resource::Column::RealmId.eq(id),
+        )
+        .await?,
+        active_sessions: rows::count::<session::Entity>(
+            db,
+            Condition::all()
+                .add(session::Column::RealmId.eq(id))
+                .add(session::Column::EndedAt.is_null())
+                .add(session::Column::ExpiresAt.gt(now)),
+        )
+        .await?,
+        published_keys: rows::count::<signing_key::Entity>(
+            db,
+            Condition::all()
+                .add(signing_key::Column::RealmId.eq(id))
+                .add(
+                    Condition::any()
+                        .add(signing_key::Column::Active.eq(true))
+                        .add(signing_key::Column::PublishUntil.gt(now)),
+                ),
+        )
+        .await?,
+    })
 }

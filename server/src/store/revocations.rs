@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use super::rows::{self, Keyset, Order};
 use super::{Conn, StoreResult};
 
 pub type StoredRevocation = revocation::Model;
@@ -94,4 +95,41 @@ pub async fn listed_since(
         .order_by_asc(revocation::Column::RevokedAt)
         .all(db)
         .await?)
+}
+
+fn in_realm(realm_id: &str, id: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(revocation::Column::RealmId.eq(realm_id))
+        .add(revocation::Column::Id.eq(id))
+}
+
+/// One keyset page of the realm's unexpired entries, newest first.
+pub async fn page(
+    db: &impl Conn,
+    realm_id: &str,
+    now: DateTime<Utc>,
+    keyset: &Keyset,
+) -> StoreResult<(Vec<StoredRevocation>, bool)> {
+    rows::page::<revocation::Entity>(
+        db,
+        sea_orm::Condition::all()
+            .add(revocation::Column::RealmId.eq(realm_id))
+            .add(revocation::Column::ExpiresAt.gt(now)),
+        revocation::Column::Id,
+        Order::NewestFirst,
+        keyset,
+    )
+    .await
+}
+
+pub async fn find_in_realm(
+    db: &impl Conn,
+    realm_id: &str,
+    id: &str,
+) -> StoreResult<Option<StoredRevocation>> {
+    rows::one::<revocation::Entity>(db, in_realm(realm_id, id)).await
+}
+
+pub async fn delete_in_realm(db: &impl Conn, realm_id: &str, id: &str) -> StoreResult<u64> {
+    rows::delete::<revocation::Entity>(db, in_realm(realm_id, id)).await
 }

@@ -1,5 +1,5 @@
-//! Generic row operations for the admin service: keyset pages, counts, updates and deletes
-//! of any entity. The admin service maps fields; the queries are built here.
+//! Generic row operations for the repositories: keyset pages, counts, updates and deletes of
+//! any entity. Only `Keyset` leaves the store; the rest names SeaORM types and stays here.
 
 use sea_orm::sea_query::{Expr, Func, IntoCondition, LikeExpr, SimpleExpr};
 use sea_orm::{
@@ -12,7 +12,7 @@ use super::{Conn, StoreResult};
 /// `column` starts with `prefix`, ignoring ASCII case, alike on every backend (SQLite's LIKE
 /// ignores ASCII case and Postgres' does not, so both sides are lower-cased). LIKE's wildcards
 /// in `prefix` match only themselves.
-pub fn starts_with_ignoring_case(column: impl ColumnTrait, prefix: &str) -> SimpleExpr {
+pub(super) fn starts_with_ignoring_case(column: impl ColumnTrait, prefix: &str) -> SimpleExpr {
     let mut pattern = String::with_capacity(prefix.len() + 1);
     for c in prefix.to_ascii_lowercase().chars() {
         if matches!(c, '%' | '_' | '!') {
@@ -27,28 +27,36 @@ pub fn starts_with_ignoring_case(column: impl ColumnTrait, prefix: &str) -> Simp
 
 /// Which way a keyset page runs over its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+pub(super) enum Order {
     /// Natural keys, A to Z.
     Ascending,
     /// Time-ordered ids (UUIDv7), newest first.
     NewestFirst,
 }
 
+/// Where a keyset page starts and how long it may be, as the caller decoded it.
+#[derive(Debug, Clone, Default)]
+pub struct Keyset {
+    /// The key of the last row of the previous page.
+    pub after: Option<String>,
+    pub limit: u64,
+}
+
 /// Rows of `E` matching `condition`, ordered by the text column `key`, starting after
-/// `after`; at most `limit`, plus whether more follow.
-pub async fn page<E>(
+/// `keyset.after`; at most `keyset.limit`, plus whether more follow.
+pub(super) async fn page<E>(
     db: &impl Conn,
     condition: impl IntoCondition,
     key: E::Column,
     order: Order,
-    after: Option<&str>,
-    limit: u64,
+    keyset: &Keyset,
 ) -> StoreResult<(Vec<E::Model>, bool)>
 where
     E: EntityTrait,
 {
+    let limit = keyset.limit;
     let mut query: Select<E> = E::find().filter(condition);
-    query = match (order, after) {
+    query = match (order, keyset.after.as_deref()) {
         (Order::Ascending, Some(after)) => query.filter(key.gt(after)),
         (Order::NewestFirst, Some(after)) => query.filter(key.lt(after)),
         (_, None) => query,
@@ -64,7 +72,7 @@ where
 }
 
 /// The one row of `E` matching `condition`.
-pub async fn one<E: EntityTrait>(
+pub(super) async fn one<E: EntityTrait>(
     db: &impl Conn,
     condition: impl IntoCondition,
 ) -> StoreResult<Option<E::Model>> {
@@ -72,7 +80,7 @@ pub async fn one<E: EntityTrait>(
 }
 
 /// Every row of `E` matching `condition`, ordered by `key`.
-pub async fn all<E: EntityTrait>(
+pub(super) async fn all<E: EntityTrait>(
     db: &impl Conn,
     condition: impl IntoCondition,
     key: E::Column,
@@ -84,7 +92,7 @@ pub async fn all<E: EntityTrait>(
         .await?)
 }
 
-pub async fn count<E: EntityTrait>(
+pub(super) async fn count<E: EntityTrait>(
     db: &impl Conn,
     condition: impl IntoCondition,
 ) -> StoreResult<u64>
@@ -95,7 +103,7 @@ where
 }
 
 /// Writes the changed columns of `row`; `Conflict(what)` when a unique key is taken.
-pub async fn update<A>(
+pub(super) async fn update<A>(
     db: &impl Conn,
     row: A,
     what: impl FnOnce() -> String,
@@ -110,7 +118,7 @@ where
 }
 
 /// Inserts `row`; `Conflict(what)` when a unique key is taken.
-pub async fn insert<A>(
+pub(super) async fn insert<A>(
     db: &impl Conn,
     row: A,
     what: impl FnOnce() -> String,
@@ -125,7 +133,7 @@ where
 }
 
 /// Deletes the rows of `E` matching `condition`; returns how many.
-pub async fn delete<E: EntityTrait>(
+pub(super) async fn delete<E: EntityTrait>(
     db: &impl Conn,
     condition: impl IntoCondition,
 ) -> StoreResult<u64> {

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::session;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Set};
 
+use super::rows::{self, Keyset, Order};
 use super::{json_list, string_list, Conn, StoreResult};
 
 pub type StoredSession = session::Model;
@@ -121,4 +122,24 @@ pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> S
         .exec(db)
         .await?
         .rows_affected)
+}
+
+/// One keyset page of the realm's live sessions at `now`, newest first.
+pub async fn page_live(
+    db: &impl Conn,
+    realm_id: &str,
+    now: DateTime<Utc>,
+    keyset: &Keyset,
+) -> StoreResult<(Vec<StoredSession>, bool)> {
+    rows::page::<session::Entity>(
+        db,
+        Condition::all()
+            .add(session::Column::RealmId.eq(realm_id))
+            .add(session::Column::EndedAt.is_null())
+            .add(session::Column::ExpiresAt.gt(now)),
+        session::Column::Id,
+        Order::NewestFirst,
+        keyset,
+    )
+    .await
 }

@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use entity::{role, user, user_role};
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde_json::Value;
 
+use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, Conn, StoreResult};
 
 pub type StoredUser = user::Model;
@@ -350,4 +352,102 @@ pub async fn set_roles(
         .await?;
     }
     Ok(())
+}
+
+/// One keyset page of the realm's users by username, only those whose username starts with
+/// `prefix` (ignoring ASCII case) when one is given.
+pub async fn page(
+    db: &impl Conn,
+    realm_id: &str,
+    prefix: Option<&str>,
+    keyset: &Keyset,
+) -> StoreResult<(Vec<StoredUser>, bool)> {
+    let mut condition = Condition::all().add(user::Column::RealmId.eq(realm_id));
+    if let Some(prefix) = prefix {
+        condition = condition.add(rows::starts_with_ignoring_case(
+            user::Column::Username,
+            prefix,
+        ));
+    }
+    rows::page::<user::Entity>(
+        db,
+        condition,
+        user::Column::Username,
+        Order::Ascending,
+        keyset,
+    )
+    .await
+}
+
+pub async fn find_in_realm(
+    db: &impl Conn,
+    realm_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<StoredUser>> {
+    rows::one::<user::Entity>(
+        db,
+        Condition::all()
+            .add(user::Column::RealmId.eq(realm_id))
+            .add(user::Column::Id.eq(user_id)),
+    )
+    .await
+}
+
+/// Usernames of each of `user_ids` that exists, in one query.
+pub async fn usernames(
+    db: &impl Conn,
+    user_ids: Vec<String>,
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    Ok(
+        rows::all::<user::Entity>(db, user::Column::Id.is_in(user_ids), user::Column::Id)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.username))
+            .collect(),
+    )
+}
+
+/// What an admin edit changes of a user; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<Option<String>>,
+    pub email_verified: Option<bool>,
+    pub claims: Option<Value>,
+}
+
+/// Writes `changes` over `row`; `Conflict` naming the new username when it is taken.
+pub async fn update(
+    db: &impl Conn,
+    row: StoredUser,
+    changes: UserChanges,
+    now: DateTime<Utc>,
+) -> StoreResult<StoredUser> {
+    let what = format!("user `{}`", changes.username.clone().unwrap_or_default());
+    let mut active = row.into_active_model();
+    if let Some(username) = changes.username {
+        active.username = Set(username);
+    }
+    if let Some(email) = changes.email {
+        active.email = Set(email);
+    }
+    if let Some(verified) = changes.email_verified {
+        active.email_verified = Set(verified);
+    }
+    if let Some(claims) = changes.claims {
+        active.claims = Set(claims);
+    }
+    active.updated_at = Set(now);
+    rows::update(db, active, || what).await
+}
+
+/// Marks the address of a just-created user as verified (its `updated_at` stays).
+pub async fn mark_email_verified(db: &impl Conn, row: StoredUser) -> StoreResult<StoredUser> {
+    let mut active = row.into_active_model();
+    active.email_verified = Set(true);
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete(db: &impl Conn, user_id: &str) -> StoreResult<u64> {
+    rows::delete::<user::Entity>(db, user::Column::Id.eq(user_id)).await
 }

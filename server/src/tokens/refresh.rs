@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
@@ -29,12 +28,6 @@ pub enum RefreshError {
     Reused { family_id: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sea_orm::DbErr> for RefreshError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::Store(e.into())
-    }
 }
 
 /// The tokens a rotation handed out besides the refresh token, kept (sealed) so that a retry
@@ -160,7 +153,7 @@ impl RefreshTokens {
             return Err(RefreshError::Invalid);
         }
         let successor_id = random::id();
-        let txn = self.store.db.begin().await?;
+        let txn = self.store.begin().await?;
         // Dated when the database took the request, not when it arrived: a rotation that waited
         // out an outage starts its grace window when it commits, so the client's retry (its
         // request timed out) still finds it within the window.

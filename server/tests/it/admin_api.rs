@@ -1923,3 +1923,48 @@ async fn last_administrator(server: TestServer) {
         200
     );
 }
+
+/// Path keys arrive by name, percent-decoded; one that is not UTF-8 once decoded is a 400 in
+/// the API's format, on every collection, before any lookup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_keys_are_named_decoded_and_utf8() {
+    let server = TestServer::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let api = Api::as_admin(&server).await;
+    for path in [
+        "/realms/%FF",
+        "/realms/default/clients/%FF",
+        "/realms/default/users/%C3%28/unlock",
+        "/realms/default/scopes/%FF",
+        "/realms/default/exchange-policies/%FF",
+    ] {
+        let response = api.get(path).await;
+        if path.ends_with("/unlock") {
+            // Only POST is routed there; the method is refused before the path is read.
+            assert_eq!(response.status, 405, "{path}: {:?}", response.body);
+            let response = api.post(path, json!({})).await;
+            assert_error(&response, 400, "bad_request", None);
+            continue;
+        }
+        assert_error(&response, 400, "bad_request", None);
+    }
+    // Decoded keys name the item: `%20` is a space, and no scope holds one.
+    let response = api.get("/realms/default/scopes/no%20such").await;
+    assert_error(&response, 404, "not_found", None);
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("scope `no such`")),
+        "{:?}",
+        response.body
+    );
+    let response = api.get("/realms/default/clients/no%2Dsuch").await;
+    assert!(
+        response.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("client `no-such`")),
+        "{:?}",
+        response.body
+    );
+}

@@ -6,6 +6,7 @@ mod common;
 mod aborted_requests;
 mod admin_api;
 mod admin_openapi;
+mod architecture;
 mod authorization_code;
 mod browser;
 mod cli;

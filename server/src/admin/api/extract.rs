@@ -2,7 +2,9 @@
 //! authenticated administrator, path keys, query strings and JSON bodies.
 
 use admin_model::{Actor, AdminError, PageRequest};
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -38,18 +40,28 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// The path's keys, in order (`{realm}`, then the item's key).
-pub struct Keys(pub Vec<String>);
+/// The path's keys as a struct of named fields (`super::paths`). A key that is not valid
+/// UTF-8 once percent-decoded is a 400.
+pub struct Path<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for Keys {
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AdminError::BadRequest("the path is not valid UTF-8".into()))?;
-        let keys = params.iter().map(|(_, value)| value.to_string()).collect();
-        Ok(Keys(keys))
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(keys)) => Ok(Path(keys)),
+            Err(PathRejection::FailedToDeserializePathParams(e))
+                if matches!(e.kind(), ErrorKind::InvalidUtf8InPathParam { .. }) =>
+            {
+                Err(AdminError::BadRequest("the path is not valid UTF-8".into()).into())
+            }
+            // A route whose keys miss a field of `T` is the server's bug, not the caller's.
+            Err(other) if other.status().is_server_error() => {
+                tracing::error!(error = %other.body_text(), "admin route and path keys disagree");
+                Err(AdminError::Internal.into())
+            }
+            Err(other) => Err(AdminError::BadRequest(other.body_text()).into()),
+        }
     }
 }
 

@@ -1,8 +1,19 @@
 //! The admin REST API at `/admin/api` (CONTRACT §4): JSON in and out, bearer tokens of realm
 //! `master` holding the role `admin`, errors as `{"error", "message", "fields"}`.
 
+mod api_resources;
+mod claim_types;
+mod clients;
+mod events;
+mod exchange_policies;
 mod extract;
-pub mod handlers;
+mod keys;
+mod paths;
+mod realms;
+mod revocations;
+mod scopes;
+mod sessions;
+mod users;
 
 use admin_model::{AdminError, ErrorBody};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -73,6 +84,9 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What every handler answers.
+type Answer = Result<Response, ApiError>;
+
 /// `201 Created` with the new item's address.
 fn created(location: String, body: impl Serialize) -> Response {
     let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
@@ -85,7 +99,7 @@ fn created(location: String, body: impl Serialize) -> Response {
 /// `/admin/api/…`: the handlers, the OpenAPI document, JSON 404/405 for anything else.
 /// Answers are never cached: some carry secrets.
 pub fn router() -> Router<AppState> {
-    let api = handlers::routes()
+    let api = routes()
         .route(
             "/openapi.json",
             axum::routing::get(super::openapi::document),
@@ -103,4 +117,163 @@ pub fn router() -> Router<AppState> {
             HeaderValue::from_static("no-store"),
         ));
     Router::new().nest("/admin/api", api)
+}
+
+/// Every handler, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    realms::list_realms,
+    realms::create_realm,
+    realms::get_realm,
+    realms::update_realm,
+    realms::delete_realm,
+    realms::realm_summary,
+    clients::list_clients,
+    clients::create_client,
+    clients::get_client,
+    clients::update_client,
+    clients::delete_client,
+    clients::rotate_client_secret,
+    users::list_users,
+    users::create_user,
+    users::get_user,
+    users::update_user,
+    users::delete_user,
+    users::set_user_password,
+    users::unlock_user,
+    scopes::list_scopes,
+    scopes::create_scope,
+    scopes::get_scope,
+    scopes::update_scope,
+    scopes::delete_scope,
+    api_resources::list_api_resources,
+    api_resources::create_api_resource,
+    api_resources::get_api_resource,
+    api_resources::update_api_resource,
+    api_resources::delete_api_resource,
+    claim_types::list_claim_types,
+    claim_types::create_claim_type,
+    claim_types::get_claim_type,
+    claim_types::update_claim_type,
+    claim_types::delete_claim_type,
+    exchange_policies::list_exchange_policies,
+    exchange_policies::create_exchange_policy,
+    exchange_policies::get_exchange_policy,
+    exchange_policies::update_exchange_policy,
+    exchange_policies::delete_exchange_policy,
+    keys::list_keys,
+    keys::rotate_keys,
+    revocations::list_revocations,
+    revocations::create_revocation,
+    revocations::delete_revocation,
+    sessions::list_sessions,
+    sessions::end_session,
+    events::list_events
+))]
+pub struct Paths;
+
+/// The routes, relative to `/admin/api`.
+pub fn routes() -> axum::Router<crate::app::AppState> {
+    use axum::routing::{delete, get, post};
+    axum::Router::new()
+        .route(
+            "/realms",
+            get(realms::list_realms).post(realms::create_realm),
+        )
+        .route(
+            "/realms/{realm}",
+            get(realms::get_realm)
+                .patch(realms::update_realm)
+                .delete(realms::delete_realm),
+        )
+        .route("/realms/{realm}/summary", get(realms::realm_summary))
+        .route(
+            "/realms/{realm}/clients",
+            get(clients::list_clients).post(clients::create_client),
+        )
+        .route(
+            "/realms/{realm}/clients/{client_id}",
+            get(clients::get_client)
+                .patch(clients::update_client)
+                .delete(clients::delete_client),
+        )
+        .route(
+            "/realms/{realm}/clients/{client_id}/secret",
+            post(clients::rotate_client_secret),
+        )
+        .route(
+            "/realms/{realm}/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route(
+            "/realms/{realm}/users/{id}",
+            get(users::get_user)
+                .patch(users::update_user)
+                .delete(users::delete_user),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/password",
+            post(users::set_user_password),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/unlock",
+            post(users::unlock_user),
+        )
+        .route(
+            "/realms/{realm}/scopes",
+            get(scopes::list_scopes).post(scopes::create_scope),
+        )
+        .route(
+            "/realms/{realm}/scopes/{name}",
+            get(scopes::get_scope)
+                .patch(scopes::update_scope)
+                .delete(scopes::delete_scope),
+        )
+        .route(
+            "/realms/{realm}/api-resources",
+            get(api_resources::list_api_resources).post(api_resources::create_api_resource),
+        )
+        .route(
+            "/realms/{realm}/api-resources/{name}",
+            get(api_resources::get_api_resource)
+                .patch(api_resources::update_api_resource)
+                .delete(api_resources::delete_api_resource),
+        )
+        .route(
+            "/realms/{realm}/claim-types",
+            get(claim_types::list_claim_types).post(claim_types::create_claim_type),
+        )
+        .route(
+            "/realms/{realm}/claim-types/{name}",
+            get(claim_types::get_claim_type)
+                .patch(claim_types::update_claim_type)
+                .delete(claim_types::delete_claim_type),
+        )
+        .route(
+            "/realms/{realm}/exchange-policies",
+            get(exchange_policies::list_exchange_policies)
+                .post(exchange_policies::create_exchange_policy),
+        )
+        .route(
+            "/realms/{realm}/exchange-policies/{client_id}",
+            get(exchange_policies::get_exchange_policy)
+                .patch(exchange_policies::update_exchange_policy)
+                .delete(exchange_policies::delete_exchange_policy),
+        )
+        .route("/realms/{realm}/keys", get(keys::list_keys))
+        .route("/realms/{realm}/keys/rotate", post(keys::rotate_keys))
+        .route(
+            "/realms/{realm}/revocations",
+            get(revocations::list_revocations).post(revocations::create_revocation),
+        )
+        .route(
+            "/realms/{realm}/revocations/{id}",
+            delete(revocations::delete_revocation),
+        )
+        .route("/realms/{realm}/sessions", get(sessions::list_sessions))
+        .route(
+            "/realms/{realm}/sessions/{id}",
+            delete(sessions::end_session),
+        )
+        .route("/realms/{realm}/events", get(events::list_events))
 }

@@ -8,19 +8,20 @@ use admin_model::{
     ClaimTypeView, ExchangePolicyInput, ExchangePolicyView, FieldErrors, Page, PageRequest,
     ScopeInput, ScopeView,
 };
-use entity::{api_resource, claim_type, client, exchange_policy, scope};
-use sea_orm::sea_query::IntoCondition;
-use sea_orm::{ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
 
-use super::{db, list, AdminService};
+use super::{list, AdminService};
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::crypto::secrets::SecretOrigin;
 use crate::domain::Realm;
-use crate::store::json_list;
-use crate::store::rows::{self, Order};
+use crate::store;
+use crate::store::catalog::{
+    ApiResourceChanges, ApiResourceRow, ClaimTypeRow, NewApiResource, NewScope, ScopeChanges,
+    ScopeRow,
+};
+use crate::store::exchange::{ExchangePolicy, PolicyChanges, PolicyRow};
 
-fn scope_view(row: scope::Model) -> AdminResult<ScopeView> {
+fn scope_view(row: ScopeRow) -> AdminResult<ScopeView> {
     Ok(ScopeView {
         claims: list(&row.claims, "scopes.claims")?,
         name: row.name,
@@ -32,7 +33,7 @@ fn scope_view(row: scope::Model) -> AdminResult<ScopeView> {
     })
 }
 
-fn api_resource_view(row: api_resource::Model) -> AdminResult<ApiResourceView> {
+fn api_resource_view(row: ApiResourceRow) -> AdminResult<ApiResourceView> {
     Ok(ApiResourceView {
         scopes: list(&row.scopes, "api_resources.scopes")?,
         has_secret: row.secret_hash.is_some(),
@@ -44,7 +45,7 @@ fn api_resource_view(row: api_resource::Model) -> AdminResult<ApiResourceView> {
     })
 }
 
-fn claim_type_view(row: claim_type::Model) -> AdminResult<ClaimTypeView> {
+fn claim_type_view(row: ClaimTypeRow) -> AdminResult<ClaimTypeView> {
     Ok(ClaimTypeView {
         name: row.name,
         description: row.description,
@@ -53,7 +54,7 @@ fn claim_type_view(row: claim_type::Model) -> AdminResult<ClaimTypeView> {
     })
 }
 
-fn policy_view(row: exchange_policy::Model) -> AdminResult<ExchangePolicyView> {
+fn policy_view(row: PolicyRow) -> AdminResult<ExchangePolicyView> {
     Ok(ExchangePolicyView {
         audiences: list(&row.audiences, "exchange_policies.audiences")?,
         scopes: list(&row.scopes, "exchange_policies.scopes")?,
@@ -110,97 +111,70 @@ fn all_known(values: &[String], known: &HashSet<String>, what: &str) -> Result<(
     })
 }
 
+/// Keys of `rows` whose JSON list column (`lists` reads it, named `column` for error
+/// reports) contains `name`: who still names an item.
+fn naming<R>(
+    rows: Vec<R>,
+    column: &str,
+    name: &str,
+    lists: impl Fn(&R) -> (&serde_json::Value, String),
+) -> AdminResult<Vec<String>> {
+    let mut found = Vec::new();
+    for row in &rows {
+        let (values, key) = lists(row);
+        if list(values, column)?.iter().any(|v| v == name) {
+            found.push(key);
+        }
+    }
+    Ok(found)
+}
+
 impl AdminService {
-    async fn names<E: sea_orm::EntityTrait>(
-        &self,
-        condition: Condition,
-        key: E::Column,
-        name: impl Fn(E::Model) -> String,
-    ) -> AdminResult<HashSet<String>> {
-        Ok(rows::all::<E>(self.db(), condition, key)
+    async fn scope_names(&self, realm: &Realm) -> AdminResult<HashSet<String>> {
+        Ok(store::catalog::scope_names(self.db(), &realm.id)
             .await?
             .into_iter()
-            .map(name)
             .collect())
     }
 
-    async fn scope_names(&self, realm: &Realm) -> AdminResult<HashSet<String>> {
-        self.names::<scope::Entity>(
-            scope::Column::RealmId.eq(&realm.id).into_condition(),
-            scope::Column::Name,
-            |r| r.name,
-        )
-        .await
-    }
-
     async fn client_ids(&self, realm: &Realm) -> AdminResult<HashSet<String>> {
-        self.names::<client::Entity>(
-            client::Column::RealmId.eq(&realm.id).into_condition(),
-            client::Column::ClientId,
-            |r| r.client_id,
-        )
-        .await
-    }
-
-    /// Keys of the realm's rows of `E` whose JSON list column (`lists` reads it, named
-    /// `column` for error reports) contains `name`: who still names an item.
-    async fn naming<E: sea_orm::EntityTrait>(
-        &self,
-        realm_id: E::Column,
-        realm: &Realm,
-        key: E::Column,
-        column: &str,
-        name: &str,
-        lists: impl Fn(&E::Model) -> (&serde_json::Value, String),
-    ) -> AdminResult<Vec<String>> {
-        let mut found = Vec::new();
-        for row in rows::all::<E>(self.db(), realm_id.eq(&realm.id).into_condition(), key).await? {
-            let (values, key) = lists(&row);
-            if list(values, column)?.iter().any(|v| v == name) {
-                found.push(key);
-            }
-        }
-        Ok(found)
+        Ok(store::clients::in_realm(self.db(), &realm.id)
+            .await?
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect())
     }
 
     /// Refuses to delete scope `name` while clients, API resources or exchange policies name it.
     async fn scope_unused(&self, realm: &Realm, name: &str) -> AdminResult<()> {
+        let db = self.db();
         let holders = [
             (
                 "clients",
-                self.naming::<client::Entity>(
-                    client::Column::RealmId,
-                    realm,
-                    client::Column::ClientId,
+                naming(
+                    store::clients::in_realm(db, &realm.id).await?,
                     "clients.scopes",
                     name,
                     |c| (&c.scopes, c.client_id.clone()),
-                )
-                .await?,
+                )?,
             ),
             (
                 "API resources",
-                self.naming::<api_resource::Entity>(
-                    api_resource::Column::RealmId,
-                    realm,
-                    api_resource::Column::Name,
+                naming(
+                    store::catalog::api_resources_in(db, &realm.id).await?,
                     "api_resources.scopes",
                     name,
                     |r| (&r.scopes, r.name.clone()),
-                )
-                .await?,
+                )?,
             ),
             (
                 "exchange policies",
-                self.naming::<exchange_policy::Entity>(
-                    exchange_policy::Column::RealmId,
-                    realm,
-                    exchange_policy::Column::ClientId,
+                naming(
+                    store::exchange::policies_in(db, &realm.id).await?,
                     "exchange_policies.scopes",
                     name,
                     |p| (&p.scopes, p.client_id.clone()),
-                )
-                .await?,
+                )?,
             ),
         ];
         in_use(&format!("scope `{name}`"), &holders)
@@ -210,15 +184,7 @@ impl AdminService {
     /// as a subject client. (Exchange policies are keyed by the client they govern.)
     pub(super) async fn client_unused(&self, realm: &Realm, client_id: &str) -> AdminResult<()> {
         let mut policies = Vec::new();
-        for policy in rows::all::<exchange_policy::Entity>(
-            self.db(),
-            exchange_policy::Column::RealmId
-                .eq(&realm.id)
-                .into_condition(),
-            exchange_policy::Column::ClientId,
-        )
-        .await?
-        {
+        for policy in store::exchange::policies_in(self.db(), &realm.id).await? {
             let subjects = list(&policy.subject_clients, "exchange_policies.subject_clients")?;
             if policy.client_id == client_id || subjects.iter().any(|s| s == client_id) {
                 policies.push(policy.client_id);
@@ -241,14 +207,11 @@ impl AdminService {
 
     // ---- scopes -------------------------------------------------------------------------
 
-    async fn scope_row(&self, realm: &Realm, name: &str) -> AdminResult<scope::Model> {
-        super::keyed_row::<scope::Entity>(
-            self.db(),
+    async fn scope_row(&self, realm: &Realm, name: &str) -> AdminResult<ScopeRow> {
+        super::keyed(
             "scope",
             name,
-            Condition::all()
-                .add(scope::Column::RealmId.eq(&realm.id))
-                .add(scope::Column::Name.eq(name)),
+            store::catalog::find_scope(self.db(), &realm.id, name),
         )
         .await
     }
@@ -259,15 +222,9 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<ScopeView>> {
         let realm = self.realm(realm).await?;
-        self.page::<scope::Entity, _>(
-            scope::Column::RealmId.eq(&realm.id).into_condition(),
-            scope::Column::Name,
-            Order::Ascending,
-            &page,
-            |r| r.name.clone(),
-            scope_view,
-        )
-        .await
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::catalog::scope_page(self.db(), &realm.id, &keyset).await?;
+        super::page_of(rows, more, |r| r.name.clone(), scope_view)
     }
 
     pub async fn get_scope(&self, realm: &str, name: &str) -> AdminResult<ScopeView> {
@@ -286,25 +243,16 @@ impl AdminService {
             errors.check("description", validate::text(description));
         }
         if let Some(claims) = &input.claims {
-            let known = self
-                .names::<claim_type::Entity>(
-                    claim_type::Column::RealmId.eq(&realm.id).into_condition(),
-                    claim_type::Column::Name,
-                    |r| r.name,
-                )
-                .await?;
+            let known: HashSet<String> = store::catalog::claim_type_names(self.db(), &realm.id)
+                .await?
+                .into_iter()
+                .collect();
             errors.check("claims", all_known(claims, &known, "claim type"));
         }
         if let Some(Some(audience)) = &input.audience {
             if !audience.is_empty() {
-                let known = self
-                    .names::<api_resource::Entity>(
-                        api_resource::Column::RealmId.eq(&realm.id).into_condition(),
-                        api_resource::Column::Name,
-                        |r| r.name,
-                    )
-                    .await?;
-                if !known.contains(audience) {
+                let known = store::catalog::api_resources_in(self.db(), &realm.id).await?;
+                if !known.iter().any(|r| &r.name == audience) {
                     errors.add("audience", format!("unknown API resource `{audience}`"));
                 }
             }
@@ -327,23 +275,19 @@ impl AdminService {
         self.check_scope(&realm, &input, &mut errors).await?;
         errors.finish()?;
         let now = self.state.now();
-        let row = scope::ActiveModel {
-            id: Set(crate::crypto::random::id()),
-            realm_id: Set(realm.id.clone()),
-            name: Set(name.clone()),
-            description: Set(input
+        let new = NewScope {
+            name: name.clone(),
+            description: input
                 .description
                 .clone()
                 .flatten()
-                .filter(|d| !d.is_empty())),
-            claims: Set(json_list(&input.claims.clone().unwrap_or_default())),
-            audience: Set(input.audience.clone().flatten().filter(|a| !a.is_empty())),
-            include_in_access_token: Set(input.include_in_access_token.unwrap_or(false)),
-            created_at: Set(now),
-            updated_at: Set(now),
+                .filter(|d| !d.is_empty()),
+            claims: input.claims.clone().unwrap_or_default(),
+            audience: input.audience.clone().flatten().filter(|a| !a.is_empty()),
+            include_in_access_token: input.include_in_access_token.unwrap_or(false),
         };
-        let txn = self.db().begin().await.map_err(db)?;
-        let created = scope_view(rows::insert(&txn, row, || format!("scope `{name}`")).await?)?;
+        let txn = self.begin().await?;
+        let created = scope_view(store::catalog::insert_scope(&txn, &realm.id, &new, now).await?)?;
         self.audit(
             &txn,
             &realm.id,
@@ -353,7 +297,7 @@ impl AdminService {
             super::diff(None::<&ScopeView>, Some(&created))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_catalog(&realm).await;
         Ok(created)
     }
@@ -372,22 +316,21 @@ impl AdminService {
         self.check_scope(&realm, &input, &mut errors).await?;
         errors.finish()?;
         let before = scope_view(row.clone())?;
-        let mut active = row.into_active_model();
-        if let Some(description) = &input.description {
-            active.description = Set(description.clone().filter(|d| !d.is_empty()));
-        }
-        if let Some(claims) = &input.claims {
-            active.claims = Set(json_list(claims));
-        }
-        if let Some(audience) = &input.audience {
-            active.audience = Set(audience.clone().filter(|a| !a.is_empty()));
-        }
-        if let Some(include) = input.include_in_access_token {
-            active.include_in_access_token = Set(include);
-        }
-        active.updated_at = Set(self.state.now());
-        let txn = self.db().begin().await.map_err(db)?;
-        let after = scope_view(rows::update(&txn, active, || format!("scope `{name}`")).await?)?;
+        let changes = ScopeChanges {
+            description: input
+                .description
+                .as_ref()
+                .map(|d| d.clone().filter(|d| !d.is_empty())),
+            claims: input.claims.clone(),
+            audience: input
+                .audience
+                .as_ref()
+                .map(|a| a.clone().filter(|a| !a.is_empty())),
+            include_in_access_token: input.include_in_access_token,
+        };
+        let txn = self.begin().await?;
+        let after =
+            scope_view(store::catalog::update_scope(&txn, row, changes, self.state.now()).await?)?;
         let changed = self
             .finish_update(
                 txn,
@@ -411,8 +354,8 @@ impl AdminService {
         let row = self.scope_row(&realm, name).await?;
         self.scope_unused(&realm, name).await?;
         let before = scope_view(row.clone())?;
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<scope::Entity>(&txn, scope::Column::Id.eq(&row.id)).await?;
+        let txn = self.begin().await?;
+        store::catalog::delete_scope(&txn, &row.id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -422,25 +365,18 @@ impl AdminService {
             super::diff(Some(&before), None::<&ScopeView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_catalog(&realm).await;
         Ok(())
     }
 
     // ---- API resources ------------------------------------------------------------------
 
-    async fn api_resource_row(
-        &self,
-        realm: &Realm,
-        name: &str,
-    ) -> AdminResult<api_resource::Model> {
-        super::keyed_row::<api_resource::Entity>(
-            self.db(),
+    async fn api_resource_row(&self, realm: &Realm, name: &str) -> AdminResult<ApiResourceRow> {
+        super::keyed(
             "API resource",
             name,
-            Condition::all()
-                .add(api_resource::Column::RealmId.eq(&realm.id))
-                .add(api_resource::Column::Name.eq(name)),
+            store::catalog::find_api_resource(self.db(), &realm.id, name),
         )
         .await
     }
@@ -451,15 +387,9 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<ApiResourceView>> {
         let realm = self.realm(realm).await?;
-        self.page::<api_resource::Entity, _>(
-            api_resource::Column::RealmId.eq(&realm.id).into_condition(),
-            api_resource::Column::Name,
-            Order::Ascending,
-            &page,
-            |r| r.name.clone(),
-            api_resource_view,
-        )
-        .await
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::catalog::api_resource_page(self.db(), &realm.id, &keyset).await?;
+        super::page_of(rows, more, |r| r.name.clone(), api_resource_view)
     }
 
     pub async fn get_api_resource(&self, realm: &str, name: &str) -> AdminResult<ApiResourceView> {
@@ -515,24 +445,21 @@ impl AdminService {
         errors.finish()?;
         let secret_hash = self.secret_hash(&input.secret).await?.flatten();
         let now = self.state.now();
-        let row = api_resource::ActiveModel {
-            id: Set(crate::crypto::random::id()),
-            realm_id: Set(realm.id.clone()),
-            name: Set(name.clone()),
-            display_name: Set(input
+        let new = NewApiResource {
+            name: name.clone(),
+            display_name: input
                 .display_name
                 .clone()
                 .flatten()
-                .filter(|d| !d.is_empty())),
-            scopes: Set(json_list(&input.scopes.clone().unwrap_or_default())),
-            secret_hash: Set(secret_hash),
-            enabled: Set(input.enabled.unwrap_or(true)),
-            created_at: Set(now),
-            updated_at: Set(now),
+                .filter(|d| !d.is_empty()),
+            scopes: input.scopes.clone().unwrap_or_default(),
+            secret_hash,
+            enabled: input.enabled.unwrap_or(true),
         };
-        let txn = self.db().begin().await.map_err(db)?;
-        let created =
-            api_resource_view(rows::insert(&txn, row, || format!("API resource `{name}`")).await?)?;
+        let txn = self.begin().await?;
+        let created = api_resource_view(
+            store::catalog::insert_api_resource(&txn, &realm.id, &new, now).await?,
+        )?;
         self.audit(
             &txn,
             &realm.id,
@@ -542,7 +469,7 @@ impl AdminService {
             super::diff(None::<&ApiResourceView>, Some(&created))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_catalog(&realm).await;
         Ok(created)
     }
@@ -562,23 +489,18 @@ impl AdminService {
         errors.finish()?;
         let secret_hash = self.secret_hash(&input.secret).await?;
         let before = api_resource_view(row.clone())?;
-        let mut active = row.into_active_model();
-        if let Some(display_name) = &input.display_name {
-            active.display_name = Set(display_name.clone().filter(|d| !d.is_empty()));
-        }
-        if let Some(scopes) = &input.scopes {
-            active.scopes = Set(json_list(scopes));
-        }
-        if let Some(hash) = secret_hash {
-            active.secret_hash = Set(hash);
-        }
-        if let Some(enabled) = input.enabled {
-            active.enabled = Set(enabled);
-        }
-        active.updated_at = Set(self.state.now());
-        let txn = self.db().begin().await.map_err(db)?;
+        let changes = ApiResourceChanges {
+            display_name: input
+                .display_name
+                .as_ref()
+                .map(|d| d.clone().filter(|d| !d.is_empty())),
+            scopes: input.scopes.clone(),
+            secret_hash,
+            enabled: input.enabled,
+        };
+        let txn = self.begin().await?;
         let after = api_resource_view(
-            rows::update(&txn, active, || format!("API resource `{name}`")).await?,
+            store::catalog::update_api_resource(&txn, row, changes, self.state.now()).await?,
         )?;
         let changed = self
             .finish_update(
@@ -606,21 +528,11 @@ impl AdminService {
     ) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.api_resource_row(&realm, name).await?;
-        let scopes: Vec<String> = rows::all::<scope::Entity>(
-            self.db(),
-            Condition::all()
-                .add(scope::Column::RealmId.eq(&realm.id))
-                .add(scope::Column::Audience.eq(name)),
-            scope::Column::Name,
-        )
-        .await?
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
+        let scopes = store::catalog::scopes_with_audience(self.db(), &realm.id, name).await?;
         in_use(&format!("API resource `{name}`"), &[("scopes", scopes)])?;
         let before = api_resource_view(row.clone())?;
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<api_resource::Entity>(&txn, api_resource::Column::Id.eq(&row.id)).await?;
+        let txn = self.begin().await?;
+        store::catalog::delete_api_resource(&txn, &row.id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -630,21 +542,18 @@ impl AdminService {
             super::diff(Some(&before), None::<&ApiResourceView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_catalog(&realm).await;
         Ok(())
     }
 
     // ---- claim types --------------------------------------------------------------------
 
-    async fn claim_type_row(&self, realm: &Realm, name: &str) -> AdminResult<claim_type::Model> {
-        super::keyed_row::<claim_type::Entity>(
-            self.db(),
+    async fn claim_type_row(&self, realm: &Realm, name: &str) -> AdminResult<ClaimTypeRow> {
+        super::keyed(
             "claim type",
             name,
-            Condition::all()
-                .add(claim_type::Column::RealmId.eq(&realm.id))
-                .add(claim_type::Column::Name.eq(name)),
+            store::catalog::find_claim_type(self.db(), &realm.id, name),
         )
         .await
     }
@@ -655,15 +564,9 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<ClaimTypeView>> {
         let realm = self.realm(realm).await?;
-        self.page::<claim_type::Entity, _>(
-            claim_type::Column::RealmId.eq(&realm.id).into_condition(),
-            claim_type::Column::Name,
-            Order::Ascending,
-            &page,
-            |r| r.name.clone(),
-            claim_type_view,
-        )
-        .await
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::catalog::claim_type_page(self.db(), &realm.id, &keyset).await?;
+        super::page_of(rows, more, |r| r.name.clone(), claim_type_view)
     }
 
     pub async fn get_claim_type(&self, realm: &str, name: &str) -> AdminResult<ClaimTypeView> {
@@ -688,21 +591,15 @@ impl AdminService {
         }
         errors.finish()?;
         let now = self.state.now();
-        let row = claim_type::ActiveModel {
-            id: Set(crate::crypto::random::id()),
-            realm_id: Set(realm.id.clone()),
-            name: Set(name.clone()),
-            description: Set(input
-                .description
-                .clone()
-                .flatten()
-                .filter(|d| !d.is_empty())),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        let txn = self.db().begin().await.map_err(db)?;
-        let created =
-            claim_type_view(rows::insert(&txn, row, || format!("claim type `{name}`")).await?)?;
+        let description = input
+            .description
+            .clone()
+            .flatten()
+            .filter(|d| !d.is_empty());
+        let txn = self.begin().await?;
+        let created = claim_type_view(
+            store::catalog::insert_claim_type(&txn, &realm.id, &name, description, now).await?,
+        )?;
         self.audit(
             &txn,
             &realm.id,
@@ -712,7 +609,7 @@ impl AdminService {
             super::diff(None::<&ClaimTypeView>, Some(&created))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(created)
     }
 
@@ -732,14 +629,14 @@ impl AdminService {
         }
         errors.finish()?;
         let before = claim_type_view(row.clone())?;
-        let mut active = row.into_active_model();
-        if let Some(description) = &input.description {
-            active.description = Set(description.clone().filter(|d| !d.is_empty()));
-        }
-        active.updated_at = Set(self.state.now());
-        let txn = self.db().begin().await.map_err(db)?;
-        let after =
-            claim_type_view(rows::update(&txn, active, || format!("claim type `{name}`")).await?)?;
+        let description = input
+            .description
+            .as_ref()
+            .map(|d| d.clone().filter(|d| !d.is_empty()));
+        let txn = self.begin().await?;
+        let after = claim_type_view(
+            store::catalog::update_claim_type(&txn, row, description, self.state.now()).await?,
+        )?;
         let changed = self
             .finish_update(
                 txn,
@@ -765,20 +662,16 @@ impl AdminService {
     ) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.claim_type_row(&realm, name).await?;
-        let scopes = self
-            .naming::<scope::Entity>(
-                scope::Column::RealmId,
-                &realm,
-                scope::Column::Name,
-                "scopes.claims",
-                name,
-                |s| (&s.claims, s.name.clone()),
-            )
-            .await?;
+        let scopes = naming(
+            store::catalog::scopes_in(self.db(), &realm.id).await?,
+            "scopes.claims",
+            name,
+            |s| (&s.claims, s.name.clone()),
+        )?;
         in_use(&format!("claim type `{name}`"), &[("scopes", scopes)])?;
         let before = claim_type_view(row.clone())?;
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<claim_type::Entity>(&txn, claim_type::Column::Id.eq(&row.id)).await?;
+        let txn = self.begin().await?;
+        store::catalog::delete_claim_type(&txn, &row.id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -788,24 +681,17 @@ impl AdminService {
             super::diff(Some(&before), None::<&ClaimTypeView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(())
     }
 
     // ---- exchange policies --------------------------------------------------------------
 
-    async fn policy_row(
-        &self,
-        realm: &Realm,
-        client_id: &str,
-    ) -> AdminResult<exchange_policy::Model> {
-        super::keyed_row::<exchange_policy::Entity>(
-            self.db(),
+    async fn policy_row(&self, realm: &Realm, client_id: &str) -> AdminResult<PolicyRow> {
+        super::keyed(
             "exchange policy of",
             client_id,
-            Condition::all()
-                .add(exchange_policy::Column::RealmId.eq(&realm.id))
-                .add(exchange_policy::Column::ClientId.eq(client_id)),
+            store::exchange::find_policy(self.db(), &realm.id, client_id),
         )
         .await
     }
@@ -816,17 +702,9 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<ExchangePolicyView>> {
         let realm = self.realm(realm).await?;
-        self.page::<exchange_policy::Entity, _>(
-            exchange_policy::Column::RealmId
-                .eq(&realm.id)
-                .into_condition(),
-            exchange_policy::Column::ClientId,
-            Order::Ascending,
-            &page,
-            |r| r.client_id.clone(),
-            policy_view,
-        )
-        .await
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::exchange::policy_page(self.db(), &realm.id, &keyset).await?;
+        super::page_of(rows, more, |r| r.client_id.clone(), policy_view)
     }
 
     pub async fn get_exchange_policy(
@@ -879,23 +757,16 @@ impl AdminService {
         self.check_policy(&realm, &input, &mut errors).await?;
         errors.finish()?;
         let now = self.state.now();
-        let row = exchange_policy::ActiveModel {
-            id: Set(crate::crypto::random::id()),
-            realm_id: Set(realm.id.clone()),
-            client_id: Set(client_id.clone()),
-            audiences: Set(json_list(&input.audiences.clone().unwrap_or_default())),
-            scopes: Set(json_list(&input.scopes.clone().unwrap_or_default())),
-            subject_clients: Set(json_list(
-                &input.subject_clients.clone().unwrap_or_default(),
-            )),
-            allow_delegation: Set(input.allow_delegation.unwrap_or(false)),
-            created_at: Set(now),
-            updated_at: Set(now),
+        let policy = ExchangePolicy {
+            client_id: client_id.clone(),
+            audiences: input.audiences.clone().unwrap_or_default(),
+            scopes: input.scopes.clone().unwrap_or_default(),
+            subject_clients: input.subject_clients.clone().unwrap_or_default(),
+            allow_delegation: input.allow_delegation.unwrap_or(false),
         };
-        let txn = self.db().begin().await.map_err(db)?;
-        let created = policy_view(
-            rows::insert(&txn, row, || format!("exchange policy of `{client_id}`")).await?,
-        )?;
+        let txn = self.begin().await?;
+        let created =
+            policy_view(store::exchange::insert_policy_row(&txn, &realm.id, &policy, now).await?)?;
         self.audit(
             &txn,
             &realm.id,
@@ -905,7 +776,7 @@ impl AdminService {
             super::diff(None::<&ExchangePolicyView>, Some(&created))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(created)
     }
 
@@ -923,23 +794,15 @@ impl AdminService {
         self.check_policy(&realm, &input, &mut errors).await?;
         errors.finish()?;
         let before = policy_view(row.clone())?;
-        let mut active = row.into_active_model();
-        if let Some(audiences) = &input.audiences {
-            active.audiences = Set(json_list(audiences));
-        }
-        if let Some(scopes) = &input.scopes {
-            active.scopes = Set(json_list(scopes));
-        }
-        if let Some(subjects) = &input.subject_clients {
-            active.subject_clients = Set(json_list(subjects));
-        }
-        if let Some(allow) = input.allow_delegation {
-            active.allow_delegation = Set(allow);
-        }
-        active.updated_at = Set(self.state.now());
-        let txn = self.db().begin().await.map_err(db)?;
+        let changes = PolicyChanges {
+            audiences: input.audiences.clone(),
+            scopes: input.scopes.clone(),
+            subject_clients: input.subject_clients.clone(),
+            allow_delegation: input.allow_delegation,
+        };
+        let txn = self.begin().await?;
         let after = policy_view(
-            rows::update(&txn, active, || format!("exchange policy of `{client_id}`")).await?,
+            store::exchange::update_policy(&txn, row, changes, self.state.now()).await?,
         )?;
         let changed = self
             .finish_update(
@@ -967,9 +830,8 @@ impl AdminService {
         let realm = self.realm(realm).await?;
         let row = self.policy_row(&realm, client_id).await?;
         let before = policy_view(row.clone())?;
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<exchange_policy::Entity>(&txn, exchange_policy::Column::Id.eq(&row.id))
-            .await?;
+        let txn = self.begin().await?;
+        store::exchange::delete_policy(&txn, &row.id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -979,7 +841,7 @@ impl AdminService {
             super::diff(Some(&before), None::<&ExchangePolicyView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(())
     }
 }

@@ -7,18 +7,14 @@ use admin_model::{
     Actor, AdminError, AdminResult, ClientCreated, ClientInput, ClientSecret, ClientView,
     FieldErrors, Page, PageRequest,
 };
-use entity::{client, client_secret};
-use sea_orm::sea_query::IntoCondition;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
 
-use super::{db, list, AdminService};
+use super::{list, AdminService};
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
 use crate::domain::{grant_type, LifetimeOverrides, Realm};
-use crate::store::clients::NewClient;
-use crate::store::rows::{self, Order};
-use crate::store::{self, json_list};
+use crate::store;
+use crate::store::clients::{ClientRow, NewClient};
 
 /// Scopes a new interactive client may request when the admin names none.
 const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -26,7 +22,7 @@ const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access
 /// Grants that need the client to authenticate.
 const CONFIDENTIAL_ONLY: [&str; 2] = [grant_type::CLIENT_CREDENTIALS, grant_type::TOKEN_EXCHANGE];
 
-fn view(row: client::Model, has_secret: bool) -> AdminResult<ClientView> {
+fn view(row: ClientRow, has_secret: bool) -> AdminResult<ClientView> {
     Ok(ClientView {
         grant_types: list(&row.grant_types, "clients.grant_types")?,
         redirect_uris: list(&row.redirect_uris, "clients.redirect_uris")?,
@@ -62,7 +58,7 @@ fn view(row: client::Model, has_secret: bool) -> AdminResult<ClientView> {
 }
 
 /// The client as its current settings, to merge a PATCH into.
-fn settings(row: &client::Model) -> AdminResult<NewClient> {
+fn settings(row: &ClientRow) -> AdminResult<NewClient> {
     let alg = |s: &Option<String>| -> AdminResult<_> {
         s.as_deref()
             .map(validate::signing_alg)
@@ -297,20 +293,15 @@ impl AdminService {
         }
     }
 
-    async fn client_row(&self, realm: &Realm, client_id: &str) -> AdminResult<client::Model> {
+    async fn client_row(&self, realm: &Realm, client_id: &str) -> AdminResult<ClientRow> {
         self.client_row_in(self.db(), realm, client_id).await
     }
 
     async fn has_secret(&self, client_pk: &str) -> AdminResult<bool> {
-        Ok(rows::count::<client_secret::Entity>(
-            self.db(),
-            client_secret::Column::ClientPk.eq(client_pk),
-        )
-        .await?
-            > 0)
+        Ok(store::clients::has_secret(self.db(), client_pk).await?)
     }
 
-    async fn client_view(&self, row: client::Model) -> AdminResult<ClientView> {
+    async fn client_view(&self, row: ClientRow) -> AdminResult<ClientView> {
         let has_secret = self.has_secret(&row.id).await?;
         view(row, has_secret)
     }
@@ -328,26 +319,11 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<ClientView>> {
         let realm = self.realm(realm).await?;
-        let page = self
-            .page::<client::Entity, _>(
-                client::Column::RealmId.eq(&realm.id).into_condition(),
-                client::Column::ClientId,
-                Order::Ascending,
-                &page,
-                |row| row.client_id.clone(),
-                Ok,
-            )
-            .await?;
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::clients::page(self.db(), &realm.id, &keyset).await?;
+        let page = super::page_of(rows, more, |row| row.client_id.clone(), Ok)?;
         let pks: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
-        let with_secret: HashSet<String> = rows::all::<client_secret::Entity>(
-            self.db(),
-            client_secret::Column::ClientPk.is_in(pks),
-            client_secret::Column::Id,
-        )
-        .await?
-        .into_iter()
-        .map(|s| s.client_pk)
-        .collect();
+        let with_secret = store::clients::with_secret(self.db(), pks).await?;
         let items = page
             .items
             .into_iter()
@@ -413,7 +389,7 @@ impl AdminService {
             client.secret_hash = Some(self.hash_secret(plain, *origin).await?);
         }
         let now = self.state.now();
-        let txn = self.db().begin().await.map_err(db)?;
+        let txn = self.begin().await?;
         store::clients::insert(&txn, &realm.id, &client, now).await?;
         let row = self.client_row_in(&txn, &realm, &client.client_id).await?;
         let created = view(row, secret.is_some())?;
@@ -426,7 +402,7 @@ impl AdminService {
             super::diff(None::<&ClientView>, Some(&created))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_client(&realm, &client.client_id).await;
         Ok(ClientCreated {
             client: created,
@@ -439,14 +415,11 @@ impl AdminService {
         db: &impl store::Conn,
         realm: &Realm,
         client_id: &str,
-    ) -> AdminResult<client::Model> {
-        super::keyed_row::<client::Entity>(
-            db,
+    ) -> AdminResult<ClientRow> {
+        super::keyed(
             "client",
             client_id,
-            Condition::all()
-                .add(client::Column::RealmId.eq(&realm.id))
-                .add(client::Column::ClientId.eq(client_id)),
+            store::clients::find_row(db, &realm.id, client_id),
         )
         .await
     }
@@ -486,43 +459,11 @@ impl AdminService {
         check(&client, &scopes, &mut errors);
         errors.finish()?;
         let before = self.client_view(row.clone()).await?;
-        let mut active = row.into_active_model();
-        active.display_name = Set(client.display_name.clone());
-        active.public = Set(client.public);
-        active.grant_types = Set(json_list(&client.grant_types));
-        active.redirect_uris = Set(json_list(&client.redirect_uris));
-        active.post_logout_redirect_uris = Set(json_list(&client.post_logout_redirect_uris));
-        active.scopes = Set(json_list(&client.scopes));
-        active.audiences = Set(json_list(&client.audiences));
-        active.roles = Set(json_list(&client.roles));
-        active.require_pkce = Set(client.require_pkce);
-        active.require_consent = Set(client.require_consent);
-        active.allow_arbitrary_claims = Set(client.allow_arbitrary_claims);
-        active.always_issue_refresh_token = Set(client.always_issue_refresh_token);
-        active.access_token_lifetime = Set(client.lifetimes.access_token);
-        active.refresh_token_lifetime = Set(client.lifetimes.refresh_token);
-        active.refresh_token_sliding_lifetime = Set(client.lifetimes.refresh_token_sliding);
-        active.id_token_lifetime = Set(client.lifetimes.id_token);
-        active.code_lifetime = Set(client.lifetimes.code);
-        active.device_code_lifetime = Set(client.lifetimes.device_code);
-        active.refresh_reuse_grace = Set(client.lifetimes.refresh_reuse_grace);
-        active.access_token_signing_alg = Set(client
-            .access_token_signing_alg
-            .map(|a| a.as_str().to_string()));
-        active.id_token_signing_alg =
-            Set(client.id_token_signing_alg.map(|a| a.as_str().to_string()));
-        active.backchannel_logout_uri = Set(client.backchannel_logout_uri.clone());
-        active.enabled = Set(client.enabled);
-        active.updated_at = Set(self.state.now());
-        let txn = self.db().begin().await.map_err(db)?;
-        let updated = active.update(&txn).await.map_err(db)?;
+        let txn = self.begin().await?;
+        let updated = store::clients::update(&txn, row, &client, self.state.now()).await?;
         if client.public {
             // A public client cannot use a secret; none may linger.
-            rows::delete::<client_secret::Entity>(
-                &txn,
-                client_secret::Column::ClientPk.eq(&updated.id),
-            )
-            .await?;
+            store::clients::delete_secrets(&txn, &updated.id).await?;
         }
         let has_secret = !client.public && before.has_secret;
         let after = view(updated, has_secret)?;
@@ -554,8 +495,8 @@ impl AdminService {
         let row = self.client_row(&realm, client_id).await?;
         self.client_unused(&realm, client_id).await?;
         let before = self.client_view(row.clone()).await?;
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<client::Entity>(&txn, client::Column::Id.eq(&row.id)).await?;
+        let txn = self.begin().await?;
+        store::clients::delete(&txn, &row.id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -565,7 +506,7 @@ impl AdminService {
             super::diff(Some(&before), None::<&ClientView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_client(&realm, client_id).await;
         Ok(())
     }
@@ -586,9 +527,8 @@ impl AdminService {
         let plain = SecretHasher::generate();
         let hash = self.hash_secret(&plain, SecretOrigin::Generated).await?;
         let now = self.state.now();
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<client_secret::Entity>(&txn, client_secret::Column::ClientPk.eq(&row.id))
-            .await?;
+        let txn = self.begin().await?;
+        store::clients::delete_secrets(&txn, &row.id).await?;
         store::clients::insert_secret(&txn, &row.id, &hash, now).await?;
         self.audit(
             &txn,
@@ -599,7 +539,7 @@ impl AdminService {
             super::diff(None::<&ClientView>, None::<&ClientView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.publish_client(&realm, client_id).await;
         Ok(ClientSecret {
             client_id: client_id.to_string(),

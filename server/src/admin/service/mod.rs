@@ -13,13 +13,11 @@ mod users;
 use admin_model::{Actor, AdminError, AdminResult, Page, PageRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::app::AppState;
 use crate::domain::Realm;
-use crate::store::rows::Order;
-use crate::store::{self, Conn, StoreError};
+use crate::store::{self, Conn, Keyset, StoreError, StoreResult, Tx};
 
 /// The admin service over the server's state.
 #[derive(Clone)]
@@ -32,8 +30,13 @@ impl AdminService {
         Self { state }
     }
 
-    fn db(&self) -> &DatabaseConnection {
-        &self.state.caches.store.db
+    fn db(&self) -> &impl Conn {
+        self.state.caches.store.conn()
+    }
+
+    /// A transaction for a change and its audit event.
+    async fn begin(&self) -> AdminResult<Tx> {
+        Ok(self.state.caches.store.begin().await?)
     }
 
     /// The realm named `name`, enabled or not, read from the database (not a cache: admins
@@ -78,7 +81,7 @@ impl AdminService {
     #[allow(clippy::too_many_arguments)]
     async fn finish_update(
         &self,
-        txn: sea_orm::DatabaseTransaction,
+        txn: Tx,
         realm_id: &str,
         actor: &Actor,
         kind: &str,
@@ -87,7 +90,7 @@ impl AdminService {
         after: &impl Serialize,
     ) -> AdminResult<bool> {
         if !changed(before, after)? {
-            txn.rollback().await.map_err(db)?;
+            txn.rollback().await?;
             return Ok(false);
         }
         self.audit(
@@ -99,62 +102,53 @@ impl AdminService {
             diff(Some(before), Some(after))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(true)
-    }
-
-    /// One keyset page of `E`, converted by `view`; the cursor is the last row's key.
-    async fn page<E, V>(
-        &self,
-        condition: sea_orm::Condition,
-        key: E::Column,
-        order: Order,
-        request: &PageRequest,
-        key_of: impl Fn(&E::Model) -> String,
-        view: impl Fn(E::Model) -> AdminResult<V>,
-    ) -> AdminResult<Page<V>>
-    where
-        E: sea_orm::EntityTrait,
-    {
-        let limit = request
-            .effective_limit()
-            .map_err(|m| AdminError::field("limit", m))?;
-        let after = request.cursor.as_deref().map(decode_cursor).transpose()?;
-        let (rows, more) = store::rows::page::<E>(
-            self.db(),
-            condition,
-            key,
-            order,
-            after.as_deref(),
-            limit.into(),
-        )
-        .await?;
-        let next_cursor = match (more, rows.last()) {
-            (true, Some(last)) => Some(encode_cursor(&key_of(last))),
-            _ => None,
-        };
-        let items = rows
-            .into_iter()
-            .map(view)
-            .collect::<AdminResult<Vec<_>>>()?;
-        Ok(Page { items, next_cursor })
     }
 }
 
-/// The one row of `E` that `condition` selects by `key`, or a 404 naming the `what` and key.
-async fn keyed_row<E: sea_orm::EntityTrait>(
-    db: &impl Conn,
+/// The keyset a page request asks for: its checked limit and decoded cursor.
+fn keyset(request: &PageRequest) -> AdminResult<Keyset> {
+    let limit = request
+        .effective_limit()
+        .map_err(|m| AdminError::field("limit", m))?;
+    let after = request.cursor.as_deref().map(decode_cursor).transpose()?;
+    Ok(Keyset {
+        after,
+        limit: limit.into(),
+    })
+}
+
+/// One page of rows converted by `view`; the cursor is the last row's key.
+fn page_of<R, V>(
+    rows: Vec<R>,
+    more: bool,
+    key_of: impl Fn(&R) -> String,
+    view: impl Fn(R) -> AdminResult<V>,
+) -> AdminResult<Page<V>> {
+    let next_cursor = match (more, rows.last()) {
+        (true, Some(last)) => Some(encode_cursor(&key_of(last))),
+        _ => None,
+    };
+    let items = rows
+        .into_iter()
+        .map(view)
+        .collect::<AdminResult<Vec<_>>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// The item `found` looks up by `key`, or a 404 naming the `what` and key. A key no stored
+/// item could have is refused before the lookup runs.
+async fn keyed<T>(
     what: &str,
     key: &str,
-    condition: impl sea_orm::sea_query::IntoCondition,
-) -> AdminResult<E::Model> {
+    found: impl std::future::Future<Output = StoreResult<Option<T>>>,
+) -> AdminResult<T> {
     let missing = || AdminError::not_found(format!("{what} `{key}`"));
     if !could_be_key(key) {
         return Err(missing());
     }
-    store::rows::one::<E>(db, condition)
-        .await?
-        .ok_or_else(missing)
+    found.await?.ok_or_else(missing)
 }
 
 /// Whether `key` could name a stored item. Stored keys passed validation, which admits no
@@ -227,11 +221,6 @@ impl From<StoreError> for AdminError {
             other => internal(other),
         }
     }
-}
-
-/// For `map_err` on database calls made here (transactions).
-fn db(e: sea_orm::DbErr) -> AdminError {
-    StoreError::from(e).into()
 }
 
 /// A JSON list column as strings.

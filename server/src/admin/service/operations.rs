@@ -8,18 +8,17 @@ use admin_model::{
     RevocationInput, RevocationView, SessionView,
 };
 use chrono::{DateTime, Duration, Utc};
-use entity::{audit_event, revocation, session, signing_key, user};
-use sea_orm::{ColumnTrait, Condition, TransactionTrait};
 
-use super::{db, list, AdminService};
+use super::{list, AdminService};
 use crate::app::RealmCtx;
 use crate::changes::Change;
 use crate::domain::Realm;
-use crate::store::revocations::kind;
-use crate::store::rows::{self, Order};
-use crate::store::{self};
+use crate::store;
+use crate::store::audit::{EventQuery, KindFilter, StoredEvent};
+use crate::store::keys::StoredKey;
+use crate::store::revocations::{kind, StoredRevocation};
 
-fn key_view(row: signing_key::Model) -> KeyView {
+fn key_view(row: StoredKey) -> KeyView {
     KeyView {
         kid: row.kid,
         alg: row.alg,
@@ -30,7 +29,7 @@ fn key_view(row: signing_key::Model) -> KeyView {
     }
 }
 
-fn revocation_view(row: revocation::Model) -> RevocationView {
+fn revocation_view(row: StoredRevocation) -> RevocationView {
     RevocationView {
         id: row.id,
         kind: row.kind,
@@ -42,7 +41,7 @@ fn revocation_view(row: revocation::Model) -> RevocationView {
     }
 }
 
-fn event_view(row: audit_event::Model) -> EventView {
+fn event_view(row: StoredEvent) -> EventView {
     EventView {
         id: row.id,
         kind: row.kind,
@@ -77,21 +76,11 @@ impl AdminService {
 
     async fn published_keys(&self, realm: &Realm) -> AdminResult<Vec<KeyView>> {
         let now = self.state.now();
-        let mut keys: Vec<KeyView> = rows::all::<signing_key::Entity>(
-            self.db(),
-            Condition::all()
-                .add(signing_key::Column::RealmId.eq(&realm.id))
-                .add(
-                    Condition::any()
-                        .add(signing_key::Column::Active.eq(true))
-                        .add(signing_key::Column::PublishUntil.gt(now)),
-                ),
-            signing_key::Column::CreatedAt,
-        )
-        .await?
-        .into_iter()
-        .map(key_view)
-        .collect();
+        let mut keys: Vec<KeyView> = store::keys::published_oldest_first(self.db(), &realm.id, now)
+            .await?
+            .into_iter()
+            .map(key_view)
+            .collect();
         keys.sort_by(|a, b| {
             b.active
                 .cmp(&a.active)
@@ -145,17 +134,10 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<RevocationView>> {
         let realm = self.realm(realm).await?;
-        self.page::<revocation::Entity, _>(
-            Condition::all()
-                .add(revocation::Column::RealmId.eq(&realm.id))
-                .add(revocation::Column::ExpiresAt.gt(self.state.now())),
-            revocation::Column::Id,
-            Order::NewestFirst,
-            &page,
-            |r| r.id.clone(),
-            |r| Ok(revocation_view(r)),
-        )
-        .await
+        let keyset = super::keyset(&page)?;
+        let (rows, more) =
+            store::revocations::page(self.db(), &realm.id, self.state.now(), &keyset).await?;
+        super::page_of(rows, more, |r| r.id.clone(), |r| Ok(revocation_view(r)))
     }
 
     pub async fn create_revocation(
@@ -181,7 +163,7 @@ impl AdminService {
         let new = crate::planb::revocations::parse(&self.state, &realm, &body, now, retention)
             .await
             .map_err(|p| AdminError::field("data", p.detail))?;
-        let txn = self.db().begin().await.map_err(db)?;
+        let txn = self.begin().await?;
         let row = store::revocations::insert(&txn, &realm.realm.id, new, now).await?;
         let view = revocation_view(row.clone());
         self.audit(
@@ -193,7 +175,7 @@ impl AdminService {
             super::diff(None::<&()>, Some(&view))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         self.state.caches.revocations.insert(row);
         self.state.caches.publish(Change::Revocations).await;
         Ok(view)
@@ -201,15 +183,15 @@ impl AdminService {
 
     pub async fn delete_revocation(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
-        let condition = Condition::all()
-            .add(revocation::Column::RealmId.eq(&realm.id))
-            .add(revocation::Column::Id.eq(id));
-        let row =
-            super::keyed_row::<revocation::Entity>(self.db(), "revocation", id, condition.clone())
-                .await?;
+        let row = super::keyed(
+            "revocation",
+            id,
+            store::revocations::find_in_realm(self.db(), &realm.id, id),
+        )
+        .await?;
         let before = revocation_view(row);
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<revocation::Entity>(&txn, condition).await?;
+        let txn = self.begin().await?;
+        store::revocations::delete_in_realm(&txn, &realm.id, id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -219,7 +201,7 @@ impl AdminService {
             super::diff(Some(&before), None::<&()>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         // Reloading drops the entry from every process's index.
         self.state.caches.publish(Change::Revocations).await;
         Ok(())
@@ -231,29 +213,12 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<SessionView>> {
         let realm = self.realm(realm).await?;
-        let page = self
-            .page::<session::Entity, _>(
-                Condition::all()
-                    .add(session::Column::RealmId.eq(&realm.id))
-                    .add(session::Column::EndedAt.is_null())
-                    .add(session::Column::ExpiresAt.gt(self.state.now())),
-                session::Column::Id,
-                Order::NewestFirst,
-                &page,
-                |s| s.id.clone(),
-                Ok,
-            )
-            .await?;
+        let keyset = super::keyset(&page)?;
+        let (rows, more) =
+            store::sessions::page_live(self.db(), &realm.id, self.state.now(), &keyset).await?;
+        let page = super::page_of(rows, more, |s| s.id.clone(), Ok)?;
         let user_ids: Vec<String> = page.items.iter().map(|s| s.user_id.clone()).collect();
-        let names: std::collections::HashMap<String, String> = rows::all::<user::Entity>(
-            self.db(),
-            user::Column::Id.is_in(user_ids),
-            user::Column::Id,
-        )
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect();
+        let names = store::users::usernames(self.db(), user_ids).await?;
         let items = page
             .items
             .into_iter()
@@ -287,7 +252,7 @@ impl AdminService {
             .await?
             .filter(|s| s.realm_id == realm.id)
             .ok_or_else(missing)?;
-        let txn = self.db().begin().await.map_err(db)?;
+        let txn = self.begin().await?;
         store::sessions::end(&txn, id, now).await?;
         let revoked = store::refresh::revoke_session_families(&txn, id, now).await?;
         self.audit(
@@ -302,7 +267,7 @@ impl AdminService {
             )?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         let clients = store::sessions::client_ids(&live)?;
         let realm = self.realm_ctx(realm);
         crate::oauth::logout::notify_clients(&self.state, &realm, &live.user_id, id, clients).await;
@@ -315,7 +280,7 @@ impl AdminService {
         filter: EventFilter,
     ) -> AdminResult<Page<EventView>> {
         let realm = self.realm(realm).await?;
-        let mut condition = Condition::all().add(audit_event::Column::RealmId.eq(&realm.id));
+        let mut query = EventQuery::default();
         for (field, value) in [("type", &filter.kind), ("actor", &filter.actor)] {
             if let Some(value) = value {
                 super::filter_value(field, value)?;
@@ -324,16 +289,13 @@ impl AdminService {
         match filter.kind.as_deref().filter(|k| !k.is_empty()) {
             Some(prefix) if prefix.ends_with('.') => {
                 // Event types are lower case, so ignoring case changes nothing.
-                condition = condition.add(rows::starts_with_ignoring_case(
-                    audit_event::Column::Kind,
-                    prefix,
-                ));
+                query.kind = Some(KindFilter::Prefix(prefix.to_string()));
             }
-            Some(kind) => condition = condition.add(audit_event::Column::Kind.eq(kind)),
+            Some(kind) => query.kind = Some(KindFilter::Exact(kind.to_string())),
             None => {}
         }
         if let Some(actor) = filter.actor.as_deref().filter(|a| !a.is_empty()) {
-            condition = condition.add(audit_event::Column::Actor.eq(actor));
+            query.actor = Some(actor.to_string());
         }
         let since = instant("since", &filter.since)?;
         let until = instant("until", &filter.until)?;
@@ -342,24 +304,14 @@ impl AdminService {
                 return Err(AdminError::field("until", "must be later than `since`"));
             }
         }
-        if let Some(since) = since {
-            condition = condition.add(audit_event::Column::CreatedAt.gte(since));
-        }
-        if let Some(until) = until {
-            condition = condition.add(audit_event::Column::CreatedAt.lt(until));
-        }
+        query.since = since;
+        query.until = until;
         let page = PageRequest {
             limit: filter.limit,
             cursor: filter.cursor,
         };
-        self.page::<audit_event::Entity, _>(
-            condition,
-            audit_event::Column::Id,
-            Order::NewestFirst,
-            &page,
-            |e| e.id.clone(),
-            |e| Ok(event_view(e)),
-        )
-        .await
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::audit::page(self.db(), &realm.id, &query, &keyset).await?;
+        super::page_of(rows, more, |e| e.id.clone(), |e| Ok(event_view(e)))
     }
 }

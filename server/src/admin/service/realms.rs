@@ -4,19 +4,17 @@ use admin_model::{
     Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, RealmInput, RealmSummary,
     RealmView,
 };
-use entity::realm;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
 
-use super::{db, AdminService};
+use super::AdminService;
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::domain::{CookieMode, LifetimeOverrides};
 use crate::seeding::MASTER_REALM;
-use crate::store::realms::NewRealm;
-use crate::store::rows::{self, Order};
+use crate::store;
+use crate::store::realms::{NewRealm, RealmRow};
 
 impl AdminService {
-    fn realm_view(&self, row: realm::Model) -> RealmView {
+    fn realm_view(&self, row: RealmRow) -> RealmView {
         RealmView {
             issuer: self.state.issuer(&row.name),
             name: row.name,
@@ -38,23 +36,21 @@ impl AdminService {
         }
     }
 
-    async fn realm_row(&self, name: &str) -> AdminResult<realm::Model> {
+    async fn realm_row(&self, name: &str) -> AdminResult<RealmRow> {
         let realm = self.realm(name).await?;
-        rows::one::<realm::Entity>(self.db(), realm::Column::Id.eq(realm.id))
+        store::realms::find_row(self.db(), &realm.id)
             .await?
             .ok_or_else(|| AdminError::not_found(format!("realm `{name}`")))
     }
 
     pub async fn list_realms(&self, page: PageRequest) -> AdminResult<Page<RealmView>> {
-        self.page::<realm::Entity, _>(
-            Condition::all(),
-            realm::Column::Name,
-            Order::Ascending,
-            &page,
+        let (rows, more) = store::realms::page(self.db(), &super::keyset(&page)?).await?;
+        super::page_of(
+            rows,
+            more,
             |row| row.name.clone(),
             |row| Ok(self.realm_view(row)),
         )
-        .await
     }
 
     pub async fn get_realm(&self, name: &str) -> AdminResult<RealmView> {
@@ -129,23 +125,8 @@ impl AdminService {
         apply(&mut merged, &input, &mut errors);
         errors.finish()?;
         let before = self.realm_view(row.clone());
-        let mut active = row.into_active_model();
-        active.display_name = Set(merged.display_name);
-        active.enabled = Set(merged.enabled);
-        active.decentralized = Set(merged.decentralized);
-        active.signing_alg = Set(merged.signing_alg.as_str().to_string());
-        active.id_token_signing_alg = Set(merged.id_token_signing_alg.as_str().to_string());
-        active.cookie_mode = Set(merged.cookie_mode.as_str().to_string());
-        active.access_token_lifetime = Set(merged.lifetimes.access_token);
-        active.refresh_token_lifetime = Set(merged.lifetimes.refresh_token);
-        active.refresh_token_sliding_lifetime = Set(merged.lifetimes.refresh_token_sliding);
-        active.id_token_lifetime = Set(merged.lifetimes.id_token);
-        active.code_lifetime = Set(merged.lifetimes.code);
-        active.device_code_lifetime = Set(merged.lifetimes.device_code);
-        active.refresh_reuse_grace = Set(merged.lifetimes.refresh_reuse_grace);
-        active.updated_at = Set(self.state.now());
-        let txn = self.db().begin().await.map_err(db)?;
-        let updated = active.update(&txn).await.map_err(db)?;
+        let txn = self.begin().await?;
+        let updated = store::realms::update(&txn, row, &merged, self.state.now()).await?;
         let after = self.realm_view(updated.clone());
         let changed = self
             .finish_update(
@@ -179,8 +160,8 @@ impl AdminService {
         let row = self.realm_row(name).await?;
         let master = self.realm(MASTER_REALM).await?;
         let before = self.realm_view(row.clone());
-        let txn = self.db().begin().await.map_err(db)?;
-        rows::delete::<realm::Entity>(&txn, realm::Column::Id.eq(&row.id)).await?;
+        let txn = self.begin().await?;
+        store::realms::delete(&txn, &row.id).await?;
         // Recorded in realm master: the deleted realm's own trail goes with it.
         self.audit(
             &txn,
@@ -191,7 +172,7 @@ impl AdminService {
             super::diff(Some(&before), None::<&RealmView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         let caches = &self.state.caches;
         caches
             .publish(Change::Realm {
@@ -209,11 +190,8 @@ impl AdminService {
     }
 
     pub async fn realm_summary(&self, name: &str) -> AdminResult<RealmSummary> {
-        use entity::{api_resource, client, scope, session, signing_key, user};
         let row = self.realm_row(name).await?;
-        let db = self.db();
-        let id = row.id.clone();
-        let now = self.state.now();
+        let counts = store::realms::counts(self.db(), &row.id, self.state.now()).await?;
         let recent = self
             .list_events(
                 name,
@@ -224,33 +202,12 @@ impl AdminService {
             )
             .await?;
         Ok(RealmSummary {
-            clients: rows::count::<client::Entity>(db, client::Column::RealmId.eq(&id)).await?,
-            users: rows::count::<user::Entity>(db, user::Column::RealmId.eq(&id)).await?,
-            scopes: rows::count::<scope::Entity>(db, scope::Column::RealmId.eq(&id)).await?,
-            api_resources: rows::count::<api_resource::Entity>(
-                db,
-                api_resource::Column::RealmId.eq(&id),
-            )
-            .await?,
-            active_sessions: rows::count::<session::Entity>(
-                db,
-                Condition::all()
-                    .add(session::Column::RealmId.eq(&id))
-                    .add(session::Column::EndedAt.is_null())
-                    .add(session::Column::ExpiresAt.gt(now)),
-            )
-            .await?,
-            published_keys: rows::count::<signing_key::Entity>(
-                db,
-                Condition::all()
-                    .add(signing_key::Column::RealmId.eq(&id))
-                    .add(
-                        Condition::any()
-                            .add(signing_key::Column::Active.eq(true))
-                            .add(signing_key::Column::PublishUntil.gt(now)),
-                    ),
-            )
-            .await?,
+            clients: counts.clients,
+            users: counts.users,
+            scopes: counts.scopes,
+            api_resources: counts.api_resources,
+            active_sessions: counts.active_sessions,
+            published_keys: counts.published_keys,
             recent_events: recent.items,
             realm: self.realm_view(row),
         })

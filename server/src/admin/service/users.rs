@@ -4,19 +4,17 @@
 use admin_model::{
     Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, UserInput, UserView,
 };
-use entity::user;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, IntoActiveModel, Set, TransactionTrait};
 use serde_json::{Map, Value};
 
-use super::{db, AdminService};
+use super::AdminService;
 use crate::admin::validate;
 use crate::domain::Realm;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
-use crate::store::rows::{self, Order};
+use crate::store::users::{StoredUser, UserChanges};
 use crate::store::{self, Conn};
 
 impl AdminService {
-    fn user_view(&self, row: user::Model, roles: Vec<String>) -> UserView {
+    fn user_view(&self, row: StoredUser, roles: Vec<String>) -> UserView {
         let now = self.state.now();
         UserView {
             claims: match row.claims {
@@ -39,19 +37,11 @@ impl AdminService {
         }
     }
 
-    async fn user_row(&self, db: &impl Conn, realm: &Realm, id: &str) -> AdminResult<user::Model> {
-        super::keyed_row::<user::Entity>(
-            db,
-            "user",
-            id,
-            Condition::all()
-                .add(user::Column::RealmId.eq(&realm.id))
-                .add(user::Column::Id.eq(id)),
-        )
-        .await
+    async fn user_row(&self, db: &impl Conn, realm: &Realm, id: &str) -> AdminResult<StoredUser> {
+        super::keyed("user", id, store::users::find_in_realm(db, &realm.id, id)).await
     }
 
-    async fn user_view_of(&self, db: &impl Conn, row: user::Model) -> AdminResult<UserView> {
+    async fn user_view_of(&self, db: &impl Conn, row: StoredUser) -> AdminResult<UserView> {
         let mut roles = store::users::role_names(db, &row.id).await?;
         roles.sort();
         Ok(self.user_view(row, roles))
@@ -64,24 +54,13 @@ impl AdminService {
         page: PageRequest,
     ) -> AdminResult<Page<UserView>> {
         let realm = self.realm(realm).await?;
-        let mut condition = Condition::all().add(user::Column::RealmId.eq(&realm.id));
-        if let Some(prefix) = username.filter(|p| !p.is_empty()) {
+        let prefix = username.filter(|p| !p.is_empty());
+        if let Some(prefix) = prefix {
             super::filter_value("username", prefix)?;
-            condition = condition.add(rows::starts_with_ignoring_case(
-                user::Column::Username,
-                prefix,
-            ));
         }
-        let page = self
-            .page::<user::Entity, _>(
-                condition,
-                user::Column::Username,
-                Order::Ascending,
-                &page,
-                |row| row.username.clone(),
-                Ok,
-            )
-            .await?;
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::users::page(self.db(), &realm.id, prefix, &keyset).await?;
+        let page = super::page_of(rows, more, |row| row.username.clone(), Ok)?;
         let ids: Vec<String> = page.items.iter().map(|u| u.id.clone()).collect();
         let mut roles = store::users::roles_of(self.db(), &ids).await?;
         Ok(page.map(|row| {
@@ -127,12 +106,10 @@ impl AdminService {
             roles: input.roles.clone().unwrap_or_default(),
             enabled: input.enabled.unwrap_or(true),
         };
-        let txn = self.db().begin().await.map_err(db)?;
+        let txn = self.begin().await?;
         let mut row = store::users::insert(&txn, &realm.id, &new, now).await?;
         if input.email_verified == Some(true) {
-            let mut active = row.into_active_model();
-            active.email_verified = Set(true);
-            row = active.update(&txn).await.map_err(db)?;
+            row = store::users::mark_email_verified(&txn, row).await?;
         }
         let created = self.user_view_of(&txn, row).await?;
         self.audit(
@@ -144,7 +121,7 @@ impl AdminService {
             super::diff(None::<&UserView>, Some(&created))?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(created)
     }
 
@@ -182,30 +159,24 @@ impl AdminService {
             self.keep_an_administrator(&realm, &before).await?;
         }
         let now = self.state.now();
-        let mut active = row.into_active_model();
-        if let Some(username) = &input.username {
-            active.username = Set(username.clone());
-        }
+        let mut changes = UserChanges {
+            username: input.username.clone(),
+            claims: input.claims.clone().map(Value::Object),
+            ..Default::default()
+        };
         if let Some(email) = &input.email {
             let email = email.clone().filter(|e| !e.is_empty());
             if email != before.email {
                 // A new address is unverified until someone says otherwise.
-                active.email_verified = Set(false);
+                changes.email_verified = Some(false);
             }
-            active.email = Set(email);
+            changes.email = Some(email);
         }
         if let Some(verified) = input.email_verified {
-            active.email_verified = Set(verified);
+            changes.email_verified = Some(verified);
         }
-        if let Some(claims) = &input.claims {
-            active.claims = Set(Value::Object(claims.clone()));
-        }
-        active.updated_at = Set(now);
-        let txn = self.db().begin().await.map_err(db)?;
-        let updated = store::rows::update(&txn, active, || {
-            format!("user `{}`", input.username.clone().unwrap_or_default())
-        })
-        .await?;
+        let txn = self.begin().await?;
+        let updated = store::users::update(&txn, row, changes, now).await?;
         if let Some(roles) = &input.roles {
             store::users::set_roles(&txn, &realm.id, id, roles, now).await?;
         }
@@ -243,9 +214,9 @@ impl AdminService {
         let before = self.user_view_of(self.db(), row).await?;
         self.keep_an_administrator(&realm, &before).await?;
         let now = self.state.now();
-        let txn = self.db().begin().await.map_err(db)?;
+        let txn = self.begin().await?;
         store::refresh::revoke_user_families(&txn, id, "user deleted", now).await?;
-        rows::delete::<user::Entity>(&txn, user::Column::Id.eq(id)).await?;
+        store::users::delete(&txn, id).await?;
         self.audit(
             &txn,
             &realm.id,
@@ -255,7 +226,7 @@ impl AdminService {
             super::diff(Some(&before), None::<&UserView>)?,
         )
         .await?;
-        txn.commit().await.map_err(db)?;
+        txn.commit().await?;
         Ok(())
     }
 

@@ -1,0 +1,154 @@
+//! Realms: list, create, read, change, delete, and a realm's summary.
+//! Handlers with their OpenAPI descriptions; `super::Paths` collects them.
+
+use admin_model::*;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use super::extract::{Admin, Json, Path, Query};
+use super::paths::RealmPath;
+use super::Answer;
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms",
+    tag = "realms",
+    summary = "List realms",
+    params(
+        PageRequest,
+    ),
+    responses(
+        (status = 200, body = Page<RealmView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_realms(Admin { service: s, .. }: Admin, Query(q): Query<PageRequest>) -> Answer {
+    Ok(axum::Json(s.list_realms(q).await?).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms",
+    tag = "realms",
+    summary = "Create a realm with the standard scopes and fresh signing keys",
+    request_body = RealmInput,
+    responses(
+        (status = 201, body = RealmView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_realm(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Json(b): Json<RealmInput>,
+) -> Answer {
+    let r = s.create_realm(&a, b).await?;
+    Ok(super::created(format!("/admin/api/realms/{}", r.name), r))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}",
+    tag = "realms",
+    summary = "Get a realm",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+    ),
+    responses(
+        (status = 200, body = RealmView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_realm(Admin { service: s, .. }: Admin, Path(p): Path<RealmPath>) -> Answer {
+    Ok(axum::Json(s.get_realm(&p.realm).await?).into_response())
+}
+
+#[utoipa::path(
+    patch,
+    path = "/admin/api/realms/{realm}",
+    tag = "realms",
+    summary = "Change a realm's settings",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+    ),
+    request_body = RealmInput,
+    responses(
+        (status = 200, body = RealmView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_realm(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+    Json(b): Json<RealmInput>,
+) -> Answer {
+    Ok(axum::Json(s.update_realm(&a, &p.realm, b).await?).into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/realms/{realm}",
+    tag = "realms",
+    summary = "Delete a realm and everything in it",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_realm(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+) -> Answer {
+    s.delete_realm(&a, &p.realm).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/summary",
+    tag = "realms",
+    summary = "Counts and recent events of a realm",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+    ),
+    responses(
+        (status = 200, body = RealmSummary),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn realm_summary(Admin { service: s, .. }: Admin, Path(p): Path<RealmPath>) -> Answer {
+    Ok(axum::Json(s.realm_summary(&p.realm).await?).into_response())
+}

@@ -1,0 +1,218 @@
+//! Users of a realm: list, create, read, change, delete, password, unlock.
+//! Handlers with their OpenAPI descriptions; `super::Paths` collects them.
+
+use admin_model::*;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use super::extract::{Admin, Json, Path, Query, UserQuery};
+use super::paths::{IdPath, RealmPath};
+use super::Answer;
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/users",
+    tag = "users",
+    summary = "List users",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        UserQuery,
+    ),
+    responses(
+        (status = 200, body = Page<UserView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_users(
+    Admin { service: s, .. }: Admin,
+    Path(p): Path<RealmPath>,
+    Query(q): Query<UserQuery>,
+) -> Answer {
+    Ok(axum::Json(
+        s.list_users(&p.realm, q.username.as_deref(), q.page())
+            .await?,
+    )
+    .into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms/{realm}/users",
+    tag = "users",
+    summary = "Create a user",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+    ),
+    request_body = UserInput,
+    responses(
+        (status = 201, body = UserView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_user(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+    Json(b): Json<UserInput>,
+) -> Answer {
+    let r = s.create_user(&a, &p.realm, b).await?;
+    Ok(super::created(
+        format!("/admin/api/realms/{}/users/{}", p.realm, r.id),
+        r,
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/users/{id}",
+    tag = "users",
+    summary = "Get a user",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id (returned at creation)"),
+    ),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_user(Admin { service: s, .. }: Admin, Path(p): Path<IdPath>) -> Answer {
+    Ok(axum::Json(s.get_user(&p.realm, &p.id).await?).into_response())
+}
+
+#[utoipa::path(
+    patch,
+    path = "/admin/api/realms/{realm}/users/{id}",
+    tag = "users",
+    summary = "Change a user",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id (returned at creation)"),
+    ),
+    request_body = UserInput,
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_user(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+    Json(b): Json<UserInput>,
+) -> Answer {
+    Ok(axum::Json(s.update_user(&a, &p.realm, &p.id, b).await?).into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/realms/{realm}/users/{id}",
+    tag = "users",
+    summary = "Delete a user",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id (returned at creation)"),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_user(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+) -> Answer {
+    s.delete_user(&a, &p.realm, &p.id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms/{realm}/users/{id}/password",
+    tag = "users",
+    summary = "Set a user's password; their refresh tokens end",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    request_body = PasswordInput,
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_user_password(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+    Json(b): Json<PasswordInput>,
+) -> Answer {
+    Ok(axum::Json(
+        s.set_user_password(&a, &p.realm, &p.id, &b.password)
+            .await?,
+    )
+    .into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms/{realm}/users/{id}/unlock",
+    tag = "users",
+    summary = "Lift a lockout after failed sign-ins",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn unlock_user(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+) -> Answer {
+    Ok(axum::Json(s.unlock_user(&a, &p.realm, &p.id).await?).into_response())
+}
