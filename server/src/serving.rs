@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -24,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
+use futures::FutureExt;
 use tower::ServiceExt;
 
 /// Default cap on open client connections: well under the usual 65536 descriptor limit of a
@@ -217,17 +219,62 @@ impl Drop for RequestDone {
     }
 }
 
-/// Runs one request on its own task: if the client disconnects, hyper drops the future that
-/// waits here, but the handler (and any transaction it holds) runs to its end.
+/// Runs one request to its end even if its caller stops waiting: if the client disconnects,
+/// hyper drops the future that waits here, and the handler (with any transaction it holds) is
+/// then moved onto a task of its own to finish. While the client waits nothing is spawned, so
+/// the common case costs one allocation, not a task and a wake-up.
 async fn handle(router: Router, remote: SocketAddr, mut request: Request<Incoming>) -> Response {
     request.extensions_mut().insert(ConnectInfo(remote));
-    let task = tokio::spawn(async move { router.oneshot(request).await });
-    match task.await {
+    let handler = AssertUnwindSafe(router.oneshot(request)).catch_unwind();
+    match (FinishOnDrop {
+        inner: Some(Box::pin(handler)),
+    })
+    .await
+    {
         Ok(Ok(response)) => response,
         Ok(Err(never)) => match never {},
-        Err(e) => {
-            tracing::error!(error = %e, "a request handler panicked");
+        Err(_) => {
+            tracing::error!("a request handler panicked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A future that, when dropped before it is done, finishes on a task of its own.
+struct FinishOnDrop<F: Future + Send + 'static>
+where
+    F::Output: Send,
+{
+    inner: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future + Send + 'static> Future for FinishOnDrop<F>
+where
+    F::Output: Send,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Pending;
+        };
+        let output = std::task::ready!(inner.as_mut().poll(cx));
+        self.inner = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<F: Future + Send + 'static> Drop for FinishOnDrop<F>
+where
+    F::Output: Send,
+{
+    fn drop(&mut self) {
+        if let Some(unfinished) = self.inner.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = unfinished.await;
+                });
+            }
         }
     }
 }
