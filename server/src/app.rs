@@ -233,7 +233,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("frame-ancestors 'none'"),
         ))
         // Inside the trace and metrics layers, so they see the 503 an outage turns a 500 into.
-        .layer(axum::middleware::from_fn(crate::outage::middleware))
+        .layer(crate::outage::OutageLayer)
         .layer(TraceLayer::new_for_http())
         // A plain response map: counting must not box or clone anything per request.
         .layer(tower::util::MapResponseLayer::new({

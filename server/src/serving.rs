@@ -161,6 +161,9 @@ async fn serve_connection(
     loop {
         let (deadline, _) = next_deadline(&lock(&shared), &limits);
         tokio::select! {
+            // The connection is what wakes this task almost every time: poll it first, and skip
+            // select!'s random start.
+            biased;
             result = connection.as_mut() => {
                 if let Err(e) = result {
                     tracing::debug!(%remote, error = %e, "connection ended with an error");
