@@ -19,13 +19,13 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use futures::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
-use futures::FutureExt;
 use tower::ServiceExt;
 
 /// Default cap on open client connections: well under the usual 65536 descriptor limit of a
