@@ -200,7 +200,11 @@ impl Accounts {
             });
         }
         let turn = self.gate.enter(&user.id).await;
-        if store::users::lift_expired_lock(&self.store.db, &user.id, now).await? {
+        // Only a user read with a lock can have one that ran out (a lock set while this attempt
+        // waited is still in force); the check is an UPDATE, so it is not paid on every sign-in.
+        if user.locked_until.is_some()
+            && store::users::lift_expired_lock(&self.store.db, &user.id, now).await?
+        {
             self.audit(
                 user,
                 "user.unlocked",
