@@ -7,8 +7,9 @@ use serde_json::Value;
 use crate::crypto::password::Argon2Params;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
 use crate::crypto::{password, random};
+use crate::domain::SigningAlg;
 use crate::domain::{grant_type, CookieMode, LifetimeOverrides, Realm};
-use crate::keys::{KeyRing, KeyRingError, SigningAlg};
+use crate::keys::{KeyRing, KeyRingError};
 use crate::store::{self, realms::NewRealm, Store, StoreError};
 
 pub const MASTER_REALM: &str = "master";

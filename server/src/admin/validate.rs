@@ -1,7 +1,7 @@
 //! Field rules of admin inputs. Each returns the message shown next to the field.
 
 use crate::domain::grant_type;
-use crate::keys::SigningAlg;
+use crate::domain::SigningAlg;
 
 type Rule = Result<(), String>;
 

@@ -8,46 +8,19 @@ use aws_lc_rs::signature::{
     EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
     RSA_PKCS1_SHA256,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::crypto::{b64url, sha256};
+use crate::domain::SigningAlg;
 
-/// The JWS algorithms Tessera signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SigningAlg {
-    ES256,
-    RS256,
-    EdDSA,
-}
-
+// `SigningAlg` itself is shared vocabulary (`crate::domain`); its JWT form belongs here.
 impl SigningAlg {
-    pub const ALL: [SigningAlg; 3] = [SigningAlg::ES256, SigningAlg::RS256, SigningAlg::EdDSA];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SigningAlg::ES256 => "ES256",
-            SigningAlg::RS256 => "RS256",
-            SigningAlg::EdDSA => "EdDSA",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
-    }
-
     pub fn jsonwebtoken(self) -> jsonwebtoken::Algorithm {
         match self {
             SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
             SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
             SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
         }
-    }
-}
-
-impl std::fmt::Display for SigningAlg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

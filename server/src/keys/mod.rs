@@ -9,9 +9,9 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-pub use material::{
-    decoding_key, generate, thumbprint, GeneratedKey, KeyError, ParsedKeyPair, SigningAlg,
-};
+use crate::domain::SigningAlg;
+
+pub use material::{decoding_key, generate, thumbprint, GeneratedKey, KeyError, ParsedKeyPair};
 
 use crate::crypto::b64url;
 use crate::crypto::master_key::MasterKey;

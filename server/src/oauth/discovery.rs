@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::error::OAuthError;
 use super::token::supported_grant_types;
 use crate::app::{AppState, RealmCtx};
-use crate::keys::SigningAlg;
+use crate::domain::SigningAlg;
 
 const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 const SECRET_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];

@@ -8,8 +8,8 @@ use sea_orm::{
 
 use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, json_list, string_list, Conn, StoreError, StoreResult};
+use crate::domain::SigningAlg;
 use crate::domain::{Client, LifetimeOverrides, StoredSecret};
-use crate::keys::SigningAlg;
 
 /// A client's row as stored, for the admin service's views.
 pub type ClientRow = client::Model;

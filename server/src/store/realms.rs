@@ -10,8 +10,8 @@ use sea_orm::{
 
 use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, Conn, StoreError, StoreResult};
+use crate::domain::SigningAlg;
 use crate::domain::{CookieMode, LifetimeOverrides, Realm};
-use crate::keys::SigningAlg;
 
 /// A realm's row as stored, for the admin service's views.
 pub type RealmRow = realm::Model;

@@ -5,7 +5,8 @@ use serde_json::{json, Map, Value};
 
 use crate::app::{AppState, RealmCtx};
 use crate::crypto::b64url;
-use crate::keys::{ActiveKey, KeyError, SigningAlg};
+use crate::domain::SigningAlg;
+use crate::keys::{ActiveKey, KeyError};
 use crate::oauth::error::OAuthError;
 
 /// JWS `typ` of ID tokens.

@@ -310,7 +310,7 @@ impl BrowserSession {
 mod tests {
     use super::*;
     use crate::domain::LifetimeOverrides;
-    use crate::keys::SigningAlg;
+    use crate::domain::SigningAlg;
 
     fn realm(name: &str, mode: CookieMode) -> Realm {
         Realm {

@@ -4,7 +4,8 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
-use server::keys::{generate, ParsedKeyPair, SigningAlg};
+use server::domain::SigningAlg;
+use server::keys::{generate, ParsedKeyPair};
 
 use super::password::user_id;
 use crate::common::{jwt_parts, Response, TestServer};

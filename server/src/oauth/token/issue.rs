@@ -30,7 +30,7 @@ pub fn lifetimes(request: &GrantRequest<'_>) -> Lifetimes {
 /// The realm's active key for `alg`, from the key ring's memory.
 async fn signing_key(
     request: &GrantRequest<'_>,
-    alg: crate::keys::SigningAlg,
+    alg: crate::domain::SigningAlg,
 ) -> Result<std::sync::Arc<crate::keys::ActiveKey>, OAuthError> {
     let keys = request
         .state
