@@ -1,140 +1,18 @@
-//! Application state and the HTTP router: protocol endpoints per realm, their `default` realm
-//! aliases, the admin API and console, and health checks.
+//! The HTTP router: protocol endpoints per realm, their `default` realm aliases, the admin API
+//! and console, and health checks. It composes; the handlers live in their layers and share
+//! [`AppState`].
 
+use axum::http::{header, HeaderValue, StatusCode};
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, RawPathParams};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Utc};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::changes::Caches;
-use crate::clock::Clock;
-use crate::crypto::secrets::SecretHasher;
-use crate::domain::Realm;
+use crate::state::AppState;
 use crate::{oauth, planb, web};
-
-/// The realm the alias routes (`/connect/*`, `/oauth2/*`) serve.
-pub const DEFAULT_REALM: &str = "default";
-
-pub struct AppInner {
-    /// Public base URL without a trailing slash.
-    pub public_url: String,
-    pub caches: Arc<Caches>,
-    pub secrets: SecretHasher,
-    pub accounts: crate::accounts::Accounts,
-    pub refresh: crate::tokens::refresh::RefreshTokens,
-    pub browser_sessions: Arc<crate::web::session::BrowserStore>,
-    /// Delivers back-channel logout tokens.
-    pub http_client: reqwest::Client,
-    /// Keys of issuers whose JWTs token exchange accepts.
-    pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
-    /// Wrong device user codes per client address.
-    pub device_limiter: crate::web::device::WrongCodeLimiter,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    pub clock: Arc<dyn Clock>,
-}
-
-/// Cheap to clone; shared by every handler.
-#[derive(Clone)]
-pub struct AppState(pub Arc<AppInner>);
-
-impl std::ops::Deref for AppState {
-    type Target = AppInner;
-    fn deref(&self) -> &AppInner {
-        &self.0
-    }
-}
-
-impl AppInner {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    pub fn issuer(&self, realm: &str) -> String {
-        format!("{}/realms/{realm}", self.public_url)
-    }
-
-    /// Cookies are `Secure` whenever the public URL is https.
-    pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
-    }
-}
-
-/// The realm a request addresses: the `{realm}` path segment, or `default` on alias routes.
-#[derive(Clone)]
-pub struct RealmCtx {
-    pub realm: Arc<Realm>,
-    pub issuer: String,
-}
-
-impl RealmCtx {
-    pub fn endpoint(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
-    }
-}
-
-/// Answer for a realm that does not exist or is disabled.
-pub struct UnknownRealm;
-
-impl IntoResponse for UnknownRealm {
-    fn into_response(self) -> Response {
-        (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"error":"not_found","error_description":"unknown realm"}"#,
-        )
-            .into_response()
-    }
-}
-
-impl FromRequestParts<AppState> for RealmCtx {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let name = params
-            .iter()
-            .find(|(key, _)| *key == "realm")
-            .map(|(_, value)| value.to_string())
-            .or_else(|| realm_from_query(parts.uri.query()))
-            .unwrap_or_else(|| DEFAULT_REALM.to_string());
-        // Not a realm name at all: no need to ask the database.
-        if !crate::validation::is_realm_name(&name) {
-            return Err(UnknownRealm.into_response());
-        }
-        let realm = state
-            .caches
-            .directory
-            .realm(&name)
-            .await
-            .map_err(|e| oauth::error::OAuthError::server_error(e).into_response())?
-            .filter(|r| r.enabled)
-            .ok_or_else(|| UnknownRealm.into_response())?;
-        Ok(RealmCtx {
-            issuer: state.issuer(&realm.name),
-            realm,
-        })
-    }
-}
-
-/// Root aliases accept `?realm=name` (Plan B style, a leading `/` allowed).
-fn realm_from_query(query: Option<&str>) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(key, _)| key == "realm")
-        .map(|(_, value)| value.trim_start_matches('/').to_string())
-        .filter(|name| !name.is_empty())
-}
 
 /// Form-POST endpoints answer other methods with 405 in the protocol's JSON error format.
 fn post_only(

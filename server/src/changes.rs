@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::config::DatabaseKind;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::revocation::RevocationIndex;
+use crate::store::DatabaseKind;
 use crate::store::{Heard, Store};
 
 const CHANNEL: &str = "tessera_changes";

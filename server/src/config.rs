@@ -1,5 +1,6 @@
 //! Every option of `tessera` (CONTRACT §1): a clap flag with an environment fallback.
 
+use crate::store::DatabaseKind;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -161,13 +162,6 @@ impl ConfigError {
             message: message.into(),
         }
     }
-}
-
-/// Which database family a URL points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatabaseKind {
-    Sqlite,
-    Postgres,
 }
 
 /// Settings checked and parsed into the types the server uses.

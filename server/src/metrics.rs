@@ -4,30 +4,31 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::domain::grant_type;
-use crate::oauth::error::ErrorCode;
 
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
-/// Error codes the token endpoint answers with, in the order they are counted.
-const TOKEN_ERRORS: [ErrorCode; 12] = [
-    ErrorCode::InvalidRequest,
-    ErrorCode::InvalidClient,
-    ErrorCode::InvalidGrant,
-    ErrorCode::UnauthorizedClient,
-    ErrorCode::UnsupportedGrantType,
-    ErrorCode::InvalidScope,
-    ErrorCode::InvalidTarget,
-    ErrorCode::AccessDenied,
-    ErrorCode::AuthorizationPending,
-    ErrorCode::SlowDown,
-    ErrorCode::ExpiredToken,
-    ErrorCode::ServerError,
+/// Error codes the token endpoint answers with (RFC 6749 §5.2, RFC 8628 §3.5), in the order
+/// they are counted.
+const TOKEN_ERRORS: [&str; 12] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "invalid_target",
+    "access_denied",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "server_error",
 ];
 
 #[derive(Debug, Default)]
@@ -44,7 +45,7 @@ impl Metrics {
         }
     }
 
-    pub fn token_refused(&self, code: ErrorCode) {
+    pub fn token_refused(&self, code: &str) {
         if let Some(i) = TOKEN_ERRORS.iter().position(|c| *c == code) {
             self.token_errors[i].fetch_add(1, Ordering::Relaxed);
         }
@@ -77,13 +78,8 @@ impl Metrics {
         out.push_str("# HELP tessera_token_errors_total Token endpoint refusals by error code.\n");
         out.push_str("# TYPE tessera_token_errors_total counter\n");
         for (code, n) in TOKEN_ERRORS.iter().zip(&self.token_errors) {
-            let error = crate::oauth::error::OAuthError {
-                code: *code,
-                description: "".into(),
-            };
             out.push_str(&format!(
-                "tessera_token_errors_total{{error=\"{}\"}} {}\n",
-                error.code_str(),
+                "tessera_token_errors_total{{error=\"{code}\"}} {}\n",
                 n.load(Ordering::Relaxed)
             ));
         }
@@ -92,13 +88,13 @@ impl Metrics {
 }
 
 /// `GET /metrics`
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        metrics.render(),
     )
         .into_response()
 }

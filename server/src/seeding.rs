@@ -13,6 +13,9 @@ use crate::keys::{KeyRing, KeyRingError};
 use crate::store::{self, realms::NewRealm, Store, StoreError};
 
 pub const MASTER_REALM: &str = "master";
+
+/// The realm the alias routes (`/connect/*`, `/oauth2/*`) serve.
+pub const DEFAULT_REALM: &str = "default";
 pub const ADMIN_ROLE: &str = "admin";
 pub const ADMIN_CLI: &str = "admin-cli";
 
@@ -113,7 +116,7 @@ pub struct Bootstrap<'a> {
 impl Bootstrap<'_> {
     pub async fn run(&self, now: DateTime<Utc>) -> Result<SeedReport, SeedingError> {
         let mut report = SeedReport::default();
-        for name in [MASTER_REALM, crate::app::DEFAULT_REALM] {
+        for name in [MASTER_REALM, DEFAULT_REALM] {
             if create_realm(self.store, self.keys, &NewRealm::named(name), "system", now)
                 .await?
                 .is_some()

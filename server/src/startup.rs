@@ -7,10 +7,9 @@ use std::time::Duration;
 use migration::MigratorTrait;
 
 use crate::accounts::Accounts;
-use crate::app::{AppInner, AppState};
 use crate::changes::{self, Caches};
 use crate::clock::Clock;
-use crate::config::{ConfigError, DatabaseKind, Validated};
+use crate::config::{ConfigError, Validated};
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::password::Argon2Params;
 use crate::crypto::secrets::SecretHasher;
@@ -18,9 +17,11 @@ use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::revocation::RevocationIndex;
 use crate::seeding::{self, Bootstrap, SeedReport};
+use crate::sessions::BrowserStore;
+use crate::state::{AppInner, AppState};
+use crate::store::DatabaseKind;
 use crate::store::{self, Store};
 use crate::tokens::refresh::RefreshTokens;
-use crate::web::session::BrowserStore;
 
 /// A start-up failure, one line, naming the setting at fault when there is one.
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,10 @@ pub enum KeyRingError {
     NoActiveKey(SigningAlg),
 }
 
+/// JWS `typ` of RFC 9068 access tokens. Defined here because a key pre-encodes the header of
+/// the token it signs most often.
+pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
+
 /// An active private key, parsed once.
 pub struct ActiveKey {
     pub kid: String,
@@ -40,7 +44,7 @@ pub struct ActiveKey {
 
 impl ActiveKey {
     fn new(kid: String, alg: SigningAlg, pair: ParsedKeyPair) -> Self {
-        let access_token_header = encoded_header(alg, &kid, crate::tokens::TYP_ACCESS_TOKEN);
+        let access_token_header = encoded_header(alg, &kid, TYP_ACCESS_TOKEN);
         Self {
             kid,
             alg,
@@ -53,7 +57,7 @@ impl ActiveKey {
     pub fn sign_jwt(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String, KeyError> {
         let payload = serde_json::to_vec(claims).map_err(|_| KeyError::Sign)?;
         let mut token = String::with_capacity(128 + payload.len() * 4 / 3 + 400);
-        if typ == crate::tokens::TYP_ACCESS_TOKEN {
+        if typ == TYP_ACCESS_TOKEN {
             token.push_str(&self.access_token_header);
         } else {
             token.push_str(&encoded_header(self.alg, &self.kid, typ));

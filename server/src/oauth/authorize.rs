@@ -14,12 +14,12 @@ use chrono::Duration;
 use super::error::OAuthError;
 use super::form::Params;
 use super::scope;
-use crate::app::{AppState, RealmCtx};
 use crate::crypto::{b64url, random, sha256};
 use crate::domain::{grant_type, Client, Lifetimes};
+use crate::sessions::{cookie_name, BrowserSession, SignIn};
+use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::NewCode, sessions::StoredSession};
 use crate::web::html::{self, escape};
-use crate::web::session::{cookie_name, BrowserSession, SignIn};
 
 /// How the response parameters travel back (OAuth 2.0 Multiple Response Types, Form Post).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,7 +403,7 @@ async fn decide(
     let now = state.now();
     let hinted_sub = match &request.id_token_hint {
         Some(hint) => Some(
-            crate::tokens::id_token::hint_subject(state, realm, hint)
+            super::id_token_hint::subject(state, realm, hint)
                 .await?
                 .ok_or_else(|| {
                     OAuthError::invalid_request("id_token_hint is not an ID token of this realm")

@@ -10,8 +10,8 @@ use base64::Engine;
 
 use super::error::OAuthError;
 use super::form::Params;
-use crate::app::{AppState, RealmCtx};
 use crate::domain::Client;
+use crate::state::{AppState, RealmCtx};
 
 /// How the client proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use super::client_auth;
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::token::no_store_json;
-use crate::app::{AppState, RealmCtx};
 use crate::crypto::{b64url, random, sha256};
 use crate::domain::{grant_type, Lifetimes};
+use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::NewDeviceCode};
 
 /// RFC 8628 §6.1: consonants only, no look-alikes, no vowels (no words).

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use super::error::OAuthError;
 use super::token::supported_grant_types;
-use crate::app::{AppState, RealmCtx};
 use crate::domain::SigningAlg;
+use crate::state::{AppState, RealmCtx};
 
 const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 const SECRET_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];

@@ -14,7 +14,7 @@ use super::client_auth::{self, AuthMethod};
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::token::no_store_json;
-use crate::app::{AppState, RealmCtx};
+use crate::state::{AppState, RealmCtx};
 use crate::tokens::refresh::FamilyAsToken;
 use crate::tokens::verify::{self, VerifiedToken};
 use crate::tokens::TYP_ACCESS_TOKEN;

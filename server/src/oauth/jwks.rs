@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::error::OAuthError;
-use crate::app::{AppState, RealmCtx};
+use crate::state::{AppState, RealmCtx};
 
 /// `GET /realms/{realm}/.well-known/jwks.json`
 pub async fn jwks(State(state): State<AppState>, realm: RealmCtx) -> Result<Response, OAuthError> {

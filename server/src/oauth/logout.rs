@@ -11,12 +11,11 @@ use serde_json::{json, Value};
 
 use super::authorize::{realm_error_page, realm_label};
 use super::form::Params;
-use crate::app::{AppState, RealmCtx};
+use crate::sessions::{cookie_name, BrowserSession};
+use crate::state::{AppState, RealmCtx};
 use crate::store;
 use crate::tokens::access_token::new_jti;
-use crate::tokens::id_token;
 use crate::web::html::{self, hidden};
-use crate::web::session::{cookie_name, BrowserSession};
 
 /// JWS `typ` of logout tokens.
 const TYP_LOGOUT_TOKEN: &str = "logout+jwt";
@@ -54,7 +53,7 @@ async fn logout(state: &AppState, realm: &RealmCtx, headers: &HeaderMap, raw: &[
         return bad("The logout request is malformed.");
     };
     let hint = match params.get("id_token_hint") {
-        Some(hint) => match id_token::hint_claims(state, realm, hint).await {
+        Some(hint) => match super::id_token_hint::claims(state, realm, hint).await {
             Ok(Some(claims)) => Some(claims),
             Ok(None) => return bad("The id_token_hint is not an ID token of this realm."),
             Err(e) => return e.into_response(),

@@ -2,11 +2,13 @@
 
 pub mod audience;
 pub mod authorize;
+pub mod bearer;
 pub mod client_auth;
 pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod form;
+pub mod id_token_hint;
 pub mod introspect;
 pub mod jwks;
 pub mod logout;

@@ -12,9 +12,9 @@ use super::client_auth;
 use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::introspect::active_access_token;
-use crate::app::{AppState, RealmCtx};
 use crate::changes::Change;
 use crate::revocation::salted_hash;
+use crate::state::{AppState, RealmCtx};
 use crate::store::{self, revocations::NewRevocation};
 use crate::tokens::refresh::RevokeOutcome;
 

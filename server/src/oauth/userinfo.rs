@@ -8,10 +8,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use super::bearer::bearer_token;
 use super::form::Params;
 use super::introspect::active_access_token;
-use crate::app::{AppState, RealmCtx};
-use crate::planb::bearer::bearer_token;
+use crate::state::{AppState, RealmCtx};
 use crate::store;
 use crate::tokens::claims;
 

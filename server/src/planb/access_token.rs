@@ -2,10 +2,10 @@
 
 use axum::extract::State;
 
-use crate::app::{AppState, RealmCtx};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::OAuthForm;
 use crate::oauth::token::{self, TokenResponse};
+use crate::state::{AppState, RealmCtx};
 
 /// `POST /realms/{realm}/oauth2/access_token` and `POST /oauth2/access_token?realm=…`
 pub async fn access_token(

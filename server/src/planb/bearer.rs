@@ -2,24 +2,15 @@
 //! the needed scope, or the admin role (of the realm, or of realm `master`, which administers
 //! every realm).
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::problem::Problem;
-use crate::app::{AppState, RealmCtx};
+use crate::oauth::bearer::bearer_token;
 use crate::oauth::introspect::active_access_token;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
+use crate::state::{AppState, RealmCtx};
 use crate::tokens::verify::VerifiedToken;
-
-/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1).
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
 
 fn has_scope(token: &VerifiedToken, wanted: &str) -> bool {
     token

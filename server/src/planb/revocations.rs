@@ -11,11 +11,11 @@ use serde_json::{json, Map, Value};
 
 use super::bearer;
 use super::problem::Problem;
-use crate::app::{AppState, RealmCtx};
 use crate::body::BodyError;
 use crate::changes::Change;
 use crate::oauth::introspect::active_access_token;
 use crate::revocation::{salted_hash, CLAIM_SEPARATOR};
+use crate::state::{AppState, RealmCtx};
 use crate::store::revocations::{kind, NewRevocation, StoredRevocation};
 use crate::store::{self};
 

@@ -6,9 +6,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use super::bearer::bearer_token;
-use crate::app::{AppState, RealmCtx};
+use crate::oauth::bearer::bearer_token;
 use crate::oauth::introspect::active_access_token;
+use crate::state::{AppState, RealmCtx};
 use crate::tokens::verify::VerifiedToken;
 
 /// Claims that describe the token itself rather than its holder; everything else is a

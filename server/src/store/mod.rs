@@ -26,8 +26,6 @@ use serde_json::Value;
 
 use sea_orm::sqlx::postgres::PgListener;
 
-use crate::config::DatabaseKind;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -60,6 +58,13 @@ impl From<DbErr> for StoreError {
 /// How long a request waits for a pooled connection when `TESSERA_DB_ACQUIRE_TIMEOUT` is not
 /// given (CONTRACT §1).
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Which database family a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
 
 /// Whether `err` says the database is out of reach rather than that a statement failed: the
 /// pool timed out or closed, the socket failed, or the server is shutting down or starting.

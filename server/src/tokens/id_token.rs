@@ -3,11 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::app::{AppState, RealmCtx};
 use crate::crypto::b64url;
 use crate::domain::SigningAlg;
-use crate::keys::{ActiveKey, KeyError};
-use crate::oauth::error::OAuthError;
+use crate::keys::{ActiveKey, KeyError, RealmKeys};
 
 /// JWS `typ` of ID tokens.
 pub const TYP_ID_TOKEN: &str = "JWT";
@@ -65,39 +63,17 @@ pub fn mint(key: &ActiveKey, input: IdTokenInput<'_>) -> Result<String, KeyError
     key.sign_jwt(TYP_ID_TOKEN, &Value::Object(claims))
 }
 
-/// The subject of an ID token this realm issued (expired ones too), or `None` if it is not one.
-pub async fn hint_subject(
-    state: &AppState,
-    realm: &RealmCtx,
+/// The claims of an ID token signed by one of `keys` for `issuer` (expired ones too), or `None`
+/// if `hint` is not such a token: what an `id_token_hint` says about who it names.
+pub fn hint_claims(
+    keys: &RealmKeys,
+    issuer: &str,
     hint: &str,
-) -> Result<Option<String>, OAuthError> {
-    Ok(hint_claims(state, realm, hint)
-        .await?
-        .and_then(|c| c.get("sub").and_then(Value::as_str).map(str::to_string)))
-}
-
-/// The claims of an ID token this realm issued (expired ones too).
-pub async fn hint_claims(
-    state: &AppState,
-    realm: &RealmCtx,
-    hint: &str,
-) -> Result<Option<Map<String, Value>>, OAuthError> {
-    let now = state.now();
-    let keys = state
-        .caches
-        .keys
-        .realm_keys(&realm.realm.id, now)
-        .await
-        .map_err(OAuthError::server_error)?;
-    Ok(super::verify::verify_ignoring_expiry(
-        &keys,
-        &realm.issuer,
-        TYP_ID_TOKEN,
-        hint,
-        now.timestamp(),
-    )
-    .ok()
-    .map(|t| t.claims))
+    now: i64,
+) -> Option<Map<String, Value>> {
+    super::verify::verify_ignoring_expiry(keys, issuer, TYP_ID_TOKEN, hint, now)
+        .ok()
+        .map(|t| t.claims)
 }
 
 #[cfg(test)]

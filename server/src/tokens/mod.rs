@@ -8,5 +8,4 @@ pub mod trusted;
 pub mod verified_cache;
 pub mod verify;
 
-/// JWS `typ` of RFC 9068 access tokens.
-pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
+pub use crate::keys::TYP_ACCESS_TOKEN;

@@ -8,13 +8,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::html::{self, escape, hidden};
-use super::session::{cookie_name, BrowserSession};
-use crate::app::{AppState, RealmCtx};
 use crate::oauth::authorize::{
     self, current_sign_in, realm_error_page, realm_label, reject, respond,
 };
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
+use crate::sessions::{cookie_name, BrowserSession};
+use crate::state::{AppState, RealmCtx};
 use crate::store;
 
 async fn request_and_browser(

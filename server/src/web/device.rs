@@ -2,10 +2,7 @@
 //! signs in to the realm, and approves or denies with the consent form. Wrong codes are counted
 //! per client address and limited, so codes cannot be guessed by brute force.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -13,43 +10,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::html::{self, escape, hidden};
-use super::session::{cookie_name, BrowserSession};
-use crate::app::{AppState, RealmCtx};
 use crate::oauth::authorize::{current_sign_in, realm_error_page, realm_label};
 use crate::oauth::device::{display_user_code, normalize_user_code};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
+use crate::sessions::{cookie_name, BrowserSession};
+use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::StoredDeviceCode};
-
-const MAX_WRONG_CODES: u32 = 10;
-const WRONG_CODE_WINDOW: Duration = Duration::from_secs(600);
-
-/// Wrong user codes per client address within the window.
-#[derive(Debug, Default)]
-pub struct WrongCodeLimiter {
-    attempts: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl WrongCodeLimiter {
-    fn blocked(&self, ip: IpAddr) -> bool {
-        let attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        attempts
-            .get(&ip)
-            .is_some_and(|(since, n)| since.elapsed() < WRONG_CODE_WINDOW && *n >= MAX_WRONG_CODES)
-    }
-
-    fn record(&self, ip: IpAddr) {
-        let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-        if attempts.len() > 100_000 {
-            attempts.retain(|_, (since, _)| since.elapsed() < WRONG_CODE_WINDOW);
-        }
-        let entry = attempts.entry(ip).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= WRONG_CODE_WINDOW {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
-    }
-}
 
 fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 
 use super::html::{self, escape, hidden};
-use super::session::{cookie_name, BrowserSession, SignIn};
-use crate::app::{AppState, RealmCtx};
 use crate::oauth::authorize::{realm_error_page, realm_label};
 use crate::oauth::form::Params;
+use crate::sessions::{cookie_name, BrowserSession, SignIn};
+use crate::state::{AppState, RealmCtx};
 use crate::store;
 
 /// Lifetime of an SSO session; the browser cookie also lapses after `IDLE_LIFETIME` unused.

@@ -1,8 +1,8 @@
-//! The pages people use: login, consent and logout confirmation, rendered on the server, and the
-//! browser sessions behind them.
+//! The pages people use: login, consent, device verification and logout confirmation, rendered
+//! on the server. This is the browser edge: it turns the protocol's decisions into HTML and
+//! redirects; the protocol (`oauth/`) never imports it.
 
 pub mod consent;
 pub mod device;
 pub mod html;
 pub mod login;
-pub mod session;

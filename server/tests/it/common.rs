@@ -8,9 +8,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
-use server::app::AppState;
 use server::clock::SystemClock;
-use server::config::{DatabaseKind, Validated};
+use server::config::Validated;
+use server::state::AppState;
+use server::store::DatabaseKind;
 
 /// The database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use utoipa::IntoParams;
 
 use super::ApiError;
 use crate::admin::AdminService;
-use crate::app::AppState;
 use crate::body::BodyError;
+use crate::state::AppState;
 
 /// Bodies larger than this are refused before parsing.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -29,7 +29,7 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = crate::planb::bearer::bearer_token(&parts.headers).ok_or_else(|| {
+        let token = crate::oauth::bearer::bearer_token(&parts.headers).ok_or_else(|| {
             AdminError::Unauthorized(
                 "send `Authorization: Bearer <access token of realm master>`".into(),
             )

@@ -22,7 +22,7 @@ use axum::Router;
 use serde::Serialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// An admin API refusal as an HTTP response.
 #[derive(Debug)]
@@ -173,7 +173,7 @@ pub fn router() -> Router<AppState> {
 pub struct Paths;
 
 /// The routes, relative to `/admin/api`.
-pub fn routes() -> axum::Router<crate::app::AppState> {
+pub fn routes() -> axum::Router<crate::state::AppState> {
     use axum::routing::{delete, get, post};
     axum::Router::new()
         .route(

@@ -6,8 +6,8 @@ use admin_model::{Actor, AdminError, AdminResult};
 
 use super::AdminService;
 use crate::accounts::LoginFailure;
-use crate::app::RealmCtx;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
+use crate::state::RealmCtx;
 use crate::store;
 
 impl AdminService {

@@ -15,8 +15,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::domain::Realm;
+use crate::state::AppState;
 use crate::store::{self, Conn, Keyset, StoreError, StoreResult, Tx};
 
 /// The admin service over the server's state.

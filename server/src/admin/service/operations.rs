@@ -10,9 +10,9 @@ use admin_model::{
 use chrono::{DateTime, Duration, Utc};
 
 use super::{list, AdminService};
-use crate::app::RealmCtx;
 use crate::changes::Change;
 use crate::domain::Realm;
+use crate::state::RealmCtx;
 use crate::store;
 use crate::store::audit::{EventQuery, KindFilter, StoredEvent};
 use crate::store::keys::StoredKey;

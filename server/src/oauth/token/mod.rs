@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use super::client_auth::{self, AuthenticatedClient};
 use super::error::OAuthError;
 use super::form::{OAuthForm, Params};
-use crate::app::{AppState, RealmCtx};
+use crate::state::{AppState, RealmCtx};
 
 /// Everything a grant handler may use.
 pub struct GrantRequest<'a> {
@@ -142,7 +142,7 @@ pub async fn issue(
         Ok(_) => state
             .metrics
             .token_issued(form.params.get("grant_type").unwrap_or_default()),
-        Err(error) => state.metrics.token_refused(error.code),
+        Err(error) => state.metrics.token_refused(error.code_str()),
     }
     outcome
 }

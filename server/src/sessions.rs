@@ -16,8 +16,8 @@ use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-use crate::config::DatabaseKind;
 use crate::domain::{CookieMode, Realm};
+use crate::store::DatabaseKind;
 use crate::store::Store;
 
 /// How long a browser session lives without use.
