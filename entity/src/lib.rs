@@ -9,6 +9,7 @@ pub mod client_secret;
 pub mod consent;
 pub mod device_code;
 pub mod exchange_policy;
+pub mod interaction;
 pub mod realm;
 pub mod refresh_token;
 pub mod refresh_token_family;
@@ -32,6 +33,7 @@ pub mod prelude {
     pub use super::consent::Entity as Consent;
     pub use super::device_code::Entity as DeviceCode;
     pub use super::exchange_policy::Entity as ExchangePolicy;
+    pub use super::interaction::Entity as Interaction;
     pub use super::realm::Entity as Realm;
     pub use super::refresh_token::Entity as RefreshToken;
     pub use super::refresh_token_family::Entity as RefreshTokenFamily;

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial_schema;
 mod m20261203_000001_reuse_grace_and_replays;
+mod m20261203_000002_interactions;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261203_000001_reuse_grace_and_replays::Migration),
+            Box::new(m20261203_000002_interactions::Migration),
         ]
     }
 }

@@ -50,15 +50,16 @@ fn realm_routes() -> Router<AppState> {
         .route("/connect/revoke", post_only(post(oauth::revoke::revoke)))
         .route(
             "/connect/authorize",
-            get(oauth::authorize::authorize_get).post(oauth::authorize::authorize_post),
+            get(web::authorize::authorize_get).post(web::authorize::authorize_post),
         )
+        .route("/connect/authorize/resume", get(web::authorize::resume))
         .route(
             "/connect/userinfo",
             get(oauth::userinfo::userinfo_get).post(oauth::userinfo::userinfo_post),
         )
         .route(
             "/connect/logout",
-            get(oauth::logout::logout_get).post(oauth::logout::logout_post),
+            get(web::logout::logout_get).post(web::logout::logout_post),
         )
         .route("/login", get(web::login::show).post(web::login::submit))
         .route(

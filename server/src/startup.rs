@@ -222,18 +222,25 @@ pub fn spawn_background_jobs(state: &AppState) {
 }
 
 /// Deletes expired revocation entries, refresh tokens and their families, codes and device
-/// codes, in bounded batches so no statement holds locks long and tables stay small. Returns
+/// codes, sessions and pending logins, in bounded batches so no statement holds locks long and tables stay small. Returns
 /// how many rows went.
 pub async fn sweep_expired(state: &AppState) -> u64 {
     let db = &state.caches.store.db;
     let mut total = 0;
-    for table in ["revocations", "refresh tokens", "codes", "sessions"] {
+    for table in [
+        "revocations",
+        "refresh tokens",
+        "codes",
+        "sessions",
+        "interactions",
+    ] {
         loop {
             let now = state.now();
             let swept = match table {
                 "revocations" => store::revocations::delete_expired(db, now, SWEEP_BATCH).await,
                 "refresh tokens" => store::refresh::delete_expired(db, now, SWEEP_BATCH).await,
                 "sessions" => store::sessions::delete_expired(db, now, SWEEP_BATCH).await,
+                "interactions" => store::interactions::delete_expired(db, now, SWEEP_BATCH).await,
                 _ => store::codes::delete_expired(db, now, SWEEP_BATCH).await,
             };
             match swept {

@@ -1,25 +1,22 @@
-//! The authorization endpoint (RFC 6749 §4.1, RFC 7636, RFC 9207, OIDC Core §3.1.2): validate
-//! the request, make sure the right user is signed in and has consented, then redirect back with
-//! a single-use code. Requests that cannot be trusted to redirect (unknown client, unregistered
-//! redirect URI) end on an error page; every redirect carries `state` and `iss`.
+//! The authorization endpoint's protocol (RFC 6749 §4.1, RFC 7636, RFC 9207, OIDC Core §3.1.2):
+//! validate the request into an [`AuthorizeRequest`], then [`decide`]: a code or an error for the
+//! client, an error page when the request cannot be trusted to redirect (unknown client,
+//! unregistered redirect URI), or a step of the login interaction the browser must take first.
+//! Plain types only: `web::authorize` turns a [`Decision`] into HTTP.
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 
 use super::error::OAuthError;
 use super::form::Params;
+use super::interaction::{Interaction, Situation, Step};
 use super::scope;
 use crate::crypto::{b64url, random, sha256};
 use crate::domain::{grant_type, Client, Lifetimes};
-use crate::sessions::{cookie_name, BrowserSession, SignIn};
+use crate::sessions::{BrowserSession, SignIn};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::NewCode, sessions::StoredSession};
-use crate::web::html::{self, escape};
 
 /// How the response parameters travel back (OAuth 2.0 Multiple Response Types, Form Post).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,84 +256,121 @@ pub async fn parse_request(
     Ok(request)
 }
 
-/// `GET /realms/{realm}/connect/authorize`
-pub async fn authorize_get(
-    State(state): State<AppState>,
-    realm: RealmCtx,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    authorize(&state, &realm, &headers, query.unwrap_or_default()).await
+/// What the authorization endpoint does with a valid request.
+#[derive(Debug)]
+pub enum Decision {
+    /// Send these parameters (a code, or an error) to the client at its redirect URI, with
+    /// `state` and `iss`.
+    Respond {
+        to: Redirect,
+        params: Vec<(&'static str, String)>,
+    },
+    /// The request cannot be trusted to redirect: show this message, never redirect.
+    ErrorPage(String),
+    /// The browser must take this step of the login first.
+    Interact(Step),
 }
 
-/// `POST /realms/{realm}/connect/authorize` (form-encoded parameters).
-pub async fn authorize_post(
-    State(state): State<AppState>,
-    realm: RealmCtx,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match String::from_utf8(body.to_vec()) {
-        Ok(query) => authorize(&state, &realm, &headers, query).await,
-        Err(_) => realm_error_page(
-            &realm,
-            StatusCode::BAD_REQUEST,
-            "The request is not valid form data.",
-        ),
+impl Decision {
+    /// Tells the client `error` at its verified redirect URI.
+    pub fn refusal(to: Redirect, error: &OAuthError) -> Self {
+        Decision::Respond {
+            to,
+            params: vec![
+                ("error", error.code_str().to_string()),
+                ("error_description", error.description.to_string()),
+            ],
+        }
     }
 }
 
-pub fn realm_error_page(realm: &RealmCtx, status: StatusCode, message: &str) -> Response {
-    html::error_page(status, realm_label(realm), message)
+impl From<Rejection> for Decision {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::Page(message) => Decision::ErrorPage(message),
+            Rejection::Redirect(to, error) => Decision::refusal(*to, &error),
+        }
+    }
 }
 
-pub fn realm_label(realm: &RealmCtx) -> &str {
-    realm
-        .realm
-        .display_name
-        .as_deref()
-        .unwrap_or(&realm.realm.name)
-}
-
-async fn authorize(
+/// Parses and validates raw authorization request parameters (a query or a form body).
+pub async fn parse(
     state: &AppState,
     realm: &RealmCtx,
-    headers: &HeaderMap,
-    query: String,
-) -> Response {
-    let params = match Params::parse(query.as_bytes()) {
-        Ok(params) => params,
-        Err(e) => return realm_error_page(realm, StatusCode::BAD_REQUEST, &e.description),
-    };
-    let request = match parse_request(state, realm, &params).await {
-        Ok(request) => request,
-        Err(rejection) => return reject(realm, rejection),
-    };
-    match decide(state, realm, headers, &request, &query).await {
-        Ok(response) => response,
-        Err(error) => respond(
-            realm,
-            &request.redirect(),
-            &[
-                ("error", error.code_str()),
-                ("error_description", &error.description),
-            ],
-        ),
+    raw: &str,
+) -> Result<AuthorizeRequest, Decision> {
+    let params = Params::parse(raw.as_bytes())
+        .map_err(|e| Decision::ErrorPage(e.description.into_owned()))?;
+    parse_request(state, realm, &params)
+        .await
+        .map_err(Decision::from)
+}
+
+/// Decides a valid request for the browser `browser`, inside `interaction` when the request
+/// resumes one: the first login step still due (or, under `prompt=none`, its error), else a
+/// single-use code. Finishing an interaction ends it, so it yields one code only.
+pub async fn decide(
+    state: &AppState,
+    realm: &RealmCtx,
+    request: &AuthorizeRequest,
+    browser: &BrowserSession,
+    interaction: Option<&Interaction>,
+) -> Decision {
+    match try_decide(state, realm, request, browser, interaction).await {
+        Ok(decision) => decision,
+        Err(error) => Decision::refusal(request.redirect(), &error),
     }
 }
 
-pub fn reject(realm: &RealmCtx, rejection: Rejection) -> Response {
-    match rejection {
-        Rejection::Page(message) => realm_error_page(realm, StatusCode::BAD_REQUEST, &message),
-        Rejection::Redirect(to, error) => respond(
-            realm,
-            &to,
-            &[
-                ("error", error.code_str()),
-                ("error_description", &error.description),
-            ],
+async fn try_decide(
+    state: &AppState,
+    realm: &RealmCtx,
+    request: &AuthorizeRequest,
+    browser: &BrowserSession,
+    interaction: Option<&Interaction>,
+) -> Result<Decision, OAuthError> {
+    let signed_in = current_sign_in(state, realm, browser).await?;
+    let hinted_sub = match &request.id_token_hint {
+        Some(hint) => Some(
+            super::id_token_hint::subject(state, realm, hint)
+                .await?
+                .ok_or_else(|| {
+                    OAuthError::invalid_request("id_token_hint is not an ID token of this realm")
+                })?,
         ),
+        None => None,
+    };
+    let situation = Situation {
+        state,
+        request,
+        sign_in: signed_in.as_ref().map(|(sign_in, _)| sign_in),
+        hinted_sub: hinted_sub.as_deref(),
+        done: interaction.map(|i| i.done.as_slice()).unwrap_or_default(),
+        now: state.now(),
+    };
+    for step in Step::ALL {
+        if step.due(&situation).await? {
+            if situation.prompted("none") {
+                return Err(step.when_prompt_none());
+            }
+            return Ok(Decision::Interact(step));
+        }
     }
+    let Some((sign_in, session)) = signed_in else {
+        return Err(OAuthError::server_error("no sign-in after the login step"));
+    };
+    if let Some(interaction) = interaction {
+        if !interaction.finish(state).await? {
+            return Ok(Decision::ErrorPage(
+                "This sign-in has already been completed. Return to the application.".into(),
+            ));
+        }
+    }
+    let code = issue_code(state, realm, request, &sign_in, &session).await?;
+    Ok(Decision::Respond {
+        to: request.redirect(),
+        params: vec![("code", code)],
+    })
 }
 
 /// The user signed in to this realm in this browser, if the sign-in is still good.
@@ -356,113 +390,6 @@ pub async fn current_sign_in(
         .await?
         .is_some_and(|u| u.enabled && u.realm_id == realm.realm.id);
     Ok(user_ok.then_some((sign_in, session)))
-}
-
-/// Removes one value from the space-separated `prompt` of a raw query, so a login or consent that
-/// just happened is not asked for again on the way back.
-pub fn query_without_prompt(query: &str, satisfied: &str) -> String {
-    let mut out = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if key == "prompt" {
-            let rest: Vec<&str> = value
-                .split(' ')
-                .filter(|p| !p.is_empty() && *p != satisfied)
-                .collect();
-            if !rest.is_empty() {
-                out.append_pair("prompt", &rest.join(" "));
-            }
-            continue;
-        }
-        out.append_pair(&key, &value);
-    }
-    out.finish()
-}
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-}
-
-async fn decide(
-    state: &AppState,
-    realm: &RealmCtx,
-    headers: &HeaderMap,
-    request: &AuthorizeRequest,
-    query: &str,
-) -> Result<Response, OAuthError> {
-    let browser = BrowserSession::from_request(
-        &state.browser_sessions,
-        headers,
-        cookie_name(&realm.realm, Some(&request.client.client_id)),
-        state.secure_cookies(),
-    );
-    let signed_in = current_sign_in(state, realm, &browser).await?;
-    let now = state.now();
-    let hinted_sub = match &request.id_token_hint {
-        Some(hint) => Some(
-            super::id_token_hint::subject(state, realm, hint)
-                .await?
-                .ok_or_else(|| {
-                    OAuthError::invalid_request("id_token_hint is not an ID token of this realm")
-                })?,
-        ),
-        None => None,
-    };
-    let prompt = |p: &str| request.prompt.iter().any(|v| v == p);
-    let must_sign_in = match &signed_in {
-        None => true,
-        Some((sign_in, _)) => {
-            prompt("login")
-                || request
-                    .max_age
-                    .is_some_and(|max| (now - sign_in.auth_time) > Duration::seconds(max))
-                || hinted_sub
-                    .as_ref()
-                    .is_some_and(|sub| *sub != sign_in.user_id)
-        }
-    };
-    if must_sign_in {
-        if prompt("none") {
-            return Err(OAuthError::login_required("the user must sign in"));
-        }
-        return Ok(see_other(&format!(
-            "/realms/{}/login?{}",
-            realm.realm.name,
-            query_without_prompt(query, "login")
-        )));
-    }
-    let Some((sign_in, session)) = signed_in else {
-        return Err(OAuthError::server_error("signed-in state vanished"));
-    };
-    // OIDC Core §3.1.2.1: prompt=consent asks even when nothing new is requested.
-    let must_consent = if prompt("consent") {
-        true
-    } else if request.client.require_consent {
-        let granted = store::consents::granted(
-            &state.caches.store.db,
-            &sign_in.user_id,
-            &request.client.client_id,
-        )
-        .await?;
-        !request.scopes.iter().all(|s| granted.contains(s))
-    } else {
-        false
-    };
-    if must_consent {
-        if prompt("none") {
-            return Err(OAuthError::consent_required("the user must consent"));
-        }
-        return Ok(see_other(&format!(
-            "/realms/{}/consent?{}",
-            realm.realm.name,
-            query_without_prompt(query, "consent")
-        )));
-    }
-    let code = issue_code(state, realm, request, &sign_in, &session).await?;
-    Ok(respond(realm, &request.redirect(), &[("code", &code)]))
 }
 
 /// Stores a single-use code bound to the client, redirect URI, PKCE challenge, nonce and session.
@@ -506,35 +433,6 @@ pub fn code_hash(code: &str) -> String {
     b64url(sha256(code.as_bytes()))
 }
 
-/// Sends response parameters to the client with `state` and `iss` (RFC 9207).
-pub fn respond(realm: &RealmCtx, to: &Redirect, pairs: &[(&str, &str)]) -> Response {
-    let mut all: Vec<(&str, &str)> = pairs.to_vec();
-    if let Some(state) = &to.state {
-        all.push(("state", state));
-    }
-    all.push(("iss", &realm.issuer));
-    match to.mode {
-        ResponseMode::Query => {
-            let mut url = to.uri.clone();
-            let encoded = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(all)
-                .finish();
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&encoded);
-            see_other(&url)
-        }
-        ResponseMode::FormPost => {
-            let fields: String = all.iter().map(|(k, v)| html::hidden(k, v)).collect();
-            let body = format!(
-                r#"<form method="post" action="{}">{fields}<noscript><button type="submit">Continue</button></noscript></form>
-<script>document.forms[0].submit()</script>"#,
-                escape(&to.uri)
-            );
-            html::page(StatusCode::OK, realm_label(realm), "Signing you in…", &body)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,14 +474,5 @@ mod tests {
                 "{loopback}"
             );
         }
-    }
-
-    #[test]
-    fn satisfied_prompts_are_dropped() {
-        assert_eq!(
-            query_without_prompt("a=1&prompt=login+consent&b=2", "login"),
-            "a=1&prompt=consent&b=2"
-        );
-        assert_eq!(query_without_prompt("prompt=login", "login"), "");
     }
 }

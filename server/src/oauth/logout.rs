@@ -1,63 +1,69 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) and back-channel logout
-//! (OpenID Connect Back-Channel Logout 1.0): end the browser's session in the realm, revoke the
-//! refresh tokens born in it, tell every client that took part, and return to the client's
-//! registered `post_logout_redirect_uri` (exact match) with its `state`.
+//! (OpenID Connect Back-Channel Logout 1.0), the protocol part: validate the request (the
+//! `id_token_hint`, the client, its registered `post_logout_redirect_uri`, exact match), end the
+//! browser's session in the realm, revoke the refresh tokens born in it and tell every client
+//! that took part. `web::logout` asks the user to confirm when needed and answers in HTML.
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::authorize::{realm_error_page, realm_label};
+use super::error::OAuthError;
 use super::form::Params;
-use crate::sessions::{cookie_name, BrowserSession};
+use crate::sessions::BrowserSession;
 use crate::state::{AppState, RealmCtx};
 use crate::store;
 use crate::tokens::access_token::new_jti;
-use crate::web::html::{self, hidden};
 
 /// JWS `typ` of logout tokens.
 const TYP_LOGOUT_TOKEN: &str = "logout+jwt";
 const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
-/// `GET /realms/{realm}/connect/logout`
-pub async fn logout_get(
-    State(state): State<AppState>,
-    realm: RealmCtx,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    logout(
-        &state,
-        &realm,
-        &headers,
-        query.unwrap_or_default().as_bytes(),
-    )
-    .await
+/// A valid logout request.
+#[derive(Debug)]
+pub struct LogoutRequest {
+    /// The claims of the `id_token_hint`, when one came: proof that the client asked.
+    pub hint: Option<Map<String, Value>>,
+    pub client_id: Option<String>,
+    /// Where to send the browser afterwards (registered for the client), with `state`.
+    pub return_to: Option<String>,
 }
 
-/// `POST /realms/{realm}/connect/logout`
-pub async fn logout_post(
-    State(state): State<AppState>,
-    realm: RealmCtx,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    logout(&state, &realm, &headers, &body).await
+/// Why a logout request was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Shown on an error page.
+    Page(&'static str),
+    /// The server could not check the request.
+    Failed(OAuthError),
 }
 
-async fn logout(state: &AppState, realm: &RealmCtx, headers: &HeaderMap, raw: &[u8]) -> Response {
-    let bad = |message: &str| realm_error_page(realm, StatusCode::BAD_REQUEST, message);
-    let Ok(params) = Params::parse(raw) else {
-        return bad("The logout request is malformed.");
-    };
+impl From<OAuthError> for Refusal {
+    fn from(error: OAuthError) -> Self {
+        Refusal::Failed(error)
+    }
+}
+
+impl LogoutRequest {
+    /// Whether the user must confirm: without an ID token proving the client asked, a
+    /// third-party page must not be able to sign people out.
+    pub fn needs_confirmation(&self) -> bool {
+        self.hint.is_none()
+    }
+}
+
+/// Validates the parameters of a logout request.
+pub async fn validate(
+    state: &AppState,
+    realm: &RealmCtx,
+    params: &Params,
+) -> Result<LogoutRequest, Refusal> {
     let hint = match params.get("id_token_hint") {
-        Some(hint) => match super::id_token_hint::claims(state, realm, hint).await {
-            Ok(Some(claims)) => Some(claims),
-            Ok(None) => return bad("The id_token_hint is not an ID token of this realm."),
-            Err(e) => return e.into_response(),
-        },
+        Some(hint) => Some(
+            super::id_token_hint::claims(state, realm, hint)
+                .await?
+                .ok_or(Refusal::Page(
+                    "The id_token_hint is not an ID token of this realm.",
+                ))?,
+        ),
         None => None,
     };
     let hinted_client = hint.as_ref().and_then(|c| match c.get("aud") {
@@ -66,134 +72,84 @@ async fn logout(state: &AppState, realm: &RealmCtx, headers: &HeaderMap, raw: &[
         _ => None,
     });
     let client_id = match (hinted_client, params.get("client_id")) {
-        (Some(a), Some(b)) if a != b => return bad("client_id does not match the id_token_hint."),
+        (Some(a), Some(b)) if a != b => {
+            return Err(Refusal::Page("client_id does not match the id_token_hint."))
+        }
         (Some(a), _) => Some(a),
         (None, b) => b.map(str::to_string),
     };
     let client = match &client_id {
-        Some(id) => match state.caches.directory.client(&realm.realm.id, id).await {
-            Ok(Some(client)) => Some(client),
-            Ok(None) => return bad("The client is unknown."),
-            Err(e) => return crate::oauth::error::OAuthError::from(e).into_response(),
-        },
+        Some(id) => Some(
+            state
+                .caches
+                .directory
+                .client(&realm.realm.id, id)
+                .await
+                .map_err(OAuthError::from)?
+                .ok_or(Refusal::Page("The client is unknown."))?,
+        ),
         None => None,
     };
     let return_to = match params.get("post_logout_redirect_uri") {
         Some(uri) => match &client {
             Some(c) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => {
-                Some(uri.to_string())
+                let mut location = uri.to_string();
+                if let Some(state_param) = params.get("state") {
+                    location.push(if location.contains('?') { '&' } else { '?' });
+                    location.push_str(
+                        &form_urlencoded::Serializer::new(String::new())
+                            .append_pair("state", state_param)
+                            .finish(),
+                    );
+                }
+                Some(location)
             }
             Some(_) => {
-                return bad("The post_logout_redirect_uri is not registered for this client.")
+                return Err(Refusal::Page(
+                    "The post_logout_redirect_uri is not registered for this client.",
+                ))
             }
-            None => return bad("A post_logout_redirect_uri needs an id_token_hint or client_id."),
+            None => {
+                return Err(Refusal::Page(
+                    "A post_logout_redirect_uri needs an id_token_hint or client_id.",
+                ))
+            }
         },
         None => None,
     };
-    let browser = BrowserSession::from_request(
-        &state.browser_sessions,
-        headers,
-        cookie_name(&realm.realm, client_id.as_deref()),
-        state.secure_cookies(),
-    );
-    // Without an ID token proving the client asked, the user confirms (no forced logouts by a
-    // third-party page); the confirmation form carries a CSRF token.
-    if hint.is_none() {
-        let confirmed =
-            params.get("confirm") == Some("yes") && browser.csrf_matches(params.get("csrf")).await;
-        if !confirmed {
-            return confirmation_page(realm, &browser, &params).await;
-        }
-    }
-    if let Err(response) = end_session(state, realm, &browser).await {
-        return response;
-    }
-    match return_to {
-        Some(uri) => {
-            let mut location = uri;
-            if let Some(state_param) = params.get("state") {
-                location.push(if location.contains('?') { '&' } else { '?' });
-                location.push_str(
-                    &form_urlencoded::Serializer::new(String::new())
-                        .append_pair("state", state_param)
-                        .finish(),
-                );
-            }
-            let mut response = StatusCode::SEE_OTHER.into_response();
-            if let Ok(value) = HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            response
-        }
-        None => html::page(
-            StatusCode::OK,
-            realm_label(realm),
-            "You are signed out",
-            "<p>You can close this window.</p>",
-        ),
-    }
-}
-
-async fn confirmation_page(
-    realm: &RealmCtx,
-    browser: &BrowserSession,
-    params: &Params,
-) -> Response {
-    let csrf = match browser.csrf_token().await {
-        Ok(csrf) => csrf,
-        Err(e) => return crate::oauth::error::OAuthError::server_error(e).into_response(),
-    };
-    let carried: String = ["client_id", "post_logout_redirect_uri", "state"]
-        .iter()
-        .filter_map(|name| params.get(name).map(|v| hidden(name, v)))
-        .collect();
-    let body = format!(
-        r#"<p>Do you want to sign out?</p>
-<form method="post" action="/realms/{realm}/connect/logout">
-{csrf}{carried}<input type="hidden" name="confirm" value="yes">
-<button type="submit">Sign out</button>
-</form>"#,
-        realm = html::escape(&realm.realm.name),
-        csrf = hidden("csrf", &csrf),
-    );
-    let mut response = html::page(StatusCode::OK, realm_label(realm), "Sign out", &body);
-    if let Some(cookie) = browser.set_cookie() {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    Ok(LogoutRequest {
+        hint,
+        client_id,
+        return_to,
+    })
 }
 
 /// Ends the browser's sign-in to the realm and everything that hangs off it.
-async fn end_session(
+pub async fn end_session(
     state: &AppState,
     realm: &RealmCtx,
     browser: &BrowserSession,
-) -> Result<(), Response> {
+) -> Result<(), OAuthError> {
     let Some(sign_in) = browser.sign_in(&realm.realm).await else {
         return Ok(());
     };
     let db = &state.caches.store.db;
     let now = state.now();
-    let internal = |e: store::StoreError| crate::oauth::error::OAuthError::from(e).into_response();
-    let ended = store::sessions::end(db, &sign_in.sid, now)
-        .await
-        .map_err(internal)?;
-    store::refresh::revoke_session_families(db, &sign_in.sid, now)
-        .await
-        .map_err(internal)?;
+    let ended = store::sessions::end(db, &sign_in.sid, now).await?;
+    store::refresh::revoke_session_families(db, &sign_in.sid, now).await?;
     browser
         .clear_sign_in(&realm.realm)
         .await
-        .map_err(|e| crate::oauth::error::OAuthError::server_error(e).into_response())?;
+        .map_err(OAuthError::server_error)?;
     if let Some(session) = ended {
-        let clients = store::sessions::client_ids(&session).map_err(internal)?;
+        let clients = store::sessions::client_ids(&session)?;
         notify_clients(state, realm, &session.user_id, &session.id, clients).await;
     }
     Ok(())
 }
 
 /// Sends a signed logout token to every client of the session with a back-channel URI.
-pub(crate) async fn notify_clients(
+pub async fn notify_clients(
     state: &AppState,
     realm: &RealmCtx,
     user_id: &str,

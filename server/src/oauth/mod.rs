@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod error;
 pub mod form;
 pub mod id_token_hint;
+pub mod interaction;
 pub mod introspect;
 pub mod jwks;
 pub mod logout;

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod exchange;
+pub mod interactions;
 pub mod keys;
 pub mod realms;
 pub mod refresh;

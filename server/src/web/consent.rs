@@ -1,69 +1,66 @@
-//! The consent page: what the client asks for, with `decision=allow` and `decision=deny`
-//! buttons. Allowing is remembered per user, client and scopes; denying sends `access_denied`
-//! back to the client.
+//! The consent page, the consent step of a pending login: what the client asks for, with
+//! `decision=allow` and `decision=deny` buttons. Allowing is remembered per user, client and
+//! scopes; denying sends `access_denied` back to the client.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::html::{self, escape, hidden};
-use crate::oauth::authorize::{
-    self, current_sign_in, realm_error_page, realm_label, reject, respond,
-};
+use super::authorize::{render, to_client};
+use super::html::{self, escape, hidden, realm_error_page, realm_label, with_cookie};
+use super::interaction::{after_step, bound, handle_in};
+use crate::oauth::authorize::{self, current_sign_in, AuthorizeRequest};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
-use crate::sessions::{cookie_name, BrowserSession};
+use crate::oauth::interaction::{Interaction, Purpose, Step};
+use crate::sessions::BrowserSession;
 use crate::state::{AppState, RealmCtx};
 use crate::store;
 
-async fn request_and_browser(
+/// The pending login named by `params`, its authorization request and the browser session.
+async fn context(
     state: &AppState,
     realm: &RealmCtx,
     headers: &HeaderMap,
-    authorize_query: &str,
-) -> Result<(authorize::AuthorizeRequest, BrowserSession), Response> {
-    let params = Params::parse(authorize_query.as_bytes())
-        .map_err(|e| realm_error_page(realm, StatusCode::BAD_REQUEST, &e.description))?;
-    let request = authorize::parse_request(state, realm, &params)
+    params: &Params,
+) -> Result<(Interaction, AuthorizeRequest, BrowserSession), Response> {
+    let Some(handle) = handle_in(params) else {
+        return Err(realm_error_page(
+            realm,
+            StatusCode::BAD_REQUEST,
+            "Nothing to consent to.",
+        ));
+    };
+    let (interaction, browser) = bound(state, realm, headers, handle).await?;
+    let Purpose::Authorize { query } = &interaction.purpose else {
+        return Err(realm_error_page(
+            realm,
+            StatusCode::BAD_REQUEST,
+            "Nothing to consent to.",
+        ));
+    };
+    let request = authorize::parse(state, realm, query)
         .await
-        .map_err(|r| reject(realm, r))?;
-    let browser = BrowserSession::from_request(
-        &state.browser_sessions,
-        headers,
-        cookie_name(&realm.realm, Some(&request.client.client_id)),
-        state.secure_cookies(),
-    );
-    Ok((request, browser))
+        .map_err(|decision| render(realm, decision))?;
+    Ok((interaction, request, browser))
 }
 
-fn back_to_authorize(realm: &RealmCtx, authorize_query: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    let location = format!(
-        "/realms/{}/connect/authorize?{authorize_query}",
-        realm.realm.name
-    );
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-}
-
-/// `GET /realms/{realm}/consent?<authorization request>`
+/// `GET /realms/{realm}/consent?interaction=…`
 pub async fn show(
     State(state): State<AppState>,
     realm: RealmCtx,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    let (request, browser) = match request_and_browser(&state, &realm, &headers, &query).await {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let (interaction, request, browser) = match context(&state, &realm, &headers, &params).await {
         Ok(found) => found,
         Err(response) => return response,
     };
     match current_sign_in(&state, &realm, &browser).await {
         Ok(Some(_)) => {}
-        Ok(None) => return back_to_authorize(&realm, &query),
+        Ok(None) => return after_step(&state, &realm, &interaction).await,
         Err(e) => return e.into_response(),
     }
     let csrf = match browser.csrf_token().await {
@@ -91,20 +88,19 @@ pub async fn show(
         r#"<p><strong>{client}</strong> would like to:</p>
 <ul>{items}</ul>
 <form method="post" action="/realms/{realm}/consent">
-{csrf}{authorize}
+{csrf}{interaction}
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>"#,
         client = escape(client),
         realm = escape(&realm.realm.name),
         csrf = hidden("csrf", &csrf),
-        authorize = hidden("authorize", &query),
+        interaction = hidden("interaction", &interaction.handle),
     );
-    let mut response = html::page(StatusCode::OK, realm_label(&realm), "Allow access?", &body);
-    if let Some(cookie) = browser.set_cookie() {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    with_cookie(
+        html::page(StatusCode::OK, realm_label(&realm), "Allow access?", &body),
+        &browser,
+    )
 }
 
 /// Human wording for the standard scopes.
@@ -125,8 +121,8 @@ pub async fn submit(
     let Ok(params) = Params::parse(&body) else {
         return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
     };
-    let query = params.get("authorize").unwrap_or_default().to_string();
-    let (request, browser) = match request_and_browser(&state, &realm, &headers, &query).await {
+    let (mut interaction, request, browser) = match context(&state, &realm, &headers, &params).await
+    {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -139,7 +135,7 @@ pub async fn submit(
     }
     let sign_in = match current_sign_in(&state, &realm, &browser).await {
         Ok(Some((sign_in, _))) => sign_in,
-        Ok(None) => return back_to_authorize(&realm, &query),
+        Ok(None) => return after_step(&state, &realm, &interaction).await,
         Err(e) => return e.into_response(),
     };
     match params.get("decision") {
@@ -156,14 +152,21 @@ pub async fn submit(
             {
                 return OAuthError::from(e).into_response();
             }
-            back_to_authorize(&realm, &query)
+            if let Err(e) = interaction.complete(&state, Step::Consent, None).await {
+                return e.into_response();
+            }
+            after_step(&state, &realm, &interaction).await
         }
-        Some("deny") => respond(
+        // The login stays open until it expires: the user may go back and allow after all.
+        Some("deny") => to_client(
             &realm,
             &request.redirect(),
             &[
-                ("error", "access_denied"),
-                ("error_description", "the user denied the request"),
+                ("error", "access_denied".to_string()),
+                (
+                    "error_description",
+                    "the user denied the request".to_string(),
+                ),
             ],
         ),
         _ => realm_error_page(&realm, StatusCode::BAD_REQUEST, "Choose Allow or Deny."),

@@ -6,32 +6,18 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::html::{self, escape, hidden};
-use crate::oauth::authorize::{current_sign_in, realm_error_page, realm_label};
+use super::html::{self, escape, hidden, realm_error_page, realm_label, see_other, with_cookie};
+use crate::oauth::authorize::current_sign_in;
 use crate::oauth::device::{display_user_code, normalize_user_code};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
+use crate::oauth::interaction::{Interaction, Purpose};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::StoredDeviceCode};
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-}
-
-fn with_cookie(mut response: Response, browser: &BrowserSession) -> Response {
-    if let Some(cookie) = browser.set_cookie() {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
-}
 
 fn code_form(realm: &RealmCtx, csrf: &str, typed: &str, error: Option<&str>) -> String {
     let error = error
@@ -160,14 +146,9 @@ pub async fn show(
         cookie_name(&realm.realm, Some(&found.client_id)),
         state.secure_cookies(),
     );
-    let carried = form_urlencoded::Serializer::new(String::new())
-        .append_pair("user_code", &display_user_code(&found.user_code))
-        .append_pair("client_id", &found.client_id)
-        .append_pair("continue", "device")
-        .finish();
     match current_sign_in(&state, &realm, &browser).await {
         Ok(Some(_)) => {}
-        Ok(None) => return see_other(&format!("/realms/{}/login?{carried}", realm.realm.name)),
+        Ok(None) => return sign_in_first(&state, &realm, &browser, &found).await,
         Err(e) => return e.into_response(),
     }
     let csrf = match browser.csrf_token().await {
@@ -209,6 +190,29 @@ pub async fn show(
     with_cookie(
         html::page(StatusCode::OK, realm_label(&realm), "Allow access?", &body),
         &browser,
+    )
+}
+
+/// Starts a login whose only step is signing in, returning here with the code.
+async fn sign_in_first(
+    state: &AppState,
+    realm: &RealmCtx,
+    browser: &BrowserSession,
+    found: &StoredDeviceCode,
+) -> Response {
+    let purpose = Purpose::Device {
+        user_code: display_user_code(&found.user_code),
+    };
+    let interaction = match Interaction::start(state, realm, &found.client_id, purpose).await {
+        Ok(interaction) => interaction,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = browser.bind_interaction(&interaction.handle).await {
+        return OAuthError::server_error(e).into_response();
+    }
+    with_cookie(
+        super::interaction::step_page(realm, &interaction, crate::oauth::interaction::Step::Login),
+        browser,
     )
 }
 

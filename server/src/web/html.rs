@@ -3,6 +3,9 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::sessions::BrowserSession;
+use crate::state::RealmCtx;
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -83,4 +86,35 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
         );
     }
+}
+
+/// An error page in the realm's frame.
+pub fn realm_error_page(realm: &RealmCtx, status: StatusCode, message: &str) -> Response {
+    error_page(status, realm_label(realm), message)
+}
+
+/// The realm's name as people read it.
+pub fn realm_label(realm: &RealmCtx) -> &str {
+    realm
+        .realm
+        .display_name
+        .as_deref()
+        .unwrap_or(&realm.realm.name)
+}
+
+/// `303 See Other` to `location`.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// `response` with the browser session's cookie, when it has one to set.
+pub fn with_cookie(mut response: Response, browser: &BrowserSession) -> Response {
+    if let Some(cookie) = browser.set_cookie() {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }

@@ -1,16 +1,18 @@
-//! The login page: a plain `<form method="post">` with `username` and `password`, a CSRF token,
-//! and the authorization request it continues. Wrong credentials re-render the form (401); a
-//! successful sign-in answers 303 back to the authorization endpoint.
+//! The login page, the password step of a pending login: a plain `<form method="post">` with
+//! `username` and `password`, a CSRF token and the handle of the login it continues. Wrong
+//! credentials re-render the form (401); a successful sign-in answers 303 to what comes next.
+//! Without a pending login the page signs the browser in to the realm alone.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::Duration;
 
-use super::html::{self, escape, hidden};
-use crate::oauth::authorize::{realm_error_page, realm_label};
+use super::html::{self, escape, hidden, realm_error_page, realm_label, see_other, with_cookie};
+use super::interaction::{after_step, bound, handle_in};
 use crate::oauth::form::Params;
+use crate::oauth::interaction::{Interaction, Purpose, Step};
 use crate::sessions::{cookie_name, BrowserSession, SignIn};
 use crate::state::{AppState, RealmCtx};
 use crate::store;
@@ -18,36 +20,33 @@ use crate::store;
 /// Lifetime of an SSO session; the browser cookie also lapses after `IDLE_LIFETIME` unused.
 const SESSION_LIFETIME: Duration = Duration::hours(10);
 
-fn client_of(authorize_query: &str) -> Option<String> {
-    Params::parse(authorize_query.as_bytes())
-        .ok()
-        .and_then(|p| p.get("client_id").map(str::to_string))
-}
-
-fn browser(
+/// The pending login a page continues (if any) and the browser session to use.
+async fn context(
     state: &AppState,
     realm: &RealmCtx,
     headers: &HeaderMap,
-    authorize_query: &str,
-) -> BrowserSession {
-    BrowserSession::from_request(
-        &state.browser_sessions,
-        headers,
-        cookie_name(&realm.realm, client_of(authorize_query).as_deref()),
-        state.secure_cookies(),
-    )
-}
-
-fn with_cookie(mut response: Response, browser: &BrowserSession) -> Response {
-    if let Some(cookie) = browser.set_cookie() {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    params: &Params,
+) -> Result<(Option<Interaction>, BrowserSession), Response> {
+    match handle_in(params) {
+        Some(handle) => {
+            let (interaction, browser) = bound(state, realm, headers, handle).await?;
+            Ok((Some(interaction), browser))
+        }
+        None => Ok((
+            None,
+            BrowserSession::from_request(
+                &state.browser_sessions,
+                headers,
+                cookie_name(&realm.realm, None),
+                state.secure_cookies(),
+            ),
+        )),
     }
-    response
 }
 
 fn form(
     realm: &RealmCtx,
-    authorize_query: &str,
+    interaction: Option<&Interaction>,
     csrf: &str,
     username: &str,
     error: Option<&str>,
@@ -62,7 +61,7 @@ fn form(
         .unwrap_or_default();
     format!(
         r#"{error}<form method="post" action="/realms/{realm}/login">
-{csrf}{authorize}
+{csrf}{interaction}
 <label for="username">Username</label>
 <input type="text" id="username" name="username" value="{username}" autocomplete="username" required autofocus>
 <label for="password">Password</label>
@@ -71,29 +70,42 @@ fn form(
 </form>"#,
         realm = escape(&realm.realm.name),
         csrf = hidden("csrf", csrf),
-        authorize = hidden("authorize", authorize_query),
+        interaction = interaction
+            .map(|i| hidden("interaction", &i.handle))
+            .unwrap_or_default(),
         username = escape(username),
     )
 }
 
-/// `GET /realms/{realm}/login?<authorization request>`
+/// The `login_hint` of the authorization request a login is for.
+fn login_hint(interaction: Option<&Interaction>) -> String {
+    match interaction.map(|i| &i.purpose) {
+        Some(Purpose::Authorize { query }) => Params::parse(query.as_bytes())
+            .ok()
+            .and_then(|p| p.get("login_hint").map(str::to_string))
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// `GET /realms/{realm}/login[?interaction=…]`
 pub async fn show(
     State(state): State<AppState>,
     realm: RealmCtx,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    let browser = browser(&state, &realm, &headers, &query);
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let (interaction, browser) = match context(&state, &realm, &headers, &params).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
     let csrf = match browser.csrf_token().await {
         Ok(csrf) => csrf,
         Err(e) => return internal(&realm, e),
     };
-    let hint = Params::parse(query.as_bytes())
-        .ok()
-        .and_then(|p| p.get("login_hint").map(str::to_string))
-        .unwrap_or_default();
-    let body = form(&realm, &query, &csrf, &hint, None);
+    let hint = login_hint(interaction.as_ref());
+    let body = form(&realm, interaction.as_ref(), &csrf, &hint, None);
     with_cookie(
         html::page(StatusCode::OK, realm_label(&realm), "Sign in", &body),
         &browser,
@@ -119,8 +131,10 @@ pub async fn submit(
     let Ok(params) = Params::parse(&body) else {
         return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
     };
-    let authorize_query = params.get("authorize").unwrap_or_default().to_string();
-    let browser = browser(&state, &realm, &headers, &authorize_query);
+    let (interaction, browser) = match context(&state, &realm, &headers, &params).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
     if !browser.csrf_matches(params.get("csrf")).await {
         return realm_error_page(
             &realm,
@@ -143,7 +157,7 @@ pub async fn submit(
         let csrf = browser.csrf_token().await.unwrap_or_default();
         let body = form(
             &realm,
-            &authorize_query,
+            interaction.as_ref(),
             &csrf,
             username,
             Some("Invalid username or password."),
@@ -184,21 +198,18 @@ pub async fn submit(
     if let Err(e) = browser.set_sign_in(&realm.realm, &sign_in).await {
         return internal(&realm, e);
     }
-    // The device page sends people here too; they go back where they came from.
-    let back_to_device = Params::parse(authorize_query.as_bytes())
-        .ok()
-        .is_some_and(|p| p.get("continue") == Some("device"));
-    let location = if back_to_device {
-        format!("/realms/{}/device?{authorize_query}", realm.realm.name)
-    } else {
-        format!(
-            "/realms/{}/connect/authorize?{authorize_query}",
-            realm.realm.name
-        )
+    let next = match interaction {
+        Some(mut interaction) => {
+            if let Err(e) = interaction
+                .complete(&state, Step::Login, Some(&user.id))
+                .await
+            {
+                return internal(&realm, e);
+            }
+            after_step(&state, &realm, &interaction).await
+        }
+        // Signed in to the realm alone (no application asked): back to the login page.
+        None => see_other(&format!("/realms/{}/login", realm.realm.name)),
     };
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    with_cookie(response, &browser)
+    with_cookie(next, &browser)
 }

@@ -2,7 +2,10 @@
 //! on the server. This is the browser edge: it turns the protocol's decisions into HTML and
 //! redirects; the protocol (`oauth/`) never imports it.
 
+pub mod authorize;
 pub mod consent;
 pub mod device;
 pub mod html;
+pub mod interaction;
 pub mod login;
+pub mod logout;

@@ -620,11 +620,11 @@ async fn csrf_token_is_required(server: TestServer) {
     let login = browser
         .follow(&server.base, browser.get(&started.url).await)
         .await;
-    let authorize = login.input("authorize").unwrap();
+    let interaction = login.input("interaction").unwrap();
     let action = format!("{}{}", server.base, login.form_action().unwrap());
     for csrf in [None, Some("forged")] {
         let mut form = vec![
-            ("authorize", authorize.as_str()),
+            ("interaction", interaction.as_str()),
             ("username", "carol"),
             ("password", "carol-password"),
         ];
@@ -674,13 +674,13 @@ async fn consent_is_asked_remembered_and_deniable(server: TestServer) {
 
     let action = format!("{}{}", server.base, consent.form_action().unwrap());
     let csrf = consent.input("csrf").unwrap();
-    let authorize = consent.input("authorize").unwrap();
+    let interaction = consent.input("interaction").unwrap();
     let denied = browser
         .post(
             &action,
             &[
                 ("csrf", &csrf),
-                ("authorize", &authorize),
+                ("interaction", &interaction),
                 ("decision", "deny"),
             ],
         )
@@ -699,7 +699,7 @@ async fn consent_is_asked_remembered_and_deniable(server: TestServer) {
             &action,
             &[
                 ("csrf", &csrf),
-                ("authorize", &authorize),
+                ("interaction", &interaction),
                 ("decision", "allow"),
             ],
         )
@@ -1009,7 +1009,7 @@ async fn prompt_consent_asks_every_client(server: TestServer) {
             &action,
             &[
                 ("csrf", &page.input("csrf").unwrap()),
-                ("authorize", &page.input("authorize").unwrap()),
+                ("interaction", &page.input("interaction").unwrap()),
                 ("decision", "allow"),
             ],
         )

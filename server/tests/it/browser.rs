@@ -136,13 +136,13 @@ impl Browser {
         );
         let action = format!("{base}{}", page.form_action().expect("a form"));
         let csrf = page.input("csrf").expect("a CSRF token");
-        let authorize = page.input("authorize").expect("the request");
+        let interaction = page.input("interaction").expect("the pending login");
         let posted = self
             .post(
                 &action,
                 &[
                     ("csrf", &csrf),
-                    ("authorize", &authorize),
+                    ("interaction", &interaction),
                     ("username", username),
                     ("password", password),
                 ],

@@ -1057,7 +1057,6 @@ async fn sso_sign_in(server: &TestServer, realm: &str, username: &str, password:
         .post(server.url(&format!("/realms/{realm}/login")))
         .form(&[
             ("csrf", csrf.as_str()),
-            ("authorize", ""),
             ("username", username),
             ("password", password),
         ])

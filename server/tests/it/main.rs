@@ -19,6 +19,7 @@ mod device;
 mod discovery;
 mod exchange;
 mod hostile_connections;
+mod interactions;
 mod introspection;
 mod keys;
 mod loopback_redirects;

@@ -1,0 +1,221 @@
+//! A pending login, kept on the server (compare node-oidc-provider's interactions and Keycloak's
+//! authentication sessions): what the browser is signing in for (an authorization request or a
+//! device approval), the user once known, and the steps done. The browser carries only an
+//! opaque handle, stored as its hash and honoured only by the browser session that started it.
+//!
+//! Each step is one module with the same shape — `due` says whether the step must still happen
+//! for a request, `when_prompt_none` is the error a `prompt=none` request gets instead — and one
+//! page under `web/`. Adding a factor or an upstream provider is one more [`Step`].
+
+pub mod consent;
+pub mod login;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::authorize::AuthorizeRequest;
+use super::error::OAuthError;
+use crate::crypto::{b64url, random, sha256};
+use crate::sessions::SignIn;
+use crate::state::{AppState, RealmCtx};
+use crate::store::{self, interactions::StoredInteraction};
+
+/// How long a started login may take (Keycloak's login timeout is of the same order).
+const LIFETIME: Duration = Duration::minutes(30);
+
+/// One step of a login, in the order they are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The user proves who they are (password).
+    Login,
+    /// The user allows the client what it asks for.
+    Consent,
+}
+
+impl Step {
+    pub const ALL: [Step; 2] = [Step::Login, Step::Consent];
+
+    /// The step's name in records and its page's path under the realm.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Login => "login",
+            Step::Consent => "consent",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the step must still happen for the request.
+    pub async fn due(self, situation: &Situation<'_>) -> Result<bool, OAuthError> {
+        match self {
+            Step::Login => Ok(login::due(situation)),
+            Step::Consent => consent::due(situation).await,
+        }
+    }
+
+    /// What a request that forbids interaction (`prompt=none`) gets when this step is due.
+    pub fn when_prompt_none(self) -> OAuthError {
+        match self {
+            Step::Login => login::when_prompt_none(),
+            Step::Consent => consent::when_prompt_none(),
+        }
+    }
+}
+
+/// What a step decides on: the request, the browser's current sign-in, who an `id_token_hint`
+/// names, and the steps this interaction has already done.
+pub struct Situation<'a> {
+    pub state: &'a AppState,
+    pub request: &'a AuthorizeRequest,
+    pub sign_in: Option<&'a SignIn>,
+    pub hinted_sub: Option<&'a str>,
+    pub done: &'a [Step],
+    pub now: DateTime<Utc>,
+}
+
+impl Situation<'_> {
+    pub fn prompted(&self, value: &str) -> bool {
+        self.request.prompt.iter().any(|p| p == value)
+    }
+
+    pub fn has_done(&self, step: Step) -> bool {
+        self.done.contains(&step)
+    }
+}
+
+/// What the login is for, and where it goes once the steps are done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// An authorization request (its raw parameters, validated again when it resumes, so a
+    /// client changed meanwhile is judged as it is now).
+    Authorize { query: String },
+    /// Approving a device's user code (RFC 8628 §3.3): signing in, then back to the device page.
+    Device { user_code: String },
+}
+
+/// A pending login.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    /// The opaque handle the browser carries (only its hash is stored).
+    pub handle: String,
+    pub client_id: String,
+    pub purpose: Purpose,
+    /// The user, once a step has established who they are.
+    pub user_id: Option<String>,
+    pub done: Vec<Step>,
+    id: String,
+}
+
+fn id_of(handle: &str) -> String {
+    b64url(sha256(handle.as_bytes()))
+}
+
+impl Interaction {
+    /// Starts a login for `purpose` on behalf of `client_id`.
+    pub async fn start(
+        state: &AppState,
+        realm: &RealmCtx,
+        client_id: &str,
+        purpose: Purpose,
+    ) -> Result<Self, OAuthError> {
+        let handle = random::opaque_token();
+        let now = state.now();
+        let (kind, request) = match &purpose {
+            Purpose::Authorize { query } => ("authorize", query.clone()),
+            Purpose::Device { user_code } => ("device", user_code.clone()),
+        };
+        let interaction = Self {
+            id: id_of(&handle),
+            handle,
+            client_id: client_id.to_string(),
+            purpose,
+            user_id: None,
+            done: Vec::new(),
+        };
+        store::interactions::insert(
+            &state.caches.store.db,
+            &StoredInteraction {
+                id: interaction.id.clone(),
+                realm_id: realm.realm.id.clone(),
+                client_id: client_id.to_string(),
+                purpose: kind.to_string(),
+                request,
+                user_id: None,
+                steps_done: Vec::new(),
+                expires_at: now + LIFETIME,
+            },
+            now,
+        )
+        .await?;
+        Ok(interaction)
+    }
+
+    /// The realm's unexpired login with this handle.
+    pub async fn find(
+        state: &AppState,
+        realm: &RealmCtx,
+        handle: &str,
+    ) -> Result<Option<Self>, OAuthError> {
+        let id = id_of(handle);
+        let Some(row) =
+            store::interactions::live(&state.caches.store.db, &realm.realm.id, &id, state.now())
+                .await?
+        else {
+            return Ok(None);
+        };
+        let purpose = match row.purpose.as_str() {
+            "authorize" => Purpose::Authorize { query: row.request },
+            "device" => Purpose::Device {
+                user_code: row.request,
+            },
+            other => {
+                return Err(OAuthError::server_error(format!(
+                    "interaction with unknown purpose {other}"
+                )))
+            }
+        };
+        Ok(Some(Self {
+            handle: handle.to_string(),
+            id,
+            client_id: row.client_id,
+            purpose,
+            user_id: row.user_id,
+            done: row
+                .steps_done
+                .iter()
+                .filter_map(|s| Step::from_name(s))
+                .collect(),
+        }))
+    }
+
+    /// Records that `step` is done, by `user_id` when the step established who the user is.
+    pub async fn complete(
+        &mut self,
+        state: &AppState,
+        step: Step,
+        user_id: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        if let Some(user_id) = user_id {
+            self.user_id = Some(user_id.to_string());
+        }
+        if !self.done.contains(&step) {
+            self.done.push(step);
+        }
+        let names: Vec<String> = self.done.iter().map(|s| s.name().to_string()).collect();
+        store::interactions::record_progress(
+            &state.caches.store.db,
+            &self.id,
+            self.user_id.as_deref(),
+            &names,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Ends the login; true for the one caller that ended it, so a finished login yields one
+    /// code however many requests race to finish it.
+    pub async fn finish(&self, state: &AppState) -> Result<bool, OAuthError> {
+        Ok(store::interactions::take(&state.caches.store.db, &self.id).await?)
+    }
+}
