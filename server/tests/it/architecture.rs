@@ -1,6 +1,7 @@
 //! The layer rules of `server/src`, checked by reading the source: SeaORM only in the store,
 //! the admin layer on top of it and reached only from `app`, the store below everything that
-//! uses it. Pure file scanning: no server, no database.
+//! uses it, the protocol free of the web, token minting free of the protocol and the HTTP state,
+//! and no import cycle between top-level modules. Pure file scanning: no server, no database.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -91,17 +92,56 @@ fn module_of(path: &str) -> &str {
     first.strip_suffix(".rs").unwrap_or(first)
 }
 
-/// The top-level modules `text` imports through `crate::`.
+/// The top-level modules `text` imports through `crate::`, including grouped imports
+/// (`use crate::{a, b::c}`).
 fn crate_imports(text: &str) -> BTreeSet<String> {
-    text.match_indices("crate::")
-        .map(|(at, m)| {
-            text[at + m.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|name| !name.is_empty())
-        .collect()
+    let ident = |s: &str| {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<String>()
+    };
+    let mut found = BTreeSet::new();
+    for (at, m) in text.match_indices("crate::") {
+        let rest = &text[at + m.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let inner = group.split('}').next().unwrap_or_default();
+            found.extend(inner.split(',').map(ident));
+        } else {
+            found.insert(ident(rest));
+        }
+    }
+    found.retain(|name| !name.is_empty() && name != "self");
+    found
+}
+
+/// Which top-level modules each top-level module imports (itself left out).
+fn module_graph(sources: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in sources {
+        let module = module_of(path).to_string();
+        let imports = crate_imports(text);
+        let entry = graph.entry(module.clone()).or_default();
+        entry.extend(imports.into_iter().filter(|m| *m != module));
+    }
+    graph
+}
+
+/// The modules `from` reaches through imports (itself only through a cycle).
+fn reachable(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<&str> = graph
+        .get(from)
+        .map(|n| n.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(next) = todo.pop() {
+        if seen.insert(next.to_string()) {
+            if let Some(more) = graph.get(next) {
+                todo.extend(more.iter().map(String::as_str));
+            }
+        }
+    }
+    seen
 }
 
 #[test]
@@ -220,15 +260,107 @@ fn the_store_imports_no_module_above_it() {
 }
 
 #[test]
+fn no_module_imports_itself_through_others() {
+    let graph = module_graph(&sources());
+    assert!(graph.len() > 20, "modules not found");
+    let cycles: Vec<(String, Vec<String>)> = graph
+        .keys()
+        .filter(|module| reachable(&graph, module).contains(*module))
+        .map(|module| {
+            let partners = graph[module]
+                .iter()
+                .filter(|next| reachable(&graph, next).contains(module))
+                .cloned()
+                .collect();
+            (module.clone(), partners)
+        })
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "import cycles between top-level modules (module, the imports that lead back to it): \
+         {cycles:?}; move the shared vocabulary to the module that owns it"
+    );
+}
+
+/// `(module, modules it must not import, why)`.
+const LAYER_RULES: &[(&str, &[&str], &str)] = &[
+    (
+        "oauth",
+        &["web", "admin", "app"],
+        "the protocol decides in plain types; `web` renders its decisions",
+    ),
+    (
+        "tokens",
+        &["oauth", "web", "admin", "app", "state", "planb"],
+        "minting and verifying tokens takes the parts it uses (keys, stores, clock), not the \
+         HTTP state or the protocol's errors",
+    ),
+    (
+        "store",
+        &["state", "app", "web", "oauth", "tokens", "keys", "config"],
+        "the store knows only the domain",
+    ),
+    (
+        "state",
+        &["oauth", "web", "admin", "app", "planb", "health"],
+        "the shared state is composed from services below the endpoints",
+    ),
+    (
+        "web",
+        &["admin", "app", "planb"],
+        "the pages sit beside the protocol, under the router",
+    ),
+];
+
+#[test]
+fn layers_import_only_downwards() {
+    let graph = module_graph(&sources());
+    for (module, forbidden, why) in LAYER_RULES {
+        let imports = graph
+            .get(*module)
+            .unwrap_or_else(|| panic!("module `{module}` not found"));
+        for bad in *forbidden {
+            assert!(!imports.contains(*bad), "`{module}` imports `{bad}`: {why}");
+        }
+    }
+}
+
+#[test]
+fn app_only_composes_the_router() {
+    let sources = sources();
+    let app = sources.get("app.rs").expect("app.rs");
+    let public: Vec<&str> = app
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("pub "))
+        .collect();
+    assert_eq!(
+        public,
+        ["pub fn router(state: AppState) -> Router {"],
+        "app.rs only builds the router; shared state lives in `state`"
+    );
+}
+
+#[test]
 fn the_scanner_sees_what_it_looks_for() {
     assert!(names_sea_orm("use sea_orm::Set;"));
     assert!(names_sea_orm("use entity::{client, user};"));
     assert!(!names_sea_orm("crate::domain::identity::Subject"));
     assert_eq!(module_of("store/users.rs"), "store");
     assert_eq!(module_of("app.rs"), "app");
-    let imports = crate_imports("use crate::store::{self, Conn};\nlet x = crate::admin::api;");
+    let imports = crate_imports(
+        "use crate::store::{self, Conn};\nlet x = crate::admin::api;\nuse crate::{oauth, web::html};",
+    );
     assert_eq!(
         imports,
-        ["admin", "store"].map(String::from).into_iter().collect()
+        ["admin", "oauth", "store", "web"]
+            .map(String::from)
+            .into_iter()
+            .collect()
     );
+    let graph: BTreeMap<String, BTreeSet<String>> = [("a", "b"), ("b", "c"), ("c", "a")]
+        .into_iter()
+        .map(|(from, to)| (from.to_string(), BTreeSet::from([to.to_string()])))
+        .collect();
+    assert!(reachable(&graph, "a").contains("a"), "a cycle is seen");
 }
