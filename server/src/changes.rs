@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-
+use crate::clock::Clock;
 use crate::directory::Directory;
 use crate::keys::KeyRing;
 use crate::revocation::RevocationIndex;
@@ -70,6 +69,8 @@ pub struct Caches {
     pub keys: KeyRing,
     pub revocations: RevocationIndex,
     pub verified_tokens: crate::tokens::verified_cache::VerifiedTokenCache,
+    /// The server's clock: revocations are reloaded as of its now.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Caches {
@@ -90,7 +91,7 @@ impl Caches {
     }
 
     async fn reload_revocations(&self) {
-        if let Err(e) = self.revocations.reload(&self.store, Utc::now()).await {
+        if let Err(e) = self.revocations.reload(&self.store, self.clock.now()).await {
             tracing::warn!(error = %e, "reloading the revocation index failed");
         }
     }

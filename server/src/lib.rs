@@ -3,9 +3,6 @@
 //! The binary `tessera` (see `main.rs`) parses configuration and calls [`startup`]; the
 //! integration tests start the same server in-process on an ephemeral port.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-
 pub mod accounts;
 pub mod admin;
 pub mod app;

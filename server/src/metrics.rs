@@ -40,20 +40,31 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn token_issued(&self, grant: &str) {
-        if let Some(i) = grant_type::ALL.iter().position(|g| *g == grant) {
-            self.issued[i].fetch_add(1, Ordering::Relaxed);
+        let counter = grant_type::ALL
+            .iter()
+            .zip(&self.issued)
+            .find(|(g, _)| **g == grant);
+        if let Some((_, n)) = counter {
+            n.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     pub fn token_refused(&self, code: &str) {
-        if let Some(i) = TOKEN_ERRORS.iter().position(|c| *c == code) {
-            self.token_errors[i].fetch_add(1, Ordering::Relaxed);
+        let counter = TOKEN_ERRORS
+            .iter()
+            .zip(&self.token_errors)
+            .find(|(c, _)| **c == code);
+        if let Some((_, n)) = counter {
+            n.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     pub fn response(&self, status: u16) {
         let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.responses[class].fetch_add(1, Ordering::Relaxed);
+        // The clamp keeps `class` in 0..5, so there is always a counter.
+        if let Some(n) = self.responses.get(class) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The Prometheus exposition text.

@@ -103,6 +103,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         keys: KeyRing::new(store.clone(), master_key.clone()),
         revocations: RevocationIndex::default(),
         verified_tokens: Default::default(),
+        clock: clock.clone(),
     });
     let now = clock.now();
     let mut seed_report = Bootstrap {

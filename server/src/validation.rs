@@ -5,9 +5,10 @@ use crate::domain::LifetimeOverrides;
 /// Realm names match `^[a-z0-9][a-z0-9_-]{0,62}$` (CONTRACT §2).
 pub fn is_realm_name(name: &str) -> bool {
     let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+    bytes.len() <= 63
+        && bytes
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes
             .iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_' || *b == b'-')

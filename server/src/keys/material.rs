@@ -62,7 +62,7 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyError> {
             .to_vec(),
     };
     let pair = ParsedKeyPair::from_pkcs8(alg, &pkcs8)?;
-    let thumbprint_members = pair.thumbprint_members();
+    let thumbprint_members = pair.thumbprint_members()?;
     let kid = thumbprint(&thumbprint_members);
     let mut public_jwk = thumbprint_members;
     if let Value::Object(map) = &mut public_jwk {
@@ -108,12 +108,15 @@ impl ParsedKeyPair {
     }
 
     /// The JWK members RFC 7638 hashes for this key type.
-    fn thumbprint_members(&self) -> Value {
-        match self {
+    fn thumbprint_members(&self) -> Result<Value, KeyError> {
+        Ok(match self {
             Self::Ec(k) => {
                 // Uncompressed SEC1 point: 0x04 || x || y.
-                let point = k.public_key().as_ref();
-                json!({"crv": "P-256", "kty": "EC", "x": b64url(&point[1..33]), "y": b64url(&point[33..65])})
+                let (x, y) = match k.public_key().as_ref() {
+                    [0x04, coordinates @ ..] if coordinates.len() == 64 => coordinates.split_at(32),
+                    _ => return Err(KeyError::Generate),
+                };
+                json!({"crv": "P-256", "kty": "EC", "x": b64url(x), "y": b64url(y)})
             }
             Self::Rsa(k) => {
                 let public = k.public_key();
@@ -126,7 +129,7 @@ impl ParsedKeyPair {
             Self::Ed(k) => {
                 json!({"crv": "Ed25519", "kty": "OKP", "x": b64url(k.public_key().as_ref())})
             }
-        }
+        })
     }
 
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {

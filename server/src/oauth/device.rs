@@ -22,9 +22,11 @@ pub const DEFAULT_INTERVAL: i32 = 5;
 
 /// A fresh user code, 8 characters (about 34.6 bits).
 pub fn new_user_code() -> String {
+    // The remainder is always an index into the alphabet, so no byte is ever skipped.
     random::bytes::<8>()
         .iter()
-        .map(|b| USER_CODE_ALPHABET[*b as usize % USER_CODE_ALPHABET.len()] as char)
+        .filter_map(|b| USER_CODE_ALPHABET.get(usize::from(*b) % USER_CODE_ALPHABET.len()))
+        .map(|c| char::from(*c))
         .collect()
 }
 

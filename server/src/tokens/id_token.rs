@@ -37,7 +37,9 @@ pub fn at_hash(alg: SigningAlg, access_token: &str) -> String {
         }
     };
     let bytes = digest.as_ref();
-    b64url(&bytes[..bytes.len() / 2])
+    // Half the length is never past the end, so this split cannot fail.
+    let (left, _) = bytes.split_at(bytes.len() / 2);
+    b64url(left)
 }
 
 pub fn mint(key: &ActiveKey, input: IdTokenInput<'_>) -> Result<String, KeyError> {

@@ -75,19 +75,6 @@ pub fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
-        );
-    }
-}
-
 /// An error page in the realm's frame.
 pub fn realm_error_page(realm: &RealmCtx, status: StatusCode, message: &str) -> Response {
     error_page(status, realm_label(realm), message)
@@ -117,4 +104,17 @@ pub fn with_cookie(mut response: Response, browser: &BrowserSession) -> Response
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+        );
+    }
 }

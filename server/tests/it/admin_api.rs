@@ -1493,7 +1493,7 @@ async fn operations(server: TestServer) {
         .await
         .expect("db")
         .expect("realm");
-    let now = chrono::Utc::now();
+    let now = server.state.clock.now();
     let session = server::store::sessions::create(
         &server.state.caches.store.db,
         server::store::sessions::NewSession {
@@ -1556,7 +1556,7 @@ async fn operations(server: TestServer) {
     .iter()
     .all(|a| a == "admin"));
     assert!(names(&api.get("/realms/default/events?actor=nobody").await, "id").is_empty());
-    let future = (chrono::Utc::now() + chrono::Duration::hours(1))
+    let future = (server.state.clock.now() + chrono::Duration::hours(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     assert!(names(
         &api.get(&format!("/realms/default/events?since={future}"))

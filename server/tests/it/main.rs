@@ -1,6 +1,15 @@
 //! End-to-end tests: the real server on an ephemeral port, driven by real clients. One test
 //! binary for the whole suite (every extra binary costs a full link).
 
+// The workspace lints against unwrap/expect/panic/indexing are for library code; test helpers
+// may fail loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 mod aborted_requests;

@@ -57,7 +57,9 @@ async fn concurrent_failures_all_count(server: TestServer) {
         (THRESHOLD..2 * THRESHOLD).contains(&count),
         "no failure lost, no more than a turn's worth judged past the lock: {count}"
     );
-    assert!(user.locked_until.is_some_and(|t| t > chrono::Utc::now()));
+    assert!(user
+        .locked_until
+        .is_some_and(|t| t > server.state.clock.now()));
     assert_eq!(server.audit_events("user.locked").await.len(), 1);
     server
         .password_grant("people", APP, "alice", "alice-password", None)
@@ -88,7 +90,8 @@ async fn a_right_guess_among_a_burst_does_not_unlock(server: TestServer) {
     assert!(successes <= 1);
     let user = alice(&server).await;
     assert!(
-        user.locked_until.is_some_and(|t| t > chrono::Utc::now()),
+        user.locked_until
+            .is_some_and(|t| t > server.state.clock.now()),
         "locked after the burst (count {})",
         user.failed_login_count
     );
@@ -140,7 +143,7 @@ async fn sequential_lockout_still_behaves(server: TestServer) {
     {
         use sea_orm::sea_query::Expr;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        let past = server.state.clock.now() - chrono::Duration::seconds(1);
         entity::user::Entity::update_many()
             .col_expr(entity::user::Column::LockedUntil, Expr::value(past))
             .filter(entity::user::Column::Username.eq("alice"))

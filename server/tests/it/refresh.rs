@@ -467,7 +467,7 @@ async fn reuse_after_the_grace_or_the_chain_revokes(server: TestServer) {
     entity::refresh_token::Entity::update_many()
         .col_expr(
             entity::refresh_token::Column::RotatedAt,
-            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(31)),
+            Expr::value(server.state.clock.now() - chrono::Duration::seconds(31)),
         )
         .filter(entity::refresh_token::Column::RotatedAt.is_not_null())
         .exec(&server.state.caches.store.db)

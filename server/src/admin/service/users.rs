@@ -238,7 +238,7 @@ impl AdminService {
             return Ok(());
         }
         let admins = store::users::enabled_holders_of(self.db(), &realm.id, ADMIN_ROLE).await?;
-        if admins.len() == 1 && admins[0] == user.id {
+        if matches!(admins.as_slice(), [only] if *only == user.id) {
             return Err(AdminError::Conflict(format!(
                 "`{}` is the last enabled administrator of realm master; give another user the \
                  role `{ADMIN_ROLE}` first",

@@ -118,15 +118,16 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if let Some(actor) = &actor {
-        let mut act = json!({"sub": actor.sub});
+        let mut act = Map::new();
+        act.insert("sub".into(), json!(actor.sub));
         if let Some(actor_client) = &actor.client_id {
-            act["client_id"] = json!(actor_client);
+            act.insert("client_id".into(), json!(actor_client));
         }
         // §4.1: earlier actors nest inside the current one.
         if let Some(previous) = subject.claims.get("act") {
-            act["act"] = previous.clone();
+            act.insert("act".into(), previous.clone());
         }
-        extra.insert("act".into(), act);
+        extra.insert("act".into(), Value::Object(act));
     }
     let user = subject
         .claims
