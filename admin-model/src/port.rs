@@ -7,17 +7,33 @@ use crate::*;
 
 pub type AdminResult<T> = Result<T, AdminError>;
 
-/// Every admin operation. Realms are addressed by name; everything that changes state takes
-/// the [`Actor`] so the audit event can say who.
+/// Every admin operation, one trait per resource so each is implemented beside its rules.
+/// Realms are addressed by name; everything that changes state takes the [`Actor`] so the
+/// audit event can say who. Calls through `dyn AdminPort` reach every operation.
+pub trait AdminPort:
+    AdminAuth + RealmAdmin + ClientAdmin + UserAdmin + CatalogAdmin + OperationsAdmin
+{
+}
+
+impl<T> AdminPort for T where
+    T: AdminAuth + RealmAdmin + ClientAdmin + UserAdmin + CatalogAdmin + OperationsAdmin
+{
+}
+
+/// Who may administer: bearer tokens and console credentials of realm `master`.
 #[async_trait]
-pub trait AdminPort: Send + Sync {
+pub trait AdminAuth: Send + Sync {
     /// Who holds this bearer access token of realm `master`, if it may administer.
     async fn authenticate_token(&self, token: &str) -> AdminResult<Actor>;
     /// Who has these console credentials (realm `master`, role `admin`).
     async fn authenticate_password(&self, username: &str, password: &str) -> AdminResult<Actor>;
     /// Whether the actor still may administer (still enabled, still holding the role).
     async fn still_admin(&self, actor: &Actor) -> AdminResult<bool>;
+}
 
+/// Realms, addressed by name.
+#[async_trait]
+pub trait RealmAdmin: Send + Sync {
     async fn list_realms(&self, page: PageRequest) -> AdminResult<Page<RealmView>>;
     async fn get_realm(&self, realm: &str) -> AdminResult<RealmView>;
     async fn create_realm(&self, actor: &Actor, input: RealmInput) -> AdminResult<RealmView>;
@@ -29,7 +45,11 @@ pub trait AdminPort: Send + Sync {
     ) -> AdminResult<RealmView>;
     async fn delete_realm(&self, actor: &Actor, realm: &str) -> AdminResult<()>;
     async fn realm_summary(&self, realm: &str) -> AdminResult<RealmSummary>;
+}
 
+/// Clients of a realm and their secrets.
+#[async_trait]
+pub trait ClientAdmin: Send + Sync {
     async fn list_clients(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ClientView>>;
     async fn get_client(&self, realm: &str, client_id: &str) -> AdminResult<ClientView>;
     async fn create_client(
@@ -52,7 +72,11 @@ pub trait AdminPort: Send + Sync {
         realm: &str,
         client_id: &str,
     ) -> AdminResult<ClientSecret>;
+}
 
+/// Users of a realm: profile, password, lockout.
+#[async_trait]
+pub trait UserAdmin: Send + Sync {
     /// Users, ordered by username; `username` filters by prefix.
     async fn list_users(
         &self,
@@ -83,7 +107,11 @@ pub trait AdminPort: Send + Sync {
         password: &str,
     ) -> AdminResult<UserView>;
     async fn unlock_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<UserView>;
+}
 
+/// What tokens may carry: scopes, API resources, claim types, exchange policies.
+#[async_trait]
+pub trait CatalogAdmin: Send + Sync {
     async fn list_scopes(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ScopeView>>;
     async fn get_scope(&self, realm: &str, name: &str) -> AdminResult<ScopeView>;
     async fn create_scope(
@@ -100,7 +128,6 @@ pub trait AdminPort: Send + Sync {
         input: ScopeInput,
     ) -> AdminResult<ScopeView>;
     async fn delete_scope(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
-
     async fn list_api_resources(
         &self,
         realm: &str,
@@ -121,7 +148,6 @@ pub trait AdminPort: Send + Sync {
         input: ApiResourceInput,
     ) -> AdminResult<ApiResourceView>;
     async fn delete_api_resource(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
-
     async fn list_claim_types(
         &self,
         realm: &str,
@@ -142,7 +168,6 @@ pub trait AdminPort: Send + Sync {
         input: ClaimTypeInput,
     ) -> AdminResult<ClaimTypeView>;
     async fn delete_claim_type(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
-
     async fn list_exchange_policies(
         &self,
         realm: &str,
@@ -172,12 +197,15 @@ pub trait AdminPort: Send + Sync {
         realm: &str,
         client_id: &str,
     ) -> AdminResult<()>;
+}
 
+/// Running a realm: signing keys, revocations, sessions, the audit log.
+#[async_trait]
+pub trait OperationsAdmin: Send + Sync {
     /// Published keys, active first.
     async fn list_keys(&self, realm: &str) -> AdminResult<Vec<KeyView>>;
     /// Publishes new active keys; the old ones stay published until their tokens expire.
     async fn rotate_keys(&self, actor: &Actor, realm: &str) -> AdminResult<Vec<KeyView>>;
-
     async fn list_revocations(
         &self,
         realm: &str,
@@ -190,12 +218,10 @@ pub trait AdminPort: Send + Sync {
         input: RevocationInput,
     ) -> AdminResult<RevocationView>;
     async fn delete_revocation(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()>;
-
     /// Live sessions, newest first.
     async fn list_sessions(&self, realm: &str, page: PageRequest)
         -> AdminResult<Page<SessionView>>;
     /// Ends the session, its refresh tokens, and tells its clients (back-channel logout).
     async fn end_session(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()>;
-
     async fn list_events(&self, realm: &str, filter: EventFilter) -> AdminResult<Page<EventView>>;
 }

@@ -1,7 +1,9 @@
 //! Extractors of the admin API whose rejections speak the API's error format: the
 //! authenticated administrator, path keys, query strings and JSON bodies.
 
-use admin_model::{Actor, AdminError, PageRequest};
+use std::sync::Arc;
+
+use admin_model::{Actor, AdminError, AdminPort, PageRequest};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -22,7 +24,7 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The administrator making the request, and the service to act with.
 pub struct Admin {
     pub actor: Actor,
-    pub service: AdminService,
+    pub service: Arc<dyn AdminPort>,
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -34,7 +36,7 @@ impl FromRequestParts<AppState> for Admin {
                 "send `Authorization: Bearer <access token of realm master>`".into(),
             )
         })?;
-        let service = AdminService::new(state.clone());
+        let service: Arc<dyn AdminPort> = Arc::new(AdminService::new(state.clone()));
         let actor = service.authenticate_token(token).await?;
         Ok(Admin { actor, service })
     }

@@ -2,7 +2,8 @@
 //! of realm `master` holding it. The role is checked against the database on every request,
 //! so disabling an administrator or taking the role away takes effect at once.
 
-use admin_model::{Actor, AdminError, AdminResult};
+use admin_model::{Actor, AdminAuth, AdminError, AdminResult};
+use async_trait::async_trait;
 
 use super::AdminService;
 use crate::accounts::LoginFailure;
@@ -50,8 +51,11 @@ impl AdminService {
                 name: c.client_id,
             }))
     }
+}
 
-    pub async fn authenticate_token(&self, token: &str) -> AdminResult<Actor> {
+#[async_trait]
+impl AdminAuth for AdminService {
+    async fn authenticate_token(&self, token: &str) -> AdminResult<Actor> {
         let master = self.master().await?;
         let verified = crate::oauth::introspect::active_access_token(&self.state, &master, token)
             .await
@@ -70,11 +74,7 @@ impl AdminService {
             })
     }
 
-    pub async fn authenticate_password(
-        &self,
-        username: &str,
-        password: &str,
-    ) -> AdminResult<Actor> {
+    async fn authenticate_password(&self, username: &str, password: &str) -> AdminResult<Actor> {
         let master = self.master().await?;
         let outcome = self
             .state
@@ -115,7 +115,7 @@ impl AdminService {
         Ok(actor)
     }
 
-    pub async fn still_admin(&self, actor: &Actor) -> AdminResult<bool> {
+    async fn still_admin(&self, actor: &Actor) -> AdminResult<bool> {
         let master = self.master().await?;
         Ok(self
             .admin_by_subject(&master, &actor.subject)

@@ -4,10 +4,11 @@
 use std::collections::HashSet;
 
 use admin_model::{
-    Actor, AdminError, AdminResult, ApiResourceInput, ApiResourceView, ClaimTypeInput,
-    ClaimTypeView, ExchangePolicyInput, ExchangePolicyView, FieldErrors, Page, PageRequest,
-    ScopeInput, ScopeView,
+    Actor, AdminError, AdminResult, ApiResourceInput, ApiResourceView, CatalogAdmin,
+    ClaimTypeInput, ClaimTypeView, ExchangePolicyInput, ExchangePolicyView, FieldErrors, Page,
+    PageRequest, ScopeInput, ScopeView,
 };
+use async_trait::async_trait;
 
 use super::{list, AdminService};
 use crate::admin::validate;
@@ -216,22 +217,6 @@ impl AdminService {
         .await
     }
 
-    pub async fn list_scopes(
-        &self,
-        realm: &str,
-        page: PageRequest,
-    ) -> AdminResult<Page<ScopeView>> {
-        let realm = self.realm(realm).await?;
-        let keyset = super::keyset(&page)?;
-        let (rows, more) = store::catalog::scope_page(self.db(), &realm.id, &keyset).await?;
-        super::page_of(rows, more, |r| r.name.clone(), scope_view)
-    }
-
-    pub async fn get_scope(&self, realm: &str, name: &str) -> AdminResult<ScopeView> {
-        let realm = self.realm(realm).await?;
-        scope_view(self.scope_row(&realm, name).await?)
-    }
-
     /// Validates a scope input against the realm's claim types and API resources.
     async fn check_scope(
         &self,
@@ -260,7 +245,110 @@ impl AdminService {
         Ok(())
     }
 
-    pub async fn create_scope(
+    // ---- API resources ------------------------------------------------------------------
+
+    async fn api_resource_row(&self, realm: &Realm, name: &str) -> AdminResult<ApiResourceRow> {
+        super::keyed(
+            "API resource",
+            name,
+            store::catalog::find_api_resource(self.db(), &realm.id, name),
+        )
+        .await
+    }
+
+    async fn check_api_resource(
+        &self,
+        realm: &Realm,
+        input: &ApiResourceInput,
+        errors: &mut FieldErrors,
+    ) -> AdminResult<()> {
+        if let Some(Some(name)) = &input.display_name {
+            errors.check("display_name", validate::text(name));
+        }
+        if let Some(scopes) = &input.scopes {
+            let known = self.scope_names(realm).await?;
+            errors.check("scopes", all_known(scopes, &known, "scope"));
+        }
+        if let Some(Some(secret)) = &input.secret {
+            errors.check("secret", validate::secret(secret));
+        }
+        Ok(())
+    }
+
+    async fn secret_hash(
+        &self,
+        secret: &Option<Option<String>>,
+    ) -> AdminResult<Option<Option<String>>> {
+        match secret {
+            None => Ok(None),
+            Some(None) => Ok(Some(None)),
+            Some(Some(secret)) => Ok(Some(Some(
+                self.hash_secret(secret, SecretOrigin::Chosen).await?,
+            ))),
+        }
+    }
+
+    // ---- claim types --------------------------------------------------------------------
+
+    async fn claim_type_row(&self, realm: &Realm, name: &str) -> AdminResult<ClaimTypeRow> {
+        super::keyed(
+            "claim type",
+            name,
+            store::catalog::find_claim_type(self.db(), &realm.id, name),
+        )
+        .await
+    }
+
+    // ---- exchange policies --------------------------------------------------------------
+
+    async fn policy_row(&self, realm: &Realm, client_id: &str) -> AdminResult<PolicyRow> {
+        super::keyed(
+            "exchange policy of",
+            client_id,
+            store::exchange::find_policy(self.db(), &realm.id, client_id),
+        )
+        .await
+    }
+
+    async fn check_policy(
+        &self,
+        realm: &Realm,
+        input: &ExchangePolicyInput,
+        errors: &mut FieldErrors,
+    ) -> AdminResult<()> {
+        if let Some(audiences) = &input.audiences {
+            if audiences.is_empty() {
+                errors.add("audiences", "name at least one audience");
+            }
+            errors.check("audiences", validate::each(audiences, validate::audience));
+        }
+        if let Some(scopes) = &input.scopes {
+            let known = self.scope_names(realm).await?;
+            errors.check("scopes", all_known(scopes, &known, "scope"));
+        }
+        if let Some(subjects) = &input.subject_clients {
+            let known = self.client_ids(realm).await?;
+            errors.check("subject_clients", all_known(subjects, &known, "client"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CatalogAdmin for AdminService {
+    async fn list_scopes(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ScopeView>> {
+        let realm = self.realm(realm).await?;
+        let keyset = super::keyset(&page)?;
+        let (rows, more) = store::catalog::scope_page(self.db(), &realm.id, &keyset).await?;
+        super::page_of(rows, more, |r| r.name.clone(), scope_view)
+    }
+
+    async fn get_scope(&self, realm: &str, name: &str) -> AdminResult<ScopeView> {
+        let realm = self.realm(realm).await?;
+        scope_view(self.scope_row(&realm, name).await?)
+    }
+
+    async fn create_scope(
         &self,
         actor: &Actor,
         realm: &str,
@@ -302,7 +390,7 @@ impl AdminService {
         Ok(created)
     }
 
-    pub async fn update_scope(
+    async fn update_scope(
         &self,
         actor: &Actor,
         realm: &str,
@@ -349,7 +437,7 @@ impl AdminService {
         Ok(after)
     }
 
-    pub async fn delete_scope(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()> {
+    async fn delete_scope(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.scope_row(&realm, name).await?;
         self.scope_unused(&realm, name).await?;
@@ -370,18 +458,7 @@ impl AdminService {
         Ok(())
     }
 
-    // ---- API resources ------------------------------------------------------------------
-
-    async fn api_resource_row(&self, realm: &Realm, name: &str) -> AdminResult<ApiResourceRow> {
-        super::keyed(
-            "API resource",
-            name,
-            store::catalog::find_api_resource(self.db(), &realm.id, name),
-        )
-        .await
-    }
-
-    pub async fn list_api_resources(
+    async fn list_api_resources(
         &self,
         realm: &str,
         page: PageRequest,
@@ -392,44 +469,12 @@ impl AdminService {
         super::page_of(rows, more, |r| r.name.clone(), api_resource_view)
     }
 
-    pub async fn get_api_resource(&self, realm: &str, name: &str) -> AdminResult<ApiResourceView> {
+    async fn get_api_resource(&self, realm: &str, name: &str) -> AdminResult<ApiResourceView> {
         let realm = self.realm(realm).await?;
         api_resource_view(self.api_resource_row(&realm, name).await?)
     }
 
-    async fn check_api_resource(
-        &self,
-        realm: &Realm,
-        input: &ApiResourceInput,
-        errors: &mut FieldErrors,
-    ) -> AdminResult<()> {
-        if let Some(Some(name)) = &input.display_name {
-            errors.check("display_name", validate::text(name));
-        }
-        if let Some(scopes) = &input.scopes {
-            let known = self.scope_names(realm).await?;
-            errors.check("scopes", all_known(scopes, &known, "scope"));
-        }
-        if let Some(Some(secret)) = &input.secret {
-            errors.check("secret", validate::secret(secret));
-        }
-        Ok(())
-    }
-
-    async fn secret_hash(
-        &self,
-        secret: &Option<Option<String>>,
-    ) -> AdminResult<Option<Option<String>>> {
-        match secret {
-            None => Ok(None),
-            Some(None) => Ok(Some(None)),
-            Some(Some(secret)) => Ok(Some(Some(
-                self.hash_secret(secret, SecretOrigin::Chosen).await?,
-            ))),
-        }
-    }
-
-    pub async fn create_api_resource(
+    async fn create_api_resource(
         &self,
         actor: &Actor,
         realm: &str,
@@ -474,7 +519,7 @@ impl AdminService {
         Ok(created)
     }
 
-    pub async fn update_api_resource(
+    async fn update_api_resource(
         &self,
         actor: &Actor,
         realm: &str,
@@ -520,12 +565,7 @@ impl AdminService {
         Ok(after)
     }
 
-    pub async fn delete_api_resource(
-        &self,
-        actor: &Actor,
-        realm: &str,
-        name: &str,
-    ) -> AdminResult<()> {
+    async fn delete_api_resource(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.api_resource_row(&realm, name).await?;
         let scopes = store::catalog::scopes_with_audience(self.db(), &realm.id, name).await?;
@@ -547,18 +587,7 @@ impl AdminService {
         Ok(())
     }
 
-    // ---- claim types --------------------------------------------------------------------
-
-    async fn claim_type_row(&self, realm: &Realm, name: &str) -> AdminResult<ClaimTypeRow> {
-        super::keyed(
-            "claim type",
-            name,
-            store::catalog::find_claim_type(self.db(), &realm.id, name),
-        )
-        .await
-    }
-
-    pub async fn list_claim_types(
+    async fn list_claim_types(
         &self,
         realm: &str,
         page: PageRequest,
@@ -569,12 +598,12 @@ impl AdminService {
         super::page_of(rows, more, |r| r.name.clone(), claim_type_view)
     }
 
-    pub async fn get_claim_type(&self, realm: &str, name: &str) -> AdminResult<ClaimTypeView> {
+    async fn get_claim_type(&self, realm: &str, name: &str) -> AdminResult<ClaimTypeView> {
         let realm = self.realm(realm).await?;
         claim_type_view(self.claim_type_row(&realm, name).await?)
     }
 
-    pub async fn create_claim_type(
+    async fn create_claim_type(
         &self,
         actor: &Actor,
         realm: &str,
@@ -613,7 +642,7 @@ impl AdminService {
         Ok(created)
     }
 
-    pub async fn update_claim_type(
+    async fn update_claim_type(
         &self,
         actor: &Actor,
         realm: &str,
@@ -654,12 +683,7 @@ impl AdminService {
         Ok(after)
     }
 
-    pub async fn delete_claim_type(
-        &self,
-        actor: &Actor,
-        realm: &str,
-        name: &str,
-    ) -> AdminResult<()> {
+    async fn delete_claim_type(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.claim_type_row(&realm, name).await?;
         let scopes = naming(
@@ -685,18 +709,7 @@ impl AdminService {
         Ok(())
     }
 
-    // ---- exchange policies --------------------------------------------------------------
-
-    async fn policy_row(&self, realm: &Realm, client_id: &str) -> AdminResult<PolicyRow> {
-        super::keyed(
-            "exchange policy of",
-            client_id,
-            store::exchange::find_policy(self.db(), &realm.id, client_id),
-        )
-        .await
-    }
-
-    pub async fn list_exchange_policies(
+    async fn list_exchange_policies(
         &self,
         realm: &str,
         page: PageRequest,
@@ -707,7 +720,7 @@ impl AdminService {
         super::page_of(rows, more, |r| r.client_id.clone(), policy_view)
     }
 
-    pub async fn get_exchange_policy(
+    async fn get_exchange_policy(
         &self,
         realm: &str,
         client_id: &str,
@@ -716,30 +729,7 @@ impl AdminService {
         policy_view(self.policy_row(&realm, client_id).await?)
     }
 
-    async fn check_policy(
-        &self,
-        realm: &Realm,
-        input: &ExchangePolicyInput,
-        errors: &mut FieldErrors,
-    ) -> AdminResult<()> {
-        if let Some(audiences) = &input.audiences {
-            if audiences.is_empty() {
-                errors.add("audiences", "name at least one audience");
-            }
-            errors.check("audiences", validate::each(audiences, validate::audience));
-        }
-        if let Some(scopes) = &input.scopes {
-            let known = self.scope_names(realm).await?;
-            errors.check("scopes", all_known(scopes, &known, "scope"));
-        }
-        if let Some(subjects) = &input.subject_clients {
-            let known = self.client_ids(realm).await?;
-            errors.check("subject_clients", all_known(subjects, &known, "client"));
-        }
-        Ok(())
-    }
-
-    pub async fn create_exchange_policy(
+    async fn create_exchange_policy(
         &self,
         actor: &Actor,
         realm: &str,
@@ -780,7 +770,7 @@ impl AdminService {
         Ok(created)
     }
 
-    pub async fn update_exchange_policy(
+    async fn update_exchange_policy(
         &self,
         actor: &Actor,
         realm: &str,
@@ -821,7 +811,7 @@ impl AdminService {
         Ok(after)
     }
 
-    pub async fn delete_exchange_policy(
+    async fn delete_exchange_policy(
         &self,
         actor: &Actor,
         realm: &str,

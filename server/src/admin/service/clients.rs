@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 
 use admin_model::{
-    Actor, AdminError, AdminResult, ClientCreated, ClientInput, ClientSecret, ClientView,
-    FieldErrors, Page, PageRequest,
+    Actor, AdminError, AdminResult, ClientAdmin, ClientCreated, ClientInput, ClientSecret,
+    ClientView, FieldErrors, Page, PageRequest,
 };
+use async_trait::async_trait;
 
 use super::{list, AdminService};
 use crate::admin::validate;
@@ -313,11 +314,34 @@ impl AdminService {
             .collect())
     }
 
-    pub async fn list_clients(
+    async fn client_row_in(
         &self,
-        realm: &str,
-        page: PageRequest,
-    ) -> AdminResult<Page<ClientView>> {
+        db: &impl store::Conn,
+        realm: &Realm,
+        client_id: &str,
+    ) -> AdminResult<ClientRow> {
+        super::keyed(
+            "client",
+            client_id,
+            store::clients::find_row(db, &realm.id, client_id),
+        )
+        .await
+    }
+
+    async fn publish_client(&self, realm: &Realm, client_id: &str) {
+        self.state
+            .caches
+            .publish(Change::Client {
+                realm_id: realm.id.clone(),
+                client_id: client_id.to_string(),
+            })
+            .await;
+    }
+}
+
+#[async_trait]
+impl ClientAdmin for AdminService {
+    async fn list_clients(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ClientView>> {
         let realm = self.realm(realm).await?;
         let keyset = super::keyset(&page)?;
         let (rows, more) = store::clients::page(self.db(), &realm.id, &keyset).await?;
@@ -338,13 +362,13 @@ impl AdminService {
         })
     }
 
-    pub async fn get_client(&self, realm: &str, client_id: &str) -> AdminResult<ClientView> {
+    async fn get_client(&self, realm: &str, client_id: &str) -> AdminResult<ClientView> {
         let realm = self.realm(realm).await?;
         let row = self.client_row(&realm, client_id).await?;
         self.client_view(row).await
     }
 
-    pub async fn create_client(
+    async fn create_client(
         &self,
         actor: &Actor,
         realm: &str,
@@ -410,31 +434,7 @@ impl AdminService {
         })
     }
 
-    async fn client_row_in(
-        &self,
-        db: &impl store::Conn,
-        realm: &Realm,
-        client_id: &str,
-    ) -> AdminResult<ClientRow> {
-        super::keyed(
-            "client",
-            client_id,
-            store::clients::find_row(db, &realm.id, client_id),
-        )
-        .await
-    }
-
-    async fn publish_client(&self, realm: &Realm, client_id: &str) {
-        self.state
-            .caches
-            .publish(Change::Client {
-                realm_id: realm.id.clone(),
-                client_id: client_id.to_string(),
-            })
-            .await;
-    }
-
-    pub async fn update_client(
+    async fn update_client(
         &self,
         actor: &Actor,
         realm: &str,
@@ -485,12 +485,7 @@ impl AdminService {
         Ok(after)
     }
 
-    pub async fn delete_client(
-        &self,
-        actor: &Actor,
-        realm: &str,
-        client_id: &str,
-    ) -> AdminResult<()> {
+    async fn delete_client(&self, actor: &Actor, realm: &str, client_id: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.client_row(&realm, client_id).await?;
         self.client_unused(&realm, client_id).await?;
@@ -511,7 +506,7 @@ impl AdminService {
         Ok(())
     }
 
-    pub async fn rotate_client_secret(
+    async fn rotate_client_secret(
         &self,
         actor: &Actor,
         realm: &str,

@@ -6,7 +6,6 @@ mod auth;
 mod catalog;
 mod clients;
 mod operations;
-mod port;
 mod realms;
 mod users;
 

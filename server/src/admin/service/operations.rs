@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use admin_model::{
-    Actor, AdminError, AdminResult, EventFilter, EventView, KeyView, Page, PageRequest,
-    RevocationInput, RevocationView, SessionView,
+    Actor, AdminError, AdminResult, EventFilter, EventView, KeyView, OperationsAdmin, Page,
+    PageRequest, RevocationInput, RevocationView, SessionView,
 };
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{list, AdminService};
@@ -88,13 +89,16 @@ impl AdminService {
         });
         Ok(keys)
     }
+}
 
-    pub async fn list_keys(&self, realm: &str) -> AdminResult<Vec<KeyView>> {
+#[async_trait]
+impl OperationsAdmin for AdminService {
+    async fn list_keys(&self, realm: &str) -> AdminResult<Vec<KeyView>> {
         let realm = self.realm(realm).await?;
         self.published_keys(&realm).await
     }
 
-    pub async fn rotate_keys(&self, actor: &Actor, realm: &str) -> AdminResult<Vec<KeyView>> {
+    async fn rotate_keys(&self, actor: &Actor, realm: &str) -> AdminResult<Vec<KeyView>> {
         let realm = self.realm(realm).await?;
         let store = &self.state.caches.store;
         let grace = crate::keys::rotation_grace(store, &realm).await?;
@@ -128,7 +132,7 @@ impl AdminService {
         self.published_keys(&realm).await
     }
 
-    pub async fn list_revocations(
+    async fn list_revocations(
         &self,
         realm: &str,
         page: PageRequest,
@@ -140,7 +144,7 @@ impl AdminService {
         super::page_of(rows, more, |r| r.id.clone(), |r| Ok(revocation_view(r)))
     }
 
-    pub async fn create_revocation(
+    async fn create_revocation(
         &self,
         actor: &Actor,
         realm: &str,
@@ -181,7 +185,7 @@ impl AdminService {
         Ok(view)
     }
 
-    pub async fn delete_revocation(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
+    async fn delete_revocation(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = super::keyed(
             "revocation",
@@ -207,7 +211,7 @@ impl AdminService {
         Ok(())
     }
 
-    pub async fn list_sessions(
+    async fn list_sessions(
         &self,
         realm: &str,
         page: PageRequest,
@@ -241,7 +245,7 @@ impl AdminService {
         })
     }
 
-    pub async fn end_session(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
+    async fn end_session(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let now = self.state.now();
         let missing = || AdminError::not_found(format!("session `{id}`"));
@@ -274,11 +278,7 @@ impl AdminService {
         Ok(())
     }
 
-    pub async fn list_events(
-        &self,
-        realm: &str,
-        filter: EventFilter,
-    ) -> AdminResult<Page<EventView>> {
+    async fn list_events(&self, realm: &str, filter: EventFilter) -> AdminResult<Page<EventView>> {
         let realm = self.realm(realm).await?;
         let mut query = EventQuery::default();
         for (field, value) in [("type", &filter.kind), ("actor", &filter.actor)] {

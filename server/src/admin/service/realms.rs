@@ -1,9 +1,10 @@
 //! Realms: create (with standard scopes, claim types and keys), settings, delete.
 
 use admin_model::{
-    Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, RealmInput, RealmSummary,
-    RealmView,
+    Actor, AdminError, AdminResult, FieldErrors, OperationsAdmin, Page, PageRequest, RealmAdmin,
+    RealmInput, RealmSummary, RealmView,
 };
+use async_trait::async_trait;
 
 use super::AdminService;
 use crate::admin::validate;
@@ -41,176 +42,6 @@ impl AdminService {
         store::realms::find_row(self.db(), &realm.id)
             .await?
             .ok_or_else(|| AdminError::not_found(format!("realm `{name}`")))
-    }
-
-    pub async fn list_realms(&self, page: PageRequest) -> AdminResult<Page<RealmView>> {
-        let (rows, more) = store::realms::page(self.db(), &super::keyset(&page)?).await?;
-        super::page_of(
-            rows,
-            more,
-            |row| row.name.clone(),
-            |row| Ok(self.realm_view(row)),
-        )
-    }
-
-    pub async fn get_realm(&self, name: &str) -> AdminResult<RealmView> {
-        Ok(self.realm_view(self.realm_row(name).await?))
-    }
-
-    pub async fn create_realm(&self, actor: &Actor, input: RealmInput) -> AdminResult<RealmView> {
-        let mut errors = FieldErrors::new();
-        let name = input.name.clone().unwrap_or_default();
-        if name.is_empty() {
-            errors.add("name", "is required");
-        } else {
-            errors.check("name", validate::realm_name(&name));
-        }
-        let mut new = NewRealm::named(&name);
-        apply(&mut new, &input, &mut errors);
-        errors.finish()?;
-        let now = self.state.now();
-        let created = crate::seeding::create_realm(
-            &self.state.caches.store,
-            &self.state.caches.keys,
-            &new,
-            &actor.label(),
-            now,
-        )
-        .await
-        .map_err(super::internal)?
-        .ok_or_else(|| AdminError::Conflict(format!("realm `{name}` already exists")))?;
-        self.state
-            .caches
-            .publish(Change::Realm { name: created.name })
-            .await;
-        self.get_realm(&name).await
-    }
-
-    pub async fn update_realm(
-        &self,
-        actor: &Actor,
-        name: &str,
-        input: RealmInput,
-    ) -> AdminResult<RealmView> {
-        let row = self.realm_row(name).await?;
-        let mut errors = FieldErrors::new();
-        if input.name.as_deref().is_some_and(|n| n != name) {
-            errors.add("name", "is the realm's key and cannot change");
-        }
-        if name == MASTER_REALM && input.enabled == Some(false) {
-            errors.add(
-                "enabled",
-                "realm master holds the administrators and stays enabled",
-            );
-        }
-        let mut merged = NewRealm {
-            name: row.name.clone(),
-            display_name: row.display_name.clone(),
-            enabled: row.enabled,
-            decentralized: row.decentralized,
-            signing_alg: validate::signing_alg(&row.signing_alg).map_err(super::internal)?,
-            id_token_signing_alg: validate::signing_alg(&row.id_token_signing_alg)
-                .map_err(super::internal)?,
-            cookie_mode: CookieMode::parse(&row.cookie_mode).unwrap_or(CookieMode::Realm),
-            lifetimes: LifetimeOverrides {
-                access_token: row.access_token_lifetime,
-                refresh_token: row.refresh_token_lifetime,
-                refresh_token_sliding: row.refresh_token_sliding_lifetime,
-                id_token: row.id_token_lifetime,
-                code: row.code_lifetime,
-                device_code: row.device_code_lifetime,
-                refresh_reuse_grace: row.refresh_reuse_grace,
-            },
-        };
-        apply(&mut merged, &input, &mut errors);
-        errors.finish()?;
-        let before = self.realm_view(row.clone());
-        let txn = self.begin().await?;
-        let updated = store::realms::update(&txn, row, &merged, self.state.now()).await?;
-        let after = self.realm_view(updated.clone());
-        let changed = self
-            .finish_update(
-                txn,
-                &updated.id,
-                actor,
-                "realm.updated",
-                name,
-                &before,
-                &after,
-            )
-            .await?;
-        if !changed {
-            return Ok(before);
-        }
-        self.state
-            .caches
-            .publish(Change::Realm {
-                name: name.to_string(),
-            })
-            .await;
-        Ok(after)
-    }
-
-    pub async fn delete_realm(&self, actor: &Actor, name: &str) -> AdminResult<()> {
-        if name == MASTER_REALM {
-            return Err(AdminError::Conflict(
-                "realm master holds the administrators and cannot be deleted".into(),
-            ));
-        }
-        let row = self.realm_row(name).await?;
-        let master = self.realm(MASTER_REALM).await?;
-        let before = self.realm_view(row.clone());
-        let txn = self.begin().await?;
-        store::realms::delete(&txn, &row.id).await?;
-        // Recorded in realm master: the deleted realm's own trail goes with it.
-        self.audit(
-            &txn,
-            &master.id,
-            actor,
-            "realm.deleted",
-            name,
-            super::diff(Some(&before), None::<&RealmView>)?,
-        )
-        .await?;
-        txn.commit().await?;
-        let caches = &self.state.caches;
-        caches
-            .publish(Change::Realm {
-                name: name.to_string(),
-            })
-            .await;
-        caches
-            .publish(Change::Keys {
-                realm_id: row.id.clone(),
-            })
-            .await;
-        caches.publish(Change::Catalog { realm_id: row.id }).await;
-        caches.publish(Change::Revocations).await;
-        Ok(())
-    }
-
-    pub async fn realm_summary(&self, name: &str) -> AdminResult<RealmSummary> {
-        let row = self.realm_row(name).await?;
-        let counts = store::realms::counts(self.db(), &row.id, self.state.now()).await?;
-        let recent = self
-            .list_events(
-                name,
-                admin_model::EventFilter {
-                    limit: Some(8),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        Ok(RealmSummary {
-            clients: counts.clients,
-            users: counts.users,
-            scopes: counts.scopes,
-            api_resources: counts.api_resources,
-            active_sessions: counts.active_sessions,
-            published_keys: counts.published_keys,
-            recent_events: recent.items,
-            realm: self.realm_view(row),
-        })
     }
 }
 
@@ -287,5 +118,178 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
     if let Some(value) = input.refresh_reuse_grace {
         errors.check("refresh_reuse_grace", validate::reuse_grace(value));
         realm.lifetimes.refresh_reuse_grace = value;
+    }
+}
+
+#[async_trait]
+impl RealmAdmin for AdminService {
+    async fn list_realms(&self, page: PageRequest) -> AdminResult<Page<RealmView>> {
+        let (rows, more) = store::realms::page(self.db(), &super::keyset(&page)?).await?;
+        super::page_of(
+            rows,
+            more,
+            |row| row.name.clone(),
+            |row| Ok(self.realm_view(row)),
+        )
+    }
+
+    async fn get_realm(&self, name: &str) -> AdminResult<RealmView> {
+        Ok(self.realm_view(self.realm_row(name).await?))
+    }
+
+    async fn create_realm(&self, actor: &Actor, input: RealmInput) -> AdminResult<RealmView> {
+        let mut errors = FieldErrors::new();
+        let name = input.name.clone().unwrap_or_default();
+        if name.is_empty() {
+            errors.add("name", "is required");
+        } else {
+            errors.check("name", validate::realm_name(&name));
+        }
+        let mut new = NewRealm::named(&name);
+        apply(&mut new, &input, &mut errors);
+        errors.finish()?;
+        let now = self.state.now();
+        let created = crate::seeding::create_realm(
+            &self.state.caches.store,
+            &self.state.caches.keys,
+            &new,
+            &actor.label(),
+            now,
+        )
+        .await
+        .map_err(super::internal)?
+        .ok_or_else(|| AdminError::Conflict(format!("realm `{name}` already exists")))?;
+        self.state
+            .caches
+            .publish(Change::Realm { name: created.name })
+            .await;
+        self.get_realm(&name).await
+    }
+
+    async fn update_realm(
+        &self,
+        actor: &Actor,
+        name: &str,
+        input: RealmInput,
+    ) -> AdminResult<RealmView> {
+        let row = self.realm_row(name).await?;
+        let mut errors = FieldErrors::new();
+        if input.name.as_deref().is_some_and(|n| n != name) {
+            errors.add("name", "is the realm's key and cannot change");
+        }
+        if name == MASTER_REALM && input.enabled == Some(false) {
+            errors.add(
+                "enabled",
+                "realm master holds the administrators and stays enabled",
+            );
+        }
+        let mut merged = NewRealm {
+            name: row.name.clone(),
+            display_name: row.display_name.clone(),
+            enabled: row.enabled,
+            decentralized: row.decentralized,
+            signing_alg: validate::signing_alg(&row.signing_alg).map_err(super::internal)?,
+            id_token_signing_alg: validate::signing_alg(&row.id_token_signing_alg)
+                .map_err(super::internal)?,
+            cookie_mode: CookieMode::parse(&row.cookie_mode).unwrap_or(CookieMode::Realm),
+            lifetimes: LifetimeOverrides {
+                access_token: row.access_token_lifetime,
+                refresh_token: row.refresh_token_lifetime,
+                refresh_token_sliding: row.refresh_token_sliding_lifetime,
+                id_token: row.id_token_lifetime,
+                code: row.code_lifetime,
+                device_code: row.device_code_lifetime,
+                refresh_reuse_grace: row.refresh_reuse_grace,
+            },
+        };
+        apply(&mut merged, &input, &mut errors);
+        errors.finish()?;
+        let before = self.realm_view(row.clone());
+        let txn = self.begin().await?;
+        let updated = store::realms::update(&txn, row, &merged, self.state.now()).await?;
+        let after = self.realm_view(updated.clone());
+        let changed = self
+            .finish_update(
+                txn,
+                &updated.id,
+                actor,
+                "realm.updated",
+                name,
+                &before,
+                &after,
+            )
+            .await?;
+        if !changed {
+            return Ok(before);
+        }
+        self.state
+            .caches
+            .publish(Change::Realm {
+                name: name.to_string(),
+            })
+            .await;
+        Ok(after)
+    }
+
+    async fn delete_realm(&self, actor: &Actor, name: &str) -> AdminResult<()> {
+        if name == MASTER_REALM {
+            return Err(AdminError::Conflict(
+                "realm master holds the administrators and cannot be deleted".into(),
+            ));
+        }
+        let row = self.realm_row(name).await?;
+        let master = self.realm(MASTER_REALM).await?;
+        let before = self.realm_view(row.clone());
+        let txn = self.begin().await?;
+        store::realms::delete(&txn, &row.id).await?;
+        // Recorded in realm master: the deleted realm's own trail goes with it.
+        self.audit(
+            &txn,
+            &master.id,
+            actor,
+            "realm.deleted",
+            name,
+            super::diff(Some(&before), None::<&RealmView>)?,
+        )
+        .await?;
+        txn.commit().await?;
+        let caches = &self.state.caches;
+        caches
+            .publish(Change::Realm {
+                name: name.to_string(),
+            })
+            .await;
+        caches
+            .publish(Change::Keys {
+                realm_id: row.id.clone(),
+            })
+            .await;
+        caches.publish(Change::Catalog { realm_id: row.id }).await;
+        caches.publish(Change::Revocations).await;
+        Ok(())
+    }
+
+    async fn realm_summary(&self, name: &str) -> AdminResult<RealmSummary> {
+        let row = self.realm_row(name).await?;
+        let counts = store::realms::counts(self.db(), &row.id, self.state.now()).await?;
+        let recent = self
+            .list_events(
+                name,
+                admin_model::EventFilter {
+                    limit: Some(8),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(RealmSummary {
+            clients: counts.clients,
+            users: counts.users,
+            scopes: counts.scopes,
+            api_resources: counts.api_resources,
+            active_sessions: counts.active_sessions,
+            published_keys: counts.published_keys,
+            recent_events: recent.items,
+            realm: self.realm_view(row),
+        })
     }
 }

@@ -2,8 +2,9 @@
 //! claims, unlock, delete.
 
 use admin_model::{
-    Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, UserInput, UserView,
+    Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, UserAdmin, UserInput, UserView,
 };
+use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use super::AdminService;
@@ -47,7 +48,49 @@ impl AdminService {
         Ok(self.user_view(row, roles))
     }
 
-    pub async fn list_users(
+    /// Refuses to take `user` away as an administrator (demoting, disabling or deleting them)
+    /// when they are the last enabled one of realm `master`: nobody could sign in to the
+    /// console or get an admin token again.
+    async fn keep_an_administrator(&self, realm: &Realm, user: &UserView) -> AdminResult<()> {
+        if realm.name != MASTER_REALM {
+            return Ok(());
+        }
+        let admins = store::users::enabled_holders_of(self.db(), &realm.id, ADMIN_ROLE).await?;
+        if matches!(admins.as_slice(), [only] if *only == user.id) {
+            return Err(AdminError::Conflict(format!(
+                "`{}` is the last enabled administrator of realm master; give another user the \
+                 role `{ADMIN_ROLE}` first",
+                user.username
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Rules on the optional fields of a user input.
+fn check(input: &UserInput, errors: &mut FieldErrors) {
+    if let Some(password) = &input.password {
+        errors.check("password", validate::password(password));
+    }
+    if let Some(Some(email)) = &input.email {
+        if !email.is_empty() {
+            errors.check("email", validate::email(email));
+        }
+    }
+    if let Some(claims) = &input.claims {
+        errors.check("claims", validate::user_claims(claims));
+    }
+    if let Some(roles) = &input.roles {
+        errors.check(
+            "roles",
+            validate::each(roles, |r| validate::identifier(r, 128)),
+        );
+    }
+}
+
+#[async_trait]
+impl UserAdmin for AdminService {
+    async fn list_users(
         &self,
         realm: &str,
         username: Option<&str>,
@@ -69,13 +112,13 @@ impl AdminService {
         }))
     }
 
-    pub async fn get_user(&self, realm: &str, id: &str) -> AdminResult<UserView> {
+    async fn get_user(&self, realm: &str, id: &str) -> AdminResult<UserView> {
         let realm = self.realm(realm).await?;
         let row = self.user_row(self.db(), &realm, id).await?;
         self.user_view_of(self.db(), row).await
     }
 
-    pub async fn create_user(
+    async fn create_user(
         &self,
         actor: &Actor,
         realm: &str,
@@ -125,7 +168,7 @@ impl AdminService {
         Ok(created)
     }
 
-    pub async fn update_user(
+    async fn update_user(
         &self,
         actor: &Actor,
         realm: &str,
@@ -203,7 +246,7 @@ impl AdminService {
         self.get_user(&realm.name, id).await
     }
 
-    pub async fn delete_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
+    async fn delete_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<()> {
         let realm = self.realm(realm).await?;
         let row = self.user_row(self.db(), &realm, id).await?;
         if row.id == actor.subject {
@@ -230,25 +273,7 @@ impl AdminService {
         Ok(())
     }
 
-    /// Refuses to take `user` away as an administrator (demoting, disabling or deleting them)
-    /// when they are the last enabled one of realm `master`: nobody could sign in to the
-    /// console or get an admin token again.
-    async fn keep_an_administrator(&self, realm: &Realm, user: &UserView) -> AdminResult<()> {
-        if realm.name != MASTER_REALM {
-            return Ok(());
-        }
-        let admins = store::users::enabled_holders_of(self.db(), &realm.id, ADMIN_ROLE).await?;
-        if matches!(admins.as_slice(), [only] if *only == user.id) {
-            return Err(AdminError::Conflict(format!(
-                "`{}` is the last enabled administrator of realm master; give another user the \
-                 role `{ADMIN_ROLE}` first",
-                user.username
-            )));
-        }
-        Ok(())
-    }
-
-    pub async fn set_user_password(
+    async fn set_user_password(
         &self,
         actor: &Actor,
         realm: &str,
@@ -268,7 +293,7 @@ impl AdminService {
         self.get_user(realm, id).await
     }
 
-    pub async fn unlock_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<UserView> {
+    async fn unlock_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<UserView> {
         let realm_row = self.realm(realm).await?;
         self.user_row(self.db(), &realm_row, id).await?;
         self.state
@@ -277,26 +302,5 @@ impl AdminService {
             .await
             .map_err(super::internal)?;
         self.get_user(realm, id).await
-    }
-}
-
-/// Rules on the optional fields of a user input.
-fn check(input: &UserInput, errors: &mut FieldErrors) {
-    if let Some(password) = &input.password {
-        errors.check("password", validate::password(password));
-    }
-    if let Some(Some(email)) = &input.email {
-        if !email.is_empty() {
-            errors.check("email", validate::email(email));
-        }
-    }
-    if let Some(claims) = &input.claims {
-        errors.check("claims", validate::user_claims(claims));
-    }
-    if let Some(roles) = &input.roles {
-        errors.check(
-            "roles",
-            validate::each(roles, |r| validate::identifier(r, 128)),
-        );
     }
 }
