@@ -345,7 +345,7 @@ async fn try_decide(
         request,
         sign_in: signed_in.as_ref().map(|(sign_in, _)| sign_in),
         hinted_sub: hinted_sub.as_deref(),
-        done: interaction.map(|i| i.done.as_slice()).unwrap_or_default(),
+        done: steps_done_by(interaction, signed_in.as_ref().map(|(s, _)| s)),
         now: state.now(),
     };
     for step in Step::ALL {
@@ -371,6 +371,22 @@ async fn try_decide(
         to: request.redirect(),
         params: vec![("code", code)],
     })
+}
+
+/// The steps `interaction` has done, if they were done by the user signed in now: steps done
+/// for someone else (another user signed in since, in the same browser) count for nobody.
+fn steps_done_by<'a>(
+    interaction: Option<&'a Interaction>,
+    signed_in: Option<&SignIn>,
+) -> &'a [Step] {
+    match (interaction, signed_in) {
+        (Some(interaction), Some(sign_in))
+            if interaction.user_id.as_deref() == Some(sign_in.user_id.as_str()) =>
+        {
+            &interaction.done
+        }
+        _ => &[],
+    }
 }
 
 /// The user signed in to this realm in this browser, if the sign-in is still good.

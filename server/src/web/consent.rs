@@ -152,7 +152,10 @@ pub async fn submit(
             {
                 return OAuthError::from(e).into_response();
             }
-            if let Err(e) = interaction.complete(&state, Step::Consent, None).await {
+            if let Err(e) = interaction
+                .complete(&state, Step::Consent, &sign_in.user_id)
+                .await
+            {
                 return e.into_response();
             }
             after_step(&state, &realm, &interaction).await

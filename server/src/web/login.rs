@@ -200,10 +200,7 @@ pub async fn submit(
     }
     let next = match interaction {
         Some(mut interaction) => {
-            if let Err(e) = interaction
-                .complete(&state, Step::Login, Some(&user.id))
-                .await
-            {
+            if let Err(e) = interaction.complete(&state, Step::Login, &user.id).await {
                 return internal(&realm, e);
             }
             after_step(&state, &realm, &interaction).await

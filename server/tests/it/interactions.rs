@@ -2,10 +2,12 @@
 //! once (one code however many requests race to finish), and refused with a page, never a 500,
 //! when unknown, expired or malformed.
 
+use openidconnect::{AuthorizationCode, TokenResponse};
 use reqwest::StatusCode;
 
 use super::authorization_code::{code_from, relying_party, start, WEB_SEED};
 use super::browser::Browser;
+use super::discovery::http;
 use crate::common::TestServer;
 use crate::on_both_backends;
 
@@ -159,7 +161,173 @@ async fn unknown_expired_and_malformed_logins_get_a_page(server: TestServer) {
     assert!(posted.location.is_none());
 }
 
+/// Posts the login form of `page` without following where it leads.
+async fn post_login(
+    browser: &Browser,
+    server: &TestServer,
+    page: &super::browser::Page,
+    user: &str,
+) -> super::browser::Page {
+    let mut form = vec![
+        ("csrf", page.input("csrf").expect("a CSRF token")),
+        ("username", user.to_string()),
+        ("password", format!("{user}-password")),
+    ];
+    if let Some(handle) = page.input("interaction") {
+        form.push(("interaction", handle));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser
+        .post(
+            &format!("{}{}", server.base, page.form_action().unwrap()),
+            &form,
+        )
+        .await
+}
+
+async fn steps_count_only_for_the_user_who_did_them(server: TestServer) {
+    server.seed(WEB_SEED).await;
+    let client = relying_party(
+        &server,
+        "web",
+        "third-party",
+        Some("third-secret"),
+        "http://localhost:9000/cb",
+    )
+    .await;
+    let started = start(&client, &["email"]);
+    let browser = Browser::new();
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    let consent = browser
+        .follow(
+            &server.base,
+            post_login(&browser, &server, &login, "carol").await,
+        )
+        .await;
+    assert!(
+        consent.body.contains(r#"value="allow""#),
+        "{}",
+        consent.body
+    );
+    // Carol allows, but the browser does not follow on to the resume endpoint…
+    let allowed = browser
+        .post(
+            &format!("{}{}", server.base, consent.form_action().unwrap()),
+            &[
+                ("csrf", consent.input("csrf").unwrap().as_str()),
+                (
+                    "interaction",
+                    consent.input("interaction").unwrap().as_str(),
+                ),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    let resume = allowed.location.clone().expect("on to resume");
+    // …and Dave signs in to the realm in the same browser before it does.
+    let bare = browser.get(&server.url("/realms/web/login")).await;
+    let signed_in = post_login(&browser, &server, &bare, "dave").await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    // Carol's consent does not count for Dave: he is asked himself.
+    let resumed = browser.get(&resume).await;
+    assert!(resumed.location_param("code").is_none(), "no code for Dave");
+    let next = resumed.location.clone().unwrap_or_default();
+    assert!(
+        next.contains("/realms/web/consent?interaction="),
+        "Dave is asked for consent: {next}"
+    );
+}
+
+async fn signing_in_as_someone_else_than_the_hint_ends_with_login_required(server: TestServer) {
+    server.seed(WEB_SEED).await;
+    let client = relying_party(&server, "web", "webapp", Some("webapp-secret"), CALLBACK).await;
+    // An ID token naming Dave.
+    let first = start(&client, &[]);
+    let browser = Browser::new();
+    let done = browser
+        .authorize_and_sign_in(&server.base, &first.url, "dave", "dave-password")
+        .await;
+    let code = code_from(&done, &first, &server.issuer("web"));
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(first.verifier)
+        .request_async(&http())
+        .await
+        .expect("the code is exchanged");
+    let hint = tokens.id_token().expect("an ID token").to_string();
+
+    // Another browser asks for Dave, but Carol signs in.
+    let other = Browser::new();
+    let started = start(&client, &[]);
+    let login = other
+        .follow(
+            &server.base,
+            other
+                .get(&format!("{}&id_token_hint={hint}", started.url))
+                .await,
+        )
+        .await;
+    assert!(login.body.contains(r#"name="password""#));
+    let answered = other
+        .follow(
+            &server.base,
+            post_login(&other, &server, &login, "carol").await,
+        )
+        .await;
+    assert_eq!(
+        answered.location_param("error").as_deref(),
+        Some("login_required"),
+        "the client hears that its user did not sign in: {:?}",
+        answered.location
+    );
+    assert_eq!(
+        answered.location_param("state").as_deref(),
+        Some(started.state.secret().as_str())
+    );
+}
+
+async fn an_oversized_request_is_refused_before_it_is_stored(server: TestServer) {
+    server.seed(WEB_SEED).await;
+    let client = relying_party(&server, "web", "webapp", Some("webapp-secret"), CALLBACK).await;
+    let started = start(&client, &[]);
+    let browser = Browser::new();
+    let padding = "x".repeat(20 * 1024);
+    let page = browser
+        .post(
+            &server.url("/realms/web/connect/authorize"),
+            &form_urlencoded::parse(started.url.split_once('?').unwrap().1.as_bytes())
+                .into_owned()
+                .chain([("padding".to_string(), padding)])
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(
+        page.location_param("error").as_deref(),
+        Some("invalid_request"),
+        "{:?} {}",
+        page.location,
+        page.body
+    );
+    let stored = {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::interaction::Entity::find()
+            .count(&server.state.caches.store.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(stored, 0);
+}
+
 on_both_backends! {
+    steps_belong_to_their_user => steps_count_only_for_the_user_who_did_them,
+    hint_mismatch => signing_in_as_someone_else_than_the_hint_ends_with_login_required,
+    oversized => an_oversized_request_is_refused_before_it_is_stored,
     bound_to_browser => a_pending_login_belongs_to_its_browser,
     one_code => a_finished_login_yields_one_code,
     refused_with_a_page => unknown_expired_and_malformed_logins_get_a_page,

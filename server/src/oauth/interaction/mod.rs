@@ -22,6 +22,10 @@ use crate::store::{self, interactions::StoredInteraction};
 /// How long a started login may take (Keycloak's login timeout is of the same order).
 const LIFETIME: Duration = Duration::minutes(30);
 
+/// The largest request a pending login keeps: anyone may start one, so what it stores is
+/// bounded. Far above any real authorization request (request objects are not supported).
+const MAX_STORED_REQUEST: usize = 16 * 1024;
+
 /// One step of a login, in the order they are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -49,7 +53,7 @@ impl Step {
     /// Whether the step must still happen for the request.
     pub async fn due(self, situation: &Situation<'_>) -> Result<bool, OAuthError> {
         match self {
-            Step::Login => Ok(login::due(situation)),
+            Step::Login => login::due(situation),
             Step::Consent => consent::due(situation).await,
         }
     }
@@ -101,7 +105,7 @@ pub struct Interaction {
     pub handle: String,
     pub client_id: String,
     pub purpose: Purpose,
-    /// The user, once a step has established who they are.
+    /// The user who did the steps in `done`.
     pub user_id: Option<String>,
     pub done: Vec<Step>,
     id: String,
@@ -119,12 +123,17 @@ impl Interaction {
         client_id: &str,
         purpose: Purpose,
     ) -> Result<Self, OAuthError> {
-        let handle = random::opaque_token();
-        let now = state.now();
         let (kind, request) = match &purpose {
             Purpose::Authorize { query } => ("authorize", query.clone()),
             Purpose::Device { user_code } => ("device", user_code.clone()),
         };
+        if request.len() > MAX_STORED_REQUEST {
+            return Err(OAuthError::invalid_request(
+                "the authorization request is too large",
+            ));
+        }
+        let handle = random::opaque_token();
+        let now = state.now();
         let interaction = Self {
             id: id_of(&handle),
             handle,
@@ -189,15 +198,17 @@ impl Interaction {
         }))
     }
 
-    /// Records that `step` is done, by `user_id` when the step established who the user is.
+    /// Records that `user_id` did `step`. Steps count only for the user who did them: when
+    /// another user does one, what was done before is forgotten.
     pub async fn complete(
         &mut self,
         state: &AppState,
         step: Step,
-        user_id: Option<&str>,
+        user_id: &str,
     ) -> Result<(), OAuthError> {
-        if let Some(user_id) = user_id {
+        if self.user_id.as_deref() != Some(user_id) {
             self.user_id = Some(user_id.to_string());
+            self.done.clear();
         }
         if !self.done.contains(&step) {
             self.done.push(step);
