@@ -359,14 +359,18 @@ async fn try_decide(
     let Some((sign_in, session)) = signed_in else {
         return Err(OAuthError::server_error("no sign-in after the login step"));
     };
+    // Ending the login and issuing its code commit together: a failure leaves the login open
+    // to try again, and a race leaves one code.
+    let tx = state.caches.store.begin().await?;
     if let Some(interaction) = interaction {
-        if !interaction.finish(state).await? {
+        if !interaction.finish(&tx).await? {
             return Ok(Decision::ErrorPage(
                 "This sign-in has already been completed. Return to the application.".into(),
             ));
         }
     }
-    let code = issue_code(state, realm, request, &sign_in, &session).await?;
+    let code = issue_code(&tx, state, realm, request, &sign_in, &session).await?;
+    tx.commit().await?;
     Ok(Decision::Respond {
         to: request.redirect(),
         params: vec![("code", code)],
@@ -410,6 +414,7 @@ pub async fn current_sign_in(
 
 /// Stores a single-use code bound to the client, redirect URI, PKCE challenge, nonce and session.
 async fn issue_code(
+    db: &impl store::Conn,
     state: &AppState,
     realm: &RealmCtx,
     request: &AuthorizeRequest,
@@ -419,7 +424,6 @@ async fn issue_code(
     let now = state.now();
     let lifetimes = Lifetimes::resolve(&request.client.lifetimes, &realm.realm.lifetimes);
     let code = random::opaque_token();
-    let db = &state.caches.store.db;
     store::codes::insert_code(
         db,
         &realm.realm.id,

@@ -69,7 +69,7 @@ pub async fn after_step(state: &AppState, realm: &RealmCtx, interaction: &Intera
             query_of(interaction)
         )),
         Purpose::Device { user_code } => {
-            if let Err(error) = interaction.finish(state).await {
+            if let Err(error) = interaction.finish(&state.caches.store.db).await {
                 return error.into_response();
             }
             see_other(&format!(

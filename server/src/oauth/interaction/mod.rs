@@ -226,7 +226,7 @@ impl Interaction {
 
     /// Ends the login; true for the one caller that ended it, so a finished login yields one
     /// code however many requests race to finish it.
-    pub async fn finish(&self, state: &AppState) -> Result<bool, OAuthError> {
-        Ok(store::interactions::take(&state.caches.store.db, &self.id).await?)
+    pub async fn finish(&self, db: &impl store::Conn) -> Result<bool, OAuthError> {
+        Ok(store::interactions::take(db, &self.id).await?)
     }
 }
