@@ -3,7 +3,9 @@
 //! per client, or one shared by every realm. Inside, each realm's sign-in lives under its own key,
 //! so a shared cookie still never signs a user into a realm they did not sign into. Cookie names
 //! are injective, and each session records its owner (realm, or realm and client), so a session
-//! is honoured only where it was made, whatever name its cookie is presented under.
+//! is honoured only where it was made, whatever name its cookie is presented under. A session
+//! also holds its CSRF token and the handles of the pending logins (`oauth::interaction`) this
+//! browser started, which only it may continue.
 
 use std::sync::Arc;
 
