@@ -104,14 +104,10 @@ pub struct SignIn {
 const CSRF_KEY: &str = "csrf";
 /// Who the session belongs to (see [`SessionCookie`]).
 const OWNER_KEY: &str = "owner";
-/// The pending logins this browser started, by handle hash, newest last.
+/// The pending logins this browser started, by their stored ids, newest last.
 const INTERACTIONS_KEY: &str = "interactions";
 /// How many pending logins a browser keeps at once (tabs signing in side by side).
 const MAX_INTERACTIONS: usize = 16;
-
-fn interaction_key(handle: &str) -> String {
-    crate::crypto::b64url(crate::crypto::sha256(handle.as_bytes()))
-}
 
 fn sign_in_key(realm: &Realm) -> String {
     format!("sign_in:{}", realm.id)
@@ -271,16 +267,16 @@ impl BrowserSession {
         self.save(session).await
     }
 
-    /// Records that this browser started the pending login `handle`, so only it may continue
-    /// it: a login link sent to someone else leads nowhere.
-    pub async fn bind_interaction(&self, handle: &str) -> Result<(), String> {
+    /// Records that this browser started the pending login stored as `id`, so only it may
+    /// continue it: a login link sent to someone else leads nowhere.
+    pub async fn bind_interaction(&self, id: &str) -> Result<(), String> {
         let session = self.session().await;
         let mut bound: Vec<String> = session
             .get(INTERACTIONS_KEY)
             .await
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
-        bound.push(interaction_key(handle));
+        bound.push(id.to_string());
         let excess = bound.len().saturating_sub(MAX_INTERACTIONS);
         bound.drain(..excess);
         session
@@ -290,9 +286,8 @@ impl BrowserSession {
         self.save(session).await
     }
 
-    /// Whether this browser started the pending login `handle`.
-    pub async fn owns_interaction(&self, handle: &str) -> bool {
-        let key = interaction_key(handle);
+    /// Whether this browser started the pending login stored as `id`.
+    pub async fn owns_interaction(&self, id: &str) -> bool {
         match self
             .session()
             .await
@@ -301,7 +296,7 @@ impl BrowserSession {
         {
             Ok(Some(bound)) => bound
                 .iter()
-                .any(|b| crate::crypto::constant_time_eq(b.as_bytes(), key.as_bytes())),
+                .any(|b| crate::crypto::constant_time_eq(b.as_bytes(), id.as_bytes())),
             _ => false,
         }
     }

@@ -86,16 +86,13 @@ async fn start(state: &AppState, realm: &RealmCtx, headers: &HeaderMap, query: S
                 realm,
                 &request.client.client_id,
                 Purpose::Authorize { query },
+                &browser,
             )
             .await
             {
                 Ok(interaction) => interaction,
                 Err(error) => return render(realm, Decision::refusal(request.redirect(), &error)),
             };
-            if let Err(e) = browser.bind_interaction(&interaction.handle).await {
-                let error = crate::oauth::error::OAuthError::server_error(e);
-                return render(realm, Decision::refusal(request.redirect(), &error));
-            }
             with_cookie(step_page(realm, &interaction, step), &browser)
         }
         decision => render(realm, decision),

@@ -13,10 +13,9 @@ use super::interaction::{after_step, bound, handle_in};
 use crate::oauth::authorize::{self, current_sign_in, AuthorizeRequest};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{Interaction, Purpose, Step};
+use crate::oauth::interaction::{consent, Interaction, Purpose};
 use crate::sessions::BrowserSession;
 use crate::state::{AppState, RealmCtx};
-use crate::store;
 
 /// The pending login named by `params`, its authorization request and the browser session.
 async fn context(
@@ -140,22 +139,9 @@ pub async fn submit(
     };
     match params.get("decision") {
         Some("allow") => {
-            if let Err(e) = store::consents::grant(
-                &state.caches.store.db,
-                &realm.realm.id,
-                &sign_in.user_id,
-                &request.client.client_id,
-                &request.scopes,
-                state.now(),
-            )
-            .await
-            {
-                return OAuthError::from(e).into_response();
-            }
-            if let Err(e) = interaction
-                .complete(&state, Step::Consent, &sign_in.user_id)
-                .await
-            {
+            let allowed =
+                consent::allowed(&state, &realm, &mut interaction, &request, &sign_in.user_id);
+            if let Err(e) = allowed.await {
                 return e.into_response();
             }
             after_step(&state, &realm, &interaction).await

@@ -203,13 +203,11 @@ async fn sign_in_first(
     let purpose = Purpose::Device {
         user_code: display_user_code(&found.user_code),
     };
-    let interaction = match Interaction::start(state, realm, &found.client_id, purpose).await {
-        Ok(interaction) => interaction,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = browser.bind_interaction(&interaction.handle).await {
-        return OAuthError::server_error(e).into_response();
-    }
+    let interaction =
+        match Interaction::start(state, realm, &found.client_id, purpose, browser).await {
+            Ok(interaction) => interaction,
+            Err(e) => return e.into_response(),
+        };
     with_cookie(
         super::interaction::step_page(realm, &interaction, crate::oauth::interaction::Step::Login),
         browser,

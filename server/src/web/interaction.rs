@@ -42,7 +42,7 @@ pub async fn bound(
         cookie_name(&realm.realm, Some(&interaction.client_id)),
         state.secure_cookies(),
     );
-    if !browser.owns_interaction(handle).await {
+    if !interaction.started_by(&browser).await {
         return Err(gone());
     }
     Ok((interaction, browser))

@@ -7,18 +7,13 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::Duration;
 
 use super::html::{self, escape, hidden, realm_error_page, realm_label, see_other, with_cookie};
 use super::interaction::{after_step, bound, handle_in};
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{Interaction, Purpose, Step};
-use crate::sessions::{cookie_name, BrowserSession, SignIn};
+use crate::oauth::interaction::{login, Interaction, Purpose};
+use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
-use crate::store;
-
-/// Lifetime of an SSO session; the browser cookie also lapses after `IDLE_LIFETIME` unused.
-const SESSION_LIFETIME: Duration = Duration::hours(10);
 
 /// The pending login a page continues (if any) and the browser session to use.
 async fn context(
@@ -131,7 +126,7 @@ pub async fn submit(
     let Ok(params) = Params::parse(&body) else {
         return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
     };
-    let (interaction, browser) = match context(&state, &realm, &headers, &params).await {
+    let (mut interaction, browser) = match context(&state, &realm, &headers, &params).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -172,39 +167,20 @@ pub async fn submit(
             &browser,
         );
     };
-    let amr = vec!["pwd".to_string()];
-    let session = match store::sessions::create(
-        &state.caches.store.db,
-        store::sessions::NewSession {
-            realm_id: &realm.realm.id,
-            user_id: &user.id,
-            cookie_scope: &browser.cookie,
-            auth_time: now,
-            amr: &amr,
-            expires_at: now + SESSION_LIFETIME,
-        },
+    if let Err(e) = login::signed_in(
+        &state,
+        &realm,
+        &browser,
+        interaction.as_mut(),
+        &user.id,
         now,
     )
     .await
     {
-        Ok(session) => session,
-        Err(e) => return internal(&realm, e),
-    };
-    let sign_in = SignIn {
-        user_id: user.id.clone(),
-        sid: session.id,
-        auth_time: now,
-    };
-    if let Err(e) = browser.set_sign_in(&realm.realm, &sign_in).await {
         return internal(&realm, e);
     }
-    let next = match interaction {
-        Some(mut interaction) => {
-            if let Err(e) = interaction.complete(&state, Step::Login, &user.id).await {
-                return internal(&realm, e);
-            }
-            after_step(&state, &realm, &interaction).await
-        }
+    let next = match &interaction {
+        Some(interaction) => after_step(&state, &realm, interaction).await,
         // Signed in to the realm alone (no application asked): back to the login page.
         None => see_other(&format!("/realms/{}/login", realm.realm.name)),
     };

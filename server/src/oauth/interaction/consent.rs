@@ -2,8 +2,10 @@
 //! nothing new is asked) and this interaction has not asked yet, or when a client that requires
 //! consent asks for a scope the user has not allowed it.
 
-use super::{Situation, Step};
+use super::{Interaction, Situation, Step};
+use crate::oauth::authorize::AuthorizeRequest;
 use crate::oauth::error::OAuthError;
+use crate::state::{AppState, RealmCtx};
 use crate::store;
 
 pub async fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
@@ -31,4 +33,25 @@ pub async fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
 
 pub fn when_prompt_none() -> OAuthError {
     OAuthError::consent_required("the user must consent")
+}
+
+/// The step done: `user_id` allowed what `request` asks. Remembered per user, client and scopes
+/// and recorded in `interaction`.
+pub async fn allowed(
+    state: &AppState,
+    realm: &RealmCtx,
+    interaction: &mut Interaction,
+    request: &AuthorizeRequest,
+    user_id: &str,
+) -> Result<(), OAuthError> {
+    store::consents::grant(
+        &state.caches.store.db,
+        &realm.realm.id,
+        user_id,
+        &request.client.client_id,
+        &request.scopes,
+        state.now(),
+    )
+    .await?;
+    interaction.complete(state, Step::Consent, user_id).await
 }

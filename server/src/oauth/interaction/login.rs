@@ -4,10 +4,16 @@
 //! in this interaction as someone other than the hinted user ends it with `login_required`
 //! rather than asking again and again.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
-use super::{Situation, Step};
+use super::{Interaction, Situation, Step};
 use crate::oauth::error::OAuthError;
+use crate::sessions::{BrowserSession, SignIn};
+use crate::state::{AppState, RealmCtx};
+use crate::store;
+
+/// Lifetime of an SSO session; the browser cookie also lapses after its idle lifetime unused.
+const SESSION_LIFETIME: Duration = Duration::hours(10);
 
 pub fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
     let Some(sign_in) = situation.sign_in else {
@@ -38,4 +44,44 @@ pub fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
 
 pub fn when_prompt_none() -> OAuthError {
     OAuthError::login_required("the user must sign in")
+}
+
+/// The step done: `user_id` proved who they are at `now`. Starts their SSO session in the realm,
+/// signs the browser in (under a new session id, against fixation) and records the step in
+/// `interaction`, when the sign-in continues one.
+pub async fn signed_in(
+    state: &AppState,
+    realm: &RealmCtx,
+    browser: &BrowserSession,
+    interaction: Option<&mut Interaction>,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<SignIn, OAuthError> {
+    let amr = vec!["pwd".to_string()];
+    let session = store::sessions::create(
+        &state.caches.store.db,
+        store::sessions::NewSession {
+            realm_id: &realm.realm.id,
+            user_id,
+            cookie_scope: &browser.cookie,
+            auth_time: now,
+            amr: &amr,
+            expires_at: now + SESSION_LIFETIME,
+        },
+        now,
+    )
+    .await?;
+    let sign_in = SignIn {
+        user_id: user_id.to_string(),
+        sid: session.id,
+        auth_time: now,
+    };
+    browser
+        .set_sign_in(&realm.realm, &sign_in)
+        .await
+        .map_err(OAuthError::server_error)?;
+    if let Some(interaction) = interaction {
+        interaction.complete(state, Step::Login, user_id).await?;
+    }
+    Ok(sign_in)
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::authorize::AuthorizeRequest;
 use super::error::OAuthError;
 use crate::crypto::{b64url, random, sha256};
-use crate::sessions::SignIn;
+use crate::sessions::{BrowserSession, SignIn};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, interactions::StoredInteraction};
 
@@ -98,6 +98,24 @@ pub enum Purpose {
     Device { user_code: String },
 }
 
+impl Purpose {
+    /// The stored form: a kind and the text it carries.
+    fn stored(&self) -> (&'static str, &str) {
+        match self {
+            Purpose::Authorize { query } => ("authorize", query),
+            Purpose::Device { user_code } => ("device", user_code),
+        }
+    }
+
+    fn from_stored(kind: &str, text: String) -> Option<Self> {
+        match kind {
+            "authorize" => Some(Purpose::Authorize { query: text }),
+            "device" => Some(Purpose::Device { user_code: text }),
+            _ => None,
+        }
+    }
+}
+
 /// A pending login.
 #[derive(Debug, Clone)]
 pub struct Interaction {
@@ -116,17 +134,15 @@ fn id_of(handle: &str) -> String {
 }
 
 impl Interaction {
-    /// Starts a login for `purpose` on behalf of `client_id`.
+    /// Starts a login for `purpose` on behalf of `client_id`, bound to `browser`.
     pub async fn start(
         state: &AppState,
         realm: &RealmCtx,
         client_id: &str,
         purpose: Purpose,
+        browser: &BrowserSession,
     ) -> Result<Self, OAuthError> {
-        let (kind, request) = match &purpose {
-            Purpose::Authorize { query } => ("authorize", query.clone()),
-            Purpose::Device { user_code } => ("device", user_code.clone()),
-        };
+        let (kind, request) = purpose.stored();
         if request.len() > MAX_STORED_REQUEST {
             return Err(OAuthError::invalid_request(
                 "the authorization request is too large",
@@ -134,30 +150,35 @@ impl Interaction {
         }
         let handle = random::opaque_token();
         let now = state.now();
-        let interaction = Self {
+        let row = StoredInteraction {
             id: id_of(&handle),
-            handle,
+            realm_id: realm.realm.id.clone(),
             client_id: client_id.to_string(),
+            purpose: kind.to_string(),
+            request: request.to_string(),
+            user_id: None,
+            steps_done: Vec::new(),
+            expires_at: now + LIFETIME,
+        };
+        store::interactions::insert(&state.caches.store.db, &row, now).await?;
+        let interaction = Self {
+            id: row.id,
+            handle,
+            client_id: row.client_id,
             purpose,
             user_id: None,
             done: Vec::new(),
         };
-        store::interactions::insert(
-            &state.caches.store.db,
-            &StoredInteraction {
-                id: interaction.id.clone(),
-                realm_id: realm.realm.id.clone(),
-                client_id: client_id.to_string(),
-                purpose: kind.to_string(),
-                request,
-                user_id: None,
-                steps_done: Vec::new(),
-                expires_at: now + LIFETIME,
-            },
-            now,
-        )
-        .await?;
+        browser
+            .bind_interaction(&interaction.id)
+            .await
+            .map_err(OAuthError::server_error)?;
         Ok(interaction)
+    }
+
+    /// Whether `browser` is the one that started this login.
+    pub async fn started_by(&self, browser: &BrowserSession) -> bool {
+        browser.owns_interaction(&self.id).await
     }
 
     /// The realm's unexpired login with this handle.
@@ -173,16 +194,11 @@ impl Interaction {
         else {
             return Ok(None);
         };
-        let purpose = match row.purpose.as_str() {
-            "authorize" => Purpose::Authorize { query: row.request },
-            "device" => Purpose::Device {
-                user_code: row.request,
-            },
-            other => {
-                return Err(OAuthError::server_error(format!(
-                    "interaction with unknown purpose {other}"
-                )))
-            }
+        let Some(purpose) = Purpose::from_stored(&row.purpose, row.request) else {
+            return Err(OAuthError::server_error(format!(
+                "interaction with unknown purpose {}",
+                row.purpose
+            )));
         };
         Ok(Some(Self {
             handle: handle.to_string(),
