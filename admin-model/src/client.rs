@@ -34,6 +34,8 @@ pub struct ClientView {
     pub access_token_signing_alg: Option<String>,
     pub id_token_signing_alg: Option<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// `inherit` (the realm's second-factor policy) or `required`.
+    pub mfa: String,
     pub enabled: bool,
     /// Whether a secret is set (confidential clients).
     pub has_secret: bool,
@@ -167,6 +169,10 @@ pub struct ClientInput {
     /// An http or https URL without fragment, at most 2048 bytes; empty or `null` clears it.
     #[schema(value_type = Option<String>, nullable, pattern = r"^(?:[Hh][Tt][Tt][Pp][Ss]?://[^\s#\u0000-\u001f\u007f-\u009f]+)?$")]
     pub backchannel_logout_uri: Option<Option<String>>,
+    /// `inherit` (the realm's second-factor policy, the default) or `required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::ClientMfaName>)]
+    pub mfa: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }

@@ -107,6 +107,24 @@ pub trait UserAdmin: Send + Sync {
         password: &str,
     ) -> AdminResult<UserView>;
     async fn unlock_user(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<UserView>;
+    /// The user's second factors (secrets never shown).
+    async fn list_credentials(&self, realm: &str, id: &str) -> AdminResult<Vec<CredentialView>>;
+    /// Removes one (a reset: the user enrols again when a second factor is required).
+    async fn delete_credential(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        credential: &str,
+    ) -> AdminResult<()>;
+    /// Sets the user's TOTP secret (imported, or generated), replacing any they had.
+    async fn set_totp(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        input: TotpInput,
+    ) -> AdminResult<TotpCreated>;
 }
 
 /// What tokens may carry: scopes, API resources, claim types, exchange policies.

@@ -28,6 +28,8 @@ pub struct RealmView {
     pub device_code_lifetime: Option<i64>,
     /// Seconds in which a rotated refresh token may come back as a retry; empty inherits.
     pub refresh_reuse_grace: Option<i64>,
+    /// `off`, `optional` or `required`: when users sign in with a second factor.
+    pub mfa: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -111,4 +113,9 @@ pub struct RealmInput {
     )]
     #[schema(value_type = Option<i64>, nullable, minimum = 0, maximum = 300)]
     pub refresh_reuse_grace: Option<Option<i64>>,
+    /// `off` (passwords only), `optional` (users who enrolled a second factor use it; the
+    /// default) or `required` (everyone; users without one enrol at their next login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::RealmMfaName>)]
+    pub mfa: Option<String>,
 }

@@ -22,6 +22,23 @@ pub enum CookieModeName {
     Shared,
 }
 
+/// A realm's second-factor policy.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RealmMfaName {
+    Off,
+    Optional,
+    Required,
+}
+
+/// A client's second-factor policy.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientMfaName {
+    Inherit,
+    Required,
+}
+
 /// An OAuth grant type a client may use.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub enum GrantTypeName {

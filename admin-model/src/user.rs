@@ -65,3 +65,38 @@ pub struct PasswordInput {
     #[schema(min_length = 8, max_length = 1024, pattern = r"^[^\u0000]*$")]
     pub password: String,
 }
+
+/// A user's credential besides the password; secrets are never shown. Recovery codes appear
+/// as one item, `recovery_codes`, with how many remain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CredentialView {
+    /// The credential's id (`recovery-codes` for the set of recovery codes).
+    pub id: String,
+    /// `totp` or `recovery_codes`.
+    pub kind: String,
+    pub label: Option<String>,
+    /// Unused recovery codes left (recovery codes only).
+    pub remaining: Option<u32>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// `POST …/credentials/totp`: sets the user's TOTP secret, replacing any they had. Give the
+/// base32 `secret` of another system to migrate it; leave it out to have one generated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
+    pub secret: Option<String>,
+}
+
+/// The TOTP credential just set, with its secret: shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TotpCreated {
+    pub credential: CredentialView,
+    /// The secret as base32.
+    pub secret: String,
+    /// The `otpauth://` URI authenticator apps read.
+    pub otpauth_uri: String,
+}

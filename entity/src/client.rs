@@ -36,6 +36,8 @@ pub struct Model {
     pub device_code_lifetime: Option<i64>,
     /// Seconds in which a rotated refresh token may come back as a retry (CONTRACT §3).
     pub refresh_reuse_grace: Option<i64>,
+    /// Second factors for this client's logins: `inherit` (the realm's policy) or `required`.
+    pub mfa: String,
     pub access_token_signing_alg: Option<String>,
     pub id_token_signing_alg: Option<String>,
     pub backchannel_logout_uri: Option<String>,

@@ -7,6 +7,7 @@ pub mod claim_type;
 pub mod client;
 pub mod client_secret;
 pub mod consent;
+pub mod credential;
 pub mod device_code;
 pub mod exchange_policy;
 pub mod interaction;
@@ -31,6 +32,7 @@ pub mod prelude {
     pub use super::client::Entity as Client;
     pub use super::client_secret::Entity as ClientSecret;
     pub use super::consent::Entity as Consent;
+    pub use super::credential::Entity as Credential;
     pub use super::device_code::Entity as DeviceCode;
     pub use super::exchange_policy::Entity as ExchangePolicy;
     pub use super::interaction::Entity as Interaction;

@@ -23,6 +23,8 @@ pub struct Model {
     pub device_code_lifetime: Option<i64>,
     /// Seconds in which a rotated refresh token may come back as a retry (CONTRACT §3).
     pub refresh_reuse_grace: Option<i64>,
+    /// Second factors: `off`, `optional` (used by users who enrolled one) or `required`.
+    pub mfa: String,
     pub revocation_salt: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial_schema;
 mod m20261203_000001_reuse_grace_and_replays;
 mod m20261203_000002_interactions;
+mod m20261203_000003_second_factors;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261203_000001_reuse_grace_and_replays::Migration),
             Box::new(m20261203_000002_interactions::Migration),
+            Box::new(m20261203_000003_second_factors::Migration),
         ]
     }
 }

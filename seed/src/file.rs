@@ -39,6 +39,9 @@ pub struct RealmSeed {
     /// Seconds (0–300) in which a retried refresh gets the same tokens; 0 makes any reuse
     /// revoke the family. Empty: the realm's, then the server's default.
     pub refresh_reuse_grace: Option<i64>,
+    /// Second factors: `off`, `optional` (default) or `required`.
+    #[serde(default)]
+    pub mfa: Option<String>,
     #[serde(default)]
     pub scopes: Vec<ScopeSeed>,
     #[serde(default)]
@@ -137,6 +140,9 @@ pub struct ClientSeed {
     /// Seconds (0–300) in which a retried refresh gets the same tokens; 0 makes any reuse
     /// revoke the family. Empty: the realm's, then the server's default.
     pub refresh_reuse_grace: Option<i64>,
+    /// Second factors: `inherit` (default) or `required`.
+    #[serde(default)]
+    pub mfa: Option<String>,
     /// Overrides the realm's access-token algorithm.
     pub access_token_signing_alg: Option<String>,
     /// Overrides the realm's ID-token algorithm.

@@ -63,6 +63,10 @@ fn realm_routes() -> Router<AppState> {
         )
         .route("/login", get(web::login::show).post(web::login::submit))
         .route(
+            "/second-factor",
+            get(web::second_factor::show).post(web::second_factor::submit),
+        )
+        .route(
             "/consent",
             get(web::consent::show).post(web::consent::submit),
         )

@@ -132,7 +132,64 @@ pub struct Realm {
     pub id_token_signing_alg: SigningAlg,
     pub cookie_mode: CookieMode,
     pub lifetimes: LifetimeOverrides,
+    pub mfa: RealmMfa,
     pub revocation_salt: String,
+}
+
+/// A realm's second-factor policy (CONTRACT §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RealmMfa {
+    /// Passwords only: no second factor is asked, even of users who enrolled one.
+    Off,
+    /// Users who enrolled a second factor use it; others sign in with a password.
+    #[default]
+    Optional,
+    /// Everyone uses a second factor; users without one enrol right after the password.
+    Required,
+}
+
+impl RealmMfa {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RealmMfa::Off => "off",
+            RealmMfa::Optional => "optional",
+            RealmMfa::Required => "required",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(Self::Off),
+            "optional" => Some(Self::Optional),
+            "required" => Some(Self::Required),
+            _ => None,
+        }
+    }
+}
+
+/// A client's second-factor policy: the realm's, or a second factor for every login to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientMfa {
+    #[default]
+    Inherit,
+    Required,
+}
+
+impl ClientMfa {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientMfa::Inherit => "inherit",
+            ClientMfa::Required => "required",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "inherit" => Some(Self::Inherit),
+            "required" => Some(Self::Required),
+            _ => None,
+        }
+    }
 }
 
 /// The grant types Tessera knows (CONTRACT §3).
@@ -184,6 +241,7 @@ pub struct Client {
     pub access_token_signing_alg: Option<SigningAlg>,
     pub id_token_signing_alg: Option<SigningAlg>,
     pub backchannel_logout_uri: Option<String>,
+    pub mfa: ClientMfa,
     pub enabled: bool,
     pub secrets: Vec<StoredSecret>,
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod directory;
 pub mod domain;
+pub mod factors;
 pub mod health;
 pub mod keys;
 pub mod limiter;

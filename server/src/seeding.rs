@@ -8,7 +8,7 @@ use crate::crypto::password::Argon2Params;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
 use crate::crypto::{password, random};
 use crate::domain::SigningAlg;
-use crate::domain::{grant_type, CookieMode, LifetimeOverrides, Realm};
+use crate::domain::{grant_type, ClientMfa, CookieMode, LifetimeOverrides, Realm, RealmMfa};
 use crate::keys::{KeyRing, KeyRingError};
 use crate::store::{self, realms::NewRealm, Store, StoreError};
 
@@ -380,6 +380,10 @@ fn realm_from_seed(seed: &seed::RealmSeed) -> Result<NewRealm, SeedingError> {
         id_token_signing_alg,
         cookie_mode,
         lifetimes,
+        mfa: match &seed.mfa {
+            Some(m) => RealmMfa::parse(m).ok_or_else(|| bad(format!("unknown mfa `{m}`")))?,
+            None => RealmMfa::default(),
+        },
     })
 }
 
@@ -433,6 +437,10 @@ fn client_from_seed(seed: &seed::ClientSeed) -> Result<store::clients::NewClient
         id_token_signing_alg: parse_alg(&seed.id_token_signing_alg, "id_token_signing_alg")
             .map_err(bad)?,
         backchannel_logout_uri: seed.backchannel_logout_uri.clone(),
+        mfa: match &seed.mfa {
+            Some(m) => ClientMfa::parse(m).ok_or_else(|| bad(format!("unknown mfa `{m}`")))?,
+            None => ClientMfa::default(),
+        },
         enabled: true,
         ..Default::default()
     })

@@ -363,6 +363,7 @@ mod tests {
             id_token_signing_alg: SigningAlg::RS256,
             cookie_mode: mode,
             lifetimes: LifetimeOverrides::default(),
+            mfa: Default::default(),
             revocation_salt: String::new(),
         }
     }

@@ -21,6 +21,8 @@ pub struct AppInner {
     pub caches: Arc<Caches>,
     pub secrets: SecretHasher,
     pub accounts: crate::accounts::Accounts,
+    /// TOTP and recovery codes.
+    pub factors: crate::factors::SecondFactors,
     pub refresh: crate::tokens::refresh::RefreshTokens,
     pub browser_sessions: Arc<crate::sessions::BrowserStore>,
     /// Delivers back-channel logout tokens.

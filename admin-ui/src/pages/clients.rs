@@ -47,6 +47,16 @@ const LIFETIMES: [(&str, &str); 6] = [
 ];
 
 /// Algorithm choices where empty inherits the realm's.
+fn mfa_options() -> Vec<(String, String)> {
+    vec![
+        ("inherit".to_string(), "As the realm says".to_string()),
+        (
+            "required".to_string(),
+            "Required for every login to this client".to_string(),
+        ),
+    ]
+}
+
 fn alg_options() -> Vec<(String, String)> {
     let mut out = vec![(String::new(), "Realm default".to_string())];
     out.extend(options(&["ES256", "RS256", "EdDSA"]));
@@ -92,6 +102,7 @@ impl Collection for Clients {
         "access_token_signing_alg",
         "id_token_signing_alg",
         "backchannel_logout_uri",
+        "mfa",
         "enabled",
     ];
 
@@ -145,6 +156,7 @@ impl Collection for Clients {
             )
             .set_opt("id_token_signing_alg", c.id_token_signing_alg.clone())
             .set_opt("backchannel_logout_uri", c.backchannel_logout_uri.clone())
+            .set("mfa", c.mfa.clone())
             .set_flag("enabled", c.enabled);
         f
     }
@@ -192,6 +204,7 @@ impl Collection for Clients {
             access_token_signing_alg: Some(form.opt("access_token_signing_alg")),
             id_token_signing_alg: Some(form.opt("id_token_signing_alg")),
             backchannel_logout_uri: r.nullable("backchannel_logout_uri"),
+            mfa: form.opt("mfa"),
             enabled: Some(form.checked("enabled")),
         };
         r.finish(input)
@@ -252,6 +265,7 @@ impl Collection for Clients {
                 </div>
                 <Text name="backchannel_logout_uri" label="Back-channel logout URI" kind="url"
                     hint="Receives a logout token when a user's session ends."/>
+                <Select name="mfa" label="Second factor" options=mfa_options()/>
             </Group>
         }
         .into_any()

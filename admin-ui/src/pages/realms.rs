@@ -168,7 +168,8 @@ fn values(r: &RealmView) -> FormData {
         .set_opt("id_token_lifetime", r.id_token_lifetime)
         .set_opt("code_lifetime", r.code_lifetime)
         .set_opt("device_code_lifetime", r.device_code_lifetime)
-        .set_opt("refresh_reuse_grace", r.refresh_reuse_grace);
+        .set_opt("refresh_reuse_grace", r.refresh_reuse_grace)
+        .set("mfa", r.mfa.clone());
     f
 }
 
@@ -190,6 +191,7 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         code_lifetime: r.seconds("code_lifetime"),
         device_code_lifetime: r.seconds("device_code_lifetime"),
         refresh_reuse_grace: r.seconds("refresh_reuse_grace"),
+        mfa: form.opt("mfa"),
     };
     r.finish(input)
 }
@@ -325,6 +327,17 @@ fn form_page(d: FormPage) -> impl IntoView {
             "One cookie shared by every realm".to_string(),
         ),
     ];
+    let mfa_policies = vec![
+        ("off".to_string(), "Off: passwords only".to_string()),
+        (
+            "optional".to_string(),
+            "Optional: users who enrolled one use it".to_string(),
+        ),
+        (
+            "required".to_string(),
+            "Required: everyone, enrolling at the next login".to_string(),
+        ),
+    ];
     let lifetimes = LIFETIMES
         .iter()
         .map(|(name, label)| {
@@ -371,6 +384,7 @@ fn form_page(d: FormPage) -> impl IntoView {
                         <Select name="id_token_signing_alg" label="ID token algorithm" options=with_default(algs)/>
                     </div>
                     <Select name="cookie_mode" label="Sign-in cookie" options=with_default(cookie_modes)/>
+                    <Select name="mfa" label="Second factor" options=with_default(mfa_policies)/>
                 </Group>
                 <Group title="Lifetimes" note="Clients may override these.">
                     <div class="grid-3">{lifetimes}</div>

@@ -41,6 +41,7 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "claims_supported": claims_supported(),
+        "acr_values_supported": crate::oauth::interaction::second_factor::ACR_VALUES_SUPPORTED,
         "grant_types_supported": supported_grant_types(),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs(),

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     LoginRequired,
     /// `prompt=none` but the user must consent (OIDC Core §3.1.2.6).
     ConsentRequired,
+    /// `prompt=none` but the user must interact, e.g. to give a second factor (OIDC Core §3.1.2.6).
+    InteractionRequired,
+    /// An essential `acr` cannot be met (OpenID Connect Core Unmet Authentication Requirements).
+    UnmetAuthenticationRequirements,
     /// The `request` parameter is not supported (OIDC Core §3.1.2.6).
     RequestNotSupported,
     /// The `request_uri` parameter is not supported (OIDC Core §3.1.2.6).
@@ -95,6 +99,8 @@ impl OAuthError {
         unsupported_response_type => UnsupportedResponseType,
         login_required => LoginRequired,
         consent_required => ConsentRequired,
+        interaction_required => InteractionRequired,
+        unmet_authentication_requirements => UnmetAuthenticationRequirements,
         request_not_supported => RequestNotSupported,
         request_uri_not_supported => RequestUriNotSupported,
     }
@@ -117,6 +123,8 @@ impl OAuthError {
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InteractionRequired => "interaction_required",
+            ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::ServerError => "server_error",

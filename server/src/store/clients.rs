@@ -9,7 +9,7 @@ use sea_orm::{
 use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, json_list, string_list, Conn, StoreError, StoreResult};
 use crate::domain::SigningAlg;
-use crate::domain::{Client, LifetimeOverrides, StoredSecret};
+use crate::domain::{Client, ClientMfa, LifetimeOverrides, StoredSecret};
 
 /// A client's row as stored, for the admin service's views.
 pub type ClientRow = client::Model;
@@ -34,6 +34,7 @@ pub struct NewClient {
     pub access_token_signing_alg: Option<SigningAlg>,
     pub id_token_signing_alg: Option<SigningAlg>,
     pub backchannel_logout_uri: Option<String>,
+    pub mfa: ClientMfa,
     pub enabled: bool,
     pub secret_hash: Option<String>,
 }
@@ -83,6 +84,8 @@ fn to_domain(row: client::Model, secrets: Vec<client_secret::Model>) -> StoreRes
         allow_arbitrary_claims: row.allow_arbitrary_claims,
         always_issue_refresh_token: row.always_issue_refresh_token,
         backchannel_logout_uri: row.backchannel_logout_uri,
+        mfa: ClientMfa::parse(&row.mfa)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown client mfa policy {}", row.mfa)))?,
         enabled: row.enabled,
     })
 }
@@ -135,6 +138,7 @@ pub async fn insert(
         access_token_signing_alg: Set(new.access_token_signing_alg.map(|a| a.as_str().into())),
         id_token_signing_alg: Set(new.id_token_signing_alg.map(|a| a.as_str().into())),
         backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
+        mfa: Set(new.mfa.as_str().to_string()),
         enabled: Set(new.enabled),
         created_at: Set(now),
         updated_at: Set(now),
@@ -293,6 +297,7 @@ pub async fn update(
         .id_token_signing_alg
         .map(|a| a.as_str().to_string()));
     active.backchannel_logout_uri = Set(settings.backchannel_logout_uri.clone());
+    active.mfa = Set(settings.mfa.as_str().to_string());
     active.enabled = Set(settings.enabled);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod credentials;
 pub mod exchange;
 pub mod interactions;
 pub mod keys;

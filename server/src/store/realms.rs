@@ -11,7 +11,7 @@ use sea_orm::{
 use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, Conn, StoreError, StoreResult};
 use crate::domain::SigningAlg;
-use crate::domain::{CookieMode, LifetimeOverrides, Realm};
+use crate::domain::{CookieMode, LifetimeOverrides, Realm, RealmMfa};
 
 /// A realm's row as stored, for the admin service's views.
 pub type RealmRow = realm::Model;
@@ -27,6 +27,7 @@ pub struct NewRealm {
     pub id_token_signing_alg: SigningAlg,
     pub cookie_mode: CookieMode,
     pub lifetimes: LifetimeOverrides,
+    pub mfa: RealmMfa,
 }
 
 impl NewRealm {
@@ -40,6 +41,7 @@ impl NewRealm {
             id_token_signing_alg: SigningAlg::RS256,
             cookie_mode: CookieMode::Realm,
             lifetimes: LifetimeOverrides::default(),
+            mfa: RealmMfa::default(),
         }
     }
 }
@@ -63,6 +65,8 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
             device_code: row.device_code_lifetime,
             refresh_reuse_grace: row.refresh_reuse_grace,
         },
+        mfa: RealmMfa::parse(&row.mfa)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown mfa policy {}", row.mfa)))?,
         id: row.id,
         name: row.name,
         display_name: row.display_name,
@@ -109,6 +113,7 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
         code_lifetime: Set(new.lifetimes.code),
         device_code_lifetime: Set(new.lifetimes.device_code),
         refresh_reuse_grace: Set(new.lifetimes.refresh_reuse_grace),
+        mfa: Set(new.mfa.as_str().to_string()),
         revocation_salt: Set(crate::crypto::random::opaque_token()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -156,6 +161,7 @@ pub async fn update(
     active.code_lifetime = Set(settings.lifetimes.code);
     active.device_code_lifetime = Set(settings.lifetimes.device_code);
     active.refresh_reuse_grace = Set(settings.lifetimes.refresh_reuse_grace);
+    active.mfa = Set(settings.mfa.as_str().to_string());
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

@@ -53,6 +53,28 @@ pub async fn live(
         .filter(|s| s.ended_at.is_none() && s.expires_at > now))
 }
 
+/// Records a further authentication in the session (a second factor: step-up), which raises
+/// its `acr` and sets the methods used (`amr`).
+pub async fn raise_level(
+    db: &impl Conn,
+    id: &str,
+    acr: &str,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::QueryFilter;
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::Acr, Expr::value(acr))
+        .col_expr(session::Column::Amr, Expr::value(json_list(amr)))
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Records that `client_id` received tokens in this session.
 pub async fn add_client(
     db: &impl Conn,

@@ -7,6 +7,10 @@ use crate::crypto::b64url;
 use crate::domain::SigningAlg;
 use crate::keys::{ActiveKey, KeyError, RealmKeys};
 
+/// The `acr` of a sign-in with one factor; `"2"` is two factors or a user-verified passkey.
+pub const ACR_ONE_FACTOR: &str = "1";
+pub const ACR_TWO_FACTORS: &str = "2";
+
 /// JWS `typ` of ID tokens.
 pub const TYP_ID_TOKEN: &str = "JWT";
 
@@ -16,6 +20,8 @@ pub struct IdTokenInput<'a> {
     pub client_id: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
+    /// The authentication level (CONTRACT §8): `"1"` when not given.
+    pub acr: Option<&'a str>,
     pub amr: &'a [String],
     pub sid: Option<&'a str>,
     /// The access token issued alongside, for `at_hash`.
@@ -52,7 +58,7 @@ pub fn mint(key: &ActiveKey, input: IdTokenInput<'_>) -> Result<String, KeyError
     claims.insert("exp".into(), json!(input.iat + input.lifetime));
     claims.insert("auth_time".into(), json!(input.auth_time));
     claims.insert("amr".into(), json!(input.amr));
-    claims.insert("acr".into(), json!("1"));
+    claims.insert("acr".into(), json!(input.acr.unwrap_or(ACR_ONE_FACTOR)));
     if let Some(nonce) = input.nonce {
         claims.insert("nonce".into(), json!(nonce));
     }

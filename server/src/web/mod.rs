@@ -9,3 +9,4 @@ pub mod html;
 pub mod interaction;
 pub mod login;
 pub mod logout;
+pub mod second_factor;

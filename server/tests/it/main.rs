@@ -38,6 +38,7 @@ mod planb;
 mod races;
 mod refresh;
 mod revocation;
+mod second_factor;
 mod seeding;
 mod session_cookies;
 mod webdriver;

@@ -141,6 +141,9 @@ pub fn router() -> Router<AppState> {
     users::delete_user,
     users::set_user_password,
     users::unlock_user,
+    users::list_credentials,
+    users::delete_credential,
+    users::set_totp,
     scopes::list_scopes,
     scopes::create_scope,
     scopes::get_scope,
@@ -218,6 +221,18 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
         .route(
             "/realms/{realm}/users/{id}/unlock",
             post(users::unlock_user),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/credentials",
+            get(users::list_credentials),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/credentials/totp",
+            post(users::set_totp),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/credentials/{credential}",
+            delete(users::delete_credential),
         )
         .route(
             "/realms/{realm}/scopes",

@@ -29,3 +29,11 @@ pub struct IdPath {
     pub realm: String,
     pub id: String,
 }
+
+/// `/realms/{realm}/users/{id}/credentials/{credential}`
+#[derive(Debug, Deserialize)]
+pub struct CredentialPath {
+    pub realm: String,
+    pub id: String,
+    pub credential: String,
+}

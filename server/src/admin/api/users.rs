@@ -1,4 +1,4 @@
-//! Users of a realm: list, create, read, change, delete, password, unlock.
+//! Users of a realm: list, create, read, change, delete, password, unlock, second factors.
 //! Handlers with their OpenAPI descriptions; `super::Paths` collects them.
 
 use admin_model::*;
@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use super::extract::{Admin, Json, Path, Query, UserQuery};
-use super::paths::{IdPath, RealmPath};
+use super::paths::{CredentialPath, IdPath, RealmPath};
 use super::Answer;
 
 #[utoipa::path(
@@ -215,4 +215,97 @@ pub async fn unlock_user(
     Path(p): Path<IdPath>,
 ) -> Answer {
     Ok(axum::Json(s.unlock_user(&a, &p.realm, &p.id).await?).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/users/{id}/credentials",
+    tag = "users",
+    summary = "List a user's second factors",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, body = Vec<CredentialView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_credentials(Admin { service: s, .. }: Admin, Path(p): Path<IdPath>) -> Answer {
+    Ok(axum::Json(s.list_credentials(&p.realm, &p.id).await?).into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/realms/{realm}/users/{id}/credentials/{credential}",
+    tag = "users",
+    summary = "Remove a second factor (reset)",
+    description = "Removes a TOTP credential, or every recovery code with `recovery-codes`. \
+        Where a second factor is required the user enrols again at the next sign-in.",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+        ("credential" = String, Path, description = "Credential id, or `recovery-codes`"),
+    ),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_credential(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<CredentialPath>,
+) -> Answer {
+    s.delete_credential(&a, &p.realm, &p.id, &p.credential)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms/{realm}/users/{id}/credentials/totp",
+    tag = "users",
+    summary = "Set a user's TOTP secret (import or generate)",
+    description = "Imports the base32 `secret` of another system, or generates one when it is \
+        left out, replacing any TOTP the user had. The secret is returned this once.",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    request_body = TotpInput,
+    responses(
+        (status = 201, body = TotpCreated),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_totp(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+    Json(b): Json<TotpInput>,
+) -> Answer {
+    let created = s.set_totp(&a, &p.realm, &p.id, b).await?;
+    Ok(super::created(
+        format!(
+            "/admin/api/realms/{}/users/{}/credentials/{}",
+            p.realm, p.id, created.credential.id
+        ),
+        created,
+    ))
 }

@@ -13,7 +13,7 @@ use super::{list, AdminService};
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
-use crate::domain::{grant_type, LifetimeOverrides, Realm};
+use crate::domain::{grant_type, ClientMfa, LifetimeOverrides, Realm};
 use crate::store;
 use crate::store::clients::{ClientRow, NewClient};
 
@@ -51,6 +51,7 @@ fn view(row: ClientRow, has_secret: bool) -> AdminResult<ClientView> {
         access_token_signing_alg: row.access_token_signing_alg,
         id_token_signing_alg: row.id_token_signing_alg,
         backchannel_logout_uri: row.backchannel_logout_uri,
+        mfa: row.mfa,
         enabled: row.enabled,
         has_secret,
         created_at: row.created_at,
@@ -95,6 +96,7 @@ fn settings(row: &ClientRow) -> AdminResult<NewClient> {
         access_token_signing_alg: alg(&row.access_token_signing_alg)?,
         id_token_signing_alg: alg(&row.id_token_signing_alg)?,
         backchannel_logout_uri: row.backchannel_logout_uri.clone(),
+        mfa: ClientMfa::parse(&row.mfa).unwrap_or_default(),
         enabled: row.enabled,
         secret_hash: None,
     })
@@ -154,6 +156,12 @@ fn apply(client: &mut NewClient, input: &ClientInput, errors: &mut FieldErrors) 
     }
     if let Some(value) = input.refresh_reuse_grace {
         client.lifetimes.refresh_reuse_grace = value;
+    }
+    if let Some(mfa) = &input.mfa {
+        match ClientMfa::parse(mfa) {
+            Some(mfa) => client.mfa = mfa,
+            None => errors.add("mfa", "one of inherit, required"),
+        }
     }
     for (field, value, slot) in [
         (

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::AdminService;
 use crate::admin::validate;
 use crate::changes::Change;
-use crate::domain::{CookieMode, LifetimeOverrides};
+use crate::domain::{CookieMode, LifetimeOverrides, RealmMfa};
 use crate::seeding::MASTER_REALM;
 use crate::store;
 use crate::store::realms::{NewRealm, RealmRow};
@@ -32,6 +32,7 @@ impl AdminService {
             code_lifetime: row.code_lifetime,
             device_code_lifetime: row.device_code_lifetime,
             refresh_reuse_grace: row.refresh_reuse_grace,
+            mfa: row.mfa,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -119,6 +120,12 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
         errors.check("refresh_reuse_grace", validate::reuse_grace(value));
         realm.lifetimes.refresh_reuse_grace = value;
     }
+    if let Some(mfa) = &input.mfa {
+        match RealmMfa::parse(mfa) {
+            Some(mfa) => realm.mfa = mfa,
+            None => errors.add("mfa", "one of off, optional, required"),
+        }
+    }
 }
 
 #[async_trait]
@@ -201,6 +208,7 @@ impl RealmAdmin for AdminService {
                 device_code: row.device_code_lifetime,
                 refresh_reuse_grace: row.refresh_reuse_grace,
             },
+            mfa: RealmMfa::parse(&row.mfa).unwrap_or_default(),
         };
         apply(&mut merged, &input, &mut errors);
         errors.finish()?;

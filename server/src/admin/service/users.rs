@@ -2,7 +2,8 @@
 //! claims, unlock, delete.
 
 use admin_model::{
-    Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, UserAdmin, UserInput, UserView,
+    Actor, AdminError, AdminResult, CredentialView, FieldErrors, Page, PageRequest, TotpCreated,
+    TotpInput, UserAdmin, UserInput, UserView,
 };
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -10,7 +11,9 @@ use serde_json::{Map, Value};
 use super::AdminService;
 use crate::admin::validate;
 use crate::domain::Realm;
+use crate::factors::totp;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
+use crate::store::credentials::{kind, StoredCredential};
 use crate::store::users::{StoredUser, UserChanges};
 use crate::store::{self, Conn};
 
@@ -303,4 +306,107 @@ impl UserAdmin for AdminService {
             .map_err(super::internal)?;
         self.get_user(realm, id).await
     }
+
+    async fn list_credentials(&self, realm: &str, id: &str) -> AdminResult<Vec<CredentialView>> {
+        let realm_row = self.realm(realm).await?;
+        let user = self.user_row(self.db(), &realm_row, id).await?;
+        let all = store::credentials::of_user(self.db(), &user.id).await?;
+        Ok(credential_views(&all))
+    }
+
+    async fn delete_credential(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        credential: &str,
+    ) -> AdminResult<()> {
+        let realm_row = self.realm(realm).await?;
+        let user = self.user_row(self.db(), &realm_row, id).await?;
+        let now = self.state.now();
+        let removed = if credential == RECOVERY_CODES_ID {
+            self.state
+                .factors
+                .remove_recovery_codes(&user, &actor.label(), now)
+                .await
+        } else {
+            self.state
+                .factors
+                .remove(&user, credential, &actor.label(), now)
+                .await
+        }
+        .map_err(super::internal)?;
+        if !removed {
+            return Err(AdminError::not_found(format!("credential `{credential}`")));
+        }
+        Ok(())
+    }
+
+    async fn set_totp(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        input: TotpInput,
+    ) -> AdminResult<TotpCreated> {
+        let realm_row = self.realm(realm).await?;
+        let user = self.user_row(self.db(), &realm_row, id).await?;
+        let secret = match input.secret.as_deref() {
+            Some(text) => Some(
+                totp::parse_base32(text).map_err(|e| AdminError::field("secret", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let (credential, secret) = self
+            .state
+            .factors
+            .import_totp(&user, secret, &actor.label(), self.state.now())
+            .await
+            .map_err(super::internal)?;
+        let issuer = realm_row.display_name.as_deref().unwrap_or(&realm_row.name);
+        let account = user.email.as_deref().unwrap_or(&user.username);
+        let raw = totp::parse_base32(&secret).map_err(super::internal)?;
+        Ok(TotpCreated {
+            credential: credential_views(std::slice::from_ref(&credential))
+                .into_iter()
+                .next()
+                .ok_or_else(|| super::internal("the new credential has no view"))?,
+            otpauth_uri: totp::otpauth_uri(&raw, issuer, account),
+            secret,
+        })
+    }
+}
+
+/// The id under which the set of recovery codes is listed and removed.
+const RECOVERY_CODES_ID: &str = "recovery-codes";
+
+/// Confirmed TOTP credentials one by one, and recovery codes as one item with a count.
+fn credential_views(all: &[StoredCredential]) -> Vec<CredentialView> {
+    let mut views: Vec<CredentialView> = all
+        .iter()
+        .filter(|c| c.kind == kind::TOTP && c.confirmed)
+        .map(|c| CredentialView {
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            label: c.label.clone(),
+            remaining: None,
+            created_at: c.created_at,
+            last_used_at: c.last_used_at,
+        })
+        .collect();
+    let codes: Vec<&StoredCredential> = all
+        .iter()
+        .filter(|c| c.kind == kind::RECOVERY_CODE)
+        .collect();
+    if let Some(first) = codes.iter().min_by_key(|c| c.created_at) {
+        views.push(CredentialView {
+            id: RECOVERY_CODES_ID.into(),
+            kind: "recovery_codes".into(),
+            label: None,
+            remaining: Some(u32::try_from(codes.len()).unwrap_or(u32::MAX)),
+            created_at: first.created_at,
+            last_used_at: None,
+        });
+    }
+    views
 }

@@ -9,12 +9,14 @@
 
 pub mod consent;
 pub mod login;
+pub mod second_factor;
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::authorize::AuthorizeRequest;
 use super::error::OAuthError;
 use crate::crypto::{b64url, random, sha256};
+use crate::domain::Realm;
 use crate::sessions::{BrowserSession, SignIn};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, interactions::StoredInteraction};
@@ -31,17 +33,20 @@ const MAX_STORED_REQUEST: usize = 16 * 1024;
 pub enum Step {
     /// The user proves who they are (password).
     Login,
+    /// The user gives a second factor (or enrols one).
+    SecondFactor,
     /// The user allows the client what it asks for.
     Consent,
 }
 
 impl Step {
-    pub const ALL: [Step; 2] = [Step::Login, Step::Consent];
+    pub const ALL: [Step; 3] = [Step::Login, Step::SecondFactor, Step::Consent];
 
     /// The step's name in records and its page's path under the realm.
     pub fn name(self) -> &'static str {
         match self {
             Step::Login => "login",
+            Step::SecondFactor => "second-factor",
             Step::Consent => "consent",
         }
     }
@@ -54,6 +59,7 @@ impl Step {
     pub async fn due(self, situation: &Situation<'_>) -> Result<bool, OAuthError> {
         match self {
             Step::Login => login::due(situation),
+            Step::SecondFactor => second_factor::due(situation).await,
             Step::Consent => consent::due(situation).await,
         }
     }
@@ -62,6 +68,7 @@ impl Step {
     pub fn when_prompt_none(self) -> OAuthError {
         match self {
             Step::Login => login::when_prompt_none(),
+            Step::SecondFactor => second_factor::when_prompt_none(),
             Step::Consent => consent::when_prompt_none(),
         }
     }
@@ -71,8 +78,11 @@ impl Step {
 /// names, and the steps this interaction has already done.
 pub struct Situation<'a> {
     pub state: &'a AppState,
+    pub realm: &'a Realm,
     pub request: &'a AuthorizeRequest,
     pub sign_in: Option<&'a SignIn>,
+    /// The level of the signed-in session (`acr`; `None` is level 1).
+    pub session_acr: Option<&'a str>,
     pub hinted_sub: Option<&'a str>,
     pub done: &'a [Step],
     pub now: DateTime<Utc>,

@@ -108,6 +108,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             user: &user,
             scopes: &scopes,
             auth_time: stored.auth_time,
+            acr: stored.acr.as_deref(),
             amr: &amr,
             nonce: stored.nonce.as_deref(),
             session_id: stored.session_id.as_deref(),

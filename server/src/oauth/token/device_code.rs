@@ -94,6 +94,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             user: &user,
             scopes: &scopes,
             auth_time: stored.auth_time.unwrap_or(now),
+            acr: None,
             amr: &["pwd".to_string()],
             nonce: None,
             session_id: stored.session_id.as_deref(),

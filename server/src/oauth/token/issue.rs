@@ -167,6 +167,7 @@ pub struct IdTokenFacts<'a> {
     pub sub: &'a str,
     pub nonce: Option<&'a str>,
     pub auth_time: i64,
+    pub acr: Option<&'a str>,
     pub amr: &'a [String],
     pub sid: Option<&'a str>,
     /// The access token issued alongside, for `at_hash`.
@@ -199,6 +200,7 @@ pub async fn id_token(
             client_id: &client.client_id,
             nonce: facts.nonce,
             auth_time: facts.auth_time,
+            acr: facts.acr,
             amr: facts.amr,
             sid: facts.sid,
             access_token: Some(facts.access_token),
@@ -215,6 +217,8 @@ pub struct UserGrant<'a> {
     pub user: &'a crate::store::users::StoredUser,
     pub scopes: &'a [String],
     pub auth_time: chrono::DateTime<chrono::Utc>,
+    /// The sign-in's level (`"1"`, `"2"`); `None` reads as `"1"`.
+    pub acr: Option<&'a str>,
     pub amr: &'a [String],
     pub nonce: Option<&'a str>,
     /// The login session (`sid`), so logout can revoke what it produced.
@@ -253,7 +257,12 @@ pub async fn for_user(
         sub: &user.id,
         user: Some(UserAuthentication {
             auth_time: grant.auth_time.timestamp(),
-            acr: None,
+            acr: Some(
+                grant
+                    .acr
+                    .unwrap_or(crate::tokens::id_token::ACR_ONE_FACTOR)
+                    .to_string(),
+            ),
             amr: grant.amr.to_vec(),
         }),
         extra: crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles),
@@ -265,6 +274,7 @@ pub async fn for_user(
             sub: &user.id,
             nonce: grant.nonce,
             auth_time: grant.auth_time.timestamp(),
+            acr: grant.acr,
             amr: grant.amr,
             sid: grant.session_id,
             access_token: &minted.token,
@@ -279,7 +289,7 @@ pub async fn for_user(
             scopes: grant.scopes.to_vec(),
             claims: Default::default(),
             auth_time: Some(grant.auth_time),
-            acr: None,
+            acr: grant.acr.map(str::to_string),
             amr: grant.amr.to_vec(),
         };
         let session_id = grant.session_id.map(str::to_string);

@@ -60,6 +60,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             user: &user,
             scopes: &scopes,
             auth_time: now,
+            acr: None,
             amr: &["pwd".to_string()],
             nonce: None,
             session_id: None,

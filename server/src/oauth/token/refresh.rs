@@ -124,7 +124,12 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     };
     let user = family.auth_time.map(|t| UserAuthentication {
         auth_time: t.timestamp(),
-        acr: family.acr.clone(),
+        acr: Some(
+            family
+                .acr
+                .clone()
+                .unwrap_or_else(|| crate::tokens::id_token::ACR_ONE_FACTOR.to_string()),
+        ),
         amr: amr.clone(),
     });
     let scope_string = (!scopes.is_empty()).then(|| scopes.join(" "));
@@ -157,6 +162,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
                     sub: &family.subject,
                     nonce: None,
                     auth_time: auth_time.timestamp(),
+                    acr: family.acr.as_deref(),
                     amr: &amr,
                     sid: family.session_id.as_deref(),
                     access_token: &minted.token,

@@ -1,0 +1,332 @@
+//! The second-factor page, the second-factor step of a pending login (CONTRACT §8): a plain
+//! `<form method="post">` with one input, `code`, which takes a TOTP code or a recovery code.
+//! A user who has no TOTP yet gets the enrolment form instead: the secret as text, its
+//! `otpauth://` URI as a QR code rendered on the server (no script needed), and the same `code`
+//! input to confirm it; the recovery codes are then shown once. Wrong codes re-render the form
+//! (401); a locked account gets 429.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::html::{self, escape, hidden, realm_error_page, realm_label, with_cookie};
+use super::interaction::{after_step, bound, handle_in, step_page};
+use crate::factors::{Enrolment, TotpOffer, Verdict};
+use crate::oauth::authorize::current_sign_in;
+use crate::oauth::error::OAuthError;
+use crate::oauth::form::Params;
+use crate::oauth::interaction::{second_factor, Interaction, Step};
+use crate::sessions::{BrowserSession, SignIn};
+use crate::state::{AppState, RealmCtx};
+use crate::store::{self, users::StoredUser};
+
+const TITLE: &str = "Second factor";
+const ENROL_TITLE: &str = "Set up an authenticator app";
+
+/// The pending login, the browser and the user signed in to it; or where to go instead.
+struct Context {
+    interaction: Interaction,
+    browser: BrowserSession,
+    sign_in: SignIn,
+    user: StoredUser,
+}
+
+async fn context(
+    state: &AppState,
+    realm: &RealmCtx,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Context, Response> {
+    let Some(handle) = handle_in(params) else {
+        return Err(realm_error_page(
+            realm,
+            StatusCode::BAD_REQUEST,
+            "There is no sign-in to continue.",
+        ));
+    };
+    let (interaction, browser) = bound(state, realm, headers, handle).await?;
+    let sign_in = match current_sign_in(state, realm, &browser).await {
+        Ok(Some((sign_in, _))) => sign_in,
+        // Signed out meanwhile: the login step is due again.
+        Ok(None) => return Err(step_page(realm, &interaction, Step::Login)),
+        Err(e) => return Err(e.into_response()),
+    };
+    let user = match store::users::find(&state.caches.store.db, &sign_in.user_id).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(step_page(realm, &interaction, Step::Login)),
+        Err(e) => return Err(OAuthError::from(e).into_response()),
+    };
+    Ok(Context {
+        interaction,
+        browser,
+        sign_in,
+        user,
+    })
+}
+
+/// Whether this login already took the step for the signed-in user.
+fn step_done(context: &Context) -> bool {
+    context.interaction.user_id.as_deref() == Some(context.sign_in.user_id.as_str())
+        && context.interaction.done.contains(&Step::SecondFactor)
+}
+
+fn error_line(error: Option<&str>) -> String {
+    error
+        .map(|e| {
+            format!(
+                r#"<p class="error" role="alert" id="code-error">{}</p>"#,
+                escape(e)
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn code_form(realm: &RealmCtx, context: &Context, csrf: &str, error: Option<&str>) -> String {
+    format!(
+        r#"{error}<p>Enter the six-digit code from your authenticator app, or one of your recovery codes.</p>
+<form method="post" action="/realms/{realm}/second-factor">
+{csrf}{interaction}
+<label for="code">Code</label>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
+<button type="submit">Verify</button>
+</form>"#,
+        error = error_line(error),
+        realm = escape(&realm.realm.name),
+        csrf = hidden("csrf", csrf),
+        interaction = hidden("interaction", &context.interaction.handle),
+    )
+}
+
+fn enrol_form(
+    realm: &RealmCtx,
+    context: &Context,
+    offer: &TotpOffer,
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
+    // The SVG is generated from our own URI by the QR encoder: markup, not user text.
+    let qr = offer
+        .qr_svg
+        .as_deref()
+        .map(|svg| format!(r#"<figure class="qr" aria-label="QR code">{svg}</figure>"#))
+        .unwrap_or_default();
+    format!(
+        r#"{error}<p>This sign-in needs a second factor. Scan the QR code with an authenticator app, or enter the key by hand, then type the code the app shows.</p>
+{qr}
+<p>Key: <code id="totp-secret">{secret}</code></p>
+<p class="muted"><a id="totp-uri" href="{uri}">Open in an authenticator app on this device</a></p>
+<form method="post" action="/realms/{realm}/second-factor">
+{csrf}{interaction}
+<label for="code">Code from the app</label>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
+<button type="submit">Confirm</button>
+</form>"#,
+        error = error_line(error),
+        secret = escape(&offer.secret_base32),
+        uri = escape(&offer.uri),
+        realm = escape(&realm.realm.name),
+        csrf = hidden("csrf", csrf),
+        interaction = hidden("interaction", &context.interaction.handle),
+    )
+}
+
+fn recovery_page(realm: &RealmCtx, context: &Context, codes: &[String]) -> String {
+    let items: String = codes
+        .iter()
+        .map(|c| format!("<li><code>{}</code></li>", escape(c)))
+        .collect();
+    format!(
+        r#"<p>Your authenticator app is set up. Keep these recovery codes somewhere safe: each one signs you in once if you lose the app. They are shown only now.</p>
+<ul id="recovery-codes">{items}</ul>
+<form method="get" action="/realms/{realm}/second-factor">
+{interaction}
+<button type="submit">Continue</button>
+</form>"#,
+        realm = escape(&realm.realm.name),
+        interaction = hidden("interaction", &context.interaction.handle),
+    )
+}
+
+fn internal(realm: &RealmCtx, cause: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %cause, "second-factor page failed");
+    realm_error_page(
+        realm,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong. Please try again.",
+    )
+}
+
+/// The form the user needs now: the code form, or enrolment when they have no TOTP yet.
+async fn render(
+    state: &AppState,
+    realm: &RealmCtx,
+    context: &Context,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let csrf = match context.browser.csrf_token().await {
+        Ok(csrf) => csrf,
+        Err(e) => return internal(realm, e),
+    };
+    let enrolled = match state.factors.enrolled(&context.user.id).await {
+        Ok(enrolled) => enrolled,
+        Err(e) => return internal(realm, e),
+    };
+    let page = if enrolled.totp {
+        html::page(
+            status,
+            realm_label(realm),
+            TITLE,
+            &code_form(realm, context, &csrf, error),
+        )
+    } else {
+        let offer = match state
+            .factors
+            .offer_totp(&context.user, realm_label(realm), state.now())
+            .await
+        {
+            Ok(offer) => offer,
+            Err(e) => return internal(realm, e),
+        };
+        html::page(
+            status,
+            realm_label(realm),
+            ENROL_TITLE,
+            &enrol_form(realm, context, &offer, &csrf, error),
+        )
+    };
+    with_cookie(page, &context.browser)
+}
+
+/// `GET /realms/{realm}/second-factor?interaction=…`
+pub async fn show(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let context = match context(&state, &realm, &headers, &params).await {
+        Ok(context) => context,
+        Err(response) => return response,
+    };
+    if step_done(&context) {
+        return after_step(&state, &realm, &context.interaction).await;
+    }
+    render(&state, &realm, &context, StatusCode::OK, None).await
+}
+
+/// `POST /realms/{realm}/second-factor`
+pub async fn submit(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(params) = Params::parse(&body) else {
+        return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
+    };
+    let mut context = match context(&state, &realm, &headers, &params).await {
+        Ok(context) => context,
+        Err(response) => return response,
+    };
+    if !context.browser.csrf_matches(params.get("csrf")).await {
+        return realm_error_page(
+            &realm,
+            StatusCode::BAD_REQUEST,
+            "The form has expired or did not come from this site. Go back and try again.",
+        );
+    }
+    if step_done(&context) {
+        return after_step(&state, &realm, &context.interaction).await;
+    }
+    let code = params.get("code").unwrap_or_default();
+    let now = state.now();
+    let enrolled = match state.factors.enrolled(&context.user.id).await {
+        Ok(enrolled) => enrolled,
+        Err(e) => return internal(&realm, e),
+    };
+    if !enrolled.totp {
+        let outcome = state
+            .factors
+            .confirm_totp(&state.accounts, &context.user, code, now)
+            .await;
+        return match outcome {
+            Ok(Enrolment::Confirmed { recovery_codes }) => {
+                if let Err(e) =
+                    second_factor::proved(&state, &mut context.interaction, &context.sign_in, now)
+                        .await
+                {
+                    return internal(&realm, e);
+                }
+                let body = recovery_page(&realm, &context, &recovery_codes);
+                with_cookie(
+                    html::page(
+                        StatusCode::OK,
+                        realm_label(&realm),
+                        "Save your recovery codes",
+                        &body,
+                    ),
+                    &context.browser,
+                )
+            }
+            Ok(Enrolment::Wrong) => {
+                let message = "That code is not right. Check the app and try again.";
+                render(
+                    &state,
+                    &realm,
+                    &context,
+                    StatusCode::UNAUTHORIZED,
+                    Some(message),
+                )
+                .await
+            }
+            Ok(Enrolment::Locked) => locked(&state, &realm, &context).await,
+            Ok(Enrolment::NothingPending) => {
+                render(&state, &realm, &context, StatusCode::OK, None).await
+            }
+            Err(e) => internal(&realm, e),
+        };
+    }
+    match state
+        .factors
+        .verify(&state.accounts, &context.user, code, now)
+        .await
+    {
+        Ok(Verdict::Totp | Verdict::RecoveryCode) => {
+            if let Err(e) =
+                second_factor::proved(&state, &mut context.interaction, &context.sign_in, now).await
+            {
+                return internal(&realm, e);
+            }
+            with_cookie(
+                after_step(&state, &realm, &context.interaction).await,
+                &context.browser,
+            )
+        }
+        Ok(Verdict::Wrong) => {
+            render(
+                &state,
+                &realm,
+                &context,
+                StatusCode::UNAUTHORIZED,
+                Some("That code is not valid or was already used."),
+            )
+            .await
+        }
+        Ok(Verdict::Locked) => locked(&state, &realm, &context).await,
+        Err(e) => internal(&realm, e),
+    }
+}
+
+async fn locked(state: &AppState, realm: &RealmCtx, context: &Context) -> Response {
+    render(
+        state,
+        realm,
+        context,
+        StatusCode::TOO_MANY_REQUESTS,
+        Some("Too many wrong codes: the account is locked for a while. Try again later."),
+    )
+    .await
+}
