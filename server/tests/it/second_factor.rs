@@ -114,8 +114,9 @@ fn totp(secret: &[u8], unix: i64) -> String {
     format!("{:06}", value % 1_000_000)
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+/// The server's time: codes are computed for the clock the server checks them against.
+fn now(server: &TestServer) -> i64 {
+    server.state.now().timestamp()
 }
 
 /// An authorization request with PKCE, `acr_values` and `prompt` as given.
@@ -289,7 +290,7 @@ async fn a_required_second_factor_is_enrolled_then_used_once(server: TestServer)
     let wrong = give_code(&browser, &server, &enrol, "000000").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains(r#"id="code-error""#));
-    let confirmed = give_code(&browser, &server, &wrong, &totp(&secret, now())).await;
+    let confirmed = give_code(&browser, &server, &wrong, &totp(&secret, now(&server))).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
     let codes = recovery_codes(&confirmed);
     assert_eq!(codes.len(), 10);
@@ -332,7 +333,7 @@ async fn a_required_second_factor_is_enrolled_then_used_once(server: TestServer)
         !form.body.contains("totp-secret"),
         "enrolled: no new secret"
     );
-    let fresh = totp(&secret, now() + 30);
+    let fresh = totp(&secret, now(&server) + 30);
     let done = give_code_and_follow(&browser, &server, &form, &fresh).await;
     let code = code_from(&done, &started, &server.issuer("strict"));
     assert_eq!(id_token_claims(&client, started, code).await["acr"], "2");
@@ -412,7 +413,7 @@ async fn wrong_codes_lock_the_account(server: TestServer) {
         statuses.push(page.status);
     }
     assert_eq!(statuses, [StatusCode::UNAUTHORIZED; 3]);
-    let locked = give_code(&browser, &server, &page, &totp(&secret, now())).await;
+    let locked = give_code(&browser, &server, &page, &totp(&secret, now(&server))).await;
     assert_eq!(
         locked.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -488,7 +489,7 @@ async fn step_up_asks_only_for_the_second_factor(server: TestServer) {
         .await;
     assert!(form.url.contains("/second-factor?"), "{}", form.url);
     assert!(!form.body.contains(r#"name="password""#));
-    let done = give_code_and_follow(&browser, &server, &form, &totp(&secret, now())).await;
+    let done = give_code_and_follow(&browser, &server, &form, &totp(&secret, now(&server))).await;
     let code = code_from(&done, &started, &server.issuer("relaxed"));
     let claims = id_token_claims(&client, started, code).await;
     assert_eq!(claims["acr"], "2");
