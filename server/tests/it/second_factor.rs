@@ -696,6 +696,84 @@ async fn admins_see_import_and_reset_credentials(server: TestServer) {
     assert_eq!(client.body["mfa"], "required");
 }
 
+/// Many logins give the same fresh code at once: exactly one is accepted. (Lockout is raised
+/// here so that every attempt is judged rather than turned away by the lock.)
+async fn one_code_many_logins_one_winner(server: TestServer) {
+    server.seed(SEED).await;
+    let id = user_id(&server, "strict", "carol").await;
+    let imported = admin(
+        &server,
+        reqwest::Method::POST,
+        &format!("/realms/strict/users/{id}/credentials/totp"),
+        Some(json!({})),
+    )
+    .await;
+    let secret = base32_decode(imported.body["secret"].as_str().unwrap());
+    let client = relying_party(&server, "strict", "webapp", Some("webapp-secret"), CALLBACK).await;
+    let mut logins = Vec::new();
+    for _ in 0..12 {
+        let started = start(&client, None, false);
+        let browser = Browser::new();
+        let form = browser
+            .authorize_and_sign_in(&server.base, &started.url, "carol", "carol-password")
+            .await;
+        assert!(form.body.contains(r#"name="code""#), "{}", form.body);
+        logins.push((browser, form));
+    }
+    let code = totp(&secret, now(&server));
+    let answers = futures::future::join_all(
+        logins
+            .iter()
+            .map(|(browser, form)| give_code(browser, &server, form, &code)),
+    )
+    .await;
+    let accepted = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::SEE_OTHER)
+        .count();
+    assert_eq!(accepted, 1, "the code is accepted once");
+    for answer in answers.iter().filter(|a| a.status != StatusCode::SEE_OTHER) {
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    }
+}
+
+async fn race_sqlite() {
+    let server = TestServer::start_with(crate::common::Backend::Sqlite, generous_lockout())
+        .await
+        .unwrap();
+    one_code_many_logins_one_winner(server).await;
+}
+
+async fn race_postgres() {
+    match TestServer::start_with(crate::common::Backend::Postgres, generous_lockout()).await {
+        Some(server) => one_code_many_logins_one_winner(server).await,
+        None => eprintln!("skipped: {} is not set", crate::common::PG_ENV),
+    }
+}
+
+fn generous_lockout() -> crate::common::Options {
+    crate::common::Options {
+        lockout: server::accounts::LockoutPolicy {
+            threshold: 100,
+            window: chrono::Duration::minutes(5),
+            duration: chrono::Duration::minutes(5),
+        },
+        ..Default::default()
+    }
+}
+
+mod same_code_race {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::race_sqlite().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::race_postgres().await;
+    }
+}
+
 on_both_backends! {
     enrol_then_use_once => a_required_second_factor_is_enrolled_then_used_once,
     lockout => wrong_codes_lock_the_account,
