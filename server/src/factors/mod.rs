@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::accounts::{AccountError, Accounts};
 use crate::crypto::master_key::MasterKey;
+use crate::domain::{Client, ClientMfa, Realm, RealmMfa};
 use crate::store::credentials::{self, kind, NewCredential, StoredCredential};
 use crate::store::users::StoredUser;
 use crate::store::{self, Store, StoreError};
@@ -105,6 +106,23 @@ impl SecondFactors {
             totp: all.iter().any(|c| c.kind == kind::TOTP && c.confirmed),
             recovery_codes: all.iter().filter(|c| c.kind == kind::RECOVERY_CODE).count(),
         })
+    }
+
+    /// Whether the realm's and the client's policy make a sign-in of `user_id` need a second
+    /// factor: required by either, or optional and the user enrolled one (CONTRACT §8).
+    pub async fn required(
+        &self,
+        realm: &Realm,
+        client: &Client,
+        user_id: &str,
+    ) -> Result<bool, FactorError> {
+        if realm.mfa == RealmMfa::Required || client.mfa == ClientMfa::Required {
+            return Ok(true);
+        }
+        if realm.mfa == RealmMfa::Off {
+            return Ok(false);
+        }
+        Ok(self.enrolled(user_id).await?.totp)
     }
 
     fn open(&self, credential: &StoredCredential) -> Result<Vec<u8>, FactorError> {

@@ -41,6 +41,11 @@ pub async fn create(
     .await?)
 }
 
+/// The session, live or not.
+pub async fn find(db: &impl Conn, id: &str) -> StoreResult<Option<StoredSession>> {
+    Ok(session::Entity::find_by_id(id).one(db).await?)
+}
+
 /// The session if it is still live at `now`.
 pub async fn live(
     db: &impl Conn,

@@ -14,7 +14,7 @@ use crate::oauth::authorize::current_sign_in;
 use crate::oauth::device::{display_user_code, normalize_user_code};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{Interaction, Purpose};
+use crate::oauth::interaction::{second_factor, Interaction, Purpose, Step};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::StoredDeviceCode};
@@ -146,11 +146,11 @@ pub async fn show(
         cookie_name(&realm.realm, Some(&found.client_id)),
         state.secure_cookies(),
     );
-    match current_sign_in(&state, &realm, &browser).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return sign_in_first(&state, &realm, &browser, &found).await,
+    let (sign_in, session) = match current_sign_in(&state, &realm, &browser).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return sign_in_first(&state, &realm, &browser, &found, Step::Login).await,
         Err(e) => return e.into_response(),
-    }
+    };
     let csrf = match browser.csrf_token().await {
         Ok(csrf) => csrf,
         Err(e) => return OAuthError::server_error(e).into_response(),
@@ -167,6 +167,21 @@ pub async fn show(
         }
         Err(e) => return OAuthError::from(e).into_response(),
     };
+    match second_factor::still_due(
+        &state,
+        &realm.realm,
+        &client,
+        &sign_in,
+        session.acr.as_deref(),
+    )
+    .await
+    {
+        Ok(true) => {
+            return sign_in_first(&state, &realm, &browser, &found, Step::SecondFactor).await
+        }
+        Ok(false) => {}
+        Err(e) => return e.into_response(),
+    }
     let scopes: String = found
         .scope
         .split(' ')
@@ -193,12 +208,14 @@ pub async fn show(
     )
 }
 
-/// Starts a login whose only step is signing in, returning here with the code.
+/// Starts a login that takes `step` (signing in, or a second factor) and returns here with the
+/// code.
 async fn sign_in_first(
     state: &AppState,
     realm: &RealmCtx,
     browser: &BrowserSession,
     found: &StoredDeviceCode,
+    step: Step,
 ) -> Response {
     let purpose = Purpose::Device {
         user_code: display_user_code(&found.user_code),
@@ -209,7 +226,7 @@ async fn sign_in_first(
             Err(e) => return e.into_response(),
         };
     with_cookie(
-        super::interaction::step_page(realm, &interaction, crate::oauth::interaction::Step::Login),
+        super::interaction::step_page(realm, &interaction, step),
         browser,
     )
 }
@@ -269,12 +286,44 @@ pub async fn submit(
     if !browser.csrf_matches(params.get("csrf")).await {
         return expired();
     }
-    let sign_in = match current_sign_in(&state, &realm, &browser).await {
-        Ok(Some((sign_in, _))) => sign_in,
+    let (sign_in, session) = match current_sign_in(&state, &realm, &browser).await {
+        Ok(Some(found)) => found,
         Ok(None) => return realm_error_page(&realm, StatusCode::BAD_REQUEST, "Sign in first."),
         Err(e) => return e.into_response(),
     };
     let approved = decision == "allow";
+    if approved {
+        // Approving hands the device tokens: the same second-factor rule as a browser login.
+        let client = match state
+            .caches
+            .directory
+            .client(&realm.realm.id, &found.client_id)
+            .await
+        {
+            Ok(Some(client)) => client,
+            Ok(None) => {
+                return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The client is gone.")
+            }
+            Err(e) => return OAuthError::from(e).into_response(),
+        };
+        let due = second_factor::still_due(
+            &state,
+            &realm.realm,
+            &client,
+            &sign_in,
+            session.acr.as_deref(),
+        );
+        match due.await {
+            Ok(true) => {
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("user_code", &found.user_code)
+                    .finish();
+                return see_other(&format!("/realms/{}/device?{query}", realm.realm.name));
+            }
+            Ok(false) => {}
+            Err(e) => return e.into_response(),
+        }
+    }
     let decided = store::codes::decide_device_code(
         &state.caches.store.db,
         &found.id,

@@ -35,6 +35,18 @@ grant_types = ["authorization_code", "refresh_token"]
 redirect_uris = ["http://localhost:8080/callback"]
 scopes = ["openid", "profile", "offline_access"]
 
+[[realms.clients]]
+client_id = "cli"
+secret = "cli-secret"
+grant_types = ["password"]
+scopes = ["profile"]
+
+[[realms.clients]]
+client_id = "tv-app"
+public = true
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code"]
+scopes = ["openid", "profile"]
+
 [[realms.users]]
 username = "carol"
 password = "carol-password"
@@ -696,6 +708,141 @@ async fn admins_see_import_and_reset_credentials(server: TestServer) {
     assert_eq!(client.body["mfa"], "required");
 }
 
+async fn password_grant(server: &TestServer, otp: Option<&str>) -> crate::common::Response {
+    let mut form = vec![
+        ("grant_type", "password"),
+        ("username", "carol"),
+        ("password", "carol-password"),
+    ];
+    if let Some(otp) = otp {
+        form.push(("otp", otp));
+    }
+    server
+        .post_form(
+            "/realms/strict/connect/token",
+            &form,
+            Some(("cli", "cli-secret")),
+        )
+        .await
+}
+
+async fn the_password_grant_asks_for_the_code_where_required(server: TestServer) {
+    server.seed(SEED).await;
+    // Without a second factor the user cannot pass a realm that requires one, and the answer
+    // is the one a wrong password gets.
+    let refused = password_grant(&server, None).await;
+    refused.assert_oauth_error(400, "invalid_grant");
+    let wrong_password = server
+        .post_form(
+            "/realms/strict/connect/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "carol"),
+                ("password", "not-it"),
+            ],
+            Some(("cli", "cli-secret")),
+        )
+        .await;
+    assert_eq!(
+        refused.body, wrong_password.body,
+        "nothing confirms the password"
+    );
+
+    let id = user_id(&server, "strict", "carol").await;
+    let imported = admin(
+        &server,
+        reqwest::Method::POST,
+        &format!("/realms/strict/users/{id}/credentials/totp"),
+        Some(json!({})),
+    )
+    .await;
+    let secret = base32_decode(imported.body["secret"].as_str().unwrap());
+    password_grant(&server, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    password_grant(&server, Some("123456"))
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let code = totp(&secret, now(&server));
+    let granted = password_grant(&server, Some(&code)).await;
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    let (_, claims) = jwt_parts(granted.body["access_token"].as_str().unwrap());
+    assert_eq!(claims["acr"], "2");
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+    password_grant(&server, Some(&code))
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+}
+
+async fn approving_a_device_takes_the_second_factor_too(server: TestServer) {
+    server.seed(SEED).await;
+    let id = user_id(&server, "strict", "carol").await;
+    let imported = admin(
+        &server,
+        reqwest::Method::POST,
+        &format!("/realms/strict/users/{id}/credentials/totp"),
+        Some(json!({})),
+    )
+    .await;
+    let secret = base32_decode(imported.body["secret"].as_str().unwrap());
+    let authorized = server
+        .post_form(
+            "/realms/strict/connect/device_authorization",
+            &[("client_id", "tv-app"), ("scope", "openid profile")],
+            None,
+        )
+        .await;
+    assert_eq!(authorized.status, 200, "{}", authorized.text);
+    let browser = Browser::new();
+    let verification = authorized.body["verification_uri_complete"]
+        .as_str()
+        .unwrap();
+    let login = browser
+        .follow(&server.base, browser.get(verification).await)
+        .await;
+    let form = browser
+        .sign_in(&server.base, &login, "carol", "carol-password")
+        .await;
+    assert!(form.url.contains("/second-factor?"), "{}", form.url);
+    let consent =
+        give_code_and_follow(&browser, &server, &form, &totp(&secret, now(&server))).await;
+    assert!(
+        consent.body.contains(r#"name="decision" value="allow""#),
+        "{}",
+        consent.body
+    );
+    let action = format!("{}{}", server.base, consent.form_action().unwrap());
+    let done = browser
+        .post(
+            &action,
+            &[
+                ("csrf", &consent.input("csrf").unwrap()),
+                ("user_code", &consent.input("user_code").unwrap()),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert!(done.location.unwrap().contains("result=approved"));
+    let token = server
+        .post_form(
+            "/realms/strict/connect/token",
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                (
+                    "device_code",
+                    authorized.body["device_code"].as_str().unwrap(),
+                ),
+                ("client_id", "tv-app"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(token.status, 200, "{}", token.text);
+    let (_, claims) = jwt_parts(token.body["id_token"].as_str().unwrap());
+    assert_eq!(claims["acr"], "2");
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
+}
+
 /// Many logins give the same fresh code at once: exactly one is accepted. (Lockout is raised
 /// here so that every attempt is judged rather than turned away by the lock.)
 async fn one_code_many_logins_one_winner(server: TestServer) {
@@ -780,4 +927,6 @@ on_both_backends! {
     step_up => step_up_asks_only_for_the_second_factor,
     acr_requests => essential_acr_claims_and_policies,
     admin_credentials => admins_see_import_and_reset_credentials,
+    password_grant_otp => the_password_grant_asks_for_the_code_where_required,
+    device_approval => approving_a_device_takes_the_second_factor_too,
 }

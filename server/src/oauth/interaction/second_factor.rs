@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Interaction, Situation, Step};
-use crate::domain::{ClientMfa, RealmMfa};
+use crate::domain::{Client, ClientMfa, Realm, RealmMfa};
 use crate::factors::AMR_WITH_SECOND_FACTOR;
 use crate::oauth::authorize::AuthorizeRequest;
 use crate::oauth::error::OAuthError;
@@ -50,32 +50,42 @@ pub async fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
         return Ok(false);
     }
     let request = situation.request;
-    let asked = asks_for_two_factors(request)?;
-    let required_by_policy =
-        situation.realm.mfa == RealmMfa::Required || request.client.mfa == ClientMfa::Required;
-    match situation.realm.mfa {
-        _ if required_by_policy => Ok(true),
-        RealmMfa::Off => {
-            if asked && request.essential_acr.is_some() {
-                return Err(OAuthError::unmet_authentication_requirements(
-                    "second factors are turned off in this realm",
-                ));
-            }
-            Ok(false)
+    if asks_for_two_factors(request)? {
+        if situation.realm.mfa != RealmMfa::Off || request.client.mfa == ClientMfa::Required {
+            return Ok(true);
         }
-        RealmMfa::Optional | RealmMfa::Required => {
-            if asked {
-                return Ok(true);
-            }
-            let enrolled = situation
-                .state
-                .factors
-                .enrolled(&sign_in.user_id)
-                .await
-                .map_err(OAuthError::server_error)?;
-            Ok(enrolled.totp)
+        // Where second factors are off, a voluntary request for level 2 gets level 1.
+        if request.essential_acr.is_some() {
+            return Err(OAuthError::unmet_authentication_requirements(
+                "second factors are turned off in this realm",
+            ));
         }
     }
+    situation
+        .state
+        .factors
+        .required(situation.realm, &request.client, &sign_in.user_id)
+        .await
+        .map_err(OAuthError::server_error)
+}
+
+/// Whether a signed-in session must still give a second factor before `client` gets tokens
+/// for its user outside an authorization request (approving a device, RFC 8628).
+pub async fn still_due(
+    state: &AppState,
+    realm: &Realm,
+    client: &Client,
+    sign_in: &SignIn,
+    session_acr: Option<&str>,
+) -> Result<bool, OAuthError> {
+    if session_acr == Some(ACR_TWO_FACTORS) {
+        return Ok(false);
+    }
+    state
+        .factors
+        .required(realm, client, &sign_in.user_id)
+        .await
+        .map_err(OAuthError::server_error)
 }
 
 pub fn when_prompt_none() -> OAuthError {

@@ -88,14 +88,23 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .filter(|u| u.enabled)
         .ok_or_else(|| OAuthError::invalid_grant("the device code is invalid"))?;
     let scopes = crate::oauth::scope::split(&stored.scope);
+    // The level of the sign-in that approved the device (a second factor raised it to 2).
+    let session = match stored.session_id.as_deref() {
+        Some(id) => store::sessions::find(db, id).await?,
+        None => None,
+    };
+    let amr = match &session {
+        Some(session) => store::string_list(&session.amr, "sessions.amr")?,
+        None => vec!["pwd".to_string()],
+    };
     let issued = issue::for_user(
         &request,
         UserGrant {
             user: &user,
             scopes: &scopes,
             auth_time: stored.auth_time.unwrap_or(now),
-            acr: None,
-            amr: &["pwd".to_string()],
+            acr: session.as_ref().and_then(|s| s.acr.as_deref()),
+            amr: &amr,
             nonce: None,
             session_id: stored.session_id.as_deref(),
             code_id: None,

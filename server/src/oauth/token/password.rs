@@ -1,6 +1,9 @@
 //! The resource owner password credentials grant (RFC 6749 §4.3), for trusted clients that list
 //! it. Wrong password, unknown user, disabled and locked accounts all get the same
 //! `invalid_grant` after the same argon2 work, so the answer reveals nothing about the account.
+//! Where a second factor is required for the user (CONTRACT §8), its code comes as `otp` (or
+//! `totp`, as Keycloak's direct grant names it); a missing or wrong code gets the same answer as a
+//! wrong password, so the answer does not confirm the password either.
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -9,11 +12,17 @@ use super::arbitrary::{self, ArbitraryContent};
 use super::issue::{self, FamilySeed, TokenSubject, UserGrant};
 use super::{Grant, GrantRequest, TokenResponse};
 use crate::domain::grant_type;
+use crate::factors::{Verdict, AMR_WITH_SECOND_FACTOR};
 use crate::oauth::audience;
 use crate::oauth::error::OAuthError;
 use crate::tokens::access_token::UserAuthentication;
+use crate::tokens::id_token::ACR_TWO_FACTORS;
 
 pub struct Password;
+
+/// One answer for a wrong password, an unknown user and a missing or wrong second factor.
+const INVALID_CREDENTIALS: &str =
+    "invalid username or password, or a missing or wrong second factor (otp)";
 
 impl Grant for Password {
     fn grant_type(&self) -> &'static str {
@@ -53,15 +62,40 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .authenticate(&realm.realm.id, username, password, now)
         .await
         .map_err(OAuthError::server_error)?
-        .map_err(|_| OAuthError::invalid_grant("invalid username or password"))?;
+        .map_err(|_| OAuthError::invalid_grant(INVALID_CREDENTIALS))?;
+    let second_factor = state
+        .factors
+        .required(&realm.realm, &request.client.client, &user.id)
+        .await
+        .map_err(OAuthError::server_error)?;
+    let (acr, amr) = if second_factor {
+        let code = params
+            .get("otp")
+            .or_else(|| params.get("totp"))
+            .ok_or_else(|| OAuthError::invalid_grant(INVALID_CREDENTIALS))?;
+        let verdict = state
+            .factors
+            .verify(&state.accounts, &user, code, now)
+            .await
+            .map_err(OAuthError::server_error)?;
+        if !matches!(verdict, Verdict::Totp | Verdict::RecoveryCode) {
+            return Err(OAuthError::invalid_grant(INVALID_CREDENTIALS));
+        }
+        (
+            Some(ACR_TWO_FACTORS),
+            AMR_WITH_SECOND_FACTOR.map(String::from).to_vec(),
+        )
+    } else {
+        (None, vec!["pwd".to_string()])
+    };
     let issued = issue::for_user(
         &request,
         UserGrant {
             user: &user,
             scopes: &scopes,
             auth_time: now,
-            acr: None,
-            amr: &["pwd".to_string()],
+            acr,
+            amr: &amr,
             nonce: None,
             session_id: None,
             code_id: None,
