@@ -62,6 +62,21 @@ fn realm_routes() -> Router<AppState> {
             get(web::logout::logout_get).post(web::logout::logout_post),
         )
         .route("/login", get(web::login::show).post(web::login::submit))
+        .route("/account", get(web::account::show))
+        .route("/account/password", post(web::account::change_password))
+        .route(
+            "/account/totp",
+            get(web::account::show_totp).post(web::account::confirm_totp),
+        )
+        .route("/account/totp/remove", post(web::account::remove_totp))
+        .route(
+            "/account/recovery-codes",
+            post(web::account::new_recovery_codes),
+        )
+        .route(
+            "/account/sessions/end",
+            post(web::account::sign_out_everywhere),
+        )
         .route(
             "/second-factor",
             get(web::second_factor::show).post(web::second_factor::submit),

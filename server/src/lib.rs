@@ -23,6 +23,7 @@ pub mod outage;
 pub mod planb;
 pub mod revocation;
 pub mod seeding;
+pub mod self_service;
 pub mod serving;
 pub mod sessions;
 pub mod startup;

@@ -86,3 +86,21 @@ mod tests {
         }
     }
 }
+
+/// The shortest password accepted when one is set (by an administrator or by the user).
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+/// The rules a new password follows, wherever it is set.
+pub fn password(value: &str) -> Result<(), String> {
+    let length = value.chars().count();
+    if length < MIN_PASSWORD_LENGTH {
+        return Err(format!("at least {MIN_PASSWORD_LENGTH} characters"));
+    }
+    if length > 1024 {
+        return Err("at most 1024 characters".into());
+    }
+    if value.contains('\0') {
+        return Err("must not contain NUL".into());
+    }
+    Ok(())
+}

@@ -5,7 +5,6 @@ use crate::domain::SigningAlg;
 
 type Rule = Result<(), String>;
 
-pub const MIN_PASSWORD_LENGTH: usize = 8;
 pub const MIN_SECRET_LENGTH: usize = 16;
 const MAX_TEXT: usize = 200;
 const MAX_LIST: usize = 100;
@@ -219,17 +218,7 @@ pub fn reuse_grace(value: Option<i64>) -> Rule {
 }
 
 pub fn password(value: &str) -> Rule {
-    let length = value.chars().count();
-    if length < MIN_PASSWORD_LENGTH {
-        return Err(format!("at least {MIN_PASSWORD_LENGTH} characters"));
-    }
-    if length > 1024 {
-        return Err("at most 1024 characters".into());
-    }
-    if value.contains('\0') {
-        return Err("must not contain NUL".into());
-    }
-    Ok(())
+    crate::validation::password(value)
 }
 
 pub fn secret(value: &str) -> Rule {

@@ -116,13 +116,23 @@ impl SecondFactors {
         client: &Client,
         user_id: &str,
     ) -> Result<bool, FactorError> {
-        if realm.mfa == RealmMfa::Required || client.mfa == ClientMfa::Required {
+        if client.mfa == ClientMfa::Required {
             return Ok(true);
         }
-        if realm.mfa == RealmMfa::Off {
-            return Ok(false);
+        self.required_by_realm(realm, user_id).await
+    }
+
+    /// The realm's part of [`SecondFactors::required`] (for the realm's own pages).
+    pub async fn required_by_realm(
+        &self,
+        realm: &Realm,
+        user_id: &str,
+    ) -> Result<bool, FactorError> {
+        match realm.mfa {
+            RealmMfa::Required => Ok(true),
+            RealmMfa::Off => Ok(false),
+            RealmMfa::Optional => Ok(self.enrolled(user_id).await?.totp),
         }
-        Ok(self.enrolled(user_id).await?.totp)
     }
 
     fn open(&self, credential: &StoredCredential) -> Result<Vec<u8>, FactorError> {

@@ -151,6 +151,22 @@ pub async fn delete_expired(db: &impl Conn, now: DateTime<Utc>, batch: u64) -> S
         .rows_affected)
 }
 
+/// The user's live sessions at `now`, newest first (a user has few).
+pub async fn live_of_user(
+    db: &impl Conn,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<StoredSession>> {
+    use sea_orm::{QueryFilter, QueryOrder};
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::EndedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .order_by_desc(session::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
 /// One keyset page of the realm's live sessions at `now`, newest first.
 pub async fn page_live(
     db: &impl Conn,

@@ -2,6 +2,7 @@
 //! on the server. This is the browser edge: it turns the protocol's decisions into HTML and
 //! redirects; the protocol (`oauth/`) never imports it.
 
+pub mod account;
 pub mod authorize;
 pub mod consent;
 pub mod device;

@@ -13,6 +13,7 @@
 mod common;
 
 mod aborted_requests;
+mod account_console;
 mod admin_api;
 mod admin_openapi;
 mod architecture;

@@ -90,7 +90,7 @@ password = "frank-password"
 "#;
 
 /// RFC 4648 base32 (no padding), as authenticator apps read the key.
-fn base32_decode(text: &str) -> Vec<u8> {
+pub fn base32_decode(text: &str) -> Vec<u8> {
     let mut bits = 0u64;
     let mut count = 0;
     let mut out = Vec::new();
@@ -111,7 +111,7 @@ fn base32_decode(text: &str) -> Vec<u8> {
 }
 
 /// The six-digit TOTP code (RFC 6238, SHA-1, 30 s) of `secret` at `unix` seconds.
-fn totp(secret: &[u8], unix: i64) -> String {
+pub fn totp(secret: &[u8], unix: i64) -> String {
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
     let step = (unix / 30) as u64;
     let mac = aws_lc_rs::hmac::sign(&key, &step.to_be_bytes());
@@ -164,7 +164,7 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 }
 
 /// The key an enrolment page shows.
-fn shown_secret(page: &Page) -> Vec<u8> {
+pub fn shown_secret(page: &Page) -> Vec<u8> {
     let text = between(&page.body, r#"<code id="totp-secret">"#, "</code>")
         .unwrap_or_else(|| panic!("an enrolment page: {}", page.body));
     base32_decode(text)

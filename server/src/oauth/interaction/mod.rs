@@ -106,7 +106,13 @@ pub enum Purpose {
     Authorize { query: String },
     /// Approving a device's user code (RFC 8628 §3.3): signing in, then back to the device page.
     Device { user_code: String },
+    /// Signing in to the realm's account console (the user's own pages).
+    Account,
 }
+
+/// The client id under which the account console's logins and sessions are kept (it is the
+/// realm's own application, not a registered client).
+pub const ACCOUNT_CONSOLE: &str = "account-console";
 
 impl Purpose {
     /// The stored form: a kind and the text it carries.
@@ -114,6 +120,7 @@ impl Purpose {
         match self {
             Purpose::Authorize { query } => ("authorize", query),
             Purpose::Device { user_code } => ("device", user_code),
+            Purpose::Account => ("account", ""),
         }
     }
 
@@ -121,6 +128,7 @@ impl Purpose {
         match kind {
             "authorize" => Some(Purpose::Authorize { query: text }),
             "device" => Some(Purpose::Device { user_code: text }),
+            "account" => Some(Purpose::Account),
             _ => None,
         }
     }
