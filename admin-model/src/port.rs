@@ -117,6 +117,14 @@ pub trait UserAdmin: Send + Sync {
         id: &str,
         credential: &str,
     ) -> AdminResult<()>;
+    /// Replaces the actions the user takes at their next sign-in.
+    async fn set_required_actions(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        actions: Vec<String>,
+    ) -> AdminResult<UserView>;
     /// Sets the user's TOTP secret (imported, or generated), replacing any they had.
     async fn set_totp(
         &self,

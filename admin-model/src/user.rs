@@ -23,6 +23,8 @@ pub struct UserView {
     pub failed_login_count: i32,
     pub has_password: bool,
     pub password_changed_at: Option<DateTime<Utc>>,
+    /// Actions the user takes at their next sign-in (`update_password`, `configure_totp`).
+    pub required_actions: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -20,6 +20,9 @@ pub struct Model {
     pub last_failed_login_at: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,
     pub password_changed_at: Option<DateTimeUtc>,
+    /// Actions the user takes at their next sign-in: `update_password`, `configure_totp`.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub required_actions: serde_json::Value,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,7 @@
 //! Second factors: a user's credentials besides the password (TOTP secrets sealed with the master
-//! key, recovery codes stored hashed), and the second-factor policy of realms (`off`, `optional`,
-//! `required`) and clients (`inherit`, `required`).
+//! key, recovery codes stored hashed), the second-factor policy of realms (`off`, `optional`,
+//! `required`) and clients (`inherit`, `required`), and the actions an administrator asks a user
+//! to take at their next sign-in.
 //!
 //! SQLite alters one column per statement, so each column is its own `ALTER TABLE`.
 
@@ -34,6 +35,19 @@ impl MigrationTrait for Migration {
                             .string()
                             .not_null()
                             .default("inherit"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Users::Table)
+                    .add_column(
+                        ColumnDef::new(Users::RequiredActions)
+                            .json_binary()
+                            .not_null()
+                            .default("[]"),
                     )
                     .to_owned(),
             )
@@ -103,6 +117,14 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
+                    .table(Users::Table)
+                    .drop_column(Users::RequiredActions)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
                     .table(Clients::Table)
                     .drop_column(Clients::Mfa)
                     .to_owned(),
@@ -151,4 +173,5 @@ enum Clients {
 enum Users {
     Table,
     Id,
+    RequiredActions,
 }

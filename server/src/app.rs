@@ -78,6 +78,10 @@ fn realm_routes() -> Router<AppState> {
             post(web::account::sign_out_everywhere),
         )
         .route(
+            "/update-password",
+            get(web::update_password::show).post(web::update_password::submit),
+        )
+        .route(
             "/second-factor",
             get(web::second_factor::show).post(web::second_factor::submit),
         )

@@ -192,6 +192,17 @@ impl ClientMfa {
     }
 }
 
+/// What an administrator may ask a user to do at their next sign-in (CONTRACT §8).
+pub mod required_action {
+    pub const UPDATE_PASSWORD: &str = "update_password";
+    pub const CONFIGURE_TOTP: &str = "configure_totp";
+    /// Needs email delivery, which realms do not have yet: refused when set.
+    pub const VERIFY_EMAIL: &str = "verify_email";
+
+    /// The actions a sign-in can carry out today.
+    pub const SUPPORTED: [&str; 2] = [UPDATE_PASSWORD, CONFIGURE_TOTP];
+}
+
 /// The grant types Tessera knows (CONTRACT §3).
 pub mod grant_type {
     pub const AUTHORIZATION_CODE: &str = "authorization_code";

@@ -183,7 +183,8 @@ impl SecondFactors {
     }
 
     /// Confirms the offered secret with a first code from the user's app. On success the secret
-    /// replaces any TOTP the user had, and a fresh set of recovery codes replaces the old one.
+    /// replaces any TOTP the user had, a fresh set of recovery codes replaces the old one, and a
+    /// required action `configure_totp` is done.
     pub async fn confirm_totp(
         &self,
         accounts: &Accounts,
@@ -213,6 +214,14 @@ impl SecondFactors {
             return Ok(Enrolment::NothingPending);
         }
         let recovery_codes = self.replace_recovery_codes(&tx, user, now).await?;
+        // An administrator's "configure a second factor" is done with it.
+        store::users::complete_required_action(
+            &tx,
+            &user.id,
+            crate::domain::required_action::CONFIGURE_TOTP,
+            now,
+        )
+        .await?;
         audit(&tx, user, &user.id, "user.totp_enrolled", json!({}), now).await?;
         tx.commit().await?;
         Ok(Enrolment::Confirmed { recovery_codes })

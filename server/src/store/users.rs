@@ -55,6 +55,7 @@ pub async fn insert(
         last_failed_login_at: Set(None),
         locked_until: Set(None),
         password_changed_at: Set(new.password_hash.as_ref().map(|_| now)),
+        required_actions: Set(super::json_list(&[])),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -242,6 +243,47 @@ pub async fn clear_failures(db: &impl Conn, user_id: &str, now: DateTime<Utc>) -
     .update(db)
     .await?;
     Ok(())
+}
+
+/// The actions an administrator asked the user to take at their next sign-in.
+pub fn required_actions(user: &StoredUser) -> StoreResult<Vec<String>> {
+    super::string_list(&user.required_actions, "users.required_actions")
+}
+
+/// Replaces the user's required actions.
+pub async fn set_required_actions(
+    db: &impl Conn,
+    user_id: &str,
+    actions: &[String],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    user::ActiveModel {
+        id: Set(user_id.to_string()),
+        required_actions: Set(super::json_list(actions)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks `action` done: removed from the user's required actions as they are now.
+pub async fn complete_required_action(
+    db: &impl Conn,
+    user_id: &str,
+    action: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let Some(current) = find(db, user_id).await? else {
+        return Ok(());
+    };
+    let actions = required_actions(&current)?;
+    if !actions.iter().any(|a| a == action) {
+        return Ok(());
+    }
+    let remaining: Vec<String> = actions.into_iter().filter(|a| a != action).collect();
+    set_required_actions(db, user_id, &remaining, now).await
 }
 
 pub async fn find(db: &impl Conn, user_id: &str) -> StoreResult<Option<StoredUser>> {

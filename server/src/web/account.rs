@@ -16,12 +16,13 @@ use crate::factors::{Enrolment, TotpOffer};
 use crate::oauth::authorize::current_sign_in;
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{Interaction, Purpose, Step, ACCOUNT_CONSOLE};
+use crate::oauth::interaction::{
+    due_outside_authorize, Interaction, Purpose, Step, ACCOUNT_CONSOLE,
+};
 use crate::self_service::{self, PasswordChange, SELF};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, users::StoredUser};
-use crate::tokens::id_token::ACR_TWO_FACTORS;
 
 /// The signed-in user of the console, or the page that signs them in first.
 struct Console {
@@ -70,17 +71,21 @@ async fn console(
         Ok(None) => return Err(sign_in_at(state, realm, &browser, Step::Login).await),
         Err(e) => return Err(e.into_response()),
     };
-    // A realm that asks this user for a second factor asks it before the console too.
-    if session.acr.as_deref() != Some(ACR_TWO_FACTORS) {
-        match state
-            .factors
-            .required_by_realm(&realm.realm, &sign_in.user_id)
-            .await
-        {
-            Ok(true) => return Err(sign_in_at(state, realm, &browser, Step::SecondFactor).await),
-            Ok(false) => {}
-            Err(e) => return Err(internal(realm, e)),
-        }
+    // What the realm asks of this user's sign-in (a second factor, a new password) comes
+    // before the console too.
+    match due_outside_authorize(
+        state,
+        &realm.realm,
+        None,
+        &sign_in.user_id,
+        session.acr.as_deref(),
+        &[],
+    )
+    .await
+    {
+        Ok(Some(step)) => return Err(sign_in_at(state, realm, &browser, step).await),
+        Ok(None) => {}
+        Err(e) => return Err(e.into_response()),
     }
     let user = match store::users::find(&state.caches.store.db, &sign_in.user_id).await {
         Ok(Some(user)) => user,

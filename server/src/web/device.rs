@@ -14,7 +14,7 @@ use crate::oauth::authorize::current_sign_in;
 use crate::oauth::device::{display_user_code, normalize_user_code};
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{second_factor, Interaction, Purpose, Step};
+use crate::oauth::interaction::{due_outside_authorize, Interaction, Purpose, Step};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, codes::StoredDeviceCode};
@@ -167,19 +167,18 @@ pub async fn show(
         }
         Err(e) => return OAuthError::from(e).into_response(),
     };
-    match second_factor::still_due(
+    match due_outside_authorize(
         &state,
         &realm.realm,
-        &client,
-        &sign_in,
+        Some(&client),
+        &sign_in.user_id,
         session.acr.as_deref(),
+        &[],
     )
     .await
     {
-        Ok(true) => {
-            return sign_in_first(&state, &realm, &browser, &found, Step::SecondFactor).await
-        }
-        Ok(false) => {}
+        Ok(Some(step)) => return sign_in_first(&state, &realm, &browser, &found, step).await,
+        Ok(None) => {}
         Err(e) => return e.into_response(),
     }
     let scopes: String = found
@@ -306,21 +305,22 @@ pub async fn submit(
             }
             Err(e) => return OAuthError::from(e).into_response(),
         };
-        let due = second_factor::still_due(
+        let due = due_outside_authorize(
             &state,
             &realm.realm,
-            &client,
-            &sign_in,
+            Some(&client),
+            &sign_in.user_id,
             session.acr.as_deref(),
+            &[],
         );
         match due.await {
-            Ok(true) => {
+            Ok(Some(_)) => {
                 let query = form_urlencoded::Serializer::new(String::new())
                     .append_pair("user_code", &found.user_code)
                     .finish();
                 return see_other(&format!("/realms/{}/device?{query}", realm.realm.name));
             }
-            Ok(false) => {}
+            Ok(None) => {}
             Err(e) => return e.into_response(),
         }
     }

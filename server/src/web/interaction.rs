@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::html::{realm_error_page, see_other};
-use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
 use crate::oauth::interaction::{Interaction, Purpose, Step};
 use crate::sessions::{cookie_name, BrowserSession};
@@ -61,20 +60,12 @@ pub fn step_page(realm: &RealmCtx, interaction: &Interaction, step: Step) -> Res
 
 /// Where the browser goes once a step is done: the authorization endpoint resumes the request
 /// (and sends it to the next step due, or back to the client); a device approval returns to
-/// the device page, its only step done; a sign-in to the account console goes on to the second
-/// factor when the realm asks for one, then to the console.
+/// the device page and a sign-in to the account console to the console, which both ask for
+/// what the session still lacks (a second factor, a new password).
 pub async fn after_step(state: &AppState, realm: &RealmCtx, interaction: &Interaction) -> Response {
     match &interaction.purpose {
+        // The console itself sends the browser on to whatever the session still lacks.
         Purpose::Account => {
-            if !interaction.done.contains(&Step::SecondFactor) {
-                if let Some(user_id) = &interaction.user_id {
-                    match state.factors.required_by_realm(&realm.realm, user_id).await {
-                        Ok(true) => return step_page(realm, interaction, Step::SecondFactor),
-                        Ok(false) => {}
-                        Err(e) => return OAuthError::server_error(e).into_response(),
-                    }
-                }
-            }
             if let Err(error) = interaction.finish(&state.caches.store.db).await {
                 return error.into_response();
             }

@@ -11,3 +11,4 @@ pub mod interaction;
 pub mod login;
 pub mod logout;
 pub mod second_factor;
+pub mod update_password;

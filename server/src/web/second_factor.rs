@@ -20,6 +20,7 @@ use crate::oauth::interaction::{second_factor, Interaction, Step};
 use crate::sessions::{BrowserSession, SignIn};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, users::StoredUser};
+use crate::tokens::id_token::ACR_TWO_FACTORS;
 
 const TITLE: &str = "Second factor";
 const ENROL_TITLE: &str = "Set up an authenticator app";
@@ -29,6 +30,8 @@ struct Context {
     interaction: Interaction,
     browser: BrowserSession,
     sign_in: SignIn,
+    /// The session's level: 2 once a second factor was given in it.
+    session_acr: Option<String>,
     user: StoredUser,
 }
 
@@ -46,8 +49,8 @@ async fn context(
         ));
     };
     let (interaction, browser) = bound(state, realm, headers, handle).await?;
-    let sign_in = match current_sign_in(state, realm, &browser).await {
-        Ok(Some((sign_in, _))) => sign_in,
+    let (sign_in, session) = match current_sign_in(state, realm, &browser).await {
+        Ok(Some(found)) => found,
         // Signed out meanwhile: the login step is due again.
         Ok(None) => return Err(step_page(realm, &interaction, Step::Login)),
         Err(e) => return Err(e.into_response()),
@@ -61,14 +64,45 @@ async fn context(
         interaction,
         browser,
         sign_in,
+        session_acr: session.acr,
         user,
     })
 }
 
-/// Whether this login already took the step for the signed-in user.
-fn step_done(context: &Context) -> bool {
-    context.interaction.user_id.as_deref() == Some(context.sign_in.user_id.as_str())
-        && context.interaction.done.contains(&Step::SecondFactor)
+/// What the page does for the signed-in user now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Ask for a code of the user's app (or a recovery code).
+    Verify,
+    /// Set up an app: the user has none, or an administrator asked for a new one and the old
+    /// one was given first (so a password alone never replaces a second factor).
+    Enrol,
+    /// Nothing left: on to the next step.
+    Done,
+}
+
+async fn mode(state: &AppState, context: &Context) -> Result<Mode, Response> {
+    let enrolled = state
+        .factors
+        .enrolled(&context.user.id)
+        .await
+        .map_err(|e| OAuthError::server_error(e).into_response())?;
+    if !enrolled.totp {
+        return Ok(Mode::Enrol);
+    }
+    let asked = second_factor::enrolment_asked(state, &context.user.id)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let proved = context.session_acr.as_deref() == Some(ACR_TWO_FACTORS);
+    let done_here = context.interaction.user_id.as_deref()
+        == Some(context.sign_in.user_id.as_str())
+        && context.interaction.done.contains(&Step::SecondFactor);
+    Ok(match (asked, proved || done_here) {
+        (true, true) => Mode::Enrol,
+        (true, false) | (false, false) => Mode::Verify,
+        (false, true) if done_here => Mode::Done,
+        (false, true) => Mode::Verify,
+    })
 }
 
 fn error_line(error: Option<&str>) -> String {
@@ -169,11 +203,11 @@ async fn render(
         Ok(csrf) => csrf,
         Err(e) => return internal(realm, e),
     };
-    let enrolled = match state.factors.enrolled(&context.user.id).await {
-        Ok(enrolled) => enrolled,
-        Err(e) => return internal(realm, e),
+    let mode = match mode(state, context).await {
+        Ok(mode) => mode,
+        Err(response) => return response,
     };
-    let page = if enrolled.totp {
+    let page = if mode != Mode::Enrol {
         html::page(
             status,
             realm_label(realm),
@@ -211,10 +245,11 @@ pub async fn show(
         Ok(context) => context,
         Err(response) => return response,
     };
-    if step_done(&context) {
-        return after_step(&state, &realm, &context.interaction).await;
+    match mode(&state, &context).await {
+        Ok(Mode::Done) => after_step(&state, &realm, &context.interaction).await,
+        Ok(_) => render(&state, &realm, &context, StatusCode::OK, None).await,
+        Err(response) => response,
     }
-    render(&state, &realm, &context, StatusCode::OK, None).await
 }
 
 /// `POST /realms/{realm}/second-factor`
@@ -238,16 +273,14 @@ pub async fn submit(
             "The form has expired or did not come from this site. Go back and try again.",
         );
     }
-    if step_done(&context) {
-        return after_step(&state, &realm, &context.interaction).await;
-    }
+    let mode = match mode(&state, &context).await {
+        Ok(Mode::Done) => return after_step(&state, &realm, &context.interaction).await,
+        Ok(mode) => mode,
+        Err(response) => return response,
+    };
     let code = params.get("code").unwrap_or_default();
     let now = state.now();
-    let enrolled = match state.factors.enrolled(&context.user.id).await {
-        Ok(enrolled) => enrolled,
-        Err(e) => return internal(&realm, e),
-    };
-    if !enrolled.totp {
+    if mode == Mode::Enrol {
         let outcome = state
             .factors
             .confirm_totp(&state.accounts, &context.user, code, now)

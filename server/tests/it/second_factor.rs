@@ -69,6 +69,12 @@ redirect_uris = ["http://localhost:8080/callback"]
 scopes = ["openid", "profile"]
 mfa = "required"
 
+[[realms.clients]]
+client_id = "cli"
+secret = "cli-secret"
+grant_types = ["password"]
+scopes = ["profile"]
+
 [[realms.users]]
 username = "erin"
 password = "erin-password"
@@ -843,6 +849,204 @@ async fn approving_a_device_takes_the_second_factor_too(server: TestServer) {
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
 }
 
+async fn set_actions(
+    server: &TestServer,
+    realm: &str,
+    id: &str,
+    actions: Value,
+) -> crate::common::Response {
+    admin(
+        server,
+        reqwest::Method::POST,
+        &format!("/realms/{realm}/users/{id}/required-actions"),
+        Some(actions),
+    )
+    .await
+}
+
+async fn an_administrator_asks_for_a_new_password(server: TestServer) {
+    server.seed(SEED).await;
+    let id = user_id(&server, "relaxed", "erin").await;
+    for bad in [
+        json!(["verify_email"]),
+        json!(["dance"]),
+        json!("update_password"),
+    ] {
+        let refused = set_actions(&server, "relaxed", &id, bad).await;
+        assert!(
+            refused.status == 422 || refused.status == 400,
+            "{}",
+            refused.text
+        );
+    }
+    let set = set_actions(
+        &server,
+        "relaxed",
+        &id,
+        json!(["update_password", "update_password"]),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.body["required_actions"], json!(["update_password"]));
+    assert_eq!(
+        server.audit_events("user.required_actions_set").await.len(),
+        1
+    );
+
+    // The password grant does not skip the action.
+    let grant = |password: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .post_form(
+                    "/realms/relaxed/connect/token",
+                    &[
+                        ("grant_type", "password"),
+                        ("username", "erin"),
+                        ("password", password),
+                    ],
+                    Some(("cli", "cli-secret")),
+                )
+                .await
+        }
+    };
+    grant("erin-password")
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+
+    let client = relying_party(
+        &server,
+        "relaxed",
+        "webapp",
+        Some("webapp-secret"),
+        CALLBACK,
+    )
+    .await;
+    let started = start(&client, None, false);
+    let browser = Browser::new();
+    let form = browser
+        .authorize_and_sign_in(&server.base, &started.url, "erin", "erin-password")
+        .await;
+    assert!(
+        form.url.contains("/realms/relaxed/update-password?"),
+        "{}",
+        form.url
+    );
+    let post = |new: &'static str, again: &'static str| {
+        let browser = &browser;
+        let form = &form;
+        let server = &server;
+        async move {
+            browser
+                .post(
+                    &format!("{}{}", server.base, form.form_action().unwrap()),
+                    &[
+                        ("csrf", form.input("csrf").unwrap().as_str()),
+                        ("interaction", form.input("interaction").unwrap().as_str()),
+                        ("new_password", new),
+                        ("confirm_password", again),
+                    ],
+                )
+                .await
+        }
+    };
+    let mismatch = post("erin-new-password", "erin-other-password").await;
+    assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
+    let short = post("short", "short").await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    let set = post("erin-new-password", "erin-new-password").await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let done = browser.follow(&server.base, set).await;
+    let code = code_from(&done, &started, &server.issuer("relaxed"));
+    id_token_claims(&client, started, code).await;
+
+    let user = admin(
+        &server,
+        reqwest::Method::GET,
+        &format!("/realms/relaxed/users/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(user.body["required_actions"], json!([]));
+    grant("erin-password")
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert_eq!(grant("erin-new-password").await.status, 200);
+}
+
+async fn configuring_a_new_app_asks_for_the_old_one_first(server: TestServer) {
+    server.seed(SEED).await;
+    let id = user_id(&server, "relaxed", "erin").await;
+    let old_text = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let imported = admin(
+        &server,
+        reqwest::Method::POST,
+        &format!("/realms/relaxed/users/{id}/credentials/totp"),
+        Some(json!({"secret": old_text})),
+    )
+    .await;
+    assert_eq!(imported.status, 201);
+    let old = base32_decode(old_text);
+    let set = set_actions(&server, "relaxed", &id, json!(["configure_totp"])).await;
+    assert_eq!(set.status, 200, "{}", set.text);
+
+    let client = relying_party(
+        &server,
+        "relaxed",
+        "webapp",
+        Some("webapp-secret"),
+        CALLBACK,
+    )
+    .await;
+    let started = start(&client, None, false);
+    let browser = Browser::new();
+    let form = browser
+        .authorize_and_sign_in(&server.base, &started.url, "erin", "erin-password")
+        .await;
+    // The password alone does not replace a second factor: the current app first.
+    assert!(form.body.contains(r#"name="code""#), "{}", form.body);
+    assert!(
+        !form.body.contains("totp-secret"),
+        "no new secret before the old code"
+    );
+    let enrol = give_code_and_follow(&browser, &server, &form, &totp(&old, now(&server))).await;
+    let new = shown_secret(&enrol);
+    assert_ne!(new, old);
+    let confirmed = give_code(&browser, &server, &enrol, &totp(&new, now(&server))).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert_eq!(recovery_codes(&confirmed).len(), 10);
+    let next = browser
+        .get(&format!(
+            "{}/realms/relaxed/second-factor?interaction={}",
+            server.base,
+            confirmed.input("interaction").unwrap()
+        ))
+        .await;
+    let done = browser.follow(&server.base, next).await;
+    let code = code_from(&done, &started, &server.issuer("relaxed"));
+    assert_eq!(id_token_claims(&client, started, code).await["acr"], "2");
+    let user = admin(
+        &server,
+        reqwest::Method::GET,
+        &format!("/realms/relaxed/users/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(user.body["required_actions"], json!([]));
+
+    // The old app no longer signs in; the new one does.
+    let started = start(&client, None, false);
+    let browser = Browser::new();
+    let form = browser
+        .authorize_and_sign_in(&server.base, &started.url, "erin", "erin-password")
+        .await;
+    let refused = give_code(&browser, &server, &form, &totp(&old, now(&server) + 30)).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let done =
+        give_code_and_follow(&browser, &server, &refused, &totp(&new, now(&server) + 30)).await;
+    code_from(&done, &started, &server.issuer("relaxed"));
+}
+
 /// Many logins give the same fresh code at once: exactly one is accepted. (Lockout is raised
 /// here so that every attempt is judged rather than turned away by the lock.)
 async fn one_code_many_logins_one_winner(server: TestServer) {
@@ -929,4 +1133,6 @@ on_both_backends! {
     admin_credentials => admins_see_import_and_reset_credentials,
     password_grant_otp => the_password_grant_asks_for_the_code_where_required,
     device_approval => approving_a_device_takes_the_second_factor_too,
+    update_password => an_administrator_asks_for_a_new_password,
+    configure_totp => configuring_a_new_app_asks_for_the_old_one_first,
 }

@@ -124,27 +124,48 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        if !is_json(request.headers()) {
-            return Err(ApiError::http(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as `Content-Type: application/json`",
-            ));
-        }
-        let bytes = crate::body::read_limited(request.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|e| match e {
-                BodyError::TooLarge => ApiError::http(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the body may be at most {MAX_BODY_BYTES} bytes"),
-                ),
-                BodyError::Unreadable => {
-                    AdminError::BadRequest("the body could not be read".into()).into()
-                }
-            })?;
+        let bytes = json_body(request).await?;
         parse(&bytes).map(Json).map_err(ApiError::from)
     }
+}
+
+/// A JSON array body (a list of names, say), with the same errors as [`Json`].
+pub struct JsonList<T>(pub Vec<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonList<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(request).await?;
+        parse_opened(&bytes, b'[', "a JSON array")
+            .map(JsonList)
+            .map_err(ApiError::from)
+    }
+}
+
+/// The body of a JSON request, within the size limit.
+async fn json_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
+    if !is_json(request.headers()) {
+        return Err(ApiError::http(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as `Content-Type: application/json`",
+        ));
+    }
+    let bytes = crate::body::read_limited(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => ApiError::http(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+            ),
+            BodyError::Unreadable => {
+                AdminError::BadRequest("the body could not be read".into()).into()
+            }
+        })?;
+    Ok(bytes)
+    Ok(bytes)
 }
 
 /// `application/json`, or a `+json` type, with any parameters (`; charset=utf-8`).
@@ -164,17 +185,22 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
     // serde would read an array into a struct by position; the API speaks objects only.
+    parse_opened(bytes, b'{', "a JSON object")
+}
+
+/// Parses a body that must open with `open` (`{` or `[`), `what` in messages.
+fn parse_opened<T: DeserializeOwned>(bytes: &[u8], open: u8, what: &str) -> Result<T, AdminError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => {
-            return Err(AdminError::BadRequest(
-                "the body is empty; send a JSON object".into(),
-            ))
+            return Err(AdminError::BadRequest(format!(
+                "the body is empty; send {what}"
+            )))
         }
-        Some(b'{') => {}
+        Some(b) if *b == open => {}
         Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() => {
             return Err(AdminError::BadRequest("the body is not valid JSON".into()))
         }
-        Some(_) => return Err(AdminError::field("body", "must be a JSON object")),
+        Some(_) => return Err(AdminError::field("body", format!("must be {what}"))),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {

@@ -144,6 +144,7 @@ pub fn router() -> Router<AppState> {
     users::list_credentials,
     users::delete_credential,
     users::set_totp,
+    users::set_required_actions,
     scopes::list_scopes,
     scopes::create_scope,
     scopes::get_scope,
@@ -225,6 +226,10 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
         .route(
             "/realms/{realm}/users/{id}/credentials",
             get(users::list_credentials),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/required-actions",
+            post(users::set_required_actions),
         )
         .route(
             "/realms/{realm}/users/{id}/credentials/totp",

@@ -5,7 +5,7 @@ use admin_model::*;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use super::extract::{Admin, Json, Path, Query, UserQuery};
+use super::extract::{Admin, Json, JsonList, Path, Query, UserQuery};
 use super::paths::{CredentialPath, IdPath, RealmPath};
 use super::Answer;
 
@@ -308,4 +308,38 @@ pub async fn set_totp(
         ),
         created,
     ))
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms/{realm}/users/{id}/required-actions",
+    tag = "users",
+    summary = "Set the actions a user takes at their next sign-in",
+    description = "Replaces the list: `update_password` (a new password is set right after the \
+        sign-in), `configure_totp` (an authenticator app is set up, after the current one is \
+        given). `verify_email` is refused until email delivery exists.",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    request_body = Vec<String>,
+    responses(
+        (status = 200, body = UserView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_required_actions(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+    JsonList(b): JsonList<String>,
+) -> Answer {
+    Ok(axum::Json(s.set_required_actions(&a, &p.realm, &p.id, b).await?).into_response())
 }

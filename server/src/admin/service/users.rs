@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::AdminService;
 use crate::admin::validate;
-use crate::domain::Realm;
+use crate::domain::{required_action, Realm};
 use crate::factors::totp;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
 use crate::store::credentials::{kind, StoredCredential};
@@ -20,7 +20,9 @@ use crate::store::{self, Conn};
 impl AdminService {
     fn user_view(&self, row: StoredUser, roles: Vec<String>) -> UserView {
         let now = self.state.now();
+        let required_actions = store::users::required_actions(&row).unwrap_or_default();
         UserView {
+            required_actions,
             claims: match row.claims {
                 Value::Object(claims) => claims,
                 _ => Map::new(),
@@ -340,6 +342,53 @@ impl UserAdmin for AdminService {
             return Err(AdminError::not_found(format!("credential `{credential}`")));
         }
         Ok(())
+    }
+
+    async fn set_required_actions(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        actions: Vec<String>,
+    ) -> AdminResult<UserView> {
+        let realm_row = self.realm(realm).await?;
+        let user = self.user_row(self.db(), &realm_row, id).await?;
+        let mut wanted: Vec<String> = Vec::new();
+        for action in actions {
+            if action == required_action::VERIFY_EMAIL {
+                return Err(AdminError::field(
+                    "actions",
+                    "verify_email needs email delivery, which this server does not offer yet",
+                ));
+            }
+            if !required_action::SUPPORTED.contains(&action.as_str()) {
+                return Err(AdminError::field(
+                    "actions",
+                    format!(
+                        "`{action}` is not one of {}",
+                        required_action::SUPPORTED.join(", ")
+                    ),
+                ));
+            }
+            if !wanted.contains(&action) {
+                wanted.push(action);
+            }
+        }
+        let before = store::users::required_actions(&user)?;
+        let now = self.state.now();
+        let txn = self.begin().await?;
+        store::users::set_required_actions(&txn, &user.id, &wanted, now).await?;
+        self.audit(
+            &txn,
+            &realm_row.id,
+            actor,
+            "user.required_actions_set",
+            &user.id,
+            super::diff(Some(&before), Some(&wanted))?,
+        )
+        .await?;
+        txn.commit().await?;
+        self.get_user(realm, id).await
     }
 
     async fn set_totp(

@@ -10,6 +10,7 @@
 pub mod consent;
 pub mod login;
 pub mod second_factor;
+pub mod update_password;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -35,18 +36,26 @@ pub enum Step {
     Login,
     /// The user gives a second factor (or enrols one).
     SecondFactor,
+    /// The user sets a new password an administrator asked for.
+    UpdatePassword,
     /// The user allows the client what it asks for.
     Consent,
 }
 
 impl Step {
-    pub const ALL: [Step; 3] = [Step::Login, Step::SecondFactor, Step::Consent];
+    pub const ALL: [Step; 4] = [
+        Step::Login,
+        Step::SecondFactor,
+        Step::UpdatePassword,
+        Step::Consent,
+    ];
 
     /// The step's name in records and its page's path under the realm.
     pub fn name(self) -> &'static str {
         match self {
             Step::Login => "login",
             Step::SecondFactor => "second-factor",
+            Step::UpdatePassword => "update-password",
             Step::Consent => "consent",
         }
     }
@@ -60,6 +69,7 @@ impl Step {
         match self {
             Step::Login => login::due(situation),
             Step::SecondFactor => second_factor::due(situation).await,
+            Step::UpdatePassword => update_password::due(situation).await,
             Step::Consent => consent::due(situation).await,
         }
     }
@@ -69,9 +79,32 @@ impl Step {
         match self {
             Step::Login => login::when_prompt_none(),
             Step::SecondFactor => second_factor::when_prompt_none(),
+            Step::UpdatePassword => update_password::when_prompt_none(),
             Step::Consent => consent::when_prompt_none(),
         }
     }
+}
+
+/// The first step still due for a signed-in session outside an authorization request
+/// (approving a device, the account console): a second factor, then a new password an
+/// administrator asked for. Steps already in `done` are not asked again.
+pub async fn due_outside_authorize(
+    state: &AppState,
+    realm: &Realm,
+    client: Option<&crate::domain::Client>,
+    user_id: &str,
+    session_acr: Option<&str>,
+    done: &[Step],
+) -> Result<Option<Step>, OAuthError> {
+    if !done.contains(&Step::SecondFactor)
+        && second_factor::still_due(state, realm, client, user_id, session_acr).await?
+    {
+        return Ok(Some(Step::SecondFactor));
+    }
+    if !done.contains(&Step::UpdatePassword) && update_password::pending(state, user_id).await? {
+        return Ok(Some(Step::UpdatePassword));
+    }
+    Ok(None)
 }
 
 /// What a step decides on: the request, the browser's current sign-in, who an `id_token_hint`

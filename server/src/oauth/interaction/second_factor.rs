@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Interaction, Situation, Step};
+use crate::domain::required_action::CONFIGURE_TOTP;
 use crate::domain::{Client, ClientMfa, Realm, RealmMfa};
 use crate::factors::AMR_WITH_SECOND_FACTOR;
 use crate::oauth::authorize::AuthorizeRequest;
@@ -46,7 +47,15 @@ pub async fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
     let Some(sign_in) = situation.sign_in else {
         return Ok(false);
     };
-    if situation.has_done(Step::SecondFactor) || situation.session_acr == Some(ACR_TWO_FACTORS) {
+    // Until an administrator's `configure_totp` is done the step stays due (it first asks
+    // for the existing app, then enrols the new one).
+    if enrolment_asked(situation.state, &sign_in.user_id).await? {
+        return Ok(true);
+    }
+    if situation.has_done(Step::SecondFactor) {
+        return Ok(false);
+    }
+    if situation.session_acr == Some(ACR_TWO_FACTORS) {
         return Ok(false);
     }
     let request = situation.request;
@@ -69,23 +78,38 @@ pub async fn due(situation: &Situation<'_>) -> Result<bool, OAuthError> {
         .map_err(OAuthError::server_error)
 }
 
-/// Whether a signed-in session must still give a second factor before `client` gets tokens
-/// for its user outside an authorization request (approving a device, RFC 8628).
+/// Whether an administrator asked the user to set up an authenticator app (required action
+/// `configure_totp`): the step then enrols one, even over an existing one.
+pub async fn enrolment_asked(state: &AppState, user_id: &str) -> Result<bool, OAuthError> {
+    let Some(user) = store::users::find(&state.caches.store.db, user_id).await? else {
+        return Ok(false);
+    };
+    Ok(store::users::required_actions(&user)?
+        .iter()
+        .any(|a| a == CONFIGURE_TOTP))
+}
+
+/// Whether a signed-in session must still give a second factor outside an authorization
+/// request (approving a device, the account console): by the policy of the realm (and of
+/// `client`, when one asks), or because the user must enrol.
 pub async fn still_due(
     state: &AppState,
     realm: &Realm,
-    client: &Client,
-    sign_in: &SignIn,
+    client: Option<&Client>,
+    user_id: &str,
     session_acr: Option<&str>,
 ) -> Result<bool, OAuthError> {
+    if enrolment_asked(state, user_id).await? {
+        return Ok(true);
+    }
     if session_acr == Some(ACR_TWO_FACTORS) {
         return Ok(false);
     }
-    state
-        .factors
-        .required(realm, client, &sign_in.user_id)
-        .await
-        .map_err(OAuthError::server_error)
+    let required = match client {
+        Some(client) => state.factors.required(realm, client, user_id).await,
+        None => state.factors.required_by_realm(realm, user_id).await,
+    };
+    required.map_err(OAuthError::server_error)
 }
 
 pub fn when_prompt_none() -> OAuthError {

@@ -63,6 +63,10 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await
         .map_err(OAuthError::server_error)?
         .map_err(|_| OAuthError::invalid_grant(INVALID_CREDENTIALS))?;
+    // Actions an administrator asked for are taken in the browser, not through this grant.
+    if !crate::store::users::required_actions(&user)?.is_empty() {
+        return Err(OAuthError::invalid_grant(INVALID_CREDENTIALS));
+    }
     let second_factor = state
         .factors
         .required(&realm.realm, &request.client.client, &user.id)
