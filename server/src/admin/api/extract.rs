@@ -165,7 +165,6 @@ async fn json_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
             }
         })?;
     Ok(bytes)
-    Ok(bytes)
 }
 
 /// `application/json`, or a `+json` type, with any parameters (`; charset=utf-8`).
