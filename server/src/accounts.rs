@@ -8,6 +8,9 @@ use crate::crypto::password::{self, Argon2Params};
 use crate::store::users::StoredUser;
 use crate::store::{self, Store, StoreError};
 
+/// How changes users make to their own account are attributed in the audit log.
+pub const SELF_ACTOR: &str = "self";
+
 /// When repeated failures lock an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {

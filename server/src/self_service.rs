@@ -11,8 +11,7 @@ use crate::store::sessions::StoredSession;
 use crate::store::users::StoredUser;
 use crate::store::{self, StoreError};
 
-/// How changes made by users themselves are attributed in the audit log.
-pub const SELF: &str = "self";
+pub use crate::accounts::SELF_ACTOR as SELF;
 
 /// What a password change came to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,7 +61,7 @@ pub async fn set(
     }
     state
         .accounts
-        .set_password(user_id, new_password, crate::self_service::SELF, now)
+        .set_password(user_id, new_password, crate::accounts::SELF_ACTOR, now)
         .await
         .map_err(OAuthError::server_error)?;
     store::users::complete_required_action(&state.caches.store.db, user_id, UPDATE_PASSWORD, now)
