@@ -11,10 +11,13 @@ pub struct Model {
     pub id: String,
     pub realm_id: String,
     pub user_id: String,
-    /// `totp` or `recovery_code`.
+    /// `totp`, `recovery_code` or `passkey`.
     pub kind: String,
     pub label: Option<String>,
-    /// A TOTP secret sealed with the master key, or a recovery code's hash.
+    /// What finds the credential at sign-in: a passkey's credential id (base64url).
+    pub lookup_key: Option<String>,
+    /// A TOTP secret sealed with the master key, a recovery code's hash, or a passkey (its public
+    /// key and counter, as JSON).
     #[sea_orm(column_type = "Text")]
     pub secret: String,
     /// False for a TOTP secret shown for enrolment and not yet confirmed with a code.

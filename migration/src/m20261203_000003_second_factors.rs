@@ -1,5 +1,5 @@
 //! Second factors: a user's credentials besides the password (TOTP secrets sealed with the master
-//! key, recovery codes stored hashed), the second-factor policy of realms (`off`, `optional`,
+//! key, recovery codes stored hashed, passkeys' public keys), the second-factor policy of realms (`off`, `optional`,
 //! `required`) and clients (`inherit`, `required`), and the actions an administrator asks a user
 //! to take at their next sign-in.
 //!
@@ -66,6 +66,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Credentials::UserId).string().not_null())
                     .col(ColumnDef::new(Credentials::Kind).string().not_null())
                     .col(ColumnDef::new(Credentials::Label).string().null())
+                    .col(ColumnDef::new(Credentials::LookupKey).string().null())
                     .col(ColumnDef::new(Credentials::Secret).text().not_null())
                     .col(ColumnDef::new(Credentials::Confirmed).boolean().not_null())
                     .col(
@@ -105,6 +106,18 @@ impl MigrationTrait for Migration {
                     .table(Credentials::Table)
                     .col(Credentials::UserId)
                     .col(Credentials::Kind)
+                    .to_owned(),
+            )
+            .await?;
+        // A passkey's credential id is found at sign-in, and belongs to one account per realm.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_credentials_lookup_key")
+                    .table(Credentials::Table)
+                    .col(Credentials::RealmId)
+                    .col(Credentials::LookupKey)
+                    .unique()
                     .to_owned(),
             )
             .await
@@ -149,6 +162,7 @@ enum Credentials {
     UserId,
     Kind,
     Label,
+    LookupKey,
     Secret,
     Confirmed,
     LastUsedStep,

@@ -62,6 +62,8 @@ fn realm_routes() -> Router<AppState> {
             get(web::logout::logout_get).post(web::logout::logout_post),
         )
         .route("/login", get(web::login::show).post(web::login::submit))
+        .route("/passkey", post(web::passkeys::sign_in))
+        .route("/passkey/options", post(web::passkeys::sign_in_options))
         .route("/account", get(web::account::show))
         .route("/account/password", post(web::account::change_password))
         .route(
@@ -69,6 +71,15 @@ fn realm_routes() -> Router<AppState> {
             get(web::account::show_totp).post(web::account::confirm_totp),
         )
         .route("/account/totp/remove", post(web::account::remove_totp))
+        .route("/account/passkeys", post(web::account::register_passkey))
+        .route(
+            "/account/passkeys/options",
+            post(web::account::passkey_options),
+        )
+        .route(
+            "/account/passkeys/remove",
+            post(web::account::remove_passkey),
+        )
         .route(
             "/account/recovery-codes",
             post(web::account::new_recovery_codes),
@@ -107,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(crate::health::readyz))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/assets/tessera.css", get(stylesheet))
+        .route("/assets/passkeys.js", get(passkeys_script))
         .route("/realms/{realm}", get(oauth::discovery::realm_info))
         .route(
             "/realms/{realm}/revocations",
@@ -146,6 +158,19 @@ pub fn router(state: AppState) -> Router {
             }
         }))
         .with_state(state)
+}
+
+/// The script of the passkey forms (the only script on the sign-in pages; everything else
+/// works without it).
+async fn passkeys_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../style/passkeys.js"),
+    )
+        .into_response()
 }
 
 /// The shared stylesheet, compiled into the binary so a deployment is one file.

@@ -267,6 +267,33 @@ impl BrowserSession {
         self.save(session).await
     }
 
+    /// Keeps a ceremony's server-side state (a WebAuthn challenge, say) under `key` until
+    /// [`BrowserSession::take_state`] uses it up.
+    pub async fn put_state<T: serde::Serialize + Send + Sync>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), String> {
+        let session = self.session().await;
+        session
+            .insert(&format!("state:{key}"), value)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.save(session).await
+    }
+
+    /// The state kept under `key`, removed so it is used once.
+    pub async fn take_state<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let session = self.session().await;
+        let value = session
+            .remove::<T>(&format!("state:{key}"))
+            .await
+            .ok()
+            .flatten()?;
+        self.save(session).await.ok()?;
+        Some(value)
+    }
+
     /// Records that this browser started the pending login stored as `id`, so only it may
     /// continue it: a login link sent to someone else leads nowhere.
     pub async fn bind_interaction(&self, id: &str) -> Result<(), String> {

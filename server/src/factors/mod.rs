@@ -4,6 +4,7 @@
 //! TOTP secrets are sealed with the master key (bound to their credential's id); recovery codes
 //! are kept as keyed hashes.
 
+pub mod passkeys;
 pub mod recovery;
 pub mod totp;
 
@@ -27,6 +28,8 @@ pub enum FactorError {
     Account(#[from] AccountError),
     #[error("a stored TOTP secret cannot be decrypted with this master key")]
     Sealed,
+    #[error("passkeys: {0}")]
+    Passkey(String),
 }
 
 /// The RFC 8176 methods a second factor adds to a password sign-in.
@@ -163,6 +166,7 @@ impl SecondFactors {
                         user_id: &user.id,
                         kind: kind::TOTP,
                         label: None,
+                        lookup_key: None,
                         secret: sealed,
                         confirmed: false,
                         last_used_step: None,
@@ -312,6 +316,7 @@ impl SecondFactors {
                     user_id: &user.id,
                     kind: kind::RECOVERY_CODE,
                     label: None,
+                    lookup_key: None,
                     secret: recovery::hash(&self.recovery_pepper, &normalized),
                     confirmed: true,
                     last_used_step: None,
@@ -369,6 +374,7 @@ impl SecondFactors {
                 user_id: &user.id,
                 kind: kind::TOTP,
                 label: Some(if imported { "imported" } else { "generated" }.into()),
+                lookup_key: None,
                 secret: sealed,
                 confirmed: true,
                 last_used_step: None,

@@ -16,6 +16,7 @@ pub type StoredCredential = credential::Model;
 pub mod kind {
     pub const TOTP: &str = "totp";
     pub const RECOVERY_CODE: &str = "recovery_code";
+    pub const PASSKEY: &str = "passkey";
 }
 
 /// Every credential of the user, oldest first.
@@ -59,6 +60,7 @@ pub struct NewCredential<'a> {
     pub user_id: &'a str,
     pub kind: &'static str,
     pub label: Option<String>,
+    pub lookup_key: Option<String>,
     pub secret: String,
     pub confirmed: bool,
     pub last_used_step: Option<i64>,
@@ -75,6 +77,7 @@ pub async fn insert(
         user_id: Set(new.user_id.to_string()),
         kind: Set(new.kind.to_string()),
         label: Set(new.label),
+        lookup_key: Set(new.lookup_key),
         secret: Set(new.secret),
         confirmed: Set(new.confirmed),
         last_used_step: Set(new.last_used_step),
@@ -82,7 +85,52 @@ pub async fn insert(
         last_used_at: Set(None),
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(|e| super::conflict_or_db(e, || "credential".to_string()))?)
+}
+
+/// The realm's credential found by `lookup_key` (a passkey's credential id).
+pub async fn by_lookup_key(
+    db: &impl Conn,
+    realm_id: &str,
+    lookup_key: &str,
+) -> StoreResult<Option<StoredCredential>> {
+    Ok(credential::Entity::find()
+        .filter(credential::Column::RealmId.eq(realm_id))
+        .filter(credential::Column::LookupKey.eq(lookup_key))
+        .one(db)
+        .await?)
+}
+
+/// Every credential of `kind` the user has.
+pub async fn of_kind(
+    db: &impl Conn,
+    user_id: &str,
+    kind: &str,
+) -> StoreResult<Vec<StoredCredential>> {
+    Ok(credential::Entity::find()
+        .filter(credential::Column::UserId.eq(user_id))
+        .filter(credential::Column::Kind.eq(kind))
+        .order_by_asc(credential::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Records a use of a passkey: its new state (counter) and when.
+pub async fn record_passkey_use(
+    db: &impl Conn,
+    id: &str,
+    secret: Option<String>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut update = credential::Entity::update_many()
+        .col_expr(credential::Column::LastUsedAt, Expr::value(now))
+        .filter(credential::Column::Id.eq(id));
+    if let Some(secret) = secret {
+        update = update.col_expr(credential::Column::Secret, Expr::value(secret));
+    }
+    update.exec(db).await?;
+    Ok(())
 }
 
 /// Deletes the user's credentials of `kind`, confirmed or not as `confirmed` says (all when

@@ -14,6 +14,8 @@ pub struct NewSession<'a> {
     pub user_id: &'a str,
     pub cookie_scope: &'a str,
     pub auth_time: DateTime<Utc>,
+    /// The level reached (`None` is level 1).
+    pub acr: Option<&'a str>,
     pub amr: &'a [String],
     pub expires_at: DateTime<Utc>,
 }
@@ -30,7 +32,7 @@ pub async fn create(
         cookie_scope: Set(new.cookie_scope.to_string()),
         client_ids: Set(json_list(&[])),
         auth_time: Set(new.auth_time),
-        acr: Set(None),
+        acr: Set(new.acr.map(str::to_string)),
         amr: Set(json_list(new.amr)),
         created_at: Set(now),
         last_seen_at: Set(now),

@@ -1,18 +1,21 @@
 //! The account console at `/realms/{realm}/account` (CONTRACT §8): the user's own pages, signed in
 //! through the realm like any application (a pending login of purpose `Account`, with the second
 //! factor the realm asks for). Plain forms, each with a CSRF token: password change, an
-//! authenticator app (set up, replace, remove), recovery codes (new set, shown once), and the
-//! live sessions with "sign out everywhere".
+//! authenticator app (set up, replace, remove), passkeys (add, remove; adding one needs the
+//! page's script), recovery codes (new set, shown once), and the live sessions with "sign out
+//! everywhere".
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::html::{self, escape, hidden, realm_error_page, realm_label, see_other, with_cookie};
 use super::interaction::step_page;
+use super::passkeys::refusal;
 use crate::domain::RealmMfa;
-use crate::factors::{Enrolment, TotpOffer};
+use crate::factors::{passkeys, Enrolment, TotpOffer};
 use crate::oauth::authorize::current_sign_in;
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
@@ -173,13 +176,14 @@ async fn overview(
         Err(e) => return internal(realm, e),
     };
     let now = state.now();
-    let (enrolled, sessions) = match (
+    let (enrolled, sessions, passkeys) = match (
         state.factors.enrolled(&console.user.id).await,
         self_service::sessions(state, &console.user.id, now).await,
+        state.factors.passkeys(&console.user.id).await,
     ) {
-        (Ok(enrolled), Ok(sessions)) => (enrolled, sessions),
-        (Err(e), _) => return internal(realm, e),
-        (_, Err(e)) => return internal(realm, e),
+        (Ok(enrolled), Ok(sessions), Ok(passkeys)) => (enrolled, sessions, passkeys),
+        (Err(e), _, _) | (_, _, Err(e)) => return internal(realm, e),
+        (_, Err(e), _) => return internal(realm, e),
     };
     let user = &console.user;
     let name = user
@@ -214,6 +218,23 @@ async fn overview(
         count = enrolled.recovery_codes,
         action = path(realm, "/recovery-codes"),
     );
+    let passkey_rows: String = passkeys
+        .iter()
+        .map(|p| {
+            format!(
+                r#"<li><span class="passkey-name">{name}</span> · added {added}{used}
+<form method="post" action="{action}">{csrf_field}{id}<button type="submit" class="secondary">Remove</button></form></li>"#,
+                name = escape(p.label.as_deref().unwrap_or("Passkey")),
+                added = p.created_at.format("%Y-%m-%d"),
+                used = p
+                    .last_used_at
+                    .map(|t| format!(" · last used {}", t.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default(),
+                action = path(realm, "/passkeys/remove"),
+                id = hidden("id", &p.id),
+            )
+        })
+        .collect();
     let session_rows: String = sessions
         .iter()
         .map(|s| {
@@ -257,6 +278,15 @@ async fn overview(
 </form>
 <h2>Authenticator app</h2>
 {authenticator}
+<h2>Passkeys</h2>
+<ul id="passkeys">{passkey_rows}</ul>
+<form method="post" class="passkey-register" action="{passkey_action}" data-options="{passkey_options}">
+{csrf_field}
+<label for="passkey-name">Name of the new passkey</label>
+<input type="text" id="passkey-name" name="name" value="Passkey" maxlength="64" required>
+<button type="submit" id="passkey-register">Add a passkey</button>
+</form>
+<script src="/assets/passkeys.js" defer></script>
 <h2>Recovery codes</h2>
 {recovery}
 <h2>Sessions</h2>
@@ -268,6 +298,8 @@ async fn overview(
         email = escape(user.email.as_deref().unwrap_or("")),
         name = escape(name),
         password_action = path(realm, "/password"),
+        passkey_action = path(realm, "/passkeys"),
+        passkey_options = path(realm, "/passkeys/options"),
         sessions_action = path(realm, "/sessions/end"),
     );
     page(realm, console, status, "Your account", &body)
@@ -556,4 +588,159 @@ pub async fn sign_out_everywhere(
         back = path(&realm, ""),
     );
     page(&realm, &console, StatusCode::OK, "Signed out", &body)
+}
+
+/// Where a registration ceremony's challenge waits between the two requests.
+const REGISTRATION_STATE: &str = "passkey_registration";
+
+/// `POST /realms/{realm}/account/passkeys/options` (form field `csrf`): options for the
+/// browser to create a passkey.
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (console, _) = match console_for_post(&state, &realm, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let webauthn = match passkeys::relying_party(&state.public_url, realm_label(&realm)) {
+        Ok(webauthn) => webauthn,
+        Err(e) => return internal(&realm, e),
+    };
+    let started = state
+        .factors
+        .start_passkey_registration(&webauthn, &console.user)
+        .await;
+    let (options, ceremony) = match started {
+        Ok(started) => started,
+        Err(e) => return internal(&realm, e),
+    };
+    if let Err(e) = console
+        .browser
+        .put_state(REGISTRATION_STATE, &ceremony)
+        .await
+    {
+        return internal(&realm, e);
+    }
+    with_cookie(axum::Json(options).into_response(), &console.browser)
+}
+
+#[derive(serde::Deserialize)]
+struct Registration {
+    csrf: String,
+    name: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+/// `POST /realms/{realm}/account/passkeys` (JSON `csrf`, `name`, `credential`): stores the
+/// passkey the browser created; answers where to go next.
+pub async fn register_passkey(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(answer) = serde_json::from_slice::<Registration>(&body) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The answer is not a WebAuthn registration.",
+        );
+    };
+    let console = match console(&state, &realm, &headers).await {
+        Ok(console) => console,
+        Err(response) => return response,
+    };
+    if !console.browser.csrf_matches(Some(&answer.csrf)).await {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The page has expired or did not come from this site. Reload it and try again.",
+        );
+    }
+    let name = answer.name.trim();
+    if name.is_empty()
+        || name.chars().count() > passkeys::MAX_NAME
+        || name.chars().any(char::is_control)
+    {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Give the passkey a name of at most 64 characters.",
+        );
+    }
+    let Some(ceremony) = console
+        .browser
+        .take_state::<PasskeyRegistration>(REGISTRATION_STATE)
+        .await
+    else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "No passkey registration was started here, or it was already used. Try again.",
+        );
+    };
+    let webauthn = match passkeys::relying_party(&state.public_url, realm_label(&realm)) {
+        Ok(webauthn) => webauthn,
+        Err(e) => return internal(&realm, e),
+    };
+    let finished = state
+        .factors
+        .finish_passkey_registration(
+            &webauthn,
+            &console.user,
+            name,
+            &answer.credential,
+            &ceremony,
+            state.now(),
+        )
+        .await;
+    match finished {
+        Ok(Ok(_)) => with_cookie(
+            axum::Json(serde_json::json!({"location": path(&realm, "")})).into_response(),
+            &console.browser,
+        ),
+        Ok(Err(why)) => refusal(StatusCode::BAD_REQUEST, "invalid_request", &why),
+        Err(e) => internal(&realm, e),
+    }
+}
+
+/// `POST /realms/{realm}/account/passkeys/remove` (form fields `csrf`, `id`).
+pub async fn remove_passkey(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (console, params) = match console_for_post(&state, &realm, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let id = params.get("id").unwrap_or_default();
+    let owned = match state.factors.passkeys(&console.user.id).await {
+        Ok(passkeys) => passkeys.iter().any(|p| p.id == id),
+        Err(e) => return internal(&realm, e),
+    };
+    if !owned {
+        let message = ("error", "There is no such passkey.");
+        return overview(
+            &state,
+            &realm,
+            &console,
+            StatusCode::NOT_FOUND,
+            Some(message),
+        )
+        .await;
+    }
+    if let Err(e) = state
+        .factors
+        .remove(&console.user, id, SELF, state.now())
+        .await
+    {
+        return internal(&realm, e);
+    }
+    let message = ("ok", "The passkey was removed.");
+    overview(&state, &realm, &console, StatusCode::OK, Some(message)).await
 }

@@ -16,7 +16,7 @@ use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 
 /// The pending login a page continues (if any) and the browser session to use.
-async fn context(
+pub(super) async fn context(
     state: &AppState,
     realm: &RealmCtx,
     headers: &HeaderMap,
@@ -58,11 +58,16 @@ fn form(
         r#"{error}<form method="post" action="/realms/{realm}/login">
 {csrf}{interaction}
 <label for="username">Username</label>
-<input type="text" id="username" name="username" value="{username}" autocomplete="username" required autofocus>
+<input type="text" id="username" name="username" value="{username}" autocomplete="username webauthn" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
-</form>"#,
+</form>
+<form method="post" class="passkey-sign-in" action="/realms/{realm}/passkey" data-options="/realms/{realm}/passkey/options">
+{csrf}{interaction}
+<button type="submit" id="passkey-sign-in" class="secondary">Sign in with a passkey</button>
+</form>
+<script src="/assets/passkeys.js" defer></script>"#,
         realm = escape(&realm.realm.name),
         csrf = hidden("csrf", csrf),
         interaction = interaction
@@ -173,6 +178,7 @@ pub async fn submit(
         &browser,
         interaction.as_mut(),
         &user.id,
+        &login::Proof::password(),
         now,
     )
     .await

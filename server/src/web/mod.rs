@@ -10,5 +10,6 @@ pub mod html;
 pub mod interaction;
 pub mod login;
 pub mod logout;
+pub mod passkeys;
 pub mod second_factor;
 pub mod update_password;

@@ -46,18 +46,36 @@ pub fn when_prompt_none() -> OAuthError {
     OAuthError::login_required("the user must sign in")
 }
 
-/// The step done: `user_id` proved who they are at `now`. Starts their SSO session in the realm,
-/// signs the browser in (under a new session id, against fixation) and records the step in
-/// `interaction`, when the sign-in continues one.
+/// How a user proved who they are: the level reached (`None` is level 1) and the RFC 8176
+/// methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    pub acr: Option<&'static str>,
+    pub amr: Vec<String>,
+}
+
+impl Proof {
+    /// A password: level 1.
+    pub fn password() -> Self {
+        Self {
+            acr: None,
+            amr: vec!["pwd".to_string()],
+        }
+    }
+}
+
+/// The step done: `user_id` proved who they are at `now`, as `proof` says. Starts their SSO
+/// session in the realm, signs the browser in (under a new session id, against fixation) and
+/// records the step in `interaction`, when the sign-in continues one.
 pub async fn signed_in(
     state: &AppState,
     realm: &RealmCtx,
     browser: &BrowserSession,
     interaction: Option<&mut Interaction>,
     user_id: &str,
+    proof: &Proof,
     now: DateTime<Utc>,
 ) -> Result<SignIn, OAuthError> {
-    let amr = vec!["pwd".to_string()];
     let session = store::sessions::create(
         &state.caches.store.db,
         store::sessions::NewSession {
@@ -65,7 +83,8 @@ pub async fn signed_in(
             user_id,
             cookie_scope: &browser.cookie,
             auth_time: now,
-            amr: &amr,
+            acr: proof.acr,
+            amr: &proof.amr,
             expires_at: now + SESSION_LIFETIME,
         },
         now,
