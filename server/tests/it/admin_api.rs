@@ -1501,6 +1501,7 @@ async fn operations(server: TestServer) {
             user_id: &user_id,
             cookie_scope: "realm",
             auth_time: now,
+            acr: None,
             amr: &["pwd".to_string()],
             expires_at: now + chrono::Duration::hours(1),
         },

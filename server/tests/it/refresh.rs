@@ -312,6 +312,7 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
                 user_id: &alice,
                 cookie_scope: "test",
                 auth_time: started,
+                acr: None,
                 amr: &[],
                 expires_at: started + chrono::Duration::hours(10),
             },
