@@ -74,8 +74,9 @@ pub struct PasswordInput {
 pub struct CredentialView {
     /// The credential's id (`recovery-codes` for the set of recovery codes).
     pub id: String,
-    /// `totp` or `recovery_codes`.
+    /// `totp`, `passkey` or `recovery_codes`.
     pub kind: String,
+    /// A passkey's name, or where a TOTP secret came from (`imported`, `generated`).
     pub label: Option<String>,
     /// Unused recovery codes left (recovery codes only).
     pub remaining: Option<u32>,

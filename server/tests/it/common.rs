@@ -85,6 +85,9 @@ pub struct Options {
     /// For `Backend::Postgres`: the server to create the test database on, instead of
     /// `TESSERA_TEST_DATABASE_URL` (a test's own throwaway cluster, say).
     pub postgres_admin_url: Option<String>,
+    /// Publish the server as `http://localhost:<port>` rather than its loopback address
+    /// (WebAuthn needs a domain name for its relying party).
+    pub localhost: bool,
 }
 
 impl Default for Options {
@@ -100,6 +103,7 @@ impl Default for Options {
             serve: server::serving::ServeLimits::default(),
             db_acquire_timeout: server::store::DEFAULT_ACQUIRE_TIMEOUT,
             postgres_admin_url: None,
+            localhost: false,
         }
     }
 }
@@ -150,7 +154,11 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let base = format!("http://{addr}");
+        let base = if options.localhost {
+            format!("http://localhost:{}", addr.port())
+        } else {
+            format!("http://{addr}")
+        };
         let config = Validated {
             database_url: database_url.clone(),
             database_kind: match backend {

@@ -34,6 +34,7 @@ mod introspection;
 mod keys;
 mod loopback_redirects;
 mod multiprocess;
+mod passkeys;
 mod password;
 mod planb;
 mod races;

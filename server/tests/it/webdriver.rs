@@ -416,6 +416,22 @@ impl Browser {
         self.find("body").await;
     }
 
+    /// Gives the browser a WebAuthn virtual authenticator (W3C WebAuthn §11, "Add Virtual
+    /// Authenticator"): a platform authenticator with resident keys that verifies its user, as a
+    /// phone or laptop with a passkey would. Returns its id.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let answer = self
+            .client
+            .issue_cmd(AddVirtualAuthenticator)
+            .await
+            .expect("the WebDriver adds a virtual authenticator");
+        answer
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| answer["authenticatorId"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// Saves a PNG of the whole page to `<target>/screenshots/<test>/<nn>-<step>.png`. A page
     /// taller than the window is shot by growing the window to fit it for the moment.
     pub async fn screenshot(&self, step: &str) -> PathBuf {
@@ -459,6 +475,35 @@ impl Drop for Browser {
         if !self.closed {
             delete_session(self.driver.port, &self.session);
         }
+    }
+}
+
+/// The WebDriver extension command of WebAuthn §11.3.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "automaticPresenceSimulation": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
     }
 }
 

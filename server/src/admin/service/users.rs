@@ -429,11 +429,12 @@ impl UserAdmin for AdminService {
 /// The id under which the set of recovery codes is listed and removed.
 const RECOVERY_CODES_ID: &str = "recovery-codes";
 
-/// Confirmed TOTP credentials one by one, and recovery codes as one item with a count.
+/// Confirmed TOTP credentials and passkeys one by one, and recovery codes as one item with a
+/// count.
 fn credential_views(all: &[StoredCredential]) -> Vec<CredentialView> {
     let mut views: Vec<CredentialView> = all
         .iter()
-        .filter(|c| c.kind == kind::TOTP && c.confirmed)
+        .filter(|c| (c.kind == kind::TOTP && c.confirmed) || c.kind == kind::PASSKEY)
         .map(|c| CredentialView {
             id: c.id.clone(),
             kind: c.kind.clone(),
