@@ -96,6 +96,11 @@ fn realm_routes() -> Router<AppState> {
             "/second-factor",
             get(web::second_factor::show).post(web::second_factor::submit),
         )
+        .route("/second-factor/passkey", post(web::second_factor::passkey))
+        .route(
+            "/second-factor/passkey/options",
+            post(web::second_factor::passkey_options),
+        )
         .route(
             "/consent",
             get(web::consent::show).post(web::consent::submit),

@@ -51,21 +51,20 @@ pub async fn change_password(
     Ok(PasswordChange::Changed)
 }
 
-/// The user just proved a second factor in session `sid` (confirming a new authenticator app):
-/// the session is at level 2 from now on, as after a second-factor step.
+/// The user just proved a second factor in session `sid` (confirming a new authenticator app or
+/// registering a passkey, whose methods `amr` names): the session is at level 2 from now on, as
+/// after a second-factor step.
 pub async fn second_factor_proved(
     state: &AppState,
     sid: &str,
+    amr: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let amr: Vec<String> = crate::factors::AMR_WITH_SECOND_FACTOR
-        .map(String::from)
-        .to_vec();
     store::sessions::raise_level(
         &state.caches.store.db,
         sid,
         crate::tokens::id_token::ACR_TWO_FACTORS,
-        &amr,
+        amr,
         now,
     )
     .await?;

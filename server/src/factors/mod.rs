@@ -35,6 +35,13 @@ pub enum FactorError {
 /// The RFC 8176 methods a second factor adds to a password sign-in.
 pub const AMR_WITH_SECOND_FACTOR: [&str; 3] = ["pwd", "otp", "mfa"];
 
+/// The methods of a password and a passkey as its second factor (`swk` for a key that may be
+/// synced between devices, `hwk` for one bound to its device).
+pub fn amr_with_passkey(synced: bool) -> Vec<String> {
+    let key = if synced { "swk" } else { "hwk" };
+    ["pwd", key, "mfa"].map(String::from).to_vec()
+}
+
 /// What checking a code came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -73,7 +80,16 @@ pub struct TotpOffer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Enrolled {
     pub totp: bool,
+    pub passkeys: usize,
     pub recovery_codes: usize,
+}
+
+impl Enrolled {
+    /// Whether the user has a second factor to give (recovery codes alone are a fallback,
+    /// not a factor).
+    pub fn any(&self) -> bool {
+        self.totp || self.passkeys > 0
+    }
 }
 
 pub struct SecondFactors {
@@ -107,6 +123,7 @@ impl SecondFactors {
         let all = credentials::of_user(&self.store.db, user_id).await?;
         Ok(Enrolled {
             totp: all.iter().any(|c| c.kind == kind::TOTP && c.confirmed),
+            passkeys: all.iter().filter(|c| c.kind == kind::PASSKEY).count(),
             recovery_codes: all.iter().filter(|c| c.kind == kind::RECOVERY_CODE).count(),
         })
     }
@@ -134,7 +151,7 @@ impl SecondFactors {
         match realm.mfa {
             RealmMfa::Required => Ok(true),
             RealmMfa::Off => Ok(false),
-            RealmMfa::Optional => Ok(self.enrolled(user_id).await?.totp),
+            RealmMfa::Optional => Ok(self.enrolled(user_id).await?.any()),
         }
     }
 

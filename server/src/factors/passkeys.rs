@@ -10,7 +10,7 @@ use url::Url;
 use uuid::Uuid;
 use webauthn_rs::prelude::{
     AuthenticationResult, CreationChallengeResponse, DiscoverableAuthentication, Passkey,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
     RequestChallengeResponse, Webauthn, WebauthnBuilder,
 };
 
@@ -218,6 +218,55 @@ impl SecondFactors {
             synced: result.backup_eligible(),
             user,
         }))
+    }
+
+    /// Options for the signed-in `user` to give one of their passkeys as a second factor.
+    pub async fn start_passkey_second_factor(
+        &self,
+        webauthn: &Webauthn,
+        user: &StoredUser,
+    ) -> Result<(RequestChallengeResponse, PasskeyAuthentication), FactorError> {
+        let passkeys = credentials::of_kind(&self.store.db, &user.id, kind::PASSKEY)
+            .await?
+            .iter()
+            .map(stored_passkey)
+            .collect::<Result<Vec<_>, _>>()?;
+        webauthn
+            .start_passkey_authentication(&passkeys)
+            .map_err(|e| FactorError::Passkey(e.to_string()))
+    }
+
+    /// Verifies a passkey given as `user`'s second factor. `Ok(Ok(synced))` when it verified
+    /// (the counter is kept), `Ok(Err(why))` when not.
+    pub async fn finish_passkey_second_factor(
+        &self,
+        webauthn: &Webauthn,
+        user: &StoredUser,
+        answer: &PublicKeyCredential,
+        state: &PasskeyAuthentication,
+        now: DateTime<Utc>,
+    ) -> Result<Result<bool, String>, FactorError> {
+        let result = match webauthn.finish_passkey_authentication(answer, state) {
+            Ok(result) => result,
+            Err(e) => return Ok(Err(format!("the passkey did not verify ({e})"))),
+        };
+        let db = &self.store.db;
+        let key = b64url(AsRef::<[u8]>::as_ref(result.cred_id()));
+        let Some(credential) = credentials::by_lookup_key(db, &user.realm_id, &key).await? else {
+            return Ok(Err("the passkey is not registered".into()));
+        };
+        if credential.user_id != user.id {
+            return Ok(Err("the passkey belongs to another account".into()));
+        }
+        let mut passkey = stored_passkey(&credential)?;
+        let updated = match passkey.update_credential(&result) {
+            Some(true) => Some(
+                serde_json::to_string(&passkey).map_err(|e| FactorError::Passkey(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        credentials::record_passkey_use(db, &credential.id, updated, now).await?;
+        Ok(Ok(result.backup_eligible()))
     }
 
     /// The user's passkeys, oldest first.

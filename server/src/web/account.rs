@@ -460,7 +460,10 @@ pub async fn confirm_totp(
     {
         Ok(Enrolment::Confirmed { recovery_codes }) => {
             // The code just given proves the new factor: this session is at level 2.
-            if let Err(e) = self_service::second_factor_proved(&state, &console.sid, now).await {
+            let amr = crate::factors::AMR_WITH_SECOND_FACTOR.map(String::from);
+            if let Err(e) =
+                self_service::second_factor_proved(&state, &console.sid, &amr, now).await
+            {
                 return internal(&realm, e);
             }
             recovery_codes_page(
@@ -686,6 +689,7 @@ pub async fn register_passkey(
         Ok(webauthn) => webauthn,
         Err(e) => return internal(&realm, e),
     };
+    let now = state.now();
     let finished = state
         .factors
         .finish_passkey_registration(
@@ -694,14 +698,24 @@ pub async fn register_passkey(
             name,
             &answer.credential,
             &ceremony,
-            state.now(),
+            now,
         )
         .await;
     match finished {
-        Ok(Ok(_)) => with_cookie(
-            axum::Json(serde_json::json!({"location": path(&realm, "")})).into_response(),
-            &console.browser,
-        ),
+        Ok(Ok(_)) => {
+            // Creating the passkey (with user verification) proved it: this session is at level
+            // 2, so the console does not ask for the factor just added.
+            let amr = crate::factors::amr_with_passkey(false);
+            if let Err(e) =
+                self_service::second_factor_proved(&state, &console.sid, &amr, now).await
+            {
+                return internal(&realm, e);
+            }
+            with_cookie(
+                axum::Json(serde_json::json!({"location": path(&realm, "")})).into_response(),
+                &console.browser,
+            )
+        }
         Ok(Err(why)) => refusal(StatusCode::BAD_REQUEST, "invalid_request", &why),
         Err(e) => internal(&realm, e),
     }

@@ -10,9 +10,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential};
+
 use super::html::{self, escape, hidden, realm_error_page, realm_label, with_cookie};
 use super::interaction::{after_step, bound, handle_in, step_page};
-use crate::factors::{Enrolment, TotpOffer, Verdict};
+use super::passkeys::refusal;
+use crate::factors::{passkeys, Enrolled, Enrolment, TotpOffer, Verdict};
 use crate::oauth::authorize::current_sign_in;
 use crate::oauth::error::OAuthError;
 use crate::oauth::form::Params;
@@ -87,7 +90,7 @@ async fn mode(state: &AppState, context: &Context) -> Result<Mode, Response> {
         .enrolled(&context.user.id)
         .await
         .map_err(|e| OAuthError::server_error(e).into_response())?;
-    if !enrolled.totp {
+    if !enrolled.any() {
         return Ok(Mode::Enrol);
     }
     let asked = second_factor::enrolment_asked(state, &context.user.id)
@@ -116,15 +119,41 @@ fn error_line(error: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn code_form(realm: &RealmCtx, context: &Context, csrf: &str, error: Option<&str>) -> String {
+fn code_form(
+    realm: &RealmCtx,
+    context: &Context,
+    enrolled: &Enrolled,
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
+    let passkey = if enrolled.passkeys > 0 {
+        format!(
+            r#"<form method="post" class="passkey-sign-in" action="/realms/{realm}/second-factor/passkey" data-options="/realms/{realm}/second-factor/passkey/options">
+{csrf}{interaction}
+<button type="submit" id="passkey-second-factor" class="secondary">Use a passkey</button>
+</form>
+<script src="/assets/passkeys.js" defer></script>"#,
+            realm = escape(&realm.realm.name),
+            csrf = hidden("csrf", csrf),
+            interaction = hidden("interaction", &context.interaction.handle),
+        )
+    } else {
+        String::new()
+    };
+    let prompt = if enrolled.totp {
+        "Enter the six-digit code from your authenticator app, or one of your recovery codes."
+    } else {
+        "Use your passkey, or enter one of your recovery codes."
+    };
     format!(
-        r#"{error}<p>Enter the six-digit code from your authenticator app, or one of your recovery codes.</p>
+        r#"{error}<p>{prompt}</p>
 <form method="post" action="/realms/{realm}/second-factor">
 {csrf}{interaction}
 <label for="code">Code</label>
 <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus>
 <button type="submit">Verify</button>
-</form>"#,
+</form>
+{passkey}"#,
         error = error_line(error),
         realm = escape(&realm.realm.name),
         csrf = hidden("csrf", csrf),
@@ -208,11 +237,15 @@ async fn render(
         Err(response) => return response,
     };
     let page = if mode != Mode::Enrol {
+        let enrolled = match state.factors.enrolled(&context.user.id).await {
+            Ok(enrolled) => enrolled,
+            Err(e) => return internal(realm, e),
+        };
         html::page(
             status,
             realm_label(realm),
             TITLE,
-            &code_form(realm, context, &csrf, error),
+            &code_form(realm, context, &enrolled, &csrf, error),
         )
     } else {
         let offer = match state
@@ -287,9 +320,14 @@ pub async fn submit(
             .await;
         return match outcome {
             Ok(Enrolment::Confirmed { recovery_codes }) => {
-                if let Err(e) =
-                    second_factor::proved(&state, &mut context.interaction, &context.sign_in, now)
-                        .await
+                if let Err(e) = second_factor::proved(
+                    &state,
+                    &mut context.interaction,
+                    &context.sign_in,
+                    None,
+                    now,
+                )
+                .await
                 {
                     return internal(&realm, e);
                 }
@@ -328,8 +366,14 @@ pub async fn submit(
         .await
     {
         Ok(Verdict::Totp | Verdict::RecoveryCode) => {
-            if let Err(e) =
-                second_factor::proved(&state, &mut context.interaction, &context.sign_in, now).await
+            if let Err(e) = second_factor::proved(
+                &state,
+                &mut context.interaction,
+                &context.sign_in,
+                None,
+                now,
+            )
+            .await
             {
                 return internal(&realm, e);
             }
@@ -362,4 +406,139 @@ async fn locked(state: &AppState, realm: &RealmCtx, context: &Context) -> Respon
         Some("Too many wrong codes: the account is locked for a while. Try again later."),
     )
     .await
+}
+
+/// Where a second-factor passkey ceremony's challenge waits between the two requests.
+const PASSKEY_STATE: &str = "passkey_second_factor";
+
+/// `POST /realms/{realm}/second-factor/passkey/options` (form fields `csrf`, `interaction`).
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(params) = Params::parse(&body) else {
+        return refusal(StatusCode::BAD_REQUEST, "invalid_request", "malformed form");
+    };
+    let context = match context(&state, &realm, &headers, &params).await {
+        Ok(context) => context,
+        Err(response) => return response,
+    };
+    if !context.browser.csrf_matches(params.get("csrf")).await {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Reload the page and try again.",
+        );
+    }
+    let webauthn = match passkeys::relying_party(&state.public_url, realm_label(&realm)) {
+        Ok(webauthn) => webauthn,
+        Err(e) => return internal(&realm, e),
+    };
+    let started = state
+        .factors
+        .start_passkey_second_factor(&webauthn, &context.user)
+        .await;
+    let (options, ceremony) = match started {
+        Ok(started) => started,
+        Err(e) => return internal(&realm, e),
+    };
+    if let Err(e) = context.browser.put_state(PASSKEY_STATE, &ceremony).await {
+        return internal(&realm, e);
+    }
+    with_cookie(axum::Json(options).into_response(), &context.browser)
+}
+
+#[derive(serde::Deserialize)]
+struct PasskeyAnswer {
+    csrf: String,
+    interaction: String,
+    credential: PublicKeyCredential,
+}
+
+/// `POST /realms/{realm}/second-factor/passkey` (JSON `csrf`, `interaction`, `credential`).
+pub async fn passkey(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(answer) = serde_json::from_slice::<PasskeyAnswer>(&body) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The answer is not a WebAuthn assertion.",
+        );
+    };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("interaction", &answer.interaction)
+        .finish();
+    let Ok(params) = Params::parse(query.as_bytes()) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "malformed interaction",
+        );
+    };
+    let mut context = match context(&state, &realm, &headers, &params).await {
+        Ok(context) => context,
+        Err(response) => return response,
+    };
+    if !context.browser.csrf_matches(Some(&answer.csrf)).await {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Reload the page and try again.",
+        );
+    }
+    let Some(ceremony) = context
+        .browser
+        .take_state::<PasskeyAuthentication>(PASSKEY_STATE)
+        .await
+    else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "No passkey check was started here, or it was already used. Try again.",
+        );
+    };
+    let webauthn = match passkeys::relying_party(&state.public_url, realm_label(&realm)) {
+        Ok(webauthn) => webauthn,
+        Err(e) => return internal(&realm, e),
+    };
+    let now = state.now();
+    let checked = state
+        .factors
+        .finish_passkey_second_factor(&webauthn, &context.user, &answer.credential, &ceremony, now)
+        .await;
+    let synced = match checked {
+        Ok(Ok(synced)) => synced,
+        Ok(Err(why)) => {
+            tracing::info!(realm = %realm.realm.name, why, "passkey second factor refused");
+            return refusal(
+                StatusCode::UNAUTHORIZED,
+                "access_denied",
+                "That passkey cannot be used here.",
+            );
+        }
+        Err(e) => return internal(&realm, e),
+    };
+    let amr = Some(crate::factors::amr_with_passkey(synced));
+    if let Err(e) =
+        second_factor::proved(&state, &mut context.interaction, &context.sign_in, amr, now).await
+    {
+        return internal(&realm, e);
+    }
+    let next = after_step(&state, &realm, &context.interaction).await;
+    let location = next
+        .headers()
+        .get(axum::http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("/")
+        .to_string();
+    with_cookie(
+        axum::Json(serde_json::json!({"location": location})).into_response(),
+        &context.browser,
+    )
 }

@@ -1,6 +1,6 @@
 //! Passkeys end to end in headless Chromium with its WebAuthn virtual authenticator: register a
 //! passkey in the account console, sign out, sign in to an application with it (no username),
-//! and get an ID token at level 2. Also: a passkey of one realm signs nobody in to another, and
+//! and get an ID token at level 2; then give it as the second factor after a password. Also: a passkey of one realm signs nobody in to another, and
 //! malformed answers are refused with JSON errors. SQLite only, like the other browser tests.
 
 use openidconnect::{AuthorizationCode, TokenResponse};
@@ -34,6 +34,16 @@ name = "elsewhere"
 username = "ivy"
 password = "ivy-password"
 "#;
+
+/// Forgets the server's cookies (WebDriver clears those of the page's own origin).
+async fn sign_out(browser: &Browser, server: &TestServer) {
+    browser.goto(&server.url("/realms/home")).await;
+    browser
+        .client()
+        .delete_all_cookies()
+        .await
+        .expect("cookies are cleared");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passkey_registered_in_the_console_signs_in_without_a_username() {
@@ -74,11 +84,7 @@ async fn a_passkey_registered_in_the_console_signs_in_without_a_username() {
     );
 
     // Signed out (a fresh cookie jar), sign in to an application with the passkey alone.
-    browser
-        .client()
-        .delete_all_cookies()
-        .await
-        .expect("cookies are cleared");
+    sign_out(&browser, &server).await;
     let rp = relying_party(&server, "home", "app", Some("app-secret"), &callback.uri).await;
     let started = start(&rp, &["profile"]);
     browser.goto(&started.url).await;
@@ -125,13 +131,45 @@ async fn a_passkey_registered_in_the_console_signs_in_without_a_username() {
     };
     assert!(home_ivy.iter().any(|u| u.id == claims["sub"]));
 
+    // A password sign-in of a user with a passkey takes it as the second factor.
+    sign_out(&browser, &server).await;
+    let started = start(&rp, &["profile"]);
+    browser.goto(&started.url).await;
+    browser.fill("username", "ivy").await;
+    browser.fill("password", "ivy-password").await;
+    browser.click_submit().await;
+    browser.find("#passkey-second-factor").await;
+    assert_eq!(
+        browser.current_url().await.path(),
+        "/realms/home/second-factor"
+    );
+    browser.screenshot("second-factor").await;
+    browser
+        .find("#passkey-second-factor")
+        .await
+        .click()
+        .await
+        .expect("the button is clicked");
+    browser.find("#callback").await;
+    let landed = browser.current_url().await;
+    let code = query_param(&landed, "code").expect("a code in the redirect");
+    callback.next_request().await;
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .expect("a token endpoint")
+        .set_pkce_verifier(started.verifier)
+        .request_async(&http())
+        .await
+        .expect("the code redeems");
+    let (_, claims) = jwt_parts(&tokens.id_token().expect("an ID token").to_string());
+    assert_eq!(claims["acr"], "2");
+    let amr = claims["amr"].to_string();
+    assert!(amr.contains("pwd") && amr.contains("mfa"), "{amr}");
+    assert!(amr.contains("hwk") || amr.contains("swk"), "{amr}");
+
     // The same authenticator offers the passkey on another realm's page (the relying party is
     // the host): it belongs to realm `home` and signs nobody in there.
-    browser
-        .client()
-        .delete_all_cookies()
-        .await
-        .expect("cookies are cleared");
+    sign_out(&browser, &server).await;
     browser.goto(&server.url("/realms/elsewhere/login")).await;
     browser
         .find("#passkey-sign-in")

@@ -116,15 +116,16 @@ pub fn when_prompt_none() -> OAuthError {
     OAuthError::interaction_required("the user must give a second factor")
 }
 
-/// The step done: the signed-in user gave a second factor at `now`. Their session is raised to
-/// level 2 and the step recorded in `interaction`.
+/// The step done: the signed-in user gave a second factor at `now` (a code, unless `amr` says
+/// otherwise). Their session is raised to level 2 and the step recorded in `interaction`.
 pub async fn proved(
     state: &AppState,
     interaction: &mut Interaction,
     sign_in: &SignIn,
+    amr: Option<Vec<String>>,
     now: DateTime<Utc>,
 ) -> Result<(), OAuthError> {
-    let amr: Vec<String> = AMR_WITH_SECOND_FACTOR.map(String::from).to_vec();
+    let amr: Vec<String> = amr.unwrap_or_else(|| AMR_WITH_SECOND_FACTOR.map(String::from).to_vec());
     store::sessions::raise_level(
         &state.caches.store.db,
         &sign_in.sid,
