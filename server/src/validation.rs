@@ -72,21 +72,6 @@ pub fn lifetimes(l: &LifetimeOverrides) -> Result<(), LifetimeError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn realm_names() {
-        for ok in ["master", "a", "acme-1", "a_b", "0abc"] {
-            assert!(is_realm_name(ok), "{ok}");
-        }
-        for bad in ["", "-a", "_a", "A", "a b", "a/b", &"a".repeat(64)] {
-            assert!(!is_realm_name(bad), "{bad}");
-        }
-    }
-}
-
 /// The shortest password accepted when one is set (by an administrator or by the user).
 pub const MIN_PASSWORD_LENGTH: usize = 8;
 
@@ -103,4 +88,19 @@ pub fn password(value: &str) -> Result<(), String> {
         return Err("must not contain NUL".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realm_names() {
+        for ok in ["master", "a", "acme-1", "a_b", "0abc"] {
+            assert!(is_realm_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "A", "a b", "a/b", &"a".repeat(64)] {
+            assert!(!is_realm_name(bad), "{bad}");
+        }
+    }
 }

@@ -71,7 +71,7 @@ pub async fn insert(
     new: NewCredential<'_>,
     now: DateTime<Utc>,
 ) -> StoreResult<StoredCredential> {
-    Ok(credential::ActiveModel {
+    credential::ActiveModel {
         id: Set(new.id),
         realm_id: Set(new.realm_id.to_string()),
         user_id: Set(new.user_id.to_string()),
@@ -86,7 +86,7 @@ pub async fn insert(
     }
     .insert(db)
     .await
-    .map_err(|e| super::conflict_or_db(e, || "credential".to_string()))?)
+    .map_err(|e| super::conflict_or_db(e, || "credential".to_string()))
 }
 
 /// The realm's credential found by `lookup_key` (a passkey's credential id).
