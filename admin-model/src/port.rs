@@ -45,6 +45,11 @@ pub trait RealmAdmin: Send + Sync {
     ) -> AdminResult<RealmView>;
     async fn delete_realm(&self, actor: &Actor, realm: &str) -> AdminResult<()>;
     async fn realm_summary(&self, realm: &str) -> AdminResult<RealmSummary>;
+    /// The realm's SMTP settings (404 when it has none).
+    async fn get_smtp(&self, realm: &str) -> AdminResult<SmtpView>;
+    async fn put_smtp(&self, actor: &Actor, realm: &str, input: SmtpInput)
+        -> AdminResult<SmtpView>;
+    async fn delete_smtp(&self, actor: &Actor, realm: &str) -> AdminResult<()>;
 }
 
 /// Clients of a realm and their secrets.

@@ -119,3 +119,43 @@ pub struct RealmInput {
     #[schema(value_type = Option<crate::RealmMfaName>)]
     pub mfa: Option<String>,
 }
+
+/// A realm's outgoing mail server (password reset links). The password is never shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SmtpView {
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub security: String,
+    pub username: Option<String>,
+    /// Whether a password is set.
+    pub has_password: bool,
+    /// The sender, `address` or `Name <address>`.
+    pub from: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `PUT …/smtp`: the whole settings. `password` is write-only: left out it stays as it is,
+/// `null` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpInput {
+    #[schema(min_length = 1, max_length = 253)]
+    pub host: String,
+    #[schema(minimum = 1, maximum = 65535)]
+    pub port: u16,
+    #[schema(value_type = crate::SmtpSecurityName)]
+    pub security: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 256)]
+    pub username: Option<String>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable, max_length = 1024)]
+    pub password: Option<Option<String>>,
+    #[schema(min_length = 3, max_length = 320)]
+    pub from: String,
+}

@@ -31,6 +31,15 @@ pub enum RealmMfaName {
     Required,
 }
 
+/// How the connection to a realm's SMTP server is protected.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurityName {
+    None,
+    Starttls,
+    Tls,
+}
+
 /// A client's second-factor policy.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

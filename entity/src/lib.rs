@@ -1,5 +1,6 @@
 //! SeaORM entities of Tessera: one module per table, tables as types, no behaviour.
 
+pub mod action_token;
 pub mod api_resource;
 pub mod audit_event;
 pub mod authorization_code;
@@ -12,6 +13,7 @@ pub mod device_code;
 pub mod exchange_policy;
 pub mod interaction;
 pub mod realm;
+pub mod realm_smtp;
 pub mod refresh_token;
 pub mod refresh_token_family;
 pub mod revocation;
@@ -25,6 +27,7 @@ pub mod user_role;
 
 /// The entity types under readable names.
 pub mod prelude {
+    pub use super::action_token::Entity as ActionToken;
     pub use super::api_resource::Entity as ApiResource;
     pub use super::audit_event::Entity as AuditEvent;
     pub use super::authorization_code::Entity as AuthorizationCode;
@@ -37,6 +40,7 @@ pub mod prelude {
     pub use super::exchange_policy::Entity as ExchangePolicy;
     pub use super::interaction::Entity as Interaction;
     pub use super::realm::Entity as Realm;
+    pub use super::realm_smtp::Entity as RealmSmtp;
     pub use super::refresh_token::Entity as RefreshToken;
     pub use super::refresh_token_family::Entity as RefreshTokenFamily;
     pub use super::revocation::Entity as Revocation;

@@ -6,6 +6,7 @@ mod m20261123_000001_initial_schema;
 mod m20261203_000001_reuse_grace_and_replays;
 mod m20261203_000002_interactions;
 mod m20261203_000003_second_factors;
+mod m20261203_000004_email;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_reuse_grace_and_replays::Migration),
             Box::new(m20261203_000002_interactions::Migration),
             Box::new(m20261203_000003_second_factors::Migration),
+            Box::new(m20261203_000004_email::Migration),
         ]
     }
 }

@@ -62,6 +62,14 @@ fn realm_routes() -> Router<AppState> {
             get(web::logout::logout_get).post(web::logout::logout_post),
         )
         .route("/login", get(web::login::show).post(web::login::submit))
+        .route(
+            "/forgot-password",
+            get(web::reset::show_forgot).post(web::reset::submit_forgot),
+        )
+        .route(
+            "/reset-password",
+            get(web::reset::show_reset).post(web::reset::submit_reset),
+        )
         .route("/passkey", post(web::passkeys::sign_in))
         .route("/passkey/options", post(web::passkeys::sign_in_options))
         .route("/account", get(web::account::show))

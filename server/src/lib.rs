@@ -17,6 +17,7 @@ pub mod factors;
 pub mod health;
 pub mod keys;
 pub mod limiter;
+pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod outage;

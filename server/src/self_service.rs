@@ -113,3 +113,154 @@ pub async fn sign_out_everywhere(
     .await?;
     Ok(ended)
 }
+
+/// How long a password reset link works.
+pub const RESET_LINK_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
+
+fn token_hash(token: &str) -> String {
+    crate::crypto::b64url(crate::crypto::sha256(token.as_bytes()))
+}
+
+/// Starts a password reset for `identifier` (a username or an email address). When it names
+/// an enabled account with an email address and the realm has SMTP settings, a single-use link
+/// is stored (as its hash) and mailed on a task of its own; otherwise nothing happens. Either
+/// way the caller answers the same, so nobody learns whether an account exists.
+pub async fn request_password_reset(
+    state: &AppState,
+    realm: &RealmCtx,
+    identifier: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let identifier = identifier.trim();
+    if identifier.is_empty() || identifier.len() > 320 || identifier.chars().any(char::is_control) {
+        return Ok(());
+    }
+    let db = &state.caches.store.db;
+    let user = match store::users::find_by_username(db, &realm.realm.id, identifier).await? {
+        Some(user) => Some(user),
+        None => store::users::find_by_email(db, &realm.realm.id, identifier).await?,
+    };
+    let Some((user, address)) = user
+        .filter(|u| u.enabled)
+        .and_then(|u| u.email.clone().map(|address| (u, address)))
+    else {
+        return Ok(());
+    };
+    let Some(smtp) = store::mail::smtp(db, &realm.realm.id).await? else {
+        tracing::warn!(realm = %realm.realm.name, "a password reset was asked for, but the realm has no SMTP settings");
+        return Ok(());
+    };
+    let token = crate::crypto::random::opaque_token();
+    store::mail::insert_token(
+        db,
+        &token_hash(&token),
+        &realm.realm.id,
+        &user.id,
+        store::mail::purpose::RESET_PASSWORD,
+        now + RESET_LINK_LIFETIME,
+        now,
+    )
+    .await?;
+    let link = format!(
+        "{}/realms/{}/reset-password?token={token}",
+        state.public_url, realm.realm.name
+    );
+    let mail = crate::mail::Mail {
+        to: address,
+        subject: "Set a new password".into(),
+        body: format!(
+            "Someone asked to set a new password for the account {username}.\r\n\r\n\
+             To set one, open this link within 15 minutes:\r\n\r\n{link}\r\n\r\n\
+             If it was not you, ignore this message: your password stays as it is.\r\n",
+            username = user.username
+        ),
+    };
+    let mailer = state.mailer.clone();
+    let realm_name = realm.realm.name.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(&smtp, &mail).await {
+            tracing::warn!(realm = %realm_name, error = %e, "the password reset mail was not sent");
+        }
+    });
+    Ok(())
+}
+
+/// Whether `token` is a live reset link of the realm.
+pub async fn reset_link_valid(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(false);
+    }
+    Ok(store::mail::live_token(
+        &state.caches.store.db,
+        &realm.realm.id,
+        &token_hash(token),
+        store::mail::purpose::RESET_PASSWORD,
+        now,
+    )
+    .await?
+    .is_some())
+}
+
+/// What a reset came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reset {
+    Done,
+    /// Expired, used, or never issued.
+    LinkInvalid,
+    Mismatch,
+    Rule(String),
+}
+
+/// Sets a new password with a reset link: the link is used up only when the new password is
+/// acceptable (so a typo does not burn it), by one conditional update (a link works once).
+pub async fn reset_password(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+    new: &str,
+    repeated: &str,
+    now: DateTime<Utc>,
+) -> Result<Reset, AccountError> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(Reset::LinkInvalid);
+    }
+    let db = &state.caches.store.db;
+    let hash = token_hash(token);
+    let Some(found) = store::mail::live_token(
+        db,
+        &realm.realm.id,
+        &hash,
+        store::mail::purpose::RESET_PASSWORD,
+        now,
+    )
+    .await?
+    else {
+        return Ok(Reset::LinkInvalid);
+    };
+    if new != repeated {
+        return Ok(Reset::Mismatch);
+    }
+    if let Err(rule) = crate::validation::password(new) {
+        return Ok(Reset::Rule(rule));
+    }
+    if !store::mail::use_token(db, &hash, now).await? {
+        return Ok(Reset::LinkInvalid);
+    }
+    state
+        .accounts
+        .set_password(&found.user_id, new, SELF, now)
+        .await?;
+    store::users::complete_required_action(
+        db,
+        &found.user_id,
+        crate::domain::required_action::UPDATE_PASSWORD,
+        now,
+    )
+    .await?;
+    Ok(Reset::Done)
+}

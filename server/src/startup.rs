@@ -152,6 +152,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         secrets,
         accounts,
         factors: crate::factors::SecondFactors::new(store.clone(), master_key.clone()),
+        mailer: crate::mail::Mailer::new(master_key.clone()),
         refresh,
         browser_sessions,
         http_client,
@@ -224,7 +225,7 @@ pub fn spawn_background_jobs(state: &AppState) {
 }
 
 /// Deletes expired revocation entries, refresh tokens and their families, codes and device
-/// codes, sessions and pending logins, in bounded batches so no statement holds locks long and tables stay small. Returns
+/// codes, sessions, pending logins and mailed links, in bounded batches so no statement holds locks long and tables stay small. Returns
 /// how many rows went.
 pub async fn sweep_expired(state: &AppState) -> u64 {
     let db = &state.caches.store.db;
@@ -235,6 +236,7 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
         "codes",
         "sessions",
         "interactions",
+        "action tokens",
     ] {
         loop {
             let now = state.now();
@@ -243,6 +245,7 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
                 "refresh tokens" => store::refresh::delete_expired(db, now, SWEEP_BATCH).await,
                 "sessions" => store::sessions::delete_expired(db, now, SWEEP_BATCH).await,
                 "interactions" => store::interactions::delete_expired(db, now, SWEEP_BATCH).await,
+                "action tokens" => store::mail::delete_expired_tokens(db, now).await,
                 _ => store::codes::delete_expired(db, now, SWEEP_BATCH).await,
             };
             match swept {

@@ -23,6 +23,8 @@ pub struct AppInner {
     pub accounts: crate::accounts::Accounts,
     /// TOTP and recovery codes.
     pub factors: crate::factors::SecondFactors,
+    /// Sends mail through the realms' SMTP settings.
+    pub mailer: crate::mail::Mailer,
     pub refresh: crate::tokens::refresh::RefreshTokens,
     pub browser_sessions: Arc<crate::sessions::BrowserStore>,
     /// Delivers back-channel logout tokens.

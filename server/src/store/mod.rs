@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod exchange;
 pub mod interactions;
 pub mod keys;
+pub mod mail;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;

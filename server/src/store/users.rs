@@ -36,6 +36,25 @@ pub async fn find_by_username(
         .await?)
 }
 
+/// The realm's user with this email address, compared without regard to case; `None` too when
+/// several users share the address (it names nobody in particular).
+pub async fn find_by_email(
+    db: &impl Conn,
+    realm_id: &str,
+    email: &str,
+) -> StoreResult<Option<StoredUser>> {
+    use sea_orm::sea_query::{Func, SimpleExpr};
+    use sea_orm::QuerySelect;
+    let lowered: SimpleExpr = Func::lower(Expr::col(user::Column::Email)).into();
+    let mut found = user::Entity::find()
+        .filter(user::Column::RealmId.eq(realm_id))
+        .filter(lowered.eq(email.to_lowercase()))
+        .limit(2)
+        .all(db)
+        .await?;
+    Ok(if found.len() == 1 { found.pop() } else { None })
+}
+
 pub async fn insert(
     db: &impl Conn,
     realm_id: &str,

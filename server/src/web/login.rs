@@ -63,6 +63,7 @@ fn form(
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
+<p><a href="/realms/{realm}/forgot-password" id="forgot-password">Forgot your password?</a></p>
 <form method="post" class="passkey-sign-in" action="/realms/{realm}/passkey" data-options="/realms/{realm}/passkey/options">
 {csrf}{interaction}
 <button type="submit" id="passkey-sign-in" class="secondary">Sign in with a passkey</button>

@@ -11,5 +11,6 @@ pub mod interaction;
 pub mod login;
 pub mod logout;
 pub mod passkeys;
+pub mod reset;
 pub mod second_factor;
 pub mod update_password;

@@ -27,6 +27,7 @@ mod db_outage;
 mod decentralized;
 mod device;
 mod discovery;
+mod email;
 mod exchange;
 mod hostile_connections;
 mod interactions;

@@ -128,6 +128,9 @@ pub fn router() -> Router<AppState> {
     realms::update_realm,
     realms::delete_realm,
     realms::realm_summary,
+    realms::get_smtp,
+    realms::put_smtp,
+    realms::delete_smtp,
     clients::list_clients,
     clients::create_client,
     clients::get_client,
@@ -191,6 +194,12 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
                 .delete(realms::delete_realm),
         )
         .route("/realms/{realm}/summary", get(realms::realm_summary))
+        .route(
+            "/realms/{realm}/smtp",
+            get(realms::get_smtp)
+                .put(realms::put_smtp)
+                .delete(realms::delete_smtp),
+        )
         .route(
             "/realms/{realm}/clients",
             get(clients::list_clients).post(clients::create_client),

@@ -152,3 +152,76 @@ pub async fn delete_realm(
 pub async fn realm_summary(Admin { service: s, .. }: Admin, Path(p): Path<RealmPath>) -> Answer {
     Ok(axum::Json(s.realm_summary(&p.realm).await?).into_response())
 }
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/smtp",
+    tag = "realms",
+    summary = "A realm's SMTP settings (the password never shown)",
+    params(("realm" = String, Path, description = "Realm name")),
+    responses(
+        (status = 200, body = SmtpView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_smtp(Admin { service: s, .. }: Admin, Path(p): Path<RealmPath>) -> Answer {
+    Ok(axum::Json(s.get_smtp(&p.realm).await?).into_response())
+}
+
+#[utoipa::path(
+    put,
+    path = "/admin/api/realms/{realm}/smtp",
+    tag = "realms",
+    summary = "Set a realm's SMTP settings",
+    description = "Replaces the settings. `password` is write-only: left out it stays, `null` \
+        clears it. Mail goes out for password reset links.",
+    params(("realm" = String, Path, description = "Realm name")),
+    request_body = SmtpInput,
+    responses(
+        (status = 200, body = SmtpView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn put_smtp(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+    Json(b): Json<SmtpInput>,
+) -> Answer {
+    Ok(axum::Json(s.put_smtp(&a, &p.realm, b).await?).into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/realms/{realm}/smtp",
+    tag = "realms",
+    summary = "Remove a realm's SMTP settings",
+    params(("realm" = String, Path, description = "Realm name")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_smtp(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+) -> Answer {
+    s.delete_smtp(&a, &p.realm).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

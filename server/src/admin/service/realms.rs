@@ -1,8 +1,8 @@
-//! Realms: create (with standard scopes, claim types and keys), settings, delete.
+//! Realms: create (with standard scopes, claim types and keys), settings, SMTP settings, delete.
 
 use admin_model::{
     Actor, AdminError, AdminResult, FieldErrors, OperationsAdmin, Page, PageRequest, RealmAdmin,
-    RealmInput, RealmSummary, RealmView,
+    RealmInput, RealmSummary, RealmView, SmtpInput, SmtpView,
 };
 use async_trait::async_trait;
 
@@ -10,9 +10,22 @@ use super::AdminService;
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::domain::{CookieMode, LifetimeOverrides, RealmMfa};
+use crate::mail::Security;
 use crate::seeding::MASTER_REALM;
 use crate::store;
 use crate::store::realms::{NewRealm, RealmRow};
+
+fn smtp_view(row: store::mail::StoredSmtp) -> SmtpView {
+    SmtpView {
+        host: row.host,
+        port: u16::try_from(row.port).unwrap_or_default(),
+        security: row.security,
+        username: row.username,
+        has_password: row.password_sealed.is_some(),
+        from: row.from_address,
+        updated_at: row.updated_at,
+    }
+}
 
 impl AdminService {
     fn realm_view(&self, row: RealmRow) -> RealmView {
@@ -274,6 +287,97 @@ impl RealmAdmin for AdminService {
             .await;
         caches.publish(Change::Catalog { realm_id: row.id }).await;
         caches.publish(Change::Revocations).await;
+        Ok(())
+    }
+
+    async fn get_smtp(&self, name: &str) -> AdminResult<SmtpView> {
+        let realm = self.realm(name).await?;
+        let row = store::mail::smtp(self.db(), &realm.id)
+            .await?
+            .ok_or_else(|| AdminError::not_found(format!("SMTP settings of realm `{name}`")))?;
+        Ok(smtp_view(row))
+    }
+
+    async fn put_smtp(&self, actor: &Actor, name: &str, input: SmtpInput) -> AdminResult<SmtpView> {
+        let realm = self.realm(name).await?;
+        let mut errors = FieldErrors::new();
+        let host = input.host.trim();
+        if host.is_empty()
+            || host.len() > 253
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        {
+            errors.add("host", "a host name or address");
+        }
+        if input.port == 0 {
+            errors.add("port", "1 to 65535");
+        }
+        if Security::parse(&input.security).is_none() {
+            errors.add("security", "one of none, starttls, tls");
+        }
+        if !crate::mail::is_sender(&input.from) {
+            errors.add("from", "an email address, or `Name <address>`");
+        }
+        if let Some(username) = &input.username {
+            errors.check("username", validate::text(username));
+        }
+        if let Some(Some(password)) = &input.password {
+            if password.len() > 1024 || password.contains('\0') {
+                errors.add("password", "at most 1024 bytes, no NUL");
+            }
+        }
+        errors.finish()?;
+        let before = store::mail::smtp(self.db(), &realm.id).await?;
+        let password_sealed = match &input.password {
+            None => before.as_ref().and_then(|b| b.password_sealed.clone()),
+            Some(None) => None,
+            Some(Some(password)) => Some(self.state.mailer.seal_password(&realm.id, password)),
+        };
+        let row = store::mail::StoredSmtp {
+            realm_id: realm.id.clone(),
+            host: host.to_string(),
+            port: i32::from(input.port),
+            security: input.security.clone(),
+            username: input.username.clone().filter(|u| !u.is_empty()),
+            password_sealed,
+            from_address: input.from.trim().to_string(),
+            updated_at: self.state.now(),
+        };
+        let txn = self.begin().await?;
+        let saved = store::mail::put_smtp(&txn, row).await?;
+        let after = smtp_view(saved.clone());
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "realm.smtp_set",
+            &realm.id,
+            super::diff(before.map(smtp_view).as_ref(), Some(&after))?,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    async fn delete_smtp(&self, actor: &Actor, name: &str) -> AdminResult<()> {
+        let realm = self.realm(name).await?;
+        let txn = self.begin().await?;
+        if !store::mail::delete_smtp(&txn, &realm.id).await? {
+            return Err(AdminError::not_found(format!(
+                "SMTP settings of realm `{name}`"
+            )));
+        }
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "realm.smtp_removed",
+            &realm.id,
+            serde_json::json!({}),
+        )
+        .await?;
+        txn.commit().await?;
         Ok(())
     }
 
