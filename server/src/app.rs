@@ -97,6 +97,10 @@ fn realm_routes() -> Router<AppState> {
             post(web::account::sign_out_everywhere),
         )
         .route(
+            "/verify-email",
+            get(web::verify_email::show).post(web::verify_email::submit),
+        )
+        .route(
             "/update-password",
             get(web::update_password::show).post(web::update_password::submit),
         )

@@ -196,11 +196,11 @@ impl ClientMfa {
 pub mod required_action {
     pub const UPDATE_PASSWORD: &str = "update_password";
     pub const CONFIGURE_TOTP: &str = "configure_totp";
-    /// Needs email delivery, which realms do not have yet: refused when set.
+    /// Needs the realm's SMTP settings and an email address on the account.
     pub const VERIFY_EMAIL: &str = "verify_email";
 
-    /// The actions a sign-in can carry out today.
-    pub const SUPPORTED: [&str; 2] = [UPDATE_PASSWORD, CONFIGURE_TOTP];
+    /// The actions a sign-in carries out.
+    pub const SUPPORTED: [&str; 3] = [UPDATE_PASSWORD, CONFIGURE_TOTP, VERIFY_EMAIL];
 }
 
 /// The grant types Tessera knows (CONTRACT §3).

@@ -264,3 +264,121 @@ pub async fn reset_password(
     .await?;
     Ok(Reset::Done)
 }
+
+/// How long an email verification link works.
+pub const VERIFY_LINK_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+
+/// What sending a verification link came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationMail {
+    Sent,
+    /// A link sent earlier still works; none was sent again (`resend` forces one).
+    AlreadySent,
+    /// The account has no address, or the realm cannot send mail.
+    Impossible,
+}
+
+/// Mails `user` a link that verifies their address (required action `verify_email`).
+pub async fn send_verification(
+    state: &AppState,
+    realm: &RealmCtx,
+    user: &StoredUser,
+    resend: bool,
+    now: DateTime<Utc>,
+) -> Result<VerificationMail, StoreError> {
+    let db = &state.caches.store.db;
+    let Some(address) = user.email.clone() else {
+        return Ok(VerificationMail::Impossible);
+    };
+    let Some(smtp) = store::mail::smtp(db, &realm.realm.id).await? else {
+        return Ok(VerificationMail::Impossible);
+    };
+    if !resend
+        && store::mail::has_live_token(db, &user.id, store::mail::purpose::VERIFY_EMAIL, now)
+            .await?
+    {
+        return Ok(VerificationMail::AlreadySent);
+    }
+    let token = crate::crypto::random::opaque_token();
+    store::mail::insert_token(
+        db,
+        &token_hash(&token),
+        &realm.realm.id,
+        &user.id,
+        store::mail::purpose::VERIFY_EMAIL,
+        now + VERIFY_LINK_LIFETIME,
+        now,
+    )
+    .await?;
+    let link = format!(
+        "{}/realms/{}/verify-email?token={token}",
+        state.public_url, realm.realm.name
+    );
+    let mail = crate::mail::Mail {
+        to: address,
+        subject: "Verify your email address".into(),
+        body: format!(
+            "To verify the email address of the account {username}, open this link within an \
+             hour:\r\n\r\n{link}\r\n\r\nIf you did not sign in just now, ignore this message.\r\n",
+            username = user.username
+        ),
+    };
+    let mailer = state.mailer.clone();
+    let realm_name = realm.realm.name.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(&smtp, &mail).await {
+            tracing::warn!(realm = %realm_name, error = %e, "the verification mail was not sent");
+        }
+    });
+    Ok(VerificationMail::Sent)
+}
+
+/// Verifies an address with a mailed link (once): the address is marked verified and the
+/// required action done. False when the link is expired, used or unknown.
+pub async fn verify_email(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(false);
+    }
+    let db = &state.caches.store.db;
+    let hash = token_hash(token);
+    let Some(found) = store::mail::live_token(
+        db,
+        &realm.realm.id,
+        &hash,
+        store::mail::purpose::VERIFY_EMAIL,
+        now,
+    )
+    .await?
+    else {
+        return Ok(false);
+    };
+    if !store::mail::use_token(db, &hash, now).await? {
+        return Ok(false);
+    }
+    store::users::set_email_verified(db, &found.user_id, now).await?;
+    store::users::complete_required_action(
+        db,
+        &found.user_id,
+        crate::domain::required_action::VERIFY_EMAIL,
+        now,
+    )
+    .await?;
+    store::audit::record(
+        db,
+        store::audit::NewEvent {
+            realm_id: Some(&realm.realm.id),
+            kind: "user.email_verified",
+            actor: SELF,
+            target: Some(&found.user_id),
+            detail: serde_json::json!({}),
+        },
+        now,
+    )
+    .await?;
+    Ok(true)
+}

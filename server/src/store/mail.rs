@@ -33,6 +33,24 @@ pub async fn delete_smtp(db: &impl Conn, realm_id: &str) -> StoreResult<bool> {
 /// Purposes of action tokens.
 pub mod purpose {
     pub const RESET_PASSWORD: &str = "reset_password";
+    pub const VERIFY_EMAIL: &str = "verify_email";
+}
+
+/// Whether the user has a live token of `purpose` (a link already on its way).
+pub async fn has_live_token(
+    db: &impl Conn,
+    user_id: &str,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    Ok(action_token::Entity::find()
+        .filter(action_token::Column::UserId.eq(user_id))
+        .filter(action_token::Column::Purpose.eq(purpose))
+        .filter(action_token::Column::UsedAt.is_null())
+        .filter(action_token::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 pub async fn insert_token(

@@ -327,6 +327,23 @@ pub async fn set_password_hash(
     Ok(())
 }
 
+/// Marks the user's email address verified.
+pub async fn set_email_verified(
+    db: &impl Conn,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    user::ActiveModel {
+        id: Set(user_id.to_string()),
+        email_verified: Set(true),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_enabled(
     db: &impl Conn,
     user_id: &str,

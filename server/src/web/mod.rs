@@ -14,3 +14,4 @@ pub mod passkeys;
 pub mod reset;
 pub mod second_factor;
 pub mod update_password;
+pub mod verify_email;

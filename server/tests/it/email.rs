@@ -23,6 +23,10 @@ username = "judy"
 password = "judy-password"
 email = "Judy@Example.com"
 
+[[realms.users]]
+username = "kim"
+password = "kim-password"
+
 [[realms.clients]]
 client_id = "cli"
 secret = "cli-secret"
@@ -333,6 +337,117 @@ async fn a_forgotten_password_is_reset_once_by_mail(server: TestServer) {
     assert_eq!(grant("judy-new-password").await.status, 200);
 }
 
+async fn user_id(server: &TestServer, username: &str) -> String {
+    let listed = admin(
+        server,
+        reqwest::Method::GET,
+        &format!("/realms/mailer/users?username={username}"),
+        None,
+    )
+    .await;
+    listed.body["items"][0]["id"].as_str().unwrap().to_string()
+}
+
+async fn an_address_is_verified_by_its_link(server: TestServer) {
+    server.seed(SEED).await;
+    let judy = user_id(&server, "judy").await;
+    let kim = user_id(&server, "kim").await;
+    let ask = |id: String| {
+        let server = &server;
+        async move {
+            admin(
+                server,
+                reqwest::Method::POST,
+                &format!("/realms/mailer/users/{id}/required-actions"),
+                Some(json!(["verify_email"])),
+            )
+            .await
+        }
+    };
+    // Without SMTP settings, or without an address, there is nothing to verify with.
+    assert_eq!(ask(judy.clone()).await.status, 422);
+    let receiver = SmtpReceiver::start().await;
+    let set = admin(
+        &server,
+        reqwest::Method::PUT,
+        "/realms/mailer/smtp",
+        Some(
+            json!({"host": "127.0.0.1", "port": receiver.port, "security": "none",
+                    "from": "no-reply@example.com"}),
+        ),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(ask(kim).await.status, 422, "kim has no address");
+    assert_eq!(ask(judy.clone()).await.status, 200);
+
+    // Signing in (to the account console) waits for the link.
+    let browser = Browser::new();
+    let login = browser
+        .follow(
+            &server.base,
+            browser.get(&server.url("/realms/mailer/account")).await,
+        )
+        .await;
+    let waiting = browser
+        .sign_in(&server.base, &login, "judy", "judy-password")
+        .await;
+    assert!(
+        waiting.url.contains("/realms/mailer/verify-email?"),
+        "{}",
+        waiting.url
+    );
+    assert!(waiting.body.contains("Judy@Example.com"));
+    // Reloading does not send another mail while the link is live.
+    browser.get(&waiting.url).await;
+    let message = receiver.nth(1).await;
+    assert!(message.contains("Subject: Verify your email address"));
+    let action = server.url("/realms/mailer/verify-email");
+    let fields = |choice: &'static str| {
+        vec![
+            ("csrf", waiting.input("csrf").unwrap()),
+            ("interaction", waiting.input("interaction").unwrap()),
+            ("action", choice.to_string()),
+        ]
+    };
+    let press = |choice: &'static str| {
+        let (browser, action, fields) = (&browser, &action, fields(choice));
+        async move {
+            let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            browser.post(action, &form).await
+        }
+    };
+    let early = press("continue").await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "not verified yet");
+    assert_eq!(receiver.count(), 1);
+
+    // The link, opened in another browser, verifies the address once.
+    let link = link_in(&message);
+    let elsewhere = Browser::new();
+    let verified = elsewhere.get(&link).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    assert_eq!(elsewhere.get(&link).await.status, StatusCode::BAD_REQUEST);
+    let done = press("continue").await;
+    let console = browser.follow(&server.base, done).await;
+    assert_eq!(console.status, StatusCode::OK, "{}", console.body);
+    assert!(
+        console.url.ends_with("/realms/mailer/account"),
+        "{}",
+        console.url
+    );
+    let user = admin(
+        &server,
+        reqwest::Method::GET,
+        &format!("/realms/mailer/users/{judy}"),
+        None,
+    )
+    .await;
+    assert_eq!(user.body["email_verified"], true);
+    assert_eq!(user.body["required_actions"], json!([]));
+    assert_eq!(server.audit_events("user.email_verified").await.len(), 1);
+}
+
 on_both_backends! {
     forgot_password => a_forgotten_password_is_reset_once_by_mail,
+    verify_email => an_address_is_verified_by_its_link,
 }

@@ -317,7 +317,8 @@ pub async fn set_totp(
     summary = "Set the actions a user takes at their next sign-in",
     description = "Replaces the list: `update_password` (a new password is set right after the \
         sign-in), `configure_totp` (an authenticator app is set up, after the current one is \
-        given). `verify_email` is refused until email delivery exists.",
+        given), `verify_email` (a link is mailed; needs an address and the realm's SMTP \
+        settings).",
     params(
         ("realm" = String, Path, description = "Realm name"),
         ("id" = String, Path, description = "User id"),

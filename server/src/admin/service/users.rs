@@ -356,10 +356,18 @@ impl UserAdmin for AdminService {
         let mut wanted: Vec<String> = Vec::new();
         for action in actions {
             if action == required_action::VERIFY_EMAIL {
-                return Err(AdminError::field(
-                    "actions",
-                    "verify_email needs email delivery, which this server does not offer yet",
-                ));
+                if user.email.is_none() {
+                    return Err(AdminError::field(
+                        "actions",
+                        "verify_email needs an email address on the account",
+                    ));
+                }
+                if store::mail::smtp(self.db(), &realm_row.id).await?.is_none() {
+                    return Err(AdminError::field(
+                        "actions",
+                        "verify_email needs the realm's SMTP settings",
+                    ));
+                }
             }
             if !required_action::SUPPORTED.contains(&action.as_str()) {
                 return Err(AdminError::field(

@@ -11,6 +11,7 @@ pub mod consent;
 pub mod login;
 pub mod second_factor;
 pub mod update_password;
+pub mod verify_email;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -38,15 +39,18 @@ pub enum Step {
     SecondFactor,
     /// The user sets a new password an administrator asked for.
     UpdatePassword,
+    /// The user opens a link mailed to their address.
+    VerifyEmail,
     /// The user allows the client what it asks for.
     Consent,
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [
+    pub const ALL: [Step; 5] = [
         Step::Login,
         Step::SecondFactor,
         Step::UpdatePassword,
+        Step::VerifyEmail,
         Step::Consent,
     ];
 
@@ -56,6 +60,7 @@ impl Step {
             Step::Login => "login",
             Step::SecondFactor => "second-factor",
             Step::UpdatePassword => "update-password",
+            Step::VerifyEmail => "verify-email",
             Step::Consent => "consent",
         }
     }
@@ -70,6 +75,7 @@ impl Step {
             Step::Login => login::due(situation),
             Step::SecondFactor => second_factor::due(situation).await,
             Step::UpdatePassword => update_password::due(situation).await,
+            Step::VerifyEmail => verify_email::due(situation).await,
             Step::Consent => consent::due(situation).await,
         }
     }
@@ -80,14 +86,15 @@ impl Step {
             Step::Login => login::when_prompt_none(),
             Step::SecondFactor => second_factor::when_prompt_none(),
             Step::UpdatePassword => update_password::when_prompt_none(),
+            Step::VerifyEmail => verify_email::when_prompt_none(),
             Step::Consent => consent::when_prompt_none(),
         }
     }
 }
 
 /// The first step still due for a signed-in session outside an authorization request
-/// (approving a device, the account console): a second factor, then a new password an
-/// administrator asked for. Steps already in `done` are not asked again.
+/// (approving a device, the account console): a second factor, then a new password and a
+/// verified address an administrator asked for. Steps already in `done` are not asked again.
 pub async fn due_outside_authorize(
     state: &AppState,
     realm: &Realm,
@@ -103,6 +110,9 @@ pub async fn due_outside_authorize(
     }
     if !done.contains(&Step::UpdatePassword) && update_password::pending(state, user_id).await? {
         return Ok(Some(Step::UpdatePassword));
+    }
+    if verify_email::pending(state, user_id).await? {
+        return Ok(Some(Step::VerifyEmail));
     }
     Ok(None)
 }
