@@ -1,10 +1,13 @@
 //! Users: the generic list/new/edit/delete pages (addressed by id, shown by username, with a
-//! username search) plus setting a password, enabling or disabling, and unlocking.
+//! username search) plus setting a password, enabling or disabling, unlocking, the actions
+//! taken at the next sign-in, and the user's second factors (listed, removed).
 
 use admin_model::{
-    Actor, AdminError, AdminPort, AdminResult, Page, PageRequest, UserInput, UserView,
+    Actor, AdminError, AdminPort, AdminResult, CredentialView, Page, PageRequest, UserInput,
+    UserView,
 };
 use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -14,8 +17,8 @@ use super::collection::{self, edit_again, item_href, BoxFuture, Collection, Crea
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData, Reader};
 use crate::forms::{Check, Csrf, Group, Text, TextArea};
-use crate::layout::{Confirm, Section};
-use crate::widgets::{Badge, Chips, Facts, MaybeTime};
+use crate::layout::{Confirm, Layout, Section};
+use crate::widgets::{Badge, Chips, Facts, MaybeTime, Time};
 use crate::Ctx;
 
 pub struct Users;
@@ -34,7 +37,29 @@ pub fn routes(router: Router<Ctx>) -> Router<Ctx> {
             "/admin/realms/{realm}/users/{key}/unlock",
             get(to_user).post(unlock),
         )
+        .route(
+            "/admin/realms/{realm}/users/{key}/required-actions",
+            get(to_user).post(set_required_actions),
+        )
+        .route(
+            "/admin/realms/{realm}/users/{key}/credentials",
+            get(credentials),
+        )
+        .route(
+            "/admin/realms/{realm}/users/{key}/credentials/{credential}/remove",
+            get(to_user).post(remove_credential),
+        )
 }
+
+/// The actions an administrator may ask for, with their labels.
+const REQUIRED_ACTIONS: [(&str, &str); 3] = [
+    ("update_password", "Set a new password"),
+    ("configure_totp", "Set up an authenticator app"),
+    (
+        "verify_email",
+        "Verify the email address (needs the realm's SMTP settings)",
+    ),
+];
 
 /// A GET of an action's URL (left in the address bar after a refused form): the user's page.
 async fn to_user(admin: Admin, Path((realm, key)): Path<(String, String)>) -> Response {
@@ -202,6 +227,26 @@ impl Collection for Users {
                         hint="At least 8 characters. Setting a password ends the user's refresh tokens."/>
                     <button type="submit">"Set password"</button>
                 </form>
+            </section>
+            <section class="panel">
+                <h2>"At the next sign-in"</h2>
+                <form method="post" action=format!("{href}/required-actions")>
+                    <Csrf/>
+                    {REQUIRED_ACTIONS
+                        .iter()
+                        .map(|(value, label)| {
+                            let checked = u.required_actions.iter().any(|a| a == value);
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" name="required_actions" value=*value checked=checked/>
+                                    " " {*label}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                    <button type="submit" class="secondary" id="save-required-actions">"Save"</button>
+                </form>
+                <p><a href=format!("{href}/credentials") id="credentials-link">"Second factors and passkeys"</a></p>
             </section>
             <section class="panel">
                 <h2>"Status"</h2>
@@ -375,4 +420,144 @@ async fn unlock(Path((realm, key)): Path<(String, String)>, f: AdminForm) -> Res
         format!("User {} unlocked.", u.username)
     })
     .await
+}
+
+async fn set_required_actions(
+    Path((realm, key)): Path<(String, String)>,
+    f: AdminForm,
+) -> Response {
+    let AdminForm { admin, form } = f;
+    let actions = form.all("required_actions");
+    let result = admin
+        .ctx
+        .port
+        .set_required_actions(&admin.actor, &realm, &key, actions)
+        .await;
+    answer(&admin, &realm, &key, result, |u| {
+        format!("What {} does at the next sign-in is saved.", u.username)
+    })
+    .await
+}
+
+#[derive(Clone)]
+struct CredentialsData {
+    realm: String,
+    user: UserView,
+    credentials: Vec<CredentialView>,
+}
+
+/// `GET …/users/{key}/credentials`: the user's second factors (never their secrets).
+async fn credentials(admin: Admin, Path((realm, key)): Path<(String, String)>) -> Response {
+    let port = admin.ctx.port.clone();
+    let found = match port.get_user(&realm, &key).await {
+        Ok(user) => port
+            .list_credentials(&realm, &key)
+            .await
+            .map(|credentials| (user, credentials)),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok((user, credentials)) => {
+            let data = CredentialsData {
+                realm: realm.clone(),
+                user,
+                credentials,
+            };
+            admin
+                .page(
+                    StatusCode::OK,
+                    Some(&realm),
+                    Section::Users,
+                    data,
+                    credentials_page,
+                )
+                .await
+        }
+        Err(e) => admin.fail(Some(&realm), Section::Users, e).await,
+    }
+}
+
+fn credentials_page(d: CredentialsData) -> impl IntoView {
+    let href = item_href::<Users>(&d.realm, &d.user.id);
+    let rows = d
+        .credentials
+        .iter()
+        .map(|c| {
+            let kind = match c.kind.as_str() {
+                "totp" => "Authenticator app",
+                "passkey" => "Passkey",
+                "recovery_codes" => "Recovery codes",
+                other => other,
+            }
+            .to_string();
+            let detail = match (&c.label, c.remaining) {
+                (_, Some(n)) => format!("{n} unused"),
+                (Some(label), None) => label.clone(),
+                (None, None) => String::new(),
+            };
+            view! {
+                <tr class="credential-row" data-key=c.id.clone()>
+                    <td>{kind}</td>
+                    <td>{detail}</td>
+                    <td><Time at=c.created_at short=true/></td>
+                    <td><MaybeTime at=c.last_used_at/></td>
+                    <td>
+                        <form method="post" action=format!("{href}/credentials/{}/remove", c.id)>
+                            <Csrf/>
+                            <button type="submit" class="secondary">"Remove"</button>
+                        </form>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let body = if d.credentials.is_empty() {
+        view! { <div class="empty"><p>"No second factors: the user signs in with a password only, or enrols where the realm requires one"</p></div> }
+            .into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="list">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Kind"</th>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Added"</th>
+                            <th scope="col">"Last used"</th>
+                            <th scope="col"></th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <Layout title=format!("Second factors of {}", d.user.username) back=(href.clone(), d.user.username.clone())>
+            <p class="lead muted">"Removing one is a reset: where the realm requires a second factor, the user enrols again at the next sign-in. Secrets are never shown."</p>
+            {body}
+        </Layout>
+    }
+}
+
+async fn remove_credential(
+    Path((realm, key, credential)): Path<(String, String, String)>,
+    f: AdminForm,
+) -> Response {
+    let admin = f.admin;
+    let href = format!("{}/credentials", item_href::<Users>(&realm, &key));
+    match admin
+        .ctx
+        .port
+        .delete_credential(&admin.actor, &realm, &key, &credential)
+        .await
+    {
+        Ok(()) => {
+            admin
+                .redirect(&href, Some("Second factor removed.".into()))
+                .await
+        }
+        Err(e) => admin.fail(Some(&realm), Section::Users, e).await,
+    }
 }

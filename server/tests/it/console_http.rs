@@ -1432,3 +1432,79 @@ async fn long_lists_page_with_the_next_cursor() {
     assert_has(&second.body, "First page");
     assert!(!second.body.contains(r#"rel="next""#));
 }
+
+/// A user's page sets what they do at the next sign-in; the second-factors page lists their
+/// credentials (never a secret) and removes one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_required_actions_and_second_factors() {
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    let user = api
+        .post(
+            "/realms/default/users",
+            json!({"username": "lena", "password": "lena-password"}),
+        )
+        .await;
+    let id = user["id"].as_str().expect("id").to_string();
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    api.post(
+        &format!("/realms/default/users/{id}/credentials/totp"),
+        json!({"secret": secret}),
+    )
+    .await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+    let page = format!("/admin/realms/default/users/{id}");
+    let saved = b
+        .submit(
+            &page,
+            &format!("{page}/required-actions"),
+            &[
+                ("required_actions", "update_password"),
+                ("required_actions", "configure_totp"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let user = api.get(&format!("/realms/default/users/{id}")).await;
+    assert_eq!(
+        user["required_actions"],
+        json!(["update_password", "configure_totp"])
+    );
+    let shown = b.get(&page).await;
+    assert_tag(&shown.body, &[r#"value="update_password""#, "checked"]);
+    // verify_email without an address (and without SMTP) is refused by the service.
+    let refused = b
+        .submit(
+            &page,
+            &format!("{page}/required-actions"),
+            &[("required_actions", "verify_email")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+
+    let listed = b.get(&format!("{page}/credentials")).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_has(&listed.body, "Authenticator app");
+    assert!(!listed.body.contains(secret), "secrets are never shown");
+    let credential = between(&listed.body, r#"<tr data-key=""#, "\"").to_string();
+    assert_tag(
+        &listed.body,
+        &[
+            &format!(r#"data-key="{credential}""#),
+            r#"class="credential-row""#,
+        ],
+    );
+    let removed = b
+        .submit(
+            &format!("{page}/credentials"),
+            &format!("{page}/credentials/{credential}/remove"),
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let credentials = api
+        .get(&format!("/realms/default/users/{id}/credentials"))
+        .await;
+    assert_eq!(credentials, json!([]));
+}
