@@ -89,6 +89,10 @@ fn realm_routes() -> Router<AppState> {
             post(web::account::remove_passkey),
         )
         .route(
+            "/account/passkeys/rename",
+            post(web::account::rename_passkey),
+        )
+        .route(
             "/account/recovery-codes",
             post(web::account::new_recovery_codes),
         )

@@ -269,6 +269,41 @@ impl SecondFactors {
         Ok(Ok(result.backup_eligible()))
     }
 
+    /// Renames one of the user's passkeys (`name` already checked); whether it was theirs.
+    pub async fn rename_passkey(
+        &self,
+        user: &StoredUser,
+        id: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, FactorError> {
+        let owned = credentials::of_kind(&self.store.db, &user.id, kind::PASSKEY)
+            .await?
+            .iter()
+            .any(|c| c.id == id);
+        if !owned {
+            return Ok(false);
+        }
+        let tx = self.store.begin().await?;
+        credentials::rename(&tx, &user.id, id, name).await?;
+        audit(
+            &tx,
+            user,
+            &user.id,
+            "user.passkey_renamed",
+            serde_json::json!({"credential": id, "name": name}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Whether `name` may name a passkey: 1 to 64 characters, no control characters.
+    pub fn valid_name(name: &str) -> bool {
+        !name.is_empty() && name.chars().count() <= MAX_NAME && !name.chars().any(char::is_control)
+    }
+
     /// The user's passkeys, oldest first.
     pub async fn passkeys(&self, user_id: &str) -> Result<Vec<StoredCredential>, FactorError> {
         Ok(credentials::of_kind(&self.store.db, user_id, kind::PASSKEY).await?)

@@ -160,6 +160,17 @@ pub async fn delete(db: &impl Conn, user_id: &str, id: &str) -> StoreResult<bool
     Ok(result.rows_affected == 1)
 }
 
+/// Renames one of the user's credentials; whether it existed.
+pub async fn rename(db: &impl Conn, user_id: &str, id: &str, label: &str) -> StoreResult<bool> {
+    let result = credential::Entity::update_many()
+        .col_expr(credential::Column::Label, Expr::value(label))
+        .filter(credential::Column::UserId.eq(user_id))
+        .filter(credential::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Confirms a pending TOTP credential whose code for time step `step` was just given; returns
 /// false when it was confirmed meanwhile (or is gone).
 pub async fn confirm_totp(

@@ -223,7 +223,9 @@ async fn overview(
         .map(|p| {
             format!(
                 r#"<li><span class="passkey-name">{name}</span> · added {added}{used}
+<form method="post" action="{rename}">{csrf_field}{id}<label>New name <input type="text" name="name" value="{name}" maxlength="64" required></label><button type="submit" class="secondary">Rename</button></form>
 <form method="post" action="{action}">{csrf_field}{id}<button type="submit" class="secondary">Remove</button></form></li>"#,
+                rename = path(realm, "/passkeys/rename"),
                 name = escape(p.label.as_deref().unwrap_or("Passkey")),
                 added = p.created_at.format("%Y-%m-%d"),
                 used = p
@@ -664,10 +666,7 @@ pub async fn register_passkey(
         );
     }
     let name = answer.name.trim();
-    if name.is_empty()
-        || name.chars().count() > passkeys::MAX_NAME
-        || name.chars().any(char::is_control)
-    {
+    if !crate::factors::SecondFactors::valid_name(name) {
         return refusal(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -757,4 +756,52 @@ pub async fn remove_passkey(
     }
     let message = ("ok", "The passkey was removed.");
     overview(&state, &realm, &console, StatusCode::OK, Some(message)).await
+}
+
+/// `POST /realms/{realm}/account/passkeys/rename` (form fields `csrf`, `id`, `name`).
+pub async fn rename_passkey(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (console, params) = match console_for_post(&state, &realm, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let name = params.get("name").unwrap_or_default().trim();
+    if !crate::factors::SecondFactors::valid_name(name) {
+        let message = ("error", "Give the passkey a name of at most 64 characters.");
+        return overview(
+            &state,
+            &realm,
+            &console,
+            StatusCode::BAD_REQUEST,
+            Some(message),
+        )
+        .await;
+    }
+    let id = params.get("id").unwrap_or_default();
+    match state
+        .factors
+        .rename_passkey(&console.user, id, name, state.now())
+        .await
+    {
+        Ok(true) => {
+            let message = ("ok", "The passkey was renamed.");
+            overview(&state, &realm, &console, StatusCode::OK, Some(message)).await
+        }
+        Ok(false) => {
+            let message = ("error", "There is no such passkey.");
+            overview(
+                &state,
+                &realm,
+                &console,
+                StatusCode::NOT_FOUND,
+                Some(message),
+            )
+            .await
+        }
+        Err(e) => internal(&realm, e),
+    }
 }

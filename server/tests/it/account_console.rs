@@ -285,7 +285,86 @@ async fn a_realm_requiring_a_second_factor_enrols_before_the_console(server: Tes
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
 }
 
+/// Passkeys are renamed and removed from the console (registering one needs a browser; see
+/// `passkeys.rs`). A passkey row is stored directly here.
+async fn passkeys_are_renamed_and_removed(server: TestServer) {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    server.seed(SEED).await;
+    let db = &server.state.caches.store.db;
+    let gina = entity::user::Entity::find()
+        .filter(entity::user::Column::Username.eq("gina"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = server.state.now();
+    // Signed in before the passkey existed, then raised as if it had been given (the stored row
+    // is no real passkey).
+    let browser = Browser::new();
+    open(&server, &browser, "home", "gina", "gina-password").await;
+    entity::credential::ActiveModel {
+        id: Set("passkey-1".into()),
+        realm_id: Set(gina.realm_id.clone()),
+        user_id: Set(gina.id.clone()),
+        kind: Set("passkey".into()),
+        label: Set(Some("Old phone".into())),
+        lookup_key: Set(Some("credential-id".into())),
+        secret: Set("{}".into()),
+        confirmed: Set(true),
+        last_used_step: Set(None),
+        created_at: Set(now),
+        last_used_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    server.sql("UPDATE sessions SET acr = '2'").await;
+    let console = browser.get(&server.url("/realms/home/account")).await;
+    assert!(console.body.contains("Old phone"), "{}", console.body);
+    let rename = "/realms/home/account/passkeys/rename";
+    let empty = submit(
+        &server,
+        &browser,
+        &console,
+        rename,
+        &[("id", "passkey-1"), ("name", " ")],
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let unknown = submit(
+        &server,
+        &browser,
+        &console,
+        rename,
+        &[("id", "nope"), ("name", "X")],
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let renamed = submit(
+        &server,
+        &browser,
+        &console,
+        rename,
+        &[("id", "passkey-1"), ("name", "Work <laptop>")],
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert!(renamed.body.contains("Work &lt;laptop&gt;"));
+    assert_eq!(server.audit_events("user.passkey_renamed").await.len(), 1);
+    let removed = submit(
+        &server,
+        &browser,
+        &console,
+        "/realms/home/account/passkeys/remove",
+        &[("id", "passkey-1")],
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert!(!removed.body.contains("Work &lt;laptop&gt;"));
+}
+
 on_both_backends! {
+    passkeys_renamed => passkeys_are_renamed_and_removed,
     manages_the_account => the_console_signs_in_and_manages_the_account,
     sign_out_everywhere => signing_out_everywhere_ends_every_session,
     enrols_first => a_realm_requiring_a_second_factor_enrols_before_the_console,
