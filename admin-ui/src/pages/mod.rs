@@ -12,6 +12,7 @@ mod login;
 mod realms;
 mod revocations;
 mod sessions;
+mod smtp;
 mod users;
 
 use axum::routing::get;
@@ -38,5 +39,6 @@ pub fn routes() -> Router<Ctx> {
     let router = catalog::routes(router);
     let router = keys::routes(router);
     let router = revocations::routes(router);
+    let router = smtp::routes(router);
     sessions::routes(router)
 }

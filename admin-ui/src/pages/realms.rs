@@ -357,9 +357,16 @@ fn form_page(d: FormPage) -> impl IntoView {
             (paths::realm(&r.name), "Dashboard".to_string()),
             "Save changes",
             paths::realm(&r.name),
-            (r.name != "master").then(|| {
+            Some({
+                let mail = paths::section(&r.name, "smtp");
+                let delete = (r.name != "master").then(|| {
+                    view! {
+                        <a class="button danger-outline" href=paths::section(&r.name, "delete")>"Delete realm"</a>
+                    }
+                });
                 view! {
-                    <a class="button danger-outline" href=paths::section(&r.name, "delete")>"Delete realm"</a>
+                    <a class="button secondary" id="mail-settings" href=mail>"Mail settings"</a>
+                    {delete}
                 }
                 .into_any()
             }),

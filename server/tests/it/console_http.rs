@@ -1508,3 +1508,57 @@ async fn users_required_actions_and_second_factors() {
         .await;
     assert_eq!(credentials, json!([]));
 }
+
+/// A realm's mail settings in the console: validated by the service, the password write-only,
+/// removable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_settings_are_edited_in_the_console() {
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+    let page = "/admin/realms/default/smtp";
+    let settings = b.get("/admin/realms/default/settings").await;
+    assert_tag(&settings.body, &[r#"id="mail-settings""#, page]);
+    let refused = b
+        .submit(
+            page,
+            page,
+            &[
+                ("host", "smtp.example.com"),
+                ("port", "587"),
+                ("security", "starttls"),
+                ("from", "not an address"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_field_error(&refused.body, "from");
+    let saved = b
+        .submit(
+            page,
+            page,
+            &[
+                ("host", "smtp.example.com"),
+                ("port", "587"),
+                ("security", "starttls"),
+                ("username", "mailer"),
+                ("password", "mail-secret"),
+                ("from", "Shop <no-reply@example.com>"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let stored = api.get("/realms/default/smtp").await;
+    assert_eq!(stored["host"], "smtp.example.com");
+    assert_eq!(stored["has_password"], true);
+    let shown = b.get(page).await;
+    assert!(!shown.body.contains("mail-secret"), "write-only");
+    assert_has(&shown.body, "A password is set.");
+    let removed = b.submit(page, &format!("{page}/remove"), &[]).await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let gone = api
+        .send(reqwest::Method::GET, "/realms/default/smtp", None)
+        .await;
+    assert_eq!(gone.status, 404);
+}
