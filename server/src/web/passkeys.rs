@@ -17,6 +17,7 @@ use super::interaction::after_step;
 use crate::factors::passkeys;
 use crate::oauth::form::Params;
 use crate::oauth::interaction::login::{self, Proof};
+use crate::sessions::BrowserSession;
 use crate::state::{AppState, RealmCtx};
 use crate::tokens::id_token::ACR_TWO_FACTORS;
 
@@ -184,14 +185,25 @@ pub async fn sign_in(
         Some(interaction) => after_step(&state, &realm, interaction).await,
         None => see_other(&format!("/realms/{}/login", realm.realm.name)),
     };
+    location_answer(next, &browser)
+}
+
+/// The script's answer once a ceremony moved the sign-in on: where the redirect `next` points,
+/// as JSON `{"location"}`. Anything else `next` is (an error page) goes back as it is, so the
+/// script shows a failure instead of following a made-up location.
+pub fn location_answer(next: Response, browser: &BrowserSession) -> Response {
     let location = next
-        .headers()
-        .get(header::LOCATION)
+        .status()
+        .is_redirection()
+        .then(|| next.headers().get(header::LOCATION))
+        .flatten()
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("/")
-        .to_string();
-    with_cookie(
-        axum::Json(json!({"location": location})).into_response(),
-        &browser,
-    )
+        .map(str::to_string);
+    match location {
+        Some(location) => with_cookie(
+            axum::Json(json!({"location": location})).into_response(),
+            browser,
+        ),
+        None => next,
+    }
 }

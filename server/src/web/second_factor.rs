@@ -14,7 +14,7 @@ use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential};
 
 use super::html::{self, escape, hidden, realm_error_page, realm_label, with_cookie};
 use super::interaction::{after_step, bound, handle_in, step_page};
-use super::passkeys::refusal;
+use super::passkeys::{location_answer, refusal};
 use crate::factors::{passkeys, Enrolled, Enrolment, TotpOffer, Verdict};
 use crate::oauth::authorize::current_sign_in;
 use crate::oauth::error::OAuthError;
@@ -531,14 +531,5 @@ pub async fn passkey(
         return internal(&realm, e);
     }
     let next = after_step(&state, &realm, &context.interaction).await;
-    let location = next
-        .headers()
-        .get(axum::http::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("/")
-        .to_string();
-    with_cookie(
-        axum::Json(serde_json::json!({"location": location})).into_response(),
-        &context.browser,
-    )
+    location_answer(next, &context.browser)
 }
