@@ -18,6 +18,7 @@ pub mod refresh_token;
 pub mod refresh_token_family;
 pub mod revocation;
 pub mod role;
+pub mod role_composite;
 pub mod scope;
 pub mod session;
 pub mod signing_key;
@@ -45,6 +46,7 @@ pub mod prelude {
     pub use super::refresh_token_family::Entity as RefreshTokenFamily;
     pub use super::revocation::Entity as Revocation;
     pub use super::role::Entity as Role;
+    pub use super::role_composite::Entity as RoleComposite;
     pub use super::scope::Entity as Scope;
     pub use super::session::Entity as Session;
     pub use super::signing_key::Entity as SigningKey;

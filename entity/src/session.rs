@@ -21,6 +21,10 @@ pub struct Model {
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
+    /// The peer address the sign-in came from.
+    pub ip_address: Option<String>,
+    /// The browser's `User-Agent` at sign-in, cut to 256 characters.
+    pub user_agent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

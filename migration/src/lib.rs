@@ -7,6 +7,7 @@ mod m20261203_000001_reuse_grace_and_replays;
 mod m20261203_000002_interactions;
 mod m20261203_000003_second_factors;
 mod m20261203_000004_email;
+mod m20261204_000001_sessions_and_roles;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_interactions::Migration),
             Box::new(m20261203_000003_second_factors::Migration),
             Box::new(m20261203_000004_email::Migration),
+            Box::new(m20261204_000001_sessions_and_roles::Migration),
         ]
     }
 }

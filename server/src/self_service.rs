@@ -88,17 +88,8 @@ pub async fn sign_out_everywhere(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, OAuthError> {
+    let ended = crate::oauth::logout::end_all_sessions(state, realm, user_id, now).await?;
     let db = &state.caches.store.db;
-    let mut ended = 0;
-    for session in store::sessions::live_of_user(db, user_id, now).await? {
-        let Some(ended_session) = store::sessions::end(db, &session.id, now).await? else {
-            continue;
-        };
-        store::refresh::revoke_session_families(db, &session.id, now).await?;
-        let clients = store::sessions::client_ids(&ended_session)?;
-        crate::oauth::logout::notify_clients(state, realm, user_id, &session.id, clients).await;
-        ended += 1;
-    }
     store::audit::record(
         db,
         store::audit::NewEvent {

@@ -4,6 +4,7 @@
 //! browser's session in the realm, revoke the refresh tokens born in it and tell every client
 //! that took part. `web::logout` asks the user to confirm when needed and answers in HTML.
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::error::OAuthError;
@@ -122,6 +123,30 @@ pub async fn validate(
         client_id,
         return_to,
     })
+}
+
+/// Ends every live session of the user ("sign out everywhere"): each one's refresh tokens are
+/// revoked and its clients told over back-channel logout. Returns how many ended; the caller
+/// writes the audit event, which says who asked.
+pub async fn end_all_sessions(
+    state: &AppState,
+    realm: &RealmCtx,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, store::StoreError> {
+    let db = &state.caches.store.db;
+    let mut ended = 0;
+    for session in store::sessions::live_of_user(db, user_id, now).await? {
+        // Another request may end it first; only the one that ended it notifies.
+        let Some(ended_session) = store::sessions::end(db, &session.id, now).await? else {
+            continue;
+        };
+        store::refresh::revoke_session_families(db, &session.id, now).await?;
+        let clients = store::sessions::client_ids(&ended_session)?;
+        notify_clients(state, realm, user_id, &session.id, clients).await;
+        ended += 1;
+    }
+    Ok(ended)
 }
 
 /// Ends the browser's sign-in to the realm and everything that hangs off it.

@@ -18,6 +18,30 @@ pub struct NewSession<'a> {
     pub acr: Option<&'a str>,
     pub amr: &'a [String],
     pub expires_at: DateTime<Utc>,
+    pub device: &'a Device,
+}
+
+/// Where a sign-in came from, as the server saw it: shown to admins and to the user in their
+/// session lists, never used to decide anything.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The longest user agent kept; longer ones are cut (at a character boundary).
+const USER_AGENT_MAX: usize = 256;
+
+impl Device {
+    pub fn new(ip_address: Option<String>, user_agent: Option<&str>) -> Self {
+        let user_agent = user_agent
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(USER_AGENT_MAX).collect::<String>())
+            .filter(|ua| !ua.trim().is_empty());
+        Self {
+            ip_address,
+            user_agent,
+        }
+    }
 }
 
 pub async fn create(
@@ -38,6 +62,8 @@ pub async fn create(
         last_seen_at: Set(now),
         expires_at: Set(new.expires_at),
         ended_at: Set(None),
+        ip_address: Set(new.device.ip_address.clone()),
+        user_agent: Set(new.device.user_agent.clone()),
     }
     .insert(db)
     .await?)
@@ -104,23 +130,25 @@ pub async fn add_client(
     Ok(())
 }
 
-/// Ends the session; returns it as it was when live.
+/// Ends the session; returns it as it was when live. Of concurrent callers only one gets it
+/// (the update is conditional), so only one notifies its clients.
 pub async fn end(
     db: &impl Conn,
     id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<StoredSession>> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::QueryFilter;
     let Some(found) = live(db, id, now).await? else {
         return Ok(None);
     };
-    session::ActiveModel {
-        id: Set(id.to_string()),
-        ended_at: Set(Some(now)),
-        ..Default::default()
-    }
-    .update(db)
-    .await?;
-    Ok(Some(found))
+    let ended = session::Entity::update_many()
+        .col_expr(session::Column::EndedAt, Expr::value(Some(now)))
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok((ended.rows_affected == 1).then_some(found))
 }
 
 pub fn client_ids(session: &StoredSession) -> StoreResult<Vec<String>> {

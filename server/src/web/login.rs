@@ -3,8 +3,10 @@
 //! credentials re-render the form (401); a successful sign-in answers 303 to what comes next.
 //! Without a pending login the page signs the browser in to the realm alone.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -125,6 +127,7 @@ fn internal(realm: &RealmCtx, cause: impl std::fmt::Display) -> Response {
 /// `POST /realms/{realm}/login`
 pub async fn submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     realm: RealmCtx,
     headers: HeaderMap,
     body: Bytes,
@@ -180,6 +183,7 @@ pub async fn submit(
         interaction.as_mut(),
         &user.id,
         &login::Proof::password(),
+        &super::device_of(peer, &headers),
         now,
     )
     .await

@@ -15,3 +15,14 @@ pub mod reset;
 pub mod second_factor;
 pub mod update_password;
 pub mod verify_email;
+
+/// Where a browser's sign-in comes from: the peer address and its `User-Agent`.
+pub fn device_of(
+    peer: std::net::SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> crate::store::sessions::Device {
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    crate::store::sessions::Device::new(Some(peer.ip().to_string()), user_agent)
+}

@@ -4,8 +4,10 @@
 //! `interaction` and `credential`). A verified, user-verified passkey signs the user in at level
 //! 2 and the answer names where the browser goes next. Errors are JSON `{"error", "message"}`.
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -92,6 +94,7 @@ struct SignInAnswer {
 /// `POST /realms/{realm}/passkey`
 pub async fn sign_in(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     realm: RealmCtx,
     headers: HeaderMap,
     body: Bytes,
@@ -175,6 +178,7 @@ pub async fn sign_in(
         interaction.as_mut(),
         &signed.user.id,
         &proof,
+        &super::device_of(peer, &headers),
         now,
     )
     .await

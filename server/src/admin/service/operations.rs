@@ -68,7 +68,7 @@ fn instant(field: &str, value: &Option<String>) -> AdminResult<Option<DateTime<U
 }
 
 impl AdminService {
-    fn realm_ctx(&self, realm: Realm) -> RealmCtx {
+    pub(super) fn realm_ctx(&self, realm: Realm) -> RealmCtx {
         RealmCtx {
             issuer: self.state.issuer(&realm.name),
             realm: Arc::new(realm),
@@ -89,6 +89,29 @@ impl AdminService {
         });
         Ok(keys)
     }
+}
+
+/// A session as admins see it.
+pub(super) fn session_view(
+    s: store::sessions::StoredSession,
+    username: Option<String>,
+) -> AdminResult<SessionView> {
+    Ok(SessionView {
+        client_ids: list(&s.client_ids, "sessions.client_ids")?,
+        amr: list(&s.amr, "sessions.amr")?,
+        acr: s
+            .acr
+            .unwrap_or_else(|| crate::tokens::id_token::ACR_ONE_FACTOR.to_string()),
+        username,
+        id: s.id,
+        user_id: s.user_id,
+        auth_time: s.auth_time,
+        ip_address: s.ip_address,
+        user_agent: s.user_agent,
+        created_at: s.created_at,
+        last_seen_at: s.last_seen_at,
+        expires_at: s.expires_at,
+    })
 }
 
 #[async_trait]
@@ -227,16 +250,8 @@ impl OperationsAdmin for AdminService {
             .items
             .into_iter()
             .map(|s| {
-                Ok(SessionView {
-                    client_ids: list(&s.client_ids, "sessions.client_ids")?,
-                    username: names.get(&s.user_id).cloned(),
-                    id: s.id,
-                    user_id: s.user_id,
-                    auth_time: s.auth_time,
-                    created_at: s.created_at,
-                    last_seen_at: s.last_seen_at,
-                    expires_at: s.expires_at,
-                })
+                let username = names.get(&s.user_id).cloned();
+                session_view(s, username)
             })
             .collect::<AdminResult<Vec<_>>>()?;
         Ok(Page {

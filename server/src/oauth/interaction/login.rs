@@ -74,6 +74,7 @@ pub async fn signed_in(
     interaction: Option<&mut Interaction>,
     user_id: &str,
     proof: &Proof,
+    device: &store::sessions::Device,
     now: DateTime<Utc>,
 ) -> Result<SignIn, OAuthError> {
     let session = store::sessions::create(
@@ -86,6 +87,7 @@ pub async fn signed_in(
             acr: proof.acr,
             amr: &proof.amr,
             expires_at: now + SESSION_LIFETIME,
+            device,
         },
         now,
     )
