@@ -10,6 +10,7 @@ mod operations;
 mod page;
 mod port;
 mod realm;
+mod role;
 mod schema;
 mod user;
 
@@ -23,6 +24,7 @@ pub use operations::*;
 pub use page::*;
 pub use port::*;
 pub use realm::*;
+pub use role::*;
 pub use schema::*;
 pub use user::*;
 

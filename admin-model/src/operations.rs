@@ -59,9 +59,24 @@ pub struct SessionView {
     /// Clients that received tokens in this session.
     pub client_ids: Vec<String>,
     pub auth_time: DateTime<Utc>,
+    /// The level reached: `"1"` one factor, `"2"` two.
+    pub acr: String,
+    /// How the user authenticated (RFC 8176 values).
+    pub amr: Vec<String>,
+    /// The address the sign-in came from, as the server saw it.
+    pub ip_address: Option<String>,
+    /// The browser's `User-Agent` at sign-in.
+    pub user_agent: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When a client last used the session (a sign-in or a silent re-authorization).
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// How many sessions a "sign out everywhere" ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SessionsEnded {
+    pub ended: usize,
 }
 
 /// One entry of the audit trail.

@@ -11,12 +11,18 @@ pub type AdminResult<T> = Result<T, AdminError>;
 /// Realms are addressed by name; everything that changes state takes the [`Actor`] so the
 /// audit event can say who. Calls through `dyn AdminPort` reach every operation.
 pub trait AdminPort:
-    AdminAuth + RealmAdmin + ClientAdmin + UserAdmin + CatalogAdmin + OperationsAdmin
+    AdminAuth + RealmAdmin + ClientAdmin + UserAdmin + RoleAdmin + CatalogAdmin + OperationsAdmin
 {
 }
 
 impl<T> AdminPort for T where
-    T: AdminAuth + RealmAdmin + ClientAdmin + UserAdmin + CatalogAdmin + OperationsAdmin
+    T: AdminAuth
+        + RealmAdmin
+        + ClientAdmin
+        + UserAdmin
+        + RoleAdmin
+        + CatalogAdmin
+        + OperationsAdmin
 {
 }
 
@@ -122,6 +128,12 @@ pub trait UserAdmin: Send + Sync {
         id: &str,
         credential: &str,
     ) -> AdminResult<()>;
+    /// The user's live sessions, newest first.
+    async fn list_user_sessions(&self, realm: &str, id: &str) -> AdminResult<Vec<SessionView>>;
+    /// Ends every live session of the user (refresh tokens revoked, back-channel logout sent);
+    /// returns how many ended.
+    async fn end_user_sessions(&self, actor: &Actor, realm: &str, id: &str)
+        -> AdminResult<usize>;
     /// Replaces the actions the user takes at their next sign-in.
     async fn set_required_actions(
         &self,
@@ -138,6 +150,25 @@ pub trait UserAdmin: Send + Sync {
         id: &str,
         input: TotpInput,
     ) -> AdminResult<TotpCreated>;
+}
+
+/// A realm's roles, addressed by name.
+#[async_trait]
+pub trait RoleAdmin: Send + Sync {
+    async fn list_roles(&self, realm: &str, page: PageRequest) -> AdminResult<Page<RoleView>>;
+    async fn get_role(&self, realm: &str, name: &str) -> AdminResult<RoleView>;
+    async fn create_role(&self, actor: &Actor, realm: &str, input: RoleInput)
+        -> AdminResult<RoleView>;
+    async fn update_role(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        name: &str,
+        input: RoleInput,
+    ) -> AdminResult<RoleView>;
+    /// Removes the role from its users and from the roles including it; refused while a
+    /// client holds it.
+    async fn delete_role(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
 }
 
 /// What tokens may carry: scopes, API resources, claim types, exchange policies.

@@ -281,14 +281,38 @@ pub struct ScopeDef {
     pub include_in_access_token: bool,
 }
 
-/// A realm's scopes and API resources, cached together for the hot paths.
+/// A realm's scopes, API resources and composite roles, cached together for the hot paths.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub scopes: Vec<ScopeDef>,
     pub api_resources: Vec<ApiResource>,
+    /// Each composite role with the roles it includes directly.
+    pub role_composites: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Catalog {
+    /// The roles `direct` grant: each of them and, through composites, every role they
+    /// include, transitively; sorted, each once. Cycles (which the admin refuses to create)
+    /// end where a role is met again.
+    pub fn effective_roles(&self, direct: &[String]) -> Vec<String> {
+        if self.role_composites.is_empty() {
+            let mut roles = direct.to_vec();
+            roles.sort();
+            roles.dedup();
+            return roles;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let mut pending: Vec<&str> = direct.iter().map(String::as_str).collect();
+        while let Some(role) = pending.pop() {
+            if seen.insert(role.to_string()) {
+                if let Some(children) = self.role_composites.get(role) {
+                    pending.extend(children.iter().map(String::as_str));
+                }
+            }
+        }
+        seen.into_iter().collect()
+    }
+
     pub fn scope(&self, name: &str) -> Option<&ScopeDef> {
         self.scopes.iter().find(|s| s.name == name)
     }
@@ -313,6 +337,23 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composite_roles_expand_transitively_and_survive_cycles() {
+        let owned = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut catalog = Catalog::default();
+        assert_eq!(catalog.effective_roles(&owned(&["b", "a", "b"])), ["a", "b"]);
+        catalog.role_composites.insert("admin".into(), owned(&["editor", "viewer"]));
+        catalog.role_composites.insert("editor".into(), owned(&["viewer", "writer"]));
+        catalog.role_composites.insert("loop".into(), owned(&["loop2"]));
+        catalog.role_composites.insert("loop2".into(), owned(&["loop"]));
+        assert_eq!(
+            catalog.effective_roles(&owned(&["admin"])),
+            ["admin", "editor", "viewer", "writer"]
+        );
+        assert_eq!(catalog.effective_roles(&owned(&["viewer"])), ["viewer"]);
+        assert_eq!(catalog.effective_roles(&owned(&["loop"])), ["loop", "loop2"]);
+    }
 
     #[test]
     fn lifetimes_resolve_client_then_realm_then_system() {

@@ -274,6 +274,10 @@ pub async fn apply_file(
                 Ok(_) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
+            // Roles named by clients belong to the realm's collection, as users' do.
+            for role in &new_client.roles {
+                store::users::ensure_role(&store.db, &realm.id, role, now).await?;
+            }
         }
         for user in &realm_seed.users {
             if store::users::find_by_username(&store.db, &realm.id, &user.username)

@@ -166,6 +166,7 @@ pub async fn load(db: &impl Conn, realm_id: &str) -> StoreResult<Catalog> {
     Ok(Catalog {
         scopes,
         api_resources: api_resources(db, realm_id).await?,
+        role_composites: super::roles::composites(db, realm_id).await?,
     })
 }
 

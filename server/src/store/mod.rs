@@ -14,6 +14,7 @@ pub mod mail;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;
+pub mod roles;
 mod rows;
 pub use rows::Keyset;
 pub mod sessions;

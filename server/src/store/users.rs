@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::rows::{self, Keyset, Order};
-use super::{conflict_or_db, Conn, StoreResult};
+use super::{conflict_or_db, Conn, StoreError, StoreResult};
 
 pub type StoredUser = user::Model;
 
@@ -108,17 +108,15 @@ pub async fn ensure_role(
     {
         return Ok(existing.id);
     }
-    let id = crate::crypto::random::id();
-    role::ActiveModel {
-        id: Set(id.clone()),
-        realm_id: Set(realm_id.to_string()),
-        name: Set(name.to_string()),
-        description: Set(None),
-        created_at: Set(now),
+    match super::roles::insert(db, realm_id, name, None, now).await {
+        Ok(created) => Ok(created.id),
+        // Someone else added it meanwhile (outside a transaction): take theirs.
+        Err(StoreError::Conflict(_)) => super::roles::find(db, realm_id, name)
+            .await?
+            .map(|r| r.id)
+            .ok_or_else(|| StoreError::Conflict(format!("role `{name}`"))),
+        Err(e) => Err(e),
     }
-    .insert(db)
-    .await?;
-    Ok(id)
 }
 
 pub async fn role_names(db: &impl Conn, user_id: &str) -> StoreResult<Vec<String>> {
@@ -361,29 +359,35 @@ pub async fn set_enabled(
     Ok(())
 }
 
-/// Ids of the enabled users of the realm holding the role `name`.
+/// Ids of the realm's enabled users holding any of the roles `names` directly.
 pub async fn enabled_holders_of(
     db: &impl Conn,
     realm_id: &str,
-    name: &str,
+    names: &[String],
 ) -> StoreResult<Vec<String>> {
-    let Some(role) = role::Entity::find()
+    let role_ids: Vec<String> = role::Entity::find()
         .filter(role::Column::RealmId.eq(realm_id))
-        .filter(role::Column::Name.eq(name))
-        .one(db)
+        .filter(role::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
         .await?
-    else {
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if role_ids.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     let links = user_role::Entity::find()
-        .filter(user_role::Column::RoleId.eq(role.id))
+        .filter(user_role::Column::RoleId.is_in(role_ids))
         .find_also_related(user::Entity)
         .all(db)
         .await?;
-    Ok(links
+    let mut holders: Vec<String> = links
         .into_iter()
         .filter_map(|(_, user)| user.filter(|u| u.enabled).map(|u| u.id))
-        .collect())
+        .collect();
+    holders.sort();
+    holders.dedup();
+    Ok(holders)
 }
 
 /// Role names of each of `user_ids`, in one query.

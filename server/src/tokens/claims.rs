@@ -1,4 +1,5 @@
-//! Claims released by granted scopes (from a user's record) and the `roles` claim.
+//! Claims released by granted scopes (from a user's record) and the `roles` claim (the user's
+//! roles with the roles their composites include).
 
 use serde_json::{json, Map, Value};
 
@@ -45,6 +46,7 @@ pub fn access_token_claims(
     user: &StoredUser,
     roles: &[String],
 ) -> Map<String, Value> {
+    let roles = &catalog.effective_roles(roles);
     let mut claims = Map::new();
     if granted.iter().any(|s| s == "roles") {
         claims.insert("roles".into(), json!(roles));
@@ -72,6 +74,7 @@ pub fn identity_claims(
     user: &StoredUser,
     roles: &[String],
 ) -> Map<String, Value> {
+    let roles = &catalog.effective_roles(roles);
     let mut claims = Map::new();
     for scope in granted.iter().filter_map(|s| catalog.scope(s)) {
         for name in &scope.claims {

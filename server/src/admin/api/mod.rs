@@ -11,6 +11,7 @@ mod keys;
 mod paths;
 mod realms;
 mod revocations;
+mod roles;
 mod scopes;
 mod sessions;
 mod users;
@@ -148,6 +149,13 @@ pub fn router() -> Router<AppState> {
     users::delete_credential,
     users::set_totp,
     users::set_required_actions,
+    users::list_user_sessions,
+    users::end_user_sessions,
+    roles::list_roles,
+    roles::create_role,
+    roles::get_role,
+    roles::update_role,
+    roles::delete_role,
     scopes::list_scopes,
     scopes::create_scope,
     scopes::get_scope,
@@ -288,6 +296,20 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
             get(exchange_policies::get_exchange_policy)
                 .patch(exchange_policies::update_exchange_policy)
                 .delete(exchange_policies::delete_exchange_policy),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/sessions",
+            get(users::list_user_sessions).delete(users::end_user_sessions),
+        )
+        .route(
+            "/realms/{realm}/roles",
+            get(roles::list_roles).post(roles::create_role),
+        )
+        .route(
+            "/realms/{realm}/roles/{name}",
+            get(roles::get_role)
+                .patch(roles::update_role)
+                .delete(roles::delete_role),
         )
         .route("/realms/{realm}/keys", get(keys::list_keys))
         .route("/realms/{realm}/keys/rotate", post(keys::rotate_keys))

@@ -219,6 +219,55 @@ pub async fn unlock_user(
 
 #[utoipa::path(
     get,
+    path = "/admin/api/realms/{realm}/users/{id}/sessions",
+    tag = "users",
+    summary = "List a user's live sessions, newest first (client, address, start, last use)",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, body = Vec<SessionView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_user_sessions(Admin { service: s, .. }: Admin, Path(p): Path<IdPath>) -> Answer {
+    Ok(axum::Json(s.list_user_sessions(&p.realm, &p.id).await?).into_response())
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/realms/{realm}/users/{id}/sessions",
+    tag = "users",
+    summary = "End every live session of a user: refresh tokens revoked, back-channel logout sent",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "User id"),
+    ),
+    responses(
+        (status = 200, body = SessionsEnded),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn end_user_sessions(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+) -> Answer {
+    let ended = s.end_user_sessions(&a, &p.realm, &p.id).await?;
+    Ok(axum::Json(SessionsEnded { ended }).into_response())
+}
+
+#[utoipa::path(
+    get,
     path = "/admin/api/realms/{realm}/users/{id}/credentials",
     tag = "users",
     summary = "List a user's second factors",

@@ -32,11 +32,14 @@ impl AdminService {
         master: &RealmCtx,
         subject: &str,
     ) -> AdminResult<Option<Actor>> {
+        // The admin role may be held through a composite role.
+        let catalog = self.state.caches.directory.catalog(&master.realm.id).await?;
         if let Some(user) = store::users::find(self.db(), subject).await? {
             if user.realm_id != master.realm.id || !user.enabled {
                 return Ok(None);
             }
             let roles = store::users::role_names(self.db(), &user.id).await?;
+            let roles = catalog.effective_roles(&roles);
             return Ok(roles.iter().any(|r| r == ADMIN_ROLE).then_some(Actor {
                 subject: user.id,
                 name: user.username,
@@ -45,7 +48,13 @@ impl AdminService {
         // A service client's token has the client as its subject.
         let client = store::clients::find(self.db(), &master.realm.id, subject).await?;
         Ok(client
-            .filter(|c| c.enabled && c.roles.iter().any(|r| r == ADMIN_ROLE))
+            .filter(|c| {
+                c.enabled
+                    && catalog
+                        .effective_roles(&c.roles)
+                        .iter()
+                        .any(|r| r == ADMIN_ROLE)
+            })
             .map(|c| Actor {
                 subject: c.client_id.clone(),
                 name: c.client_id,

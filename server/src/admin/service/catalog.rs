@@ -68,13 +68,13 @@ fn policy_view(row: PolicyRow) -> AdminResult<ExchangePolicyView> {
 }
 
 /// `Some(message)` when a key in an input differs from the addressed item's key.
-fn key_change(field: &str, given: &Option<String>, key: &str, errors: &mut FieldErrors) {
+pub(super) fn key_change(field: &str, given: &Option<String>, key: &str, errors: &mut FieldErrors) {
     if given.as_deref().is_some_and(|g| g != key) {
         errors.add(field, "is the item's key and cannot change");
     }
 }
 
-fn required(field: &str, value: &Option<String>, errors: &mut FieldErrors) -> String {
+pub(super) fn required(field: &str, value: &Option<String>, errors: &mut FieldErrors) -> String {
     let value = value.clone().unwrap_or_default();
     if value.is_empty() {
         errors.add(field, "is required");
@@ -83,7 +83,7 @@ fn required(field: &str, value: &Option<String>, errors: &mut FieldErrors) -> St
 }
 
 /// A 409 naming who still uses `item` (`holders`: what kind, which ones), or `Ok` when nobody.
-fn in_use(item: &str, holders: &[(&str, Vec<String>)]) -> AdminResult<()> {
+pub(super) fn in_use(item: &str, holders: &[(&str, Vec<String>)]) -> AdminResult<()> {
     let named: Vec<String> = holders
         .iter()
         .filter(|(_, keys)| !keys.is_empty())
@@ -102,7 +102,7 @@ fn in_use(item: &str, holders: &[(&str, Vec<String>)]) -> AdminResult<()> {
 }
 
 /// Every entry must be one of `known`, else `what` is named in the message.
-fn all_known(values: &[String], known: &HashSet<String>, what: &str) -> Result<(), String> {
+pub(super) fn all_known(values: &[String], known: &HashSet<String>, what: &str) -> Result<(), String> {
     validate::each(values, |v| {
         if known.contains(v) {
             Ok(())
@@ -114,7 +114,7 @@ fn all_known(values: &[String], known: &HashSet<String>, what: &str) -> Result<(
 
 /// Keys of `rows` whose JSON list column (`lists` reads it, named `column` for error
 /// reports) contains `name`: who still names an item.
-fn naming<R>(
+pub(super) fn naming<R>(
     rows: Vec<R>,
     column: &str,
     name: &str,
@@ -197,7 +197,7 @@ impl AdminService {
         )
     }
 
-    async fn publish_catalog(&self, realm: &Realm) {
+    pub(super) async fn publish_catalog(&self, realm: &Realm) {
         self.state
             .caches
             .publish(Change::Catalog {

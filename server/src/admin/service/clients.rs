@@ -347,6 +347,21 @@ impl AdminService {
     }
 }
 
+/// Adds the roles a client is given that the realm's collection lacks, as user assignments
+/// do, so that callers naming roles freely (CONTRACT §4) keep working and the collection
+/// lists every role in use.
+async fn add_missing_roles(
+    db: &impl crate::store::Conn,
+    realm_id: &str,
+    roles: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AdminResult<()> {
+    for role in roles {
+        store::users::ensure_role(db, realm_id, role, now).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl ClientAdmin for AdminService {
     async fn list_clients(&self, realm: &str, page: PageRequest) -> AdminResult<Page<ClientView>> {
@@ -423,6 +438,7 @@ impl ClientAdmin for AdminService {
         let now = self.state.now();
         let txn = self.begin().await?;
         store::clients::insert(&txn, &realm.id, &client, now).await?;
+        add_missing_roles(&txn, &realm.id, &client.roles, now).await?;
         let row = self.client_row_in(&txn, &realm, &client.client_id).await?;
         let created = view(row, secret.is_some())?;
         self.audit(
@@ -469,6 +485,7 @@ impl ClientAdmin for AdminService {
         let before = self.client_view(row.clone()).await?;
         let txn = self.begin().await?;
         let updated = store::clients::update(&txn, row, &client, self.state.now()).await?;
+        add_missing_roles(&txn, &realm.id, &client.roles, self.state.now()).await?;
         if client.public {
             // A public client cannot use a secret; none may linger.
             store::clients::delete_secrets(&txn, &updated.id).await?;

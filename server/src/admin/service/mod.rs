@@ -7,6 +7,7 @@ mod catalog;
 mod clients;
 mod operations;
 mod realms;
+mod roles;
 mod users;
 
 use admin_model::{Actor, AdminError, AdminResult, Page, PageRequest};

@@ -2,8 +2,8 @@
 //! claims, unlock, delete.
 
 use admin_model::{
-    Actor, AdminError, AdminResult, CredentialView, FieldErrors, Page, PageRequest, TotpCreated,
-    TotpInput, UserAdmin, UserInput, UserView,
+    Actor, AdminError, AdminResult, CredentialView, FieldErrors, Page, PageRequest, SessionView,
+    TotpCreated, TotpInput, UserAdmin, UserInput, UserView,
 };
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -60,7 +60,9 @@ impl AdminService {
         if realm.name != MASTER_REALM {
             return Ok(());
         }
-        let admins = store::users::enabled_holders_of(self.db(), &realm.id, ADMIN_ROLE).await?;
+        let graph = store::roles::composites(self.db(), &realm.id).await?;
+        let granting = super::roles::roles_granting(&graph, ADMIN_ROLE);
+        let admins = store::users::enabled_holders_of(self.db(), &realm.id, &granting).await?;
         if matches!(admins.as_slice(), [only] if *only == user.id) {
             return Err(AdminError::Conflict(format!(
                 "`{}` is the last enabled administrator of realm master; give another user the \
@@ -189,11 +191,10 @@ impl UserAdmin for AdminService {
         check(&input, &mut errors);
         errors.finish()?;
         let before = self.user_view_of(self.db(), row.clone()).await?;
+        let catalog = self.state.caches.directory.catalog(&realm.id).await?;
         let stays_admin = input.enabled.unwrap_or(before.enabled)
-            && input
-                .roles
-                .as_ref()
-                .unwrap_or(&before.roles)
+            && catalog
+                .effective_roles(input.roles.as_ref().unwrap_or(&before.roles))
                 .iter()
                 .any(|r| r == ADMIN_ROLE);
         if !stays_admin {
@@ -342,6 +343,35 @@ impl UserAdmin for AdminService {
             return Err(AdminError::not_found(format!("credential `{credential}`")));
         }
         Ok(())
+    }
+
+    async fn list_user_sessions(&self, realm: &str, id: &str) -> AdminResult<Vec<SessionView>> {
+        let realm = self.realm(realm).await?;
+        let user = self.user_row(self.db(), &realm, id).await?;
+        store::sessions::live_of_user(self.db(), &user.id, self.state.now())
+            .await?
+            .into_iter()
+            .map(|s| super::operations::session_view(s, Some(user.username.clone())))
+            .collect()
+    }
+
+    async fn end_user_sessions(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<usize> {
+        let realm = self.realm(realm).await?;
+        let user = self.user_row(self.db(), &realm, id).await?;
+        let now = self.state.now();
+        let realm = self.realm_ctx(realm);
+        let ended =
+            crate::oauth::logout::end_all_sessions(&self.state, &realm, &user.id, now).await?;
+        self.audit(
+            self.db(),
+            &realm.realm.id,
+            actor,
+            "user.sessions_ended",
+            &user.id,
+            serde_json::json!({"sessions": ended}),
+        )
+        .await?;
+        Ok(ended)
     }
 
     async fn set_required_actions(

@@ -56,10 +56,11 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await?;
     let audiences = audience::resolve(request.params, &requested, client, &catalog)?;
     let scopes = arbitrary::merged_scopes(&requested, &content.scopes);
-    // Caller-supplied claims (decentralized mode) first; the client's own roles win.
+    // Caller-supplied claims (decentralized mode) first; the client's own roles (with what
+    // their composites include) win.
     let mut extra = content.claims;
     if !client.roles.is_empty() {
-        extra.insert("roles".into(), json!(client.roles));
+        extra.insert("roles".into(), json!(catalog.effective_roles(&client.roles)));
     }
     let subject = TokenSubject {
         sub: &client.client_id,
