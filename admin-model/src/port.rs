@@ -132,8 +132,7 @@ pub trait UserAdmin: Send + Sync {
     async fn list_user_sessions(&self, realm: &str, id: &str) -> AdminResult<Vec<SessionView>>;
     /// Ends every live session of the user (refresh tokens revoked, back-channel logout sent);
     /// returns how many ended.
-    async fn end_user_sessions(&self, actor: &Actor, realm: &str, id: &str)
-        -> AdminResult<usize>;
+    async fn end_user_sessions(&self, actor: &Actor, realm: &str, id: &str) -> AdminResult<usize>;
     /// Replaces the actions the user takes at their next sign-in.
     async fn set_required_actions(
         &self,
@@ -157,8 +156,12 @@ pub trait UserAdmin: Send + Sync {
 pub trait RoleAdmin: Send + Sync {
     async fn list_roles(&self, realm: &str, page: PageRequest) -> AdminResult<Page<RoleView>>;
     async fn get_role(&self, realm: &str, name: &str) -> AdminResult<RoleView>;
-    async fn create_role(&self, actor: &Actor, realm: &str, input: RoleInput)
-        -> AdminResult<RoleView>;
+    async fn create_role(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: RoleInput,
+    ) -> AdminResult<RoleView>;
     async fn update_role(
         &self,
         actor: &Actor,

@@ -342,17 +342,31 @@ mod tests {
     fn composite_roles_expand_transitively_and_survive_cycles() {
         let owned = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         let mut catalog = Catalog::default();
-        assert_eq!(catalog.effective_roles(&owned(&["b", "a", "b"])), ["a", "b"]);
-        catalog.role_composites.insert("admin".into(), owned(&["editor", "viewer"]));
-        catalog.role_composites.insert("editor".into(), owned(&["viewer", "writer"]));
-        catalog.role_composites.insert("loop".into(), owned(&["loop2"]));
-        catalog.role_composites.insert("loop2".into(), owned(&["loop"]));
+        assert_eq!(
+            catalog.effective_roles(&owned(&["b", "a", "b"])),
+            ["a", "b"]
+        );
+        catalog
+            .role_composites
+            .insert("admin".into(), owned(&["editor", "viewer"]));
+        catalog
+            .role_composites
+            .insert("editor".into(), owned(&["viewer", "writer"]));
+        catalog
+            .role_composites
+            .insert("loop".into(), owned(&["loop2"]));
+        catalog
+            .role_composites
+            .insert("loop2".into(), owned(&["loop"]));
         assert_eq!(
             catalog.effective_roles(&owned(&["admin"])),
             ["admin", "editor", "viewer", "writer"]
         );
         assert_eq!(catalog.effective_roles(&owned(&["viewer"])), ["viewer"]);
-        assert_eq!(catalog.effective_roles(&owned(&["loop"])), ["loop", "loop2"]);
+        assert_eq!(
+            catalog.effective_roles(&owned(&["loop"])),
+            ["loop", "loop2"]
+        );
     }
 
     #[test]

@@ -75,7 +75,11 @@ pub async fn set_description(
 }
 
 /// Replaces the roles `role_id` includes.
-pub async fn set_composites(db: &impl Conn, role_id: &str, child_ids: &[String]) -> StoreResult<()> {
+pub async fn set_composites(
+    db: &impl Conn,
+    role_id: &str,
+    child_ids: &[String],
+) -> StoreResult<()> {
     role_composite::Entity::delete_many()
         .filter(role_composite::Column::RoleId.eq(role_id))
         .exec(db)

@@ -35,7 +35,12 @@ const USER_AGENT_MAX: usize = 256;
 impl Device {
     pub fn new(ip_address: Option<String>, user_agent: Option<&str>) -> Self {
         let user_agent = user_agent
-            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(USER_AGENT_MAX).collect::<String>())
+            .map(|ua| {
+                ua.chars()
+                    .filter(|c| !c.is_control())
+                    .take(USER_AGENT_MAX)
+                    .collect::<String>()
+            })
             .filter(|ua| !ua.trim().is_empty());
         Self {
             ip_address,

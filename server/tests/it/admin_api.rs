@@ -1504,6 +1504,7 @@ async fn operations(server: TestServer) {
             acr: None,
             amr: &["pwd".to_string()],
             expires_at: now + chrono::Duration::hours(1),
+            device: &Default::default(),
         },
         now,
     )

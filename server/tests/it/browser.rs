@@ -71,13 +71,22 @@ impl Default for Browser {
 
 impl Browser {
     pub fn new() -> Self {
+        Self::with_user_agent(None)
+    }
+
+    /// A browser that sends `User-Agent: agent` (none by default, as reqwest does).
+    pub fn with_user_agent(agent: Option<&str>) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { http, jar }
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(agent) = agent {
+            builder = builder.user_agent(agent);
+        }
+        Self {
+            http: builder.build().unwrap(),
+            jar,
+        }
     }
 
     async fn page(&self, url: String, response: reqwest::Response) -> Page {

@@ -324,6 +324,50 @@ impl TestServer {
         .await
     }
 
+    /// An access token of the bootstrap administrator (realm `master`, role `admin`).
+    pub async fn admin_token(&self) -> String {
+        let response = self
+            .password_grant(
+                "master",
+                ("admin-cli", ""),
+                "admin",
+                "admin-password-1",
+                None,
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        response.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Calls the admin API (`path` below `/admin/api`) as the bootstrap administrator.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self
+            .http
+            .request(method, self.url(&format!("/admin/api{path}")))
+            .bearer_auth(self.admin_token().await);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Response::from(request.send().await.unwrap()).await
+    }
+
+    /// The id of the realm's user `username`, found through the admin API.
+    pub async fn user_id(&self, realm: &str, username: &str) -> String {
+        let listed = self
+            .admin(
+                reqwest::Method::GET,
+                &format!("/realms/{realm}/users?username={username}"),
+                None,
+            )
+            .await;
+        listed.body["items"][0]["id"].as_str().unwrap().to_string()
+    }
+
     /// Runs SQL against the server's database (for arranging states no API reaches yet).
     pub async fn sql(&self, sql: &str) {
         use sea_orm::Statement;

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Notify;
 
@@ -124,35 +124,6 @@ impl Drop for SmtpReceiver {
     }
 }
 
-async fn admin(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> crate::common::Response {
-    let token = server
-        .password_grant(
-            "master",
-            ("admin-cli", ""),
-            "admin",
-            "admin-password-1",
-            None,
-        )
-        .await
-        .body["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut request = server
-        .http
-        .request(method, server.url(&format!("/admin/api{path}")))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    crate::common::Response::from(request.send().await.unwrap()).await
-}
-
 /// Asks for a reset link for `identifier`; the page is the same whatever it names.
 async fn forgot(server: &TestServer, identifier: &str) -> String {
     let browser = Browser::new();
@@ -208,13 +179,13 @@ async fn a_forgotten_password_is_reset_once_by_mail(server: TestServer) {
     let receiver = SmtpReceiver::start().await;
 
     // Settings: validated, the password write-only.
-    let bad = admin(
-        &server,
-        reqwest::Method::PUT,
-        "/realms/mailer/smtp",
-        Some(json!({"host": "", "port": 0, "security": "ssl", "from": "nobody"})),
-    )
-    .await;
+    let bad = server
+        .admin(
+            reqwest::Method::PUT,
+            "/realms/mailer/smtp",
+            Some(json!({"host": "", "port": 0, "security": "ssl", "from": "nobody"})),
+        )
+        .await;
     assert_eq!(bad.status, 422, "{}", bad.text);
     for field in ["host", "port", "security", "from"] {
         assert!(
@@ -223,19 +194,21 @@ async fn a_forgotten_password_is_reset_once_by_mail(server: TestServer) {
             bad.text
         );
     }
-    let missing = admin(&server, reqwest::Method::GET, "/realms/mailer/smtp", None).await;
+    let missing = server
+        .admin(reqwest::Method::GET, "/realms/mailer/smtp", None)
+        .await;
     assert_eq!(missing.status, 404);
-    let set = admin(
-        &server,
-        reqwest::Method::PUT,
-        "/realms/mailer/smtp",
-        Some(json!({
-            "host": "127.0.0.1", "port": receiver.port, "security": "none",
-            "username": "relay", "password": "relay-secret",
-            "from": "Tessera <no-reply@example.com>"
-        })),
-    )
-    .await;
+    let set = server
+        .admin(
+            reqwest::Method::PUT,
+            "/realms/mailer/smtp",
+            Some(json!({
+                "host": "127.0.0.1", "port": receiver.port, "security": "none",
+                "username": "relay", "password": "relay-secret",
+                "from": "Tessera <no-reply@example.com>"
+            })),
+        )
+        .await;
     assert_eq!(set.status, 200, "{}", set.text);
     assert_eq!(set.body["has_password"], true);
     assert!(!set.text.contains("relay-secret"), "never shown");
@@ -337,46 +310,35 @@ async fn a_forgotten_password_is_reset_once_by_mail(server: TestServer) {
     assert_eq!(grant("judy-new-password").await.status, 200);
 }
 
-async fn user_id(server: &TestServer, username: &str) -> String {
-    let listed = admin(
-        server,
-        reqwest::Method::GET,
-        &format!("/realms/mailer/users?username={username}"),
-        None,
-    )
-    .await;
-    listed.body["items"][0]["id"].as_str().unwrap().to_string()
-}
-
 async fn an_address_is_verified_by_its_link(server: TestServer) {
     server.seed(SEED).await;
-    let judy = user_id(&server, "judy").await;
-    let kim = user_id(&server, "kim").await;
+    let judy = server.user_id("mailer", "judy").await;
+    let kim = server.user_id("mailer", "kim").await;
     let ask = |id: String| {
         let server = &server;
         async move {
-            admin(
-                server,
-                reqwest::Method::POST,
-                &format!("/realms/mailer/users/{id}/required-actions"),
-                Some(json!(["verify_email"])),
-            )
-            .await
+            server
+                .admin(
+                    reqwest::Method::POST,
+                    &format!("/realms/mailer/users/{id}/required-actions"),
+                    Some(json!(["verify_email"])),
+                )
+                .await
         }
     };
     // Without SMTP settings, or without an address, there is nothing to verify with.
     assert_eq!(ask(judy.clone()).await.status, 422);
     let receiver = SmtpReceiver::start().await;
-    let set = admin(
-        &server,
-        reqwest::Method::PUT,
-        "/realms/mailer/smtp",
-        Some(
-            json!({"host": "127.0.0.1", "port": receiver.port, "security": "none",
+    let set = server
+        .admin(
+            reqwest::Method::PUT,
+            "/realms/mailer/smtp",
+            Some(
+                json!({"host": "127.0.0.1", "port": receiver.port, "security": "none",
                     "from": "no-reply@example.com"}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(set.status, 200, "{}", set.text);
     assert_eq!(ask(kim).await.status, 422, "kim has no address");
     assert_eq!(ask(judy.clone()).await.status, 200);
@@ -435,13 +397,13 @@ async fn an_address_is_verified_by_its_link(server: TestServer) {
         "{}",
         console.url
     );
-    let user = admin(
-        &server,
-        reqwest::Method::GET,
-        &format!("/realms/mailer/users/{judy}"),
-        None,
-    )
-    .await;
+    let user = server
+        .admin(
+            reqwest::Method::GET,
+            &format!("/realms/mailer/users/{judy}"),
+            None,
+        )
+        .await;
     assert_eq!(user.body["email_verified"], true);
     assert_eq!(user.body["required_actions"], json!([]));
     assert_eq!(server.audit_events("user.email_verified").await.len(), 1);

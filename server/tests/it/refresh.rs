@@ -315,6 +315,7 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
                 acr: None,
                 amr: &[],
                 expires_at: started + chrono::Duration::hours(10),
+                device: &Default::default(),
             },
             started,
         )

@@ -21,7 +21,6 @@ use crate::common::{jwt_parts, TestServer};
 use crate::on_both_backends;
 
 const CALLBACK: &str = "http://localhost:8080/callback";
-const ADMIN: (&str, &str) = ("admin", "admin-password-1");
 
 const SEED: &str = r#"
 [[realms]]
@@ -244,41 +243,6 @@ fn amr(claims: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn admin_token(server: &TestServer) -> String {
-    let response = server
-        .password_grant("master", ("admin-cli", ""), ADMIN.0, ADMIN.1, None)
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text);
-    response.body["access_token"].as_str().unwrap().to_string()
-}
-
-async fn admin(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> crate::common::Response {
-    let mut request = server
-        .http
-        .request(method, server.url(&format!("/admin/api{path}")))
-        .bearer_auth(admin_token(server).await);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    crate::common::Response::from(request.send().await.unwrap()).await
-}
-
-async fn user_id(server: &TestServer, realm: &str, username: &str) -> String {
-    let listed = admin(
-        server,
-        reqwest::Method::GET,
-        &format!("/realms/{realm}/users?username={username}"),
-        None,
-    )
-    .await;
-    listed.body["items"][0]["id"].as_str().unwrap().to_string()
-}
-
 async fn a_required_second_factor_is_enrolled_then_used_once(server: TestServer) {
     server.seed(SEED).await;
     let client = relying_party(&server, "strict", "webapp", Some("webapp-secret"), CALLBACK).await;
@@ -408,14 +372,14 @@ pub fn encode_base32(bytes: &[u8]) -> String {
 
 async fn wrong_codes_lock_the_account(server: TestServer) {
     server.seed(SEED).await;
-    let id = user_id(&server, "strict", "carol").await;
-    let imported = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("/realms/strict/users/{id}/credentials/totp"),
-        Some(json!({})),
-    )
-    .await;
+    let id = server.user_id("strict", "carol").await;
+    let imported = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/strict/users/{id}/credentials/totp"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(imported.status, 201, "{}", imported.text);
     let secret = base32_decode(imported.body["secret"].as_str().unwrap());
     let client = relying_party(&server, "strict", "webapp", Some("webapp-secret"), CALLBACK).await;
@@ -485,15 +449,15 @@ async fn step_up_asks_only_for_the_second_factor(server: TestServer) {
 
     // The user gets a TOTP (imported from another system); asking for level 2 now asks only
     // for the code: no password page.
-    let id = user_id(&server, "relaxed", "erin").await;
+    let id = server.user_id("relaxed", "erin").await;
     let secret_text = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-    let imported = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("/realms/relaxed/users/{id}/credentials/totp"),
-        Some(json!({"secret": secret_text.to_lowercase()})),
-    )
-    .await;
+    let imported = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/relaxed/users/{id}/credentials/totp"),
+            Some(json!({"secret": secret_text.to_lowercase()})),
+        )
+        .await;
     assert_eq!(imported.status, 201, "{}", imported.text);
     assert_eq!(imported.body["secret"], secret_text);
     assert!(imported.body["otpauth_uri"]
@@ -601,9 +565,9 @@ fn urlencode(text: &str) -> String {
 
 async fn admins_see_import_and_reset_credentials(server: TestServer) {
     server.seed(SEED).await;
-    let id = user_id(&server, "strict", "carol").await;
+    let id = server.user_id("strict", "carol").await;
     let base = format!("/realms/strict/users/{id}/credentials");
-    let listed = admin(&server, reqwest::Method::GET, &base, None).await;
+    let listed = server.admin(reqwest::Method::GET, &base, None).await;
     assert_eq!(listed.status, 200);
     assert_eq!(listed.body, json!([]));
 
@@ -612,13 +576,9 @@ async fn admins_see_import_and_reset_credentials(server: TestServer) {
         json!({"secret": "JBSWY3DP"}),
         json!({"secret": ""}),
     ] {
-        let refused = admin(
-            &server,
-            reqwest::Method::POST,
-            &format!("{base}/totp"),
-            Some(bad),
-        )
-        .await;
+        let refused = server
+            .admin(reqwest::Method::POST, &format!("{base}/totp"), Some(bad))
+            .await;
         assert_eq!(refused.status, 422, "{}", refused.text);
         assert!(
             refused.body["fields"]["secret"].is_string(),
@@ -626,28 +586,28 @@ async fn admins_see_import_and_reset_credentials(server: TestServer) {
             refused.text
         );
     }
-    let refused = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("{base}/totp"),
-        Some(json!({"secret": "JBSWY3DPEHPK3PXP", "extra": 1})),
-    )
-    .await;
+    let refused = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("{base}/totp"),
+            Some(json!({"secret": "JBSWY3DPEHPK3PXP", "extra": 1})),
+        )
+        .await;
     assert_eq!(refused.status, 422, "{}", refused.text);
-    let listed = admin(&server, reqwest::Method::GET, &base, None).await;
+    let listed = server.admin(reqwest::Method::GET, &base, None).await;
     assert_eq!(listed.body, json!([]), "nothing changed");
     assert!(server.audit_events("user.totp_set").await.is_empty());
 
-    let set = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("{base}/totp"),
-        Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
-    )
-    .await;
+    let set = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("{base}/totp"),
+            Some(json!({"secret": "JBSWY3DPEHPK3PXP"})),
+        )
+        .await;
     assert_eq!(set.status, 201, "{}", set.text);
     let credential = set.body["credential"]["id"].as_str().unwrap().to_string();
-    let listed = admin(&server, reqwest::Method::GET, &base, None).await;
+    let listed = server.admin(reqwest::Method::GET, &base, None).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
     assert_eq!(listed.body[0]["kind"], "totp");
     assert!(
@@ -656,21 +616,21 @@ async fn admins_see_import_and_reset_credentials(server: TestServer) {
     );
     assert_eq!(server.audit_events("user.totp_set").await.len(), 1);
 
-    let gone = admin(
-        &server,
-        reqwest::Method::DELETE,
-        &format!("{base}/{credential}"),
-        None,
-    )
-    .await;
+    let gone = server
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("{base}/{credential}"),
+            None,
+        )
+        .await;
     assert_eq!(gone.status, 204, "{}", gone.text);
-    let again = admin(
-        &server,
-        reqwest::Method::DELETE,
-        &format!("{base}/{credential}"),
-        None,
-    )
-    .await;
+    let again = server
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("{base}/{credential}"),
+            None,
+        )
+        .await;
     assert_eq!(again.status, 404);
     assert_eq!(
         server.audit_events("user.credential_removed").await.len(),
@@ -678,39 +638,35 @@ async fn admins_see_import_and_reset_credentials(server: TestServer) {
     );
 
     // Policies are settings of realms and clients, validated.
-    let bad = admin(
-        &server,
-        reqwest::Method::PATCH,
-        "/realms/relaxed",
-        Some(json!({"mfa": "sometimes"})),
-    )
-    .await;
+    let bad = server
+        .admin(
+            reqwest::Method::PATCH,
+            "/realms/relaxed",
+            Some(json!({"mfa": "sometimes"})),
+        )
+        .await;
     assert_eq!(bad.status, 422);
     assert!(bad.body["fields"]["mfa"].is_string());
-    let set = admin(
-        &server,
-        reqwest::Method::PATCH,
-        "/realms/relaxed",
-        Some(json!({"mfa": "required"})),
-    )
-    .await;
+    let set = server
+        .admin(
+            reqwest::Method::PATCH,
+            "/realms/relaxed",
+            Some(json!({"mfa": "required"})),
+        )
+        .await;
     assert_eq!(set.status, 200, "{}", set.text);
     assert_eq!(set.body["mfa"], "required");
-    let bad = admin(
-        &server,
-        reqwest::Method::PATCH,
-        "/realms/relaxed/clients/webapp",
-        Some(json!({"mfa": "off"})),
-    )
-    .await;
+    let bad = server
+        .admin(
+            reqwest::Method::PATCH,
+            "/realms/relaxed/clients/webapp",
+            Some(json!({"mfa": "off"})),
+        )
+        .await;
     assert_eq!(bad.status, 422, "{}", bad.text);
-    let client = admin(
-        &server,
-        reqwest::Method::GET,
-        "/realms/relaxed/clients/bank",
-        None,
-    )
-    .await;
+    let client = server
+        .admin(reqwest::Method::GET, "/realms/relaxed/clients/bank", None)
+        .await;
     assert_eq!(client.body["mfa"], "required");
 }
 
@@ -754,14 +710,14 @@ async fn the_password_grant_asks_for_the_code_where_required(server: TestServer)
         "nothing confirms the password"
     );
 
-    let id = user_id(&server, "strict", "carol").await;
-    let imported = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("/realms/strict/users/{id}/credentials/totp"),
-        Some(json!({})),
-    )
-    .await;
+    let id = server.user_id("strict", "carol").await;
+    let imported = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/strict/users/{id}/credentials/totp"),
+            Some(json!({})),
+        )
+        .await;
     let secret = base32_decode(imported.body["secret"].as_str().unwrap());
     password_grant(&server, None)
         .await
@@ -782,14 +738,14 @@ async fn the_password_grant_asks_for_the_code_where_required(server: TestServer)
 
 async fn approving_a_device_takes_the_second_factor_too(server: TestServer) {
     server.seed(SEED).await;
-    let id = user_id(&server, "strict", "carol").await;
-    let imported = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("/realms/strict/users/{id}/credentials/totp"),
-        Some(json!({})),
-    )
-    .await;
+    let id = server.user_id("strict", "carol").await;
+    let imported = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/strict/users/{id}/credentials/totp"),
+            Some(json!({})),
+        )
+        .await;
     let secret = base32_decode(imported.body["secret"].as_str().unwrap());
     let authorized = server
         .post_form(
@@ -855,18 +811,18 @@ async fn set_actions(
     id: &str,
     actions: Value,
 ) -> crate::common::Response {
-    admin(
-        server,
-        reqwest::Method::POST,
-        &format!("/realms/{realm}/users/{id}/required-actions"),
-        Some(actions),
-    )
-    .await
+    server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/{realm}/users/{id}/required-actions"),
+            Some(actions),
+        )
+        .await
 }
 
 async fn an_administrator_asks_for_a_new_password(server: TestServer) {
     server.seed(SEED).await;
-    let id = user_id(&server, "relaxed", "erin").await;
+    let id = server.user_id("relaxed", "erin").await;
     for bad in [
         json!(["verify_email"]),
         json!(["dance"]),
@@ -960,13 +916,13 @@ async fn an_administrator_asks_for_a_new_password(server: TestServer) {
     let code = code_from(&done, &started, &server.issuer("relaxed"));
     id_token_claims(&client, started, code).await;
 
-    let user = admin(
-        &server,
-        reqwest::Method::GET,
-        &format!("/realms/relaxed/users/{id}"),
-        None,
-    )
-    .await;
+    let user = server
+        .admin(
+            reqwest::Method::GET,
+            &format!("/realms/relaxed/users/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(user.body["required_actions"], json!([]));
     grant("erin-password")
         .await
@@ -976,15 +932,15 @@ async fn an_administrator_asks_for_a_new_password(server: TestServer) {
 
 async fn configuring_a_new_app_asks_for_the_old_one_first(server: TestServer) {
     server.seed(SEED).await;
-    let id = user_id(&server, "relaxed", "erin").await;
+    let id = server.user_id("relaxed", "erin").await;
     let old_text = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-    let imported = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("/realms/relaxed/users/{id}/credentials/totp"),
-        Some(json!({"secret": old_text})),
-    )
-    .await;
+    let imported = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/relaxed/users/{id}/credentials/totp"),
+            Some(json!({"secret": old_text})),
+        )
+        .await;
     assert_eq!(imported.status, 201);
     let old = base32_decode(old_text);
     let set = set_actions(&server, "relaxed", &id, json!(["configure_totp"])).await;
@@ -1025,13 +981,13 @@ async fn configuring_a_new_app_asks_for_the_old_one_first(server: TestServer) {
     let done = browser.follow(&server.base, next).await;
     let code = code_from(&done, &started, &server.issuer("relaxed"));
     assert_eq!(id_token_claims(&client, started, code).await["acr"], "2");
-    let user = admin(
-        &server,
-        reqwest::Method::GET,
-        &format!("/realms/relaxed/users/{id}"),
-        None,
-    )
-    .await;
+    let user = server
+        .admin(
+            reqwest::Method::GET,
+            &format!("/realms/relaxed/users/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(user.body["required_actions"], json!([]));
 
     // The old app no longer signs in; the new one does.
@@ -1051,14 +1007,14 @@ async fn configuring_a_new_app_asks_for_the_old_one_first(server: TestServer) {
 /// here so that every attempt is judged rather than turned away by the lock.)
 async fn one_code_many_logins_one_winner(server: TestServer) {
     server.seed(SEED).await;
-    let id = user_id(&server, "strict", "carol").await;
-    let imported = admin(
-        &server,
-        reqwest::Method::POST,
-        &format!("/realms/strict/users/{id}/credentials/totp"),
-        Some(json!({})),
-    )
-    .await;
+    let id = server.user_id("strict", "carol").await;
+    let imported = server
+        .admin(
+            reqwest::Method::POST,
+            &format!("/realms/strict/users/{id}/credentials/totp"),
+            Some(json!({})),
+        )
+        .await;
     let secret = base32_decode(imported.body["secret"].as_str().unwrap());
     let client = relying_party(&server, "strict", "webapp", Some("webapp-secret"), CALLBACK).await;
     let mut logins = Vec::new();

@@ -33,7 +33,12 @@ impl AdminService {
         subject: &str,
     ) -> AdminResult<Option<Actor>> {
         // The admin role may be held through a composite role.
-        let catalog = self.state.caches.directory.catalog(&master.realm.id).await?;
+        let catalog = self
+            .state
+            .caches
+            .directory
+            .catalog(&master.realm.id)
+            .await?;
         if let Some(user) = store::users::find(self.db(), subject).await? {
             if user.realm_id != master.realm.id || !user.enabled {
                 return Ok(None);

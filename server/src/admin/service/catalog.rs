@@ -102,7 +102,11 @@ pub(super) fn in_use(item: &str, holders: &[(&str, Vec<String>)]) -> AdminResult
 }
 
 /// Every entry must be one of `known`, else `what` is named in the message.
-pub(super) fn all_known(values: &[String], known: &HashSet<String>, what: &str) -> Result<(), String> {
+pub(super) fn all_known(
+    values: &[String],
+    known: &HashSet<String>,
+    what: &str,
+) -> Result<(), String> {
     validate::each(values, |v| {
         if known.contains(v) {
             Ok(())

@@ -72,10 +72,12 @@ fn check_composites(
         role_composites: graph.clone(),
         ..Default::default()
     };
-    if let Some(cycle) = composites
-        .iter()
-        .find(|c| catalog.effective_roles(std::slice::from_ref(c)).iter().any(|r| r == name))
-    {
+    if let Some(cycle) = composites.iter().find(|c| {
+        catalog
+            .effective_roles(std::slice::from_ref(c))
+            .iter()
+            .any(|r| r == name)
+    }) {
         errors.add(
             "composites",
             format!("`{cycle}` already includes `{name}`: that would make a cycle"),
@@ -172,8 +174,8 @@ impl RoleAdmin for AdminService {
         let description = input.description.flatten().filter(|d| !d.is_empty());
         let child_ids = self.role_ids(&realm, &composites).await?;
         let txn = self.begin().await?;
-        let row = store::roles::insert(&txn, &realm.id, &name, description, self.state.now())
-            .await?;
+        let row =
+            store::roles::insert(&txn, &realm.id, &name, description, self.state.now()).await?;
         store::roles::set_composites(&txn, &row.id, &child_ids).await?;
         if !composites.is_empty() {
             graph.insert(name.clone(), composites);
@@ -226,6 +228,9 @@ impl RoleAdmin for AdminService {
         errors.finish()?;
         self.keep_admin_reachable(&realm, &graph_after).await?;
         let before = role_view(row.clone(), &graph);
+        let children = graph_after.get(name).cloned().unwrap_or_default();
+        // Read before the transaction: on SQLite it holds the only writer connection.
+        let child_ids = self.role_ids(&realm, &children).await?;
         let txn = self.begin().await?;
         let mut updated = row.clone();
         if let Some(description) = &input.description {
@@ -233,8 +238,6 @@ impl RoleAdmin for AdminService {
             updated = store::roles::set_description(&txn, row.clone(), description).await?;
         }
         if input.composites.is_some() {
-            let children = graph_after.get(name).cloned().unwrap_or_default();
-            let child_ids = self.role_ids(&realm, &children).await?;
             store::roles::set_composites(&txn, &row.id, &child_ids).await?;
         }
         let after = role_view(updated, &graph_after);

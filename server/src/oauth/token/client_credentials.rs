@@ -60,7 +60,10 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
     // their composites include) win.
     let mut extra = content.claims;
     if !client.roles.is_empty() {
-        extra.insert("roles".into(), json!(catalog.effective_roles(&client.roles)));
+        extra.insert(
+            "roles".into(),
+            json!(catalog.effective_roles(&client.roles)),
+        );
     }
     let subject = TokenSubject {
         sub: &client.client_id,
