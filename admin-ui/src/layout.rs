@@ -28,6 +28,7 @@ pub enum Section {
     Dashboard,
     Clients,
     Users,
+    Roles,
     Scopes,
     ApiResources,
     ClaimTypes,
@@ -41,10 +42,11 @@ pub enum Section {
 
 impl Section {
     /// The realm-scoped entries, in sidebar order.
-    const REALM: [Section; 11] = [
+    const REALM: [Section; 12] = [
         Section::Dashboard,
         Section::Clients,
         Section::Users,
+        Section::Roles,
         Section::Scopes,
         Section::ApiResources,
         Section::ClaimTypes,
@@ -60,6 +62,7 @@ impl Section {
             Section::Dashboard => "Dashboard",
             Section::Clients => "Clients",
             Section::Users => "Users",
+            Section::Roles => "Roles",
             Section::Scopes => "Scopes",
             Section::ApiResources => "API resources",
             Section::ClaimTypes => "Claim types",
@@ -78,6 +81,7 @@ impl Section {
             Section::Dashboard | Section::Realms => "",
             Section::Clients => "clients",
             Section::Users => "users",
+            Section::Roles => "roles",
             Section::Scopes => "scopes",
             Section::ApiResources => "api-resources",
             Section::ClaimTypes => "claim-types",

@@ -11,6 +11,7 @@ mod keys;
 mod login;
 mod realms;
 mod revocations;
+mod roles;
 mod sessions;
 mod smtp;
 mod users;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Ctx> {
     let router = realms::routes(router);
     let router = clients::routes(router);
     let router = users::routes(router);
+    let router = roles::routes(router);
     let router = catalog::routes(router);
     let router = keys::routes(router);
     let router = revocations::routes(router);

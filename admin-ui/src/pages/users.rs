@@ -247,6 +247,7 @@ impl Collection for Users {
                     <button type="submit" class="secondary" id="save-required-actions">"Save"</button>
                 </form>
                 <p><a href=format!("{href}/credentials") id="credentials-link">"Second factors and passkeys"</a></p>
+                <p><a href=format!("{href}/sessions") id="sessions-link">"Sessions"</a></p>
             </section>
             <section class="panel">
                 <h2>"Status"</h2>

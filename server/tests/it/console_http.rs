@@ -1562,3 +1562,77 @@ async fn mail_settings_are_edited_in_the_console() {
         .await;
     assert_eq!(gone.status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_a_users_sessions_in_the_console() {
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+
+    // Roles: one created plain, one including it; a cycle is refused by its field.
+    let form = "/admin/realms/default/new/roles";
+    let reader = b
+        .submit(form, form, &[("name", "reader"), ("description", "Reads")])
+        .await;
+    assert_eq!(reader.status, 303, "{}", reader.body);
+    let editor = b
+        .submit(form, form, &[("name", "editor"), ("composites", "reader")])
+        .await;
+    assert_eq!(editor.status, 303, "{}", editor.body);
+    let edit = "/admin/realms/default/roles/reader";
+    let cycle = b
+        .submit(
+            edit,
+            edit,
+            &[("description", "Reads"), ("composites", "editor")],
+        )
+        .await;
+    assert_eq!(cycle.status, 422, "{}", cycle.body);
+    assert_field_error(&cycle.body, "composites");
+    let list = b.get("/admin/realms/default/roles").await;
+    assert_tag(&list.body, &["<tr", r#"data-key="editor""#]);
+    assert_eq!(
+        api.get("/realms/default/roles/editor").await["composites"],
+        json!(["reader"])
+    );
+    assert_eq!(
+        api.get("/realms/default/roles/reader").await["composites"],
+        json!([])
+    );
+
+    // A user's sessions: listed with where they came from, then all ended at once.
+    let user = api
+        .post(
+            "/realms/default/users",
+            json!({"username": "sam", "password": "sam-password-1", "roles": ["editor"]}),
+        )
+        .await;
+    let id = user["id"].as_str().expect("id").to_string();
+    sso_sign_in(&server, "default", "sam", "sam-password-1").await;
+    sso_sign_in(&server, "default", "sam", "sam-password-1").await;
+    let user_page = b.get(&format!("/admin/realms/default/users/{id}")).await;
+    assert_tag(&user_page.body, &[r#"id="sessions-link""#]);
+    let sessions = format!("/admin/realms/default/users/{id}/sessions");
+    let page = b.get(&sessions).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body.matches(r#"class="origin""#).count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert_has(&page.body, "127.0.0.1");
+    let end_all = format!("{sessions}/end");
+    assert_has(&b.get(&end_all).await.body, r#"id="confirm""#);
+    let ended = b.submit(&end_all, &end_all, &[]).await;
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    let after = b.get(&sessions).await;
+    assert_has(&after.body, "2 sessions ended.");
+    assert_has(&after.body, "No active sessions yet");
+    assert_eq!(
+        api.get(&format!("/realms/default/users/{id}/sessions"))
+            .await,
+        json!([])
+    );
+}
