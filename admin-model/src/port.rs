@@ -31,8 +31,14 @@ impl<T> AdminPort for T where
 pub trait AdminAuth: Send + Sync {
     /// Who holds this bearer access token of realm `master`, if it may administer.
     async fn authenticate_token(&self, token: &str) -> AdminResult<Actor>;
-    /// Who has these console credentials (realm `master`, role `admin`).
-    async fn authenticate_password(&self, username: &str, password: &str) -> AdminResult<Actor>;
+    /// Who has these console credentials (realm `master`, role `admin`). `code` is a TOTP or
+    /// recovery code, needed where realm `master`'s policy asks the user for a second factor.
+    async fn authenticate_password(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> AdminResult<Actor>;
     /// Whether the actor still may administer (still enabled, still holding the role).
     async fn still_admin(&self, actor: &Actor) -> AdminResult<bool>;
 }

@@ -91,7 +91,12 @@ pub async fn submit(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Respons
         let error = "Enter your username and password.".to_string();
         return refused(&head, &session, username, next, error).await;
     }
-    match ctx.port.authenticate_password(&username, &password).await {
+    let code = form.opt("code");
+    match ctx
+        .port
+        .authenticate_password(&username, &password, code.as_deref())
+        .await
+    {
         Ok(actor) => {
             if session.sign_in(&actor).await.is_err() {
                 return broken(&head).await;
@@ -108,7 +113,7 @@ pub async fn submit(State(ctx): State<Ctx>, head: Parts, body: Bytes) -> Respons
         }
         Err(AdminError::Internal) => broken(&head).await,
         Err(_) => {
-            let error = "The username or password is wrong.".to_string();
+            let error = "The username, password or authentication code is wrong.".to_string();
             refused(&head, &session, username, next, error).await
         }
     }
@@ -198,6 +203,16 @@ fn login_page(data: LoginData) -> impl IntoView {
                         required=true
                         aria-invalid=invalid
                     />
+                    <label for="code">"Authentication code"</label>
+                    <input
+                        type="text"
+                        id="code"
+                        name="code"
+                        inputmode="numeric"
+                        autocomplete="one-time-code"
+                        aria-describedby="code-hint"
+                    />
+                    <p class="hint" id="code-hint">"From your authenticator app, or a recovery code; only if you set up a second factor."</p>
                     <button type="submit" class="wide">"Sign in"</button>
                 </form>
             </main>

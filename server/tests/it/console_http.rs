@@ -1636,3 +1636,53 @@ async fn roles_and_a_users_sessions_in_the_console() {
         json!([])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_asks_for_an_administrators_second_factor() {
+    use super::second_factor::{encode_base32, totp};
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    let ops = api
+        .post(
+            "/realms/master/users",
+            json!({"username": "ops", "password": "ops-password-123", "roles": ["admin"]}),
+        )
+        .await;
+    let id = ops["id"].as_str().expect("id").to_string();
+    let secret = b"console-second-factor";
+    let imported = api
+        .post(
+            &format!("/realms/master/users/{id}/credentials/totp"),
+            json!({"secret": encode_base32(secret)}),
+        )
+        .await;
+    assert!(imported["otpauth_uri"].is_string(), "{imported}");
+
+    let mut b = Browser::new(&server);
+    assert_has(&b.get("/admin/login").await.body, r#"name="code""#);
+    let attempt = |code: &'static str| {
+        [
+            ("username", "ops"),
+            ("password", "ops-password-123"),
+            ("code", code),
+        ]
+    };
+    for code in ["", "000000"] {
+        let refused = b
+            .submit("/admin/login", "/admin/login", &attempt(code))
+            .await;
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert_has(&refused.body, "authentication code is wrong");
+    }
+    let code: &'static str = totp(secret, server.state.now().timestamp()).leak();
+    let signed_in = b
+        .submit("/admin/login", "/admin/login", &attempt(code))
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    // Used once: the same code does not sign in another browser.
+    let mut other = Browser::new(&server);
+    let replayed = other
+        .submit("/admin/login", "/admin/login", &attempt(code))
+        .await;
+    assert_eq!(replayed.status, 401, "{}", replayed.body);
+}

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::AdminService;
 use crate::accounts::LoginFailure;
+use crate::factors::Verdict;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
 use crate::state::RealmCtx;
 use crate::store;
@@ -88,7 +89,12 @@ impl AdminAuth for AdminService {
             })
     }
 
-    async fn authenticate_password(&self, username: &str, password: &str) -> AdminResult<Actor> {
+    async fn authenticate_password(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> AdminResult<Actor> {
         let master = self.master().await?;
         let outcome = self
             .state
@@ -109,6 +115,28 @@ impl AdminAuth for AdminService {
                 ))
             }
         };
+        // The console is the widest power there is: it asks for the second factor the
+        // realm's policy asks of this user, as the login pages and the password grant do.
+        let now = self.state.now();
+        let factors = &self.state.factors;
+        if factors
+            .required_by_realm(&master.realm, &user.id)
+            .await
+            .map_err(super::internal)?
+        {
+            let verdict = match code.map(str::trim).filter(|c| !c.is_empty()) {
+                Some(code) => factors
+                    .verify(&self.state.accounts, &user, code, now)
+                    .await
+                    .map_err(super::internal)?,
+                None => Verdict::Wrong,
+            };
+            if !matches!(verdict, Verdict::Totp | Verdict::RecoveryCode) {
+                return Err(AdminError::Unauthorized(
+                    "wrong username, password or authentication code".into(),
+                ));
+            }
+        }
         let actor = self
             .admin_by_subject(&master, &user.id)
             .await?
