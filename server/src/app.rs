@@ -74,6 +74,7 @@ fn realm_routes() -> Router<AppState> {
         .route("/passkey/options", post(web::passkeys::sign_in_options))
         .route("/account", get(web::account::show))
         .route("/account/password", post(web::account::change_password))
+        .route("/account/profile", post(web::account::update_profile))
         .route(
             "/account/totp",
             get(web::account::show_totp).post(web::account::confirm_totp),

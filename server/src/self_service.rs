@@ -1,6 +1,7 @@
-//! What users may do to their own account from the account console (CONTRACT §8): change their
-//! password (proving the current one, which counts toward the lockout like any sign-in), see
-//! their sessions and end them all. Second factors are managed through `factors`.
+//! What users may do to their own account from the account console (CONTRACT §8): edit their
+//! name and email address, change their password (proving the current one, which counts toward
+//! the lockout like any sign-in), see their sessions and end them all. Second factors are
+//! managed through `factors`.
 
 use chrono::{DateTime, Utc};
 
@@ -49,6 +50,100 @@ pub async fn change_password(
         .set_password(&user.id, new, SELF, now)
         .await?;
     Ok(PasswordChange::Changed)
+}
+
+/// What a profile edit came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileChange {
+    Updated,
+    /// Nothing differed from what is stored.
+    Unchanged,
+    /// A new email address needs the current password, and it was wrong (or the account is
+    /// locked).
+    WrongCurrent,
+    /// A value breaks a rule.
+    Refused(String),
+}
+
+/// The longest display name kept.
+const NAME_MAX: usize = 200;
+
+/// Sets the user's display name (`name` claim; empty removes it) and email address (empty
+/// removes it). A new address is unverified, and changing it needs the current password: the
+/// address is where password resets go, so a borrowed session alone must not redirect them.
+pub async fn update_profile(
+    state: &AppState,
+    user: &StoredUser,
+    name: &str,
+    email: &str,
+    current_password: &str,
+    now: DateTime<Utc>,
+) -> Result<ProfileChange, AccountError> {
+    let name = name.trim();
+    let email = email.trim();
+    if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Ok(ProfileChange::Refused(format!(
+            "The name needs at most {NAME_MAX} printable characters."
+        )));
+    }
+    if !email.is_empty() && !crate::validation::is_email(email) {
+        return Ok(ProfileChange::Refused(
+            "That is not an email address.".into(),
+        ));
+    }
+    let new_email = (!email.is_empty()).then(|| email.to_string());
+    let email_changes = new_email != user.email;
+    let old_name = user
+        .claims
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    if !email_changes && name == old_name {
+        return Ok(ProfileChange::Unchanged);
+    }
+    if email_changes {
+        let checked = state
+            .accounts
+            .authenticate(&user.realm_id, &user.username, current_password, now)
+            .await?;
+        if checked.is_err() {
+            return Ok(ProfileChange::WrongCurrent);
+        }
+    }
+    let mut claims = user.claims.as_object().cloned().unwrap_or_default();
+    if name.is_empty() {
+        claims.remove("name");
+    } else {
+        claims.insert("name".into(), serde_json::Value::String(name.to_string()));
+    }
+    let changes = store::users::UserChanges {
+        claims: Some(serde_json::Value::Object(claims)),
+        email: email_changes.then(|| new_email.clone()),
+        email_verified: email_changes.then_some(false),
+        ..Default::default()
+    };
+    let db = &state.caches.store.db;
+    store::users::update(db, user.clone(), changes, now).await?;
+    let mut changed = Vec::new();
+    if name != old_name {
+        changed.push("name");
+    }
+    if email_changes {
+        changed.push("email");
+    }
+    store::audit::record(
+        db,
+        store::audit::NewEvent {
+            realm_id: Some(&user.realm_id),
+            kind: "user.profile_updated",
+            actor: SELF,
+            target: Some(&user.id),
+            detail: serde_json::json!({"changed": changed}),
+        },
+        now,
+    )
+    .await?;
+    Ok(ProfileChange::Updated)
 }
 
 /// The user just proved a second factor in session `sid` (confirming a new authenticator app or

@@ -232,13 +232,7 @@ pub fn secret(value: &str) -> Rule {
 }
 
 pub fn email(value: &str) -> Rule {
-    let valid = value.len() <= 254
-        && !has_control(value)
-        && !value.contains(char::is_whitespace)
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        });
-    if valid {
+    if crate::validation::is_email(value) {
         Ok(())
     } else {
         Err("not an email address".into())

@@ -22,7 +22,7 @@ use crate::oauth::form::Params;
 use crate::oauth::interaction::{
     due_outside_authorize, Interaction, Purpose, Step, ACCOUNT_CONSOLE,
 };
-use crate::self_service::{self, PasswordChange, SELF};
+use crate::self_service::{self, PasswordChange, ProfileChange, SELF};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 use crate::store::{self, users::StoredUser};
@@ -100,6 +100,19 @@ async fn console(
         user,
         sid: sign_in.sid,
     })
+}
+
+/// The same console with the user as stored now (after a change to their record).
+async fn console_reloaded(
+    state: &AppState,
+    realm: &RealmCtx,
+    console: Console,
+) -> Result<Console, Response> {
+    match store::users::find(&state.caches.store.db, &console.user.id).await {
+        Ok(Some(user)) => Ok(Console { user, ..console }),
+        Ok(None) => Err(sign_in_at(state, realm, &console.browser, Step::Login).await),
+        Err(e) => Err(OAuthError::from(e).into_response()),
+    }
 }
 
 /// The console for a form post: signed in, with a matching CSRF token.
@@ -268,7 +281,17 @@ async fn overview(
     let body = format!(
         r#"{ok}{error}
 <h2>Profile</h2>
-<dl><dt>Username</dt><dd id="profile-username">{username}</dd><dt>Email</dt><dd>{email}</dd><dt>Name</dt><dd>{name}</dd></dl>
+<dl><dt>Username</dt><dd id="profile-username">{username}</dd><dt>Email</dt><dd id="profile-email">{email}{verified}</dd></dl>
+<form method="post" action="{profile_action}" id="profile">
+{csrf_field}
+<label for="profile-name">Name</label>
+<input type="text" id="profile-name" name="name" value="{name}" maxlength="200" autocomplete="name">
+<label for="profile-new-email">Email</label>
+<input type="email" id="profile-new-email" name="email" value="{email}" maxlength="254" autocomplete="email">
+<label for="profile-password">Current password <span class="hint">(only to change the email address)</span></label>
+<input type="password" id="profile-password" name="current_password" autocomplete="current-password">
+<button type="submit">Save profile</button>
+</form>
 <h2>Password</h2>
 <form method="post" action="{password_action}">
 {csrf_field}
@@ -299,6 +322,12 @@ async fn overview(
         username = escape(&user.username),
         email = escape(user.email.as_deref().unwrap_or("")),
         name = escape(name),
+        verified = match (&user.email, user.email_verified) {
+            (Some(_), true) => " (verified)",
+            (Some(_), false) => " (not verified)",
+            (None, _) => "",
+        },
+        profile_action = path(realm, "/profile"),
         password_action = path(realm, "/password"),
         passkey_action = path(realm, "/passkeys"),
         passkey_options = path(realm, "/passkeys/options"),
@@ -313,6 +342,55 @@ pub async fn show(State(state): State<AppState>, realm: RealmCtx, headers: Heade
         Ok(console) => overview(&state, &realm, &console, StatusCode::OK, None).await,
         Err(response) => response,
     }
+}
+
+/// `POST /realms/{realm}/account/profile`: `name`, `email`, and `current_password` when the
+/// email address changes.
+pub async fn update_profile(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (console, params) = match console_for_post(&state, &realm, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let updated = self_service::update_profile(
+        &state,
+        &console.user,
+        params.get("name").unwrap_or_default(),
+        params.get("email").unwrap_or_default(),
+        params.get("current_password").unwrap_or_default(),
+        state.now(),
+    )
+    .await;
+    let (status, message) = match updated {
+        Ok(ProfileChange::Updated) => (StatusCode::OK, ("ok", "Your profile was saved.".into())),
+        Ok(ProfileChange::Unchanged) => (StatusCode::OK, ("ok", "Nothing to change.".into())),
+        Ok(ProfileChange::WrongCurrent) => (
+            StatusCode::UNAUTHORIZED,
+            (
+                "error",
+                "To change the email address, enter your current password.".to_string(),
+            ),
+        ),
+        Ok(ProfileChange::Refused(rule)) => (StatusCode::BAD_REQUEST, ("error", rule)),
+        Err(e) => return internal(&realm, e),
+    };
+    // Show what is stored now, not what the console loaded before the change.
+    let console = match console_reloaded(&state, &realm, console).await {
+        Ok(console) => console,
+        Err(response) => return response,
+    };
+    overview(
+        &state,
+        &realm,
+        &console,
+        status,
+        Some((message.0, &message.1)),
+    )
+    .await
 }
 
 /// `POST /realms/{realm}/account/password`: `current_password`, `new_password`.

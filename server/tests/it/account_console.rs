@@ -363,7 +363,95 @@ async fn passkeys_are_renamed_and_removed(server: TestServer) {
     assert!(!removed.body.contains("Work &lt;laptop&gt;"));
 }
 
+async fn the_profile_is_edited_and_a_new_address_needs_the_password(server: TestServer) {
+    server.seed(SEED).await;
+    let browser = Browser::new();
+    let console = open(&server, &browser, "home", "gina", "gina-password").await;
+    let action = "/realms/home/account/profile";
+    assert!(console.body.contains(r#"id="profile""#), "{}", console.body);
+
+    // The name alone needs no password; what is stored is shown escaped.
+    let named = submit(
+        &server,
+        &browser,
+        &console,
+        action,
+        &[("name", "Gina <New>"), ("email", "gina@example.com")],
+    )
+    .await;
+    assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+    assert!(named.body.contains("Your profile was saved."));
+    assert!(
+        named.body.contains(r#"value="Gina &lt;New&gt;""#),
+        "{}",
+        named.body
+    );
+
+    // A new address: refused without the current password, or when it is no address; saved
+    // unverified with it.
+    for (email, password, status) in [
+        ("gina@new.example", "", StatusCode::UNAUTHORIZED),
+        (
+            "gina@new.example",
+            "wrong-password",
+            StatusCode::UNAUTHORIZED,
+        ),
+        ("not an address", "gina-password", StatusCode::BAD_REQUEST),
+    ] {
+        let refused = submit(
+            &server,
+            &browser,
+            &console,
+            action,
+            &[
+                ("name", "Gina <New>"),
+                ("email", email),
+                ("current_password", password),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, status, "{email}: {}", refused.body);
+        assert!(
+            refused.body.contains("gina@example.com (verified)")
+                || refused.body.contains("gina@example.com (not verified)")
+        );
+    }
+    let moved = submit(
+        &server,
+        &browser,
+        &console,
+        action,
+        &[
+            ("name", "Gina <New>"),
+            ("email", "gina@new.example"),
+            ("current_password", "gina-password"),
+        ],
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert!(
+        moved.body.contains("gina@new.example (not verified)"),
+        "{}",
+        moved.body
+    );
+    let gina = server.user_id("home", "gina").await;
+    let stored = server
+        .admin(
+            reqwest::Method::GET,
+            &format!("/realms/home/users/{gina}"),
+            None,
+        )
+        .await;
+    assert_eq!(stored.body["email"], "gina@new.example");
+    assert_eq!(stored.body["email_verified"], false);
+    assert_eq!(stored.body["claims"]["name"], "Gina <New>");
+    let events = server.audit_events("user.profile_updated").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|e| e.actor == "self"));
+}
+
 on_both_backends! {
+    edits_the_profile => the_profile_is_edited_and_a_new_address_needs_the_password,
     passkeys_renamed => passkeys_are_renamed_and_removed,
     manages_the_account => the_console_signs_in_and_manages_the_account,
     sign_out_everywhere => signing_out_everywhere_ends_every_session,
