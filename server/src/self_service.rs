@@ -122,8 +122,9 @@ pub async fn update_profile(
         email_verified: email_changes.then_some(false),
         ..Default::default()
     };
-    let db = &state.caches.store.db;
-    store::users::update(db, user.clone(), changes, now).await?;
+    // The change and its audit event land together or not at all.
+    let tx = state.caches.store.begin().await?;
+    store::users::update(&tx, user.clone(), changes, now).await?;
     let mut changed = Vec::new();
     if name != old_name {
         changed.push("name");
@@ -132,7 +133,7 @@ pub async fn update_profile(
         changed.push("email");
     }
     store::audit::record(
-        db,
+        &tx,
         store::audit::NewEvent {
             realm_id: Some(&user.realm_id),
             kind: "user.profile_updated",
@@ -143,6 +144,7 @@ pub async fn update_profile(
         now,
     )
     .await?;
+    tx.commit().await?;
     Ok(ProfileChange::Updated)
 }
 

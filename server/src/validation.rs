@@ -90,6 +90,18 @@ pub fn password(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `value` passes for an email address: one `@`-separated local part and a dotted
+/// domain, no spaces or control characters, at most 254 bytes. Deliverability is the mail's
+/// business; this only keeps nonsense out.
+pub fn is_email(value: &str) -> bool {
+    value.len() <= 254
+        && !value.chars().any(char::is_control)
+        && !value.contains(char::is_whitespace)
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,16 +115,4 @@ mod tests {
             assert!(!is_realm_name(bad), "{bad}");
         }
     }
-}
-
-/// Whether `value` passes for an email address: one `@`-separated local part and a dotted
-/// domain, no spaces or control characters, at most 254 bytes. Deliverability is the mail's
-/// business; this only keeps nonsense out.
-pub fn is_email(value: &str) -> bool {
-    value.len() <= 254
-        && !value.chars().any(char::is_control)
-        && !value.contains(char::is_whitespace)
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
 }

@@ -184,7 +184,6 @@ pub async fn submit(
         &user.id,
         &login::Proof::password(),
         &super::device_of(peer, &headers),
-        now,
     )
     .await
     {

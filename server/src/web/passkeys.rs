@@ -179,7 +179,6 @@ pub async fn sign_in(
         &signed.user.id,
         &proof,
         &super::device_of(peer, &headers),
-        now,
     )
     .await
     {

@@ -4,7 +4,7 @@
 //! in this interaction as someone other than the hinted user ends it with `login_required`
 //! rather than asking again and again.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::{Interaction, Situation, Step};
 use crate::oauth::error::OAuthError;
@@ -64,7 +64,7 @@ impl Proof {
     }
 }
 
-/// The step done: `user_id` proved who they are at `now`, as `proof` says. Starts their SSO
+/// The step done: `user_id` proved who they are, as `proof` says, from `device`. Starts their SSO
 /// session in the realm, signs the browser in (under a new session id, against fixation) and
 /// records the step in `interaction`, when the sign-in continues one.
 pub async fn signed_in(
@@ -75,8 +75,8 @@ pub async fn signed_in(
     user_id: &str,
     proof: &Proof,
     device: &store::sessions::Device,
-    now: DateTime<Utc>,
 ) -> Result<SignIn, OAuthError> {
+    let now = state.now();
     let session = store::sessions::create(
         &state.caches.store.db,
         store::sessions::NewSession {
