@@ -67,7 +67,7 @@ async fn a_passkey_registered_in_the_console_signs_in_without_a_username() {
     browser.fill("password", "ivy-password").await;
     browser.click_submit().await;
     browser.find("#passkey-register").await;
-    browser.fill("name", "Laptop").await;
+    browser.fill_css("#passkey-name", "Laptop").await;
     browser.screenshot("console").await;
     browser
         .find("#passkey-register")

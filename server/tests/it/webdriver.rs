@@ -333,7 +333,13 @@ impl Browser {
 
     /// Types `value` into the input or textarea named `name`, replacing what it held.
     pub async fn fill(&self, name: &str, value: &str) {
-        let field = self.find(&format!(r#"[name="{name}"]"#)).await;
+        self.fill_css(&format!(r#"[name="{name}"]"#), value).await;
+    }
+
+    /// Types `value` into the field `css` selects (for pages with several fields of one name).
+    pub async fn fill_css(&self, css: &str, value: &str) {
+        let name = css;
+        let field = self.find(css).await;
         field
             .clear()
             .await
