@@ -2,7 +2,7 @@
 //! are keys. Tokens carry a holder's roles with everything their composites include, so the
 //! role graph is part of the cached catalogue and every change here republishes it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use admin_model::{
     Actor, AdminError, AdminResult, FieldErrors, Page, PageRequest, RoleAdmin, RoleInput, RoleView,
@@ -49,13 +49,13 @@ pub(super) fn roles_granting(graph: &Graph, target: &str) -> Vec<String> {
     granting
 }
 
-/// Field errors for the composites of `name` in a realm whose roles are `known` and whose
+/// Field errors for the composites of `name` in a realm whose roles are `ids`' keys and whose
 /// graph is `graph`: each must exist, none may be the role itself, and none may include it
 /// (directly or through others), which would make a cycle.
 fn check_composites(
     name: &str,
     composites: &[String],
-    known: &HashSet<String>,
+    ids: &HashMap<String, String>,
     graph: &Graph,
     errors: &mut FieldErrors,
 ) {
@@ -63,7 +63,8 @@ fn check_composites(
         "composites",
         validate::each(composites, |r| validate::identifier(r, 128)),
     );
-    errors.check("composites", all_known(composites, known, "role"));
+    let known: HashSet<String> = ids.keys().cloned().collect();
+    errors.check("composites", all_known(composites, &known, "role"));
     if composites.iter().any(|c| c == name) {
         errors.add("composites", "a role cannot include itself");
         return;
@@ -111,15 +112,19 @@ impl AdminService {
         Ok(())
     }
 
-    /// The ids of `names`' rows in the realm (all exist: they were checked).
-    async fn role_ids(&self, realm: &Realm, names: &[String]) -> AdminResult<Vec<String>> {
-        let rows = store::roles::all(self.db(), &realm.id).await?;
-        Ok(rows
+    /// The realm's roles, name → id: what composites may name, and the ids they are stored by.
+    async fn role_ids(&self, realm: &Realm) -> AdminResult<HashMap<String, String>> {
+        Ok(store::roles::all(self.db(), &realm.id)
+            .await?
             .into_iter()
-            .filter(|r| names.contains(&r.name))
-            .map(|r| r.id)
+            .map(|r| (r.name, r.id))
             .collect())
     }
+}
+
+/// The ids of `names` (checked to exist) in `ids`.
+fn ids_of(ids: &HashMap<String, String>, names: &[String]) -> Vec<String> {
+    names.iter().filter_map(|n| ids.get(n).cloned()).collect()
 }
 
 fn deduplicated(values: &[String]) -> Vec<String> {
@@ -162,17 +167,13 @@ impl RoleAdmin for AdminService {
         }
         let composites = deduplicated(input.composites.as_deref().unwrap_or_default());
         let mut graph = self.role_graph(&realm).await?;
+        let ids = self.role_ids(&realm).await?;
         if !composites.is_empty() {
-            let known: HashSet<String> = store::roles::all(self.db(), &realm.id)
-                .await?
-                .into_iter()
-                .map(|r| r.name)
-                .collect();
-            check_composites(&name, &composites, &known, &graph, &mut errors);
+            check_composites(&name, &composites, &ids, &graph, &mut errors);
         }
         errors.finish()?;
         let description = input.description.flatten().filter(|d| !d.is_empty());
-        let child_ids = self.role_ids(&realm, &composites).await?;
+        let child_ids = ids_of(&ids, &composites);
         let txn = self.begin().await?;
         let row =
             store::roles::insert(&txn, &realm.id, &name, description, self.state.now()).await?;
@@ -211,16 +212,13 @@ impl RoleAdmin for AdminService {
         }
         let graph = self.role_graph(&realm).await?;
         let mut graph_after = graph.clone();
+        // Read before the transaction: on SQLite it holds the only writer connection.
+        let ids = self.role_ids(&realm).await?;
         if let Some(composites) = &input.composites {
             let composites = deduplicated(composites);
-            let known: HashSet<String> = store::roles::all(self.db(), &realm.id)
-                .await?
-                .into_iter()
-                .map(|r| r.name)
-                .collect();
             // The role's own current composites do not count toward a cycle.
             graph_after.remove(name);
-            check_composites(name, &composites, &known, &graph_after, &mut errors);
+            check_composites(name, &composites, &ids, &graph_after, &mut errors);
             if !composites.is_empty() {
                 graph_after.insert(name.to_string(), composites);
             }
@@ -229,8 +227,7 @@ impl RoleAdmin for AdminService {
         self.keep_admin_reachable(&realm, &graph_after).await?;
         let before = role_view(row.clone(), &graph);
         let children = graph_after.get(name).cloned().unwrap_or_default();
-        // Read before the transaction: on SQLite it holds the only writer connection.
-        let child_ids = self.role_ids(&realm, &children).await?;
+        let child_ids = ids_of(&ids, &children);
         let txn = self.begin().await?;
         let mut updated = row.clone();
         if let Some(description) = &input.description {
