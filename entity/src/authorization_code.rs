@@ -32,6 +32,8 @@ pub struct Model {
     /// When the code was presented again after its redemption (RFC 6749 §4.1.2); issuance
     /// for the code commits only while this is empty.
     pub replayed_at: Option<DateTimeUtc>,
+    /// The alias of the upstream provider the user signed in through, if any.
+    pub idp: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 pub mod action_token;
 pub mod api_resource;
 pub mod audit_event;
+pub mod broker_login;
 pub mod authorization_code;
 pub mod claim_type;
 pub mod client;
@@ -11,6 +12,8 @@ pub mod consent;
 pub mod credential;
 pub mod device_code;
 pub mod exchange_policy;
+pub mod federated_identity;
+pub mod identity_provider;
 pub mod interaction;
 pub mod realm;
 pub mod realm_smtp;
@@ -31,6 +34,7 @@ pub mod prelude {
     pub use super::action_token::Entity as ActionToken;
     pub use super::api_resource::Entity as ApiResource;
     pub use super::audit_event::Entity as AuditEvent;
+    pub use super::broker_login::Entity as BrokerLogin;
     pub use super::authorization_code::Entity as AuthorizationCode;
     pub use super::claim_type::Entity as ClaimType;
     pub use super::client::Entity as Client;
@@ -39,6 +43,8 @@ pub mod prelude {
     pub use super::credential::Entity as Credential;
     pub use super::device_code::Entity as DeviceCode;
     pub use super::exchange_policy::Entity as ExchangePolicy;
+    pub use super::federated_identity::Entity as FederatedIdentity;
+    pub use super::identity_provider::Entity as IdentityProvider;
     pub use super::interaction::Entity as Interaction;
     pub use super::realm::Entity as Realm;
     pub use super::realm_smtp::Entity as RealmSmtp;

@@ -25,6 +25,8 @@ pub struct Model {
     pub ip_address: Option<String>,
     /// The browser's `User-Agent` at sign-in, cut to 256 characters.
     pub user_agent: Option<String>,
+    /// The alias of the upstream provider the user signed in through, if any.
+    pub idp: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261203_000002_interactions;
 mod m20261203_000003_second_factors;
 mod m20261203_000004_email;
 mod m20261204_000001_sessions_and_roles;
+mod m20261205_000001_federation;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_second_factors::Migration),
             Box::new(m20261203_000004_email::Migration),
             Box::new(m20261204_000001_sessions_and_roles::Migration),
+            Box::new(m20261205_000001_federation::Migration),
         ]
     }
 }

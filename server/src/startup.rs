@@ -236,6 +236,7 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
         "codes",
         "sessions",
         "interactions",
+        "upstream logins",
         "action tokens",
     ] {
         loop {
@@ -245,6 +246,9 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
                 "refresh tokens" => store::refresh::delete_expired(db, now, SWEEP_BATCH).await,
                 "sessions" => store::sessions::delete_expired(db, now, SWEEP_BATCH).await,
                 "interactions" => store::interactions::delete_expired(db, now, SWEEP_BATCH).await,
+                "upstream logins" => {
+                    store::broker_logins::delete_expired(db, now, SWEEP_BATCH).await
+                }
                 "action tokens" => store::mail::delete_expired_tokens(db, now).await,
                 _ => store::codes::delete_expired(db, now, SWEEP_BATCH).await,
             };

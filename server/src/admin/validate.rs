@@ -254,6 +254,7 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "amr",
     "azp",
     "sid",
+    "idp",
     "at_hash",
     "c_hash",
     "scope",

@@ -498,6 +498,7 @@ async fn issue_code(
             auth_time: sign_in.auth_time,
             acr: session.acr.clone(),
             amr: store::string_list(&session.amr, "sessions.amr")?,
+            idp: session.idp.clone(),
             expires_at: now + Duration::seconds(lifetimes.code),
         },
         now,

@@ -59,6 +59,8 @@ pub struct NewCode {
     pub auth_time: DateTime<Utc>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    /// The upstream provider the sign-in came through (its alias).
+    pub idp: Option<String>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -89,6 +91,7 @@ pub async fn insert_code(
         consumed_at: Set(None),
         issued_jti: Set(None),
         replayed_at: Set(None),
+        idp: Set(new.idp),
     }
     .insert(db)
     .await?;

@@ -2,12 +2,15 @@
 //! aggregate and converts rows into domain types.
 
 pub mod audit;
+pub mod broker_logins;
 pub mod catalog;
 pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod credentials;
 pub mod exchange;
+pub mod federated_identities;
+pub mod identity_providers;
 pub mod interactions;
 pub mod keys;
 pub mod mail;

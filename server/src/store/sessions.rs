@@ -19,6 +19,8 @@ pub struct NewSession<'a> {
     pub amr: &'a [String],
     pub expires_at: DateTime<Utc>,
     pub device: &'a Device,
+    /// The upstream provider the user signed in through (its alias).
+    pub idp: Option<&'a str>,
 }
 
 /// Where a sign-in came from, as the server saw it: shown to admins and to the user in their
@@ -69,6 +71,7 @@ pub async fn create(
         ended_at: Set(None),
         ip_address: Set(new.device.ip_address.clone()),
         user_agent: Set(new.device.user_agent.clone()),
+        idp: Set(new.idp.map(str::to_string)),
     }
     .insert(db)
     .await?)

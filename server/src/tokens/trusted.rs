@@ -13,8 +13,9 @@ use super::verify::VerifiedToken;
 const JWKS_TTL: Duration = Duration::from_secs(300);
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 
-/// Verification keys by `kid`.
-type KeySet = HashMap<String, (Algorithm, DecodingKey)>;
+/// Verification keys by `kid` (`""` for a key published without one), with the algorithms
+/// each may verify.
+type KeySet = HashMap<String, (Vec<Algorithm>, DecodingKey)>;
 
 #[derive(Default)]
 pub struct TrustedJwks {
@@ -39,22 +40,53 @@ pub fn unverified_issuer(token: &str) -> Option<String> {
     claims.get("iss")?.as_str().map(str::to_string)
 }
 
+/// The algorithms a JWK may verify: the one it names, else those its key type allows (many
+/// providers, Microsoft's among them, publish keys without `alg`). Never `none` or an HMAC.
+fn algorithms_of(jwk: &Value) -> Vec<Algorithm> {
+    let named = |alg: &str| match alg {
+        "ES256" => Some(Algorithm::ES256),
+        "ES384" => Some(Algorithm::ES384),
+        "RS256" => Some(Algorithm::RS256),
+        "RS384" => Some(Algorithm::RS384),
+        "RS512" => Some(Algorithm::RS512),
+        "PS256" => Some(Algorithm::PS256),
+        "PS384" => Some(Algorithm::PS384),
+        "PS512" => Some(Algorithm::PS512),
+        "EdDSA" => Some(Algorithm::EdDSA),
+        _ => None,
+    };
+    if let Some(alg) = jwk["alg"].as_str() {
+        return named(alg).into_iter().collect();
+    }
+    match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+        (Some("RSA"), _) => vec![
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+        ],
+        (Some("EC"), Some("P-256")) => vec![Algorithm::ES256],
+        (Some("EC"), Some("P-384")) => vec![Algorithm::ES384],
+        (Some("OKP"), Some("Ed25519")) => vec![Algorithm::EdDSA],
+        _ => Vec::new(),
+    }
+}
+
 fn parse_jwks(document: &Value) -> KeySet {
     let mut keys = HashMap::new();
     for jwk in document["keys"].as_array().into_iter().flatten() {
-        let (Some(kid), Some(alg)) = (jwk["kid"].as_str(), jwk["alg"].as_str()) else {
+        if jwk["use"].as_str().is_some_and(|u| u != "sig") {
             continue;
-        };
-        let alg = match alg {
-            "ES256" => Algorithm::ES256,
-            "RS256" => Algorithm::RS256,
-            "EdDSA" => Algorithm::EdDSA,
-            "ES384" => Algorithm::ES384,
-            "PS256" => Algorithm::PS256,
-            _ => continue,
-        };
+        }
+        let algorithms = algorithms_of(jwk);
+        if algorithms.is_empty() {
+            continue;
+        }
         if let Ok(key) = crate::keys::decoding_key(jwk) {
-            keys.insert(kid.to_string(), (alg, key));
+            let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
+            keys.insert(kid, (algorithms, key));
         }
     }
     keys
@@ -96,17 +128,17 @@ impl TrustedJwks {
         now: i64,
     ) -> Option<VerifiedToken> {
         let header = decode_header(token).ok()?;
-        let kid = header.kid?;
+        let kid = header.kid.unwrap_or_default();
         let mut keys = self.keys(http, jwks_url, false).await?;
         if !keys.contains_key(&kid) {
             // The issuer may have rotated: look once more.
             keys = self.keys(http, jwks_url, true).await?;
         }
-        let (alg, key) = keys.get(&kid)?;
-        if *alg != header.alg {
+        let (algorithms, key) = keys.get(&kid)?;
+        if !algorithms.contains(&header.alg) {
             return None;
         }
-        let mut validation = Validation::new(*alg);
+        let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["iss", "exp", "sub"]);
         validation.validate_aud = false;

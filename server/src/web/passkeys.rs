@@ -170,6 +170,7 @@ pub async fn sign_in(
     let proof = Proof {
         acr: Some(ACR_TWO_FACTORS),
         amr: [key, "user", "mfa"].map(String::from).to_vec(),
+        idp: None,
     };
     if let Err(e) = login::signed_in(
         &state,

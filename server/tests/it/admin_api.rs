@@ -1505,6 +1505,7 @@ async fn operations(server: TestServer) {
             amr: &["pwd".to_string()],
             expires_at: now + chrono::Duration::hours(1),
             device: &Default::default(),
+            idp: None,
         },
         now,
     )

@@ -316,6 +316,7 @@ async fn sweeping_removes_dead_rows_only(server: TestServer) {
                 amr: &[],
                 expires_at: started + chrono::Duration::hours(10),
                 device: &Default::default(),
+                idp: None,
             },
             started,
         )

@@ -52,6 +52,8 @@ pub fn when_prompt_none() -> OAuthError {
 pub struct Proof {
     pub acr: Option<&'static str>,
     pub amr: Vec<String>,
+    /// The upstream provider that vouched for the user (its alias), for a brokered sign-in.
+    pub idp: Option<String>,
 }
 
 impl Proof {
@@ -60,6 +62,7 @@ impl Proof {
         Self {
             acr: None,
             amr: vec!["pwd".to_string()],
+            idp: None,
         }
     }
 }
@@ -88,6 +91,7 @@ pub async fn signed_in(
             amr: &proof.amr,
             expires_at: now + SESSION_LIFETIME,
             device,
+            idp: proof.idp.as_deref(),
         },
         now,
     )

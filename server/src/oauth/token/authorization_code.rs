@@ -114,6 +114,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             session_id: stored.session_id.as_deref(),
             code_id: Some(&stored.id),
             openid: true,
+            idp: stored.idp.as_deref(),
         },
     )
     .await?;

@@ -109,6 +109,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             session_id: stored.session_id.as_deref(),
             code_id: None,
             openid: true,
+            idp: session.as_ref().and_then(|s| s.idp.as_deref()),
         },
     )
     .await?;

@@ -227,7 +227,12 @@ pub struct UserGrant<'a> {
     pub code_id: Option<&'a str>,
     /// OpenID Connect flows add an ID token when `openid` is granted.
     pub openid: bool,
+    /// The upstream provider the user signed in through: the tokens name it (`idp`).
+    pub idp: Option<&'a str>,
 }
+
+/// The claim naming the upstream provider a brokered sign-in came through.
+pub const IDP_CLAIM: &str = "idp";
 
 /// The response of a user-facing grant and the `jti` of its access token.
 pub struct Issued {
@@ -253,6 +258,13 @@ pub async fn for_user(
         .await?;
     let audiences =
         crate::oauth::audience::resolve(request.params, grant.scopes, client, &catalog)?;
+    // A brokered sign-in says where it came from, in every token it yields (refreshes too).
+    let brokered: Map<String, Value> = grant
+        .idp
+        .map(|alias| Map::from_iter([(IDP_CLAIM.to_string(), Value::from(alias))]))
+        .unwrap_or_default();
+    let mut extra = crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles);
+    extra.extend(brokered.clone());
     let subject = TokenSubject {
         sub: &user.id,
         user: Some(UserAuthentication {
@@ -265,7 +277,7 @@ pub async fn for_user(
             ),
             amr: grant.amr.to_vec(),
         }),
-        extra: crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles),
+        extra,
     };
     let minted = access_token(request, grant.scopes, audiences, subject).await?;
     let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, grant.scopes);
@@ -278,7 +290,12 @@ pub async fn for_user(
             amr: grant.amr,
             sid: grant.session_id,
             access_token: &minted.token,
-            claims: crate::tokens::claims::identity_claims(&catalog, grant.scopes, user, &roles),
+            claims: {
+                let mut claims =
+                    crate::tokens::claims::identity_claims(&catalog, grant.scopes, user, &roles);
+                claims.extend(brokered.clone());
+                claims
+            },
         };
         response.id_token = Some(id_token(request, facts).await?);
     }
@@ -287,7 +304,7 @@ pub async fn for_user(
             user_id: Some(user.id.clone()),
             subject: user.id.clone(),
             scopes: grant.scopes.to_vec(),
-            claims: Default::default(),
+            claims: brokered,
             auth_time: Some(grant.auth_time),
             acr: grant.acr.map(str::to_string),
             amr: grant.amr.to_vec(),

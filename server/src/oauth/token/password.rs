@@ -105,6 +105,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             code_id: None,
             // The password grant is plain OAuth: no ID token.
             openid: false,
+            idp: None,
         },
     )
     .await?;

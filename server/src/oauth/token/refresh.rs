@@ -115,7 +115,11 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
             &catalog, &scopes, &user, &roles,
         ));
         if scopes.iter().any(|s| s == "openid") {
-            identity = Some(claims::identity_claims(&catalog, &scopes, &user, &roles));
+            let mut claims = claims::identity_claims(&catalog, &scopes, &user, &roles);
+            if let Some(idp) = family.claims.get(issue::IDP_CLAIM) {
+                claims.insert(issue::IDP_CLAIM.to_string(), idp.clone());
+            }
+            identity = Some(claims);
         }
     }
     let amr = match &family.amr {
