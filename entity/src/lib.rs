@@ -3,8 +3,8 @@
 pub mod action_token;
 pub mod api_resource;
 pub mod audit_event;
-pub mod broker_login;
 pub mod authorization_code;
+pub mod broker_login;
 pub mod claim_type;
 pub mod client;
 pub mod client_secret;
@@ -34,8 +34,8 @@ pub mod prelude {
     pub use super::action_token::Entity as ActionToken;
     pub use super::api_resource::Entity as ApiResource;
     pub use super::audit_event::Entity as AuditEvent;
-    pub use super::broker_login::Entity as BrokerLogin;
     pub use super::authorization_code::Entity as AuthorizationCode;
+    pub use super::broker_login::Entity as BrokerLogin;
     pub use super::claim_type::Entity as ClaimType;
     pub use super::client::Entity as Client;
     pub use super::client_secret::Entity as ClientSecret;

@@ -62,6 +62,9 @@ fn realm_routes() -> Router<AppState> {
             get(web::logout::logout_get).post(web::logout::logout_post),
         )
         .route("/login", get(web::login::show).post(web::login::submit))
+        .route("/broker/{alias}/login", get(web::broker::start))
+        .route("/broker/{alias}/callback", get(web::broker::callback))
+        .route("/broker/{alias}/link", post(web::broker::link))
         .route(
             "/forgot-password",
             get(web::reset::show_forgot).post(web::reset::submit_forgot),

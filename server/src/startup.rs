@@ -144,6 +144,8 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     let http_client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
+        // Some APIs (GitHub's) refuse requests without one.
+        .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| StartError::Other(format!("building the HTTP client failed: {e}")))?;
     let state = AppState(Arc::new(AppInner {
@@ -155,6 +157,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         mailer: crate::mail::Mailer::new(master_key.clone()),
         refresh,
         browser_sessions,
+        upstreams: crate::upstream::Upstreams::new(master_key.clone(), http_client.clone()),
         http_client,
         trusted_jwks: Default::default(),
         device_limiter: Default::default(),

@@ -29,6 +29,8 @@ pub struct AppInner {
     pub browser_sessions: Arc<crate::sessions::BrowserStore>,
     /// Delivers back-channel logout tokens.
     pub http_client: reqwest::Client,
+    /// The realms' upstream identity providers (federation), as their client.
+    pub upstreams: crate::upstream::Upstreams,
     /// Keys of issuers whose JWTs token exchange accepts.
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     /// Wrong device user codes per client address.

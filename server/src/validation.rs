@@ -102,6 +102,34 @@ pub fn is_email(value: &str) -> bool {
         })
 }
 
+/// Claims Tessera sets itself; a user record may not override them.
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "azp",
+    "sid",
+    "idp",
+    "at_hash",
+    "c_hash",
+    "scope",
+    "client_id",
+    "act",
+    "cnf",
+    "roles",
+    "email",
+    "email_verified",
+    "preferred_username",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

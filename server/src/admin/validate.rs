@@ -239,33 +239,7 @@ pub fn email(value: &str) -> Rule {
     }
 }
 
-/// Claims Tessera sets itself; a user record may not override them.
-pub const RESERVED_CLAIMS: &[&str] = &[
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "nbf",
-    "iat",
-    "jti",
-    "auth_time",
-    "nonce",
-    "acr",
-    "amr",
-    "azp",
-    "sid",
-    "idp",
-    "at_hash",
-    "c_hash",
-    "scope",
-    "client_id",
-    "act",
-    "cnf",
-    "roles",
-    "email",
-    "email_verified",
-    "preferred_username",
-];
+pub use crate::validation::RESERVED_CLAIMS;
 
 pub fn user_claims(claims: &serde_json::Map<String, serde_json::Value>) -> Rule {
     if claims.len() > 64 {

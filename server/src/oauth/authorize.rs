@@ -38,6 +38,9 @@ pub struct AuthorizeRequest {
     pub prompt: Vec<String>,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The upstream provider to sign in through, skipping the login page (Keycloak's
+    /// `kc_idp_hint`, IdentityServer's `idp`).
+    pub idp_hint: Option<String>,
     pub id_token_hint: Option<String>,
     /// Requested authentication levels, in order of preference (voluntary).
     pub acr_values: Vec<String>,
@@ -162,6 +165,10 @@ pub async fn parse_request(
             .unwrap_or_default(),
         max_age: None,
         login_hint: params.get("login_hint").map(str::to_string),
+        idp_hint: params
+            .get("idp_hint")
+            .filter(|h| !h.is_empty())
+            .map(str::to_string),
         id_token_hint: params.get("id_token_hint").map(str::to_string),
         acr_values: params
             .get("acr_values")

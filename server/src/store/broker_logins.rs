@@ -23,6 +23,20 @@ pub async fn insert(db: &impl Conn, row: BrokerLoginRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// The realm's unexpired pending login with this id, left in place.
+pub async fn live(
+    db: &impl Conn,
+    realm_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<BrokerLoginRow>> {
+    Ok(broker_login::Entity::find_by_id(id)
+        .filter(broker_login::Column::RealmId.eq(realm_id))
+        .filter(broker_login::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
 /// The realm's unexpired pending login with this id, deleted as it is read: of several callers
 /// only one gets it (a callback replayed, or raced, finds nothing).
 pub async fn take(

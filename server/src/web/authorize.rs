@@ -12,7 +12,7 @@ use super::html::{self, escape, realm_error_page, realm_label, see_other, with_c
 use super::interaction::{bound, handle_in, step_page};
 use crate::oauth::authorize::{self, AuthorizeRequest, Decision, Redirect, ResponseMode};
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{Interaction, Purpose};
+use crate::oauth::interaction::{Interaction, Purpose, Step};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 
@@ -67,7 +67,10 @@ pub async fn resume(
     };
     let decision = authorize::decide(&state, &realm, &request, &browser, Some(&interaction)).await;
     match decision {
-        Decision::Interact(step) => with_cookie(step_page(&realm, &interaction, step), &browser),
+        Decision::Interact(step) => with_cookie(
+            next_page(&state, &realm, &request, &interaction, step).await,
+            &browser,
+        ),
         decision => render(&realm, decision),
     }
 }
@@ -93,10 +96,30 @@ async fn start(state: &AppState, realm: &RealmCtx, headers: &HeaderMap, query: S
                 Ok(interaction) => interaction,
                 Err(error) => return render(realm, Decision::refusal(request.redirect(), &error)),
             };
-            with_cookie(step_page(realm, &interaction, step), &browser)
+            with_cookie(
+                next_page(state, realm, &request, &interaction, step).await,
+                &browser,
+            )
         }
         decision => render(realm, decision),
     }
+}
+
+/// The page of `step`; for the login step of a request with an `idp_hint` naming one of the
+/// realm's enabled providers, that provider (an unknown hint shows the login page).
+async fn next_page(
+    state: &AppState,
+    realm: &RealmCtx,
+    request: &AuthorizeRequest,
+    interaction: &Interaction,
+    step: Step,
+) -> Response {
+    if let (Step::Login, Some(alias)) = (step, request.idp_hint.as_deref()) {
+        if super::broker::is_enabled(state, realm, alias).await {
+            return super::broker::start_page(realm, interaction, alias);
+        }
+    }
+    step_page(realm, interaction, step)
 }
 
 fn browser_for(

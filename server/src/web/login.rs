@@ -41,12 +41,40 @@ pub(super) async fn context(
     }
 }
 
+/// One link per enabled upstream provider (only within a pending login: the broker returns to
+/// it).
+fn provider_links(
+    realm: &RealmCtx,
+    interaction: Option<&Interaction>,
+    providers: &[(String, String)],
+) -> String {
+    let Some(interaction) = interaction else {
+        return String::new();
+    };
+    if providers.is_empty() {
+        return String::new();
+    }
+    let links: String = providers
+        .iter()
+        .map(|(alias, display_name)| {
+            format!(
+                r#"<li><a class="button secondary" id="idp-{id}" href="{href}">Sign in with {name}</a></li>"#,
+                id = escape(alias),
+                href = escape(&super::broker::start_url(realm, interaction, alias)),
+                name = escape(display_name),
+            )
+        })
+        .collect();
+    format!(r#"<ul class="identity-providers">{links}</ul>"#)
+}
+
 fn form(
     realm: &RealmCtx,
     interaction: Option<&Interaction>,
     csrf: &str,
     username: &str,
     error: Option<&str>,
+    providers: &[(String, String)],
 ) -> String {
     let error = error
         .map(|e| {
@@ -70,7 +98,8 @@ fn form(
 {csrf}{interaction}
 <button type="submit" id="passkey-sign-in" class="secondary">Sign in with a passkey</button>
 </form>
-<script src="/assets/passkeys.js" defer></script>"#,
+{providers}<script src="/assets/passkeys.js" defer></script>"#,
+        providers = provider_links(realm, interaction, providers),
         realm = escape(&realm.realm.name),
         csrf = hidden("csrf", csrf),
         interaction = interaction
@@ -103,15 +132,47 @@ pub async fn show(
         Ok(found) => found,
         Err(response) => return response,
     };
+    let hint = login_hint(interaction.as_ref());
+    login_page(
+        &state,
+        &realm,
+        interaction.as_ref(),
+        &browser,
+        (StatusCode::OK, None),
+        &hint,
+    )
+    .await
+}
+
+/// The login page, with `outcome`'s status and message (a failed sign-in, an upstream's
+/// refusal).
+pub(super) async fn login_page(
+    state: &AppState,
+    realm: &RealmCtx,
+    interaction: Option<&Interaction>,
+    browser: &BrowserSession,
+    outcome: (StatusCode, Option<&str>),
+    username: &str,
+) -> Response {
     let csrf = match browser.csrf_token().await {
         Ok(csrf) => csrf,
-        Err(e) => return internal(&realm, e),
+        Err(e) => return internal(realm, e),
     };
-    let hint = login_hint(interaction.as_ref());
-    let body = form(&realm, interaction.as_ref(), &csrf, &hint, None);
+    let providers =
+        match crate::store::identity_providers::enabled(&state.caches.store.db, &realm.realm.id)
+            .await
+        {
+            Ok(rows) => rows
+                .into_iter()
+                .map(|p| (p.alias, p.display_name))
+                .collect::<Vec<_>>(),
+            Err(e) => return internal(realm, e),
+        };
+    let (status, error) = outcome;
+    let body = form(realm, interaction, &csrf, username, error, &providers);
     with_cookie(
-        html::page(StatusCode::OK, realm_label(&realm), "Sign in", &body),
-        &browser,
+        html::page(status, realm_label(realm), "Sign in", &body),
+        browser,
     )
 }
 
@@ -158,23 +219,18 @@ pub async fn submit(
         Err(e) => return internal(&realm, e),
     };
     let Ok(user) = outcome else {
-        let csrf = browser.csrf_token().await.unwrap_or_default();
-        let body = form(
+        return login_page(
+            &state,
             &realm,
             interaction.as_ref(),
-            &csrf,
-            username,
-            Some("Invalid username or password."),
-        );
-        return with_cookie(
-            html::page(
-                StatusCode::UNAUTHORIZED,
-                realm_label(&realm),
-                "Sign in",
-                &body,
-            ),
             &browser,
-        );
+            (
+                StatusCode::UNAUTHORIZED,
+                Some("Invalid username or password."),
+            ),
+            username,
+        )
+        .await;
     };
     if let Err(e) = login::signed_in(
         &state,

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod authorize;
+pub mod broker;
 pub mod consent;
 pub mod device;
 pub mod html;

@@ -237,6 +237,11 @@ impl Interaction {
         Ok(interaction)
     }
 
+    /// The stored id of this login (the hash of its handle).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Whether `browser` is the one that started this login.
     pub async fn started_by(&self, browser: &BrowserSession) -> bool {
         browser.owns_interaction(&self.id).await

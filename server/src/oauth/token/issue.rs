@@ -263,7 +263,8 @@ pub async fn for_user(
         .idp
         .map(|alias| Map::from_iter([(IDP_CLAIM.to_string(), Value::from(alias))]))
         .unwrap_or_default();
-    let mut extra = crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles);
+    let mut extra =
+        crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles);
     extra.extend(brokered.clone());
     let subject = TokenSubject {
         sub: &user.id,
