@@ -6,6 +6,7 @@
 mod catalog;
 mod client;
 mod error;
+mod identity_provider;
 mod operations;
 mod page;
 mod port;
@@ -20,6 +21,7 @@ pub mod nullable_seconds;
 pub use catalog::*;
 pub use client::*;
 pub use error::*;
+pub use identity_provider::*;
 pub use operations::*;
 pub use page::*;
 pub use port::*;

@@ -11,7 +11,14 @@ pub type AdminResult<T> = Result<T, AdminError>;
 /// Realms are addressed by name; everything that changes state takes the [`Actor`] so the
 /// audit event can say who. Calls through `dyn AdminPort` reach every operation.
 pub trait AdminPort:
-    AdminAuth + RealmAdmin + ClientAdmin + UserAdmin + RoleAdmin + CatalogAdmin + OperationsAdmin
+    AdminAuth
+    + RealmAdmin
+    + ClientAdmin
+    + UserAdmin
+    + RoleAdmin
+    + IdentityProviderAdmin
+    + CatalogAdmin
+    + OperationsAdmin
 {
 }
 
@@ -21,6 +28,7 @@ impl<T> AdminPort for T where
         + ClientAdmin
         + UserAdmin
         + RoleAdmin
+        + IdentityProviderAdmin
         + CatalogAdmin
         + OperationsAdmin
 {
@@ -178,6 +186,56 @@ pub trait RoleAdmin: Send + Sync {
     /// Removes the role from its users and from the roles including it; refused while a
     /// client holds it.
     async fn delete_role(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
+}
+
+/// A realm's upstream identity providers (federation), addressed by alias, and users' links
+/// to upstream accounts.
+#[async_trait]
+pub trait IdentityProviderAdmin: Send + Sync {
+    async fn list_identity_providers(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<IdentityProviderView>>;
+    async fn get_identity_provider(
+        &self,
+        realm: &str,
+        alias: &str,
+    ) -> AdminResult<IdentityProviderView>;
+    async fn create_identity_provider(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: IdentityProviderInput,
+    ) -> AdminResult<IdentityProviderView>;
+    async fn update_identity_provider(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        alias: &str,
+        input: IdentityProviderInput,
+    ) -> AdminResult<IdentityProviderView>;
+    /// Removes the provider and every link to it (its users stay).
+    async fn delete_identity_provider(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        alias: &str,
+    ) -> AdminResult<()>;
+    /// Fetches the provider's discovery document and keys, as a sign-in would.
+    async fn test_identity_provider(
+        &self,
+        realm: &str,
+        alias: &str,
+    ) -> AdminResult<ConnectionCheck>;
+    async fn list_user_links(&self, realm: &str, id: &str) -> AdminResult<Vec<FederatedLinkView>>;
+    async fn delete_user_link(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+        alias: &str,
+    ) -> AdminResult<()>;
 }
 
 /// What tokens may carry: scopes, API resources, claim types, exchange policies.

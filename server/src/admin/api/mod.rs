@@ -7,6 +7,7 @@ mod clients;
 mod events;
 mod exchange_policies;
 mod extract;
+mod identity_providers;
 mod keys;
 mod paths;
 mod realms;
@@ -156,6 +157,14 @@ pub fn router() -> Router<AppState> {
     roles::get_role,
     roles::update_role,
     roles::delete_role,
+    identity_providers::list_identity_providers,
+    identity_providers::create_identity_provider,
+    identity_providers::get_identity_provider,
+    identity_providers::update_identity_provider,
+    identity_providers::delete_identity_provider,
+    identity_providers::test_identity_provider,
+    identity_providers::list_user_links,
+    identity_providers::delete_user_link,
     scopes::list_scopes,
     scopes::create_scope,
     scopes::get_scope,
@@ -310,6 +319,29 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
             get(roles::get_role)
                 .patch(roles::update_role)
                 .delete(roles::delete_role),
+        )
+        .route(
+            "/realms/{realm}/identity-providers",
+            get(identity_providers::list_identity_providers)
+                .post(identity_providers::create_identity_provider),
+        )
+        .route(
+            "/realms/{realm}/identity-providers/{alias}",
+            get(identity_providers::get_identity_provider)
+                .patch(identity_providers::update_identity_provider)
+                .delete(identity_providers::delete_identity_provider),
+        )
+        .route(
+            "/realms/{realm}/identity-providers/{alias}/test",
+            post(identity_providers::test_identity_provider),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/links",
+            get(identity_providers::list_user_links),
+        )
+        .route(
+            "/realms/{realm}/users/{id}/links/{alias}",
+            delete(identity_providers::delete_user_link),
         )
         .route("/realms/{realm}/keys", get(keys::list_keys))
         .route("/realms/{realm}/keys/rotate", post(keys::rotate_keys))

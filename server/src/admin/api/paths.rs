@@ -37,3 +37,18 @@ pub struct CredentialPath {
     pub id: String,
     pub credential: String,
 }
+
+/// `/realms/{realm}/identity-providers/{alias}…`
+#[derive(Debug, Deserialize)]
+pub struct AliasPath {
+    pub realm: String,
+    pub alias: String,
+}
+
+/// `/realms/{realm}/users/{id}/links/{alias}`
+#[derive(Debug, Deserialize)]
+pub struct UserLinkPath {
+    pub realm: String,
+    pub id: String,
+    pub alias: String,
+}
