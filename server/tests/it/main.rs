@@ -29,6 +29,7 @@ mod device;
 mod discovery;
 mod email;
 mod exchange;
+mod federation;
 mod hostile_connections;
 mod interactions;
 mod introspection;

@@ -387,34 +387,34 @@ impl IdentityProviderAdmin for AdminService {
         let txn = self.begin().await?;
         let updated = store::identity_providers::replace(&txn, updated, self.state.now()).await?;
         let after = self.provider_view(&realm, updated);
-        if secret_changed {
-            // A new secret changes nothing a caller sees: recorded on its own.
-            self.audit(
-                &txn,
-                &realm.id,
-                actor,
-                "identity_provider.secret_changed",
-                alias,
-                serde_json::json!({"client_secret_set": after.client_secret_set}),
-            )
-            .await?;
+        if !secret_changed {
+            let changed = self
+                .finish_update(
+                    txn,
+                    &realm.id,
+                    actor,
+                    "identity_provider.updated",
+                    alias,
+                    &before,
+                    &after,
+                )
+                .await?;
+            return Ok(if changed { after } else { before });
         }
-        let changed = self
-            .finish_update(
-                txn,
-                &realm.id,
-                actor,
-                "identity_provider.updated",
-                alias,
-                &before,
-                &after,
-            )
-            .await?;
-        Ok(if changed || secret_changed {
-            after
-        } else {
-            before
-        })
+        // A new secret changes nothing a caller sees: it is recorded on its own.
+        let mut detail = super::diff(Some(&before), Some(&after))?;
+        detail["client_secret"] = serde_json::json!("changed");
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "identity_provider.secret_changed",
+            alias,
+            detail,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(after)
     }
 
     async fn delete_identity_provider(

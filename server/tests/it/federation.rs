@@ -1,0 +1,546 @@
+//! Federation (CONTRACT §9): realm `app` signs people in through realm `corp` of the same
+//! server, a real OpenID Connect provider validated as any upstream would be. The scripted
+//! browser walks both realms' pages; the `openidconnect` crate is the application's client.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use super::authorization_code::{code_from, relying_party, start, Started};
+use super::browser::{Browser, Page};
+use crate::common::{jwt_parts, TestServer};
+use crate::on_both_backends;
+
+const CALLBACK: &str = "http://localhost:8080/callback";
+
+fn seed(base: &str) -> String {
+    format!(
+        r#"
+[[realms]]
+name = "corp"
+
+[[realms.clients]]
+client_id = "app-broker"
+secret = "app-broker-secret"
+grant_types = ["authorization_code"]
+redirect_uris = ["{base}/realms/app/broker/corp/callback"]
+scopes = ["openid", "profile", "email"]
+
+[[realms.users]]
+username = "erin"
+password = "erin-password"
+email = "erin@corp.example"
+claims = {{ name = "Erin Corp" }}
+
+[[realms.users]]
+username = "frank"
+password = "frank-password"
+email = "frank@example.com"
+
+[[realms.users]]
+username = "gina"
+password = "gina-password"
+email = "gina@example.com"
+
+[[realms.users]]
+username = "hank"
+password = "hank-password"
+email = "hank@example.com"
+
+[[realms]]
+name = "app"
+
+[[realms.clients]]
+client_id = "webapp"
+secret = "webapp-secret"
+grant_types = ["authorization_code"]
+redirect_uris = ["{CALLBACK}"]
+scopes = ["openid", "profile", "email"]
+
+[[realms.users]]
+username = "frank-local"
+password = "frank-local-password"
+email = "frank@example.com"
+
+[[realms.users]]
+username = "gina-local"
+password = "gina-local-password"
+email = "gina@example.com"
+
+[[realms.users]]
+username = "hank-local"
+password = "hank-local-password"
+email = "hank@example.com"
+"#
+    )
+}
+
+/// Seeds both realms and registers `corp` as realm `app`'s provider `corp`.
+async fn arrange(server: &TestServer, extra: Value) {
+    server.seed(&seed(&server.base)).await;
+    let mut body = json!({
+        "alias": "corp",
+        "display_name": "Corp",
+        "issuer": server.issuer("corp"),
+        "client_id": "app-broker",
+        "client_secret": "app-broker-secret",
+    });
+    for (key, value) in extra.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    let created = server
+        .admin(Method::POST, "/realms/app/identity-providers", Some(body))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+}
+
+async fn begin(server: &TestServer) -> Started {
+    let client = relying_party(server, "app", "webapp", Some("webapp-secret"), CALLBACK).await;
+    start(&client, &["email", "profile"])
+}
+
+/// The `href` of the element with this id.
+fn href_of(page: &Page, id: &str) -> String {
+    let marker = format!(r#"id="{id}" href=""#);
+    let start = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("#{id} in {}", page.body))
+        + marker.len();
+    let end = page.body[start..].find('"').unwrap() + start;
+    page.body[start..end].replace("&amp;", "&")
+}
+
+/// From the application's authorization URL to the upstream's login page, through the
+/// login page's provider link.
+async fn to_upstream_login(server: &TestServer, browser: &Browser, started: &Started) -> Page {
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    assert!(login.body.contains("Sign in with Corp"), "{}", login.body);
+    let link = href_of(&login, "idp-corp");
+    let upstream = browser
+        .follow(&server.base, browser.get(&server.url(&link)).await)
+        .await;
+    assert!(
+        upstream.url.contains("/realms/corp/"),
+        "the upstream's page: {}",
+        upstream.url
+    );
+    upstream
+}
+
+/// Signs `username` in at the upstream, on to wherever that leads (the application, or a page).
+async fn through_corp(
+    server: &TestServer,
+    browser: &Browser,
+    started: &Started,
+    username: &str,
+    password: &str,
+) -> Page {
+    let upstream = to_upstream_login(server, browser, started).await;
+    browser
+        .sign_in(&server.base, &upstream, username, password)
+        .await
+}
+
+/// The application's tokens for `code`: the token response's JSON.
+async fn redeem(server: &TestServer, code: &str, started: &Started) -> Value {
+    let response = server
+        .post_form(
+            "/realms/app/connect/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", started.verifier.secret()),
+            ],
+            Some(("webapp", "webapp-secret")),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    response.body
+}
+
+async fn users_named(server: &TestServer, realm: &str, username: &str) -> usize {
+    let listed = server
+        .admin(
+            Method::GET,
+            &format!("/realms/{realm}/users?username={username}"),
+            None,
+        )
+        .await;
+    listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["username"] == username)
+        .count()
+}
+
+async fn brokered_sign_in(server: TestServer) {
+    arrange(&server, json!({})).await;
+    let view = server
+        .admin(Method::GET, "/realms/app/identity-providers/corp", None)
+        .await;
+    assert_eq!(view.status, 200);
+    assert_eq!(view.body["client_secret_set"], true);
+    assert!(view.body.get("client_secret").is_none(), "write-only");
+    assert!(!view.text.contains("app-broker-secret"));
+    assert_eq!(
+        view.body["redirect_uri"],
+        format!("{}/realms/app/broker/corp/callback", server.base)
+    );
+    let check = server
+        .admin(
+            Method::POST,
+            "/realms/app/identity-providers/corp/test",
+            None,
+        )
+        .await;
+    assert_eq!(check.status, 200, "{}", check.text);
+    assert_eq!(check.body["ok"], true, "{}", check.text);
+    assert!(check.body["signing_keys"].as_u64().unwrap() >= 1);
+
+    let started = begin(&server).await;
+    let browser = Browser::new();
+    let done = through_corp(&server, &browser, &started, "erin", "erin-password").await;
+    let code = code_from(&done, &started, &server.issuer("app"));
+    let tokens = redeem(&server, &code, &started).await;
+    let (_, id_token) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    let (_, access) = jwt_parts(tokens["access_token"].as_str().unwrap());
+    let erin = server.user_id("app", "erin").await;
+    assert_eq!(id_token["sub"], erin.as_str(), "a local user of app");
+    assert_ne!(erin, server.user_id("corp", "erin").await);
+    assert_eq!(id_token["iss"], server.issuer("app"));
+    assert_eq!(id_token["idp"], "corp");
+    assert_eq!(access["idp"], "corp");
+    assert!(id_token["amr"].as_array().unwrap().contains(&json!("fed")));
+    assert_eq!(id_token["email"], "erin@corp.example");
+    assert_eq!(id_token["name"], "Erin Corp");
+    let links = server
+        .admin(
+            Method::GET,
+            &format!("/realms/app/users/{erin}/links"),
+            None,
+        )
+        .await;
+    assert_eq!(links.status, 200, "{}", links.text);
+    assert_eq!(links.body[0]["provider"], "corp");
+    assert_eq!(
+        links.body[0]["subject"],
+        server.user_id("corp", "erin").await
+    );
+
+    // A later sign-in follows the link: the same user, nobody new.
+    let again = begin(&server).await;
+    let done = through_corp(&server, &Browser::new(), &again, "erin", "erin-password").await;
+    let code = code_from(&done, &again, &server.issuer("app"));
+    let tokens = redeem(&server, &code, &again).await;
+    let (_, id_token) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["sub"], erin.as_str());
+    assert_eq!(users_named(&server, "app", "erin").await, 1);
+    assert_eq!(server.audit_events("user.created_by_idp").await.len(), 1);
+
+    // `idp_hint` skips the login page.
+    let hinted = begin(&server).await;
+    let browser = Browser::new();
+    let page = browser
+        .follow(
+            &server.base,
+            browser.get(&format!("{}&idp_hint=corp", hinted.url)).await,
+        )
+        .await;
+    assert!(page.url.contains("/realms/corp/login"), "{}", page.url);
+    let done = browser
+        .sign_in(&server.base, &page, "erin", "erin-password")
+        .await;
+    code_from(&done, &hinted, &server.issuer("app"));
+}
+
+/// Steps from the upstream's login page up to (not into) the callback; returns its URL.
+async fn callback_url(server: &TestServer, browser: &Browser, upstream_login: &Page) -> String {
+    let action = server.url(&upstream_login.form_action().unwrap());
+    let mut page = browser
+        .post(
+            &action,
+            &[
+                ("csrf", &upstream_login.input("csrf").unwrap()),
+                ("interaction", &upstream_login.input("interaction").unwrap()),
+                ("username", "erin"),
+                ("password", "erin-password"),
+            ],
+        )
+        .await;
+    for _ in 0..10 {
+        let next = page.location.clone().expect("a redirect");
+        if next.contains("/broker/corp/callback") {
+            return next;
+        }
+        page = browser.get(&next).await;
+    }
+    panic!("never reached the callback");
+}
+
+async fn callback_refusals(server: TestServer) {
+    arrange(&server, json!({})).await;
+    let started = begin(&server).await;
+    let browser = Browser::new();
+
+    // A forged state finds nothing.
+    let forged = browser
+        .get(&server.url("/realms/app/broker/corp/callback?code=anything&state=forged-state"))
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    assert!(forged.body.contains("expired or was already used"));
+
+    // The real answer works once; replayed, it finds nothing.
+    let upstream = to_upstream_login(&server, &browser, &started).await;
+    let callback = callback_url(&server, &browser, &upstream).await;
+    let done = browser
+        .follow(&server.base, browser.get(&callback).await)
+        .await;
+    code_from(&done, &started, &server.issuer("app"));
+    let replayed = browser.get(&callback).await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        replayed.body
+    );
+
+    // An answer carried into another browser (login CSRF) continues nothing there.
+    let started = begin(&server).await;
+    let browser = Browser::new();
+    let upstream = to_upstream_login(&server, &browser, &started).await;
+    let callback = callback_url(&server, &browser, &upstream).await;
+    let elsewhere = Browser::new().get(&callback).await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+    assert!(!elsewhere.body.contains("code="));
+
+    // The upstream's refusal comes back to the login page as a sentence.
+    let started = begin(&server).await;
+    let browser = Browser::new();
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    let to_upstream = browser.get(&server.url(&href_of(&login, "idp-corp"))).await;
+    let upstream_url = to_upstream.location.unwrap();
+    let state = url::Url::parse(&upstream_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.to_string())
+        .unwrap();
+    let denied = browser
+        .get(&server.url(&format!(
+            "/realms/app/broker/corp/callback?error=access_denied&state={state}"
+        )))
+        .await;
+    assert_eq!(denied.status, StatusCode::BAD_REQUEST);
+    assert!(denied.body.contains("was cancelled"), "{}", denied.body);
+    assert!(
+        denied.body.contains(r#"name="password""#),
+        "the login page again"
+    );
+
+    // Only erin's one sign-in made a user.
+    assert_eq!(server.audit_events("user.created_by_idp").await.len(), 1);
+}
+
+async fn existing_accounts(server: TestServer) {
+    arrange(&server, json!({})).await;
+    let frank_local = server.user_id("app", "frank-local").await;
+
+    // frank's address belongs to a local account: its password first.
+    let started = begin(&server).await;
+    let browser = Browser::new();
+    let page = through_corp(&server, &browser, &started, "frank", "frank-password").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("link-explanation"), "{}", page.body);
+    let action = server.url(&page.form_action().unwrap());
+    let form = |password: &'static str, page: &Page| {
+        vec![
+            ("csrf", page.input("csrf").unwrap()),
+            ("interaction", page.input("interaction").unwrap()),
+            ("link", page.input("link").unwrap()),
+            ("password", password.to_string()),
+        ]
+    };
+    let fields = form("wrong-password", &page);
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wrong = browser.post(&action, &refs).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let links = server
+        .admin(
+            Method::GET,
+            &format!("/realms/app/users/{frank_local}/links"),
+            None,
+        )
+        .await;
+    assert_eq!(links.body, json!([]), "nothing linked on a wrong password");
+    let fields = form("frank-local-password", &wrong);
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let right = browser.post(&action, &refs).await;
+    let done = browser.follow(&server.base, right).await;
+    let code = code_from(&done, &started, &server.issuer("app"));
+    let tokens = redeem(&server, &code, &started).await;
+    let (_, id_token) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["sub"], frank_local.as_str());
+    let amr = id_token["amr"].as_array().unwrap();
+    assert!(amr.contains(&json!("fed")) && amr.contains(&json!("pwd")));
+    assert_eq!(users_named(&server, "app", "frank").await, 0, "nobody new");
+    // The submitted proof is spent.
+    let replay = browser.post(&action, &refs).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST);
+
+    // Linking by verified address, when the provider allows it and both sides verified it.
+    let patched = server
+        .admin(
+            Method::PATCH,
+            "/realms/app/identity-providers/corp",
+            Some(json!({"link_by_verified_email": true})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    server
+        .sql("UPDATE users SET email_verified = true WHERE username IN ('gina', 'gina-local', 'hank-local')")
+        .await;
+    let started = begin(&server).await;
+    let done = through_corp(&server, &Browser::new(), &started, "gina", "gina-password").await;
+    let code = code_from(&done, &started, &server.issuer("app"));
+    let tokens = redeem(&server, &code, &started).await;
+    let (_, id_token) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        id_token["sub"],
+        server.user_id("app", "gina-local").await.as_str()
+    );
+
+    // hank's upstream address is unverified: no link to someone else's account by it.
+    let started = begin(&server).await;
+    let page = through_corp(&server, &Browser::new(), &started, "hank", "hank-password").await;
+    assert!(page.body.contains("link-explanation"), "{}", page.body);
+    let hank_local = server.user_id("app", "hank-local").await;
+    let links = server
+        .admin(
+            Method::GET,
+            &format!("/realms/app/users/{hank_local}/links"),
+            None,
+        )
+        .await;
+    assert_eq!(links.body, json!([]));
+    assert_eq!(users_named(&server, "app", "hank").await, 0);
+}
+
+async fn provider_administration(server: TestServer) {
+    server.seed(&seed(&server.base)).await;
+    let post = |body: Value| {
+        let server = &server;
+        async move {
+            server
+                .admin(Method::POST, "/realms/app/identity-providers", Some(body))
+                .await
+        }
+    };
+    let missing = post(json!({"alias": "x"})).await;
+    assert_eq!(missing.status, 422, "{}", missing.text);
+    assert!(missing.text.contains("client_id"));
+    let no_issuer = post(json!({"alias": "x", "client_id": "c"})).await;
+    assert_eq!(no_issuer.status, 422);
+    assert!(no_issuer.text.contains("issuer"), "{}", no_issuer.text);
+    let microsoft = post(json!({"alias": "ms", "template": "microsoft", "client_id": "c"})).await;
+    assert_eq!(microsoft.status, 422);
+    assert!(
+        microsoft.text.contains("login.microsoftonline.com"),
+        "{}",
+        microsoft.text
+    );
+    let unknown = post(json!({"alias": "x", "template": "myspace", "client_id": "c"})).await;
+    assert_eq!(unknown.status, 422);
+    let reserved = post(json!({
+        "alias": "x", "template": "google", "client_id": "c",
+        "claim_mappings": {"email": "sub"}
+    }))
+    .await;
+    assert_eq!(reserved.status, 422, "{}", reserved.text);
+    let bad_url = post(json!({"alias": "x", "issuer": "ftp://nope", "client_id": "c"})).await;
+    assert_eq!(bad_url.status, 422);
+
+    let github = post(json!({"alias": "github", "template": "github", "client_id": "gh", "client_secret": "gh-secret"})).await;
+    assert_eq!(github.status, 201, "{}", github.text);
+    assert_eq!(github.body["kind"], "oauth2");
+    assert_eq!(github.body["subject_claim"], "id");
+    assert_eq!(
+        github.body["userinfo_endpoint"],
+        "https://api.github.com/user"
+    );
+    assert_eq!(github.body["claim_mappings"]["login"], "username");
+    let duplicate = post(json!({"alias": "github", "template": "github", "client_id": "gh"})).await;
+    assert_eq!(duplicate.status, 409);
+    let google =
+        post(json!({"alias": "google", "template": "google", "client_id": "g", "enabled": false}))
+            .await;
+    assert_eq!(google.status, 201, "{}", google.text);
+    assert_eq!(google.body["issuer"], "https://accounts.google.com");
+
+    // The login page lists the enabled ones only.
+    let client = relying_party(&server, "app", "webapp", Some("webapp-secret"), CALLBACK).await;
+    let started = start(&client, &[]);
+    let browser = Browser::new();
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    assert!(login.body.contains("Sign in with GitHub"));
+    assert!(!login.body.contains("Sign in with Google"));
+
+    // A secret rotated is audited though nothing visible changed; clearing it shows.
+    let rotated = server
+        .admin(
+            Method::PATCH,
+            "/realms/app/identity-providers/github",
+            Some(json!({"client_secret": "another-secret"})),
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    assert_eq!(
+        server
+            .audit_events("identity_provider.secret_changed")
+            .await
+            .len(),
+        1
+    );
+    let renamed = server
+        .admin(
+            Method::PATCH,
+            "/realms/app/identity-providers/github",
+            Some(json!({"alias": "gh2"})),
+        )
+        .await;
+    assert_eq!(renamed.status, 422, "the alias is the key");
+    let deleted = server
+        .admin(
+            Method::DELETE,
+            "/realms/app/identity-providers/github",
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    let gone = server
+        .admin(Method::GET, "/realms/app/identity-providers/github", None)
+        .await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(
+        server.audit_events("identity_provider.created").await.len(),
+        2
+    );
+    assert_eq!(
+        server.audit_events("identity_provider.deleted").await.len(),
+        1
+    );
+}
+
+on_both_backends! {
+    brokered_sign_in => brokered_sign_in,
+    callback_refusals => callback_refusals,
+    existing_accounts => existing_accounts,
+    provider_administration => provider_administration,
+}
