@@ -538,9 +538,172 @@ async fn provider_administration(server: TestServer) {
     );
 }
 
+/// panva's `oidc-provider` (node), started on loopback for one test: another implementation
+/// as the upstream, so that Tessera is not only compatible with itself.
+struct NodeProvider {
+    child: std::process::Child,
+    issuer: String,
+}
+
+impl Drop for NodeProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `scripts/oidc-provider-upstream` once per test run: installs the locked packages, prints
+/// the fixture's path.
+fn node_provider_script() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scripts/oidc-provider-upstream");
+        let output = std::process::Command::new(&script)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("{} cannot run: {e}", script.display()));
+        assert!(
+            output.status.success(),
+            "{} failed: install Node.js and npm",
+            script.display()
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    })
+}
+
+impl NodeProvider {
+    fn start(client_id: &str, secret: &str, redirect_uri: &str) -> Self {
+        use std::io::BufRead;
+        let script = node_provider_script();
+        let mut child = std::process::Command::new("node")
+            .arg(script)
+            .env("UPSTREAM_CLIENT_ID", client_id)
+            .env("UPSTREAM_CLIENT_SECRET", secret)
+            .env("UPSTREAM_REDIRECT_URI", redirect_uri)
+            .env("UPSTREAM_SKIP_CONSENT", "1")
+            // It exits when this pipe closes, should the test process die without dropping it.
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let issuer = line
+            .trim()
+            .strip_prefix("listening ")
+            .unwrap_or_else(|| panic!("oidc-provider said {line:?}"))
+            .to_string();
+        Self { child, issuer }
+    }
+}
+
+/// Follows redirects across hosts (Tessera and the upstream) until a page is shown or the
+/// browser is sent to the application's callback.
+async fn follow_anywhere(browser: &Browser, mut page: Page) -> Page {
+    for _ in 0..15 {
+        let Some(next) = page
+            .location
+            .clone()
+            .filter(|_| page.status.is_redirection())
+        else {
+            return page;
+        };
+        if next.starts_with(CALLBACK) {
+            return page;
+        }
+        let next = url::Url::parse(&page.url).unwrap().join(&next).unwrap();
+        page = browser.get(next.as_str()).await;
+    }
+    panic!("too many redirects");
+}
+
+async fn brokering_to_node_oidc_provider(server: TestServer) {
+    server.seed(&seed(&server.base)).await;
+    let redirect_uri = format!("{}/realms/app/broker/panva/callback", server.base);
+    let upstream = NodeProvider::start("tessera", "tessera-upstream-secret", &redirect_uri);
+    let created = server
+        .admin(
+            Method::POST,
+            "/realms/app/identity-providers",
+            Some(json!({
+                "alias": "panva",
+                "display_name": "Panva",
+                "issuer": upstream.issuer,
+                "client_id": "tessera",
+                "client_secret": "tessera-upstream-secret",
+                "client_auth_method": "client_secret_post",
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let check = server
+        .admin(
+            Method::POST,
+            "/realms/app/identity-providers/panva/test",
+            None,
+        )
+        .await;
+    assert_eq!(check.body["ok"], true, "{}", check.text);
+
+    let started = begin(&server).await;
+    let browser = Browser::new();
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    let link = href_of(&login, "idp-panva");
+    let form = follow_anywhere(&browser, browser.get(&server.url(&link)).await).await;
+    assert!(form.url.starts_with(&upstream.issuer), "{}", form.url);
+    assert!(form.body.contains(r#"name="login""#), "{}", form.body);
+    let action = format!("{}/interaction/", upstream.issuer);
+    let uid = form.url.rsplit('/').next().unwrap();
+    let posted = browser
+        .post(
+            &format!("{action}{uid}"),
+            &[("prompt", "login"), ("login", "ivy"), ("password", "any")],
+        )
+        .await;
+    let done = follow_anywhere(&browser, posted).await;
+    let code = code_from(&done, &started, &server.issuer("app"));
+    let tokens = redeem(&server, &code, &started).await;
+    let (_, id_token) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id_token["idp"], "panva");
+    assert_eq!(id_token["email"], "ivy@upstream.test");
+    let ivy = server.user_id("app", "ivy").await;
+    assert_eq!(id_token["sub"], ivy.as_str());
+    let links = server
+        .admin(Method::GET, &format!("/realms/app/users/{ivy}/links"), None)
+        .await;
+    assert_eq!(links.body[0]["subject"], "ivy");
+
+    // Cancelled at the upstream: back to Tessera's login page with a sentence, nobody made.
+    let started = begin(&server).await;
+    let browser = Browser::new();
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    let form = follow_anywhere(
+        &browser,
+        browser
+            .get(&server.url(&href_of(&login, "idp-panva")))
+            .await,
+    )
+    .await;
+    let aborted =
+        follow_anywhere(&browser, browser.get(&format!("{}/abort", form.url)).await).await;
+    assert_eq!(aborted.status, StatusCode::BAD_REQUEST, "{}", aborted.body);
+    assert!(aborted.body.contains("was cancelled"), "{}", aborted.body);
+    assert_eq!(server.audit_events("user.created_by_idp").await.len(), 1);
+}
+
 on_both_backends! {
     brokered_sign_in => brokered_sign_in,
     callback_refusals => callback_refusals,
     existing_accounts => existing_accounts,
     provider_administration => provider_administration,
+    brokering_to_node_oidc_provider => brokering_to_node_oidc_provider,
 }
