@@ -700,10 +700,113 @@ async fn brokering_to_node_oidc_provider(server: TestServer) {
     assert_eq!(server.audit_events("user.created_by_idp").await.len(), 1);
 }
 
+/// The login page's link to `alias`, followed to the upstream's (corp's) login page.
+async fn to_login_of(
+    server: &TestServer,
+    browser: &Browser,
+    started: &Started,
+    alias: &str,
+) -> Page {
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    let link = href_of(&login, &format!("idp-{alias}"));
+    browser
+        .follow(&server.base, browser.get(&server.url(&link)).await)
+        .await
+}
+
+async fn upstream_failures(server: TestServer) {
+    server.seed(&seed(&server.base)).await;
+    let corp = server.issuer("corp");
+    let callbacks: Vec<String> = ["dead-token", "wrong-keys"]
+        .iter()
+        .map(|alias| format!("{}/realms/app/broker/{alias}/callback", server.base))
+        .collect();
+    let patched = server
+        .admin(
+            Method::PATCH,
+            "/realms/corp/clients/app-broker",
+            Some(json!({"redirect_uris": callbacks})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let providers = [
+        // The token endpoint does not answer.
+        json!({"alias": "dead-token", "issuer": corp,
+               "authorization_endpoint": format!("{corp}/connect/authorize"),
+               "token_endpoint": "http://127.0.0.1:1/token",
+               "jwks_uri": format!("{corp}/.well-known/jwks.json")}),
+        // ID tokens checked against another issuer's keys: the signature fails.
+        json!({"alias": "wrong-keys", "issuer": corp,
+               "authorization_endpoint": format!("{corp}/connect/authorize"),
+               "token_endpoint": format!("{corp}/connect/token"),
+               "jwks_uri": format!("{}/.well-known/jwks.json", server.issuer("app"))}),
+        // Discovery cannot be fetched.
+        json!({"alias": "down", "issuer": "http://127.0.0.1:1"}),
+    ];
+    for mut provider in providers {
+        provider["client_id"] = json!("app-broker");
+        provider["client_secret"] = json!("app-broker-secret");
+        let created = server
+            .admin(
+                Method::POST,
+                "/realms/app/identity-providers",
+                Some(provider),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+
+    for (alias, says) in [
+        ("dead-token", "could not be reached"),
+        ("wrong-keys", "could not be verified"),
+    ] {
+        let started = begin(&server).await;
+        let browser = Browser::new();
+        let upstream = to_login_of(&server, &browser, &started, alias).await;
+        let answer = browser
+            .sign_in(&server.base, &upstream, "erin", "erin-password")
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{alias}: {}",
+            answer.body
+        );
+        assert!(answer.body.contains(says), "{alias}: {}", answer.body);
+        assert!(
+            answer.body.contains(r#"name="password""#),
+            "the login page again"
+        );
+    }
+    let started = begin(&server).await;
+    let down = to_login_of(&server, &Browser::new(), &started, "down").await;
+    assert_eq!(down.status, StatusCode::BAD_REQUEST);
+    assert!(down.body.contains("could not be reached"), "{}", down.body);
+    let check = server
+        .admin(
+            Method::POST,
+            "/realms/app/identity-providers/down/test",
+            None,
+        )
+        .await;
+    assert_eq!(check.status, 200);
+    assert_eq!(check.body["ok"], false);
+    assert!(check.body["error"]
+        .as_str()
+        .unwrap()
+        .contains("unavailable"));
+
+    assert_eq!(users_named(&server, "app", "erin").await, 0, "nobody made");
+    assert!(server.audit_events("user.created_by_idp").await.is_empty());
+}
+
 on_both_backends! {
     brokered_sign_in => brokered_sign_in,
     callback_refusals => callback_refusals,
     existing_accounts => existing_accounts,
     provider_administration => provider_administration,
     brokering_to_node_oidc_provider => brokering_to_node_oidc_provider,
+    upstream_failures => upstream_failures,
 }
