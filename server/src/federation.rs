@@ -1,9 +1,9 @@
-//! Which local account an upstream sign-in is (CONTRACT §9). A linked upstream account (provider
-//! + upstream subject) is its user. An unknown one creates a user just in time, unless a local
-//! account already holds its email address: then it links only when the provider allows linking
-//! by verified address and both sides have verified it, and otherwise the person must prove the
-//! local account with its password first. Mapped claims are copied at that first login, or at
-//! every login when the provider says `force`.
+//! Which local account an upstream sign-in is (CONTRACT §9). A linked upstream account (the
+//! provider and the upstream subject) is its user. An unknown one creates a user just in time,
+//! unless a local account already holds its email address: then it links only when the
+//! provider allows linking by verified address and both sides have verified it, and otherwise
+//! the person must prove the local account with its password first. Mapped claims are copied
+//! at that first login, or at every login when the provider says `force`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};

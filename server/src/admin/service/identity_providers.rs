@@ -136,11 +136,9 @@ fn apply(
         }
         row.client_id = client_id.clone();
     }
-    if let Some(secret) = &input.client_secret {
-        if let Some(secret) = secret {
-            if secret.is_empty() || secret.len() > 1024 || secret.chars().any(char::is_control) {
-                errors.add("client_secret", "1 to 1024 printable characters");
-            }
+    if let Some(Some(secret)) = &input.client_secret {
+        if secret.is_empty() || secret.len() > 1024 || secret.chars().any(char::is_control) {
+            errors.add("client_secret", "1 to 1024 printable characters");
         }
     }
     if let Some(sealed) = sealed_secret {
@@ -403,7 +401,9 @@ impl IdentityProviderAdmin for AdminService {
         }
         // A new secret changes nothing a caller sees: it is recorded on its own.
         let mut detail = super::diff(Some(&before), Some(&after))?;
-        detail["client_secret"] = serde_json::json!("changed");
+        if let Some(fields) = detail.as_object_mut() {
+            fields.insert("client_secret".into(), serde_json::json!("changed"));
+        }
         self.audit(
             &txn,
             &realm.id,
