@@ -5,6 +5,7 @@
 
 mod catalog;
 mod client;
+mod directory;
 mod error;
 mod identity_provider;
 mod operations;
@@ -20,6 +21,7 @@ pub mod nullable_seconds;
 
 pub use catalog::*;
 pub use client::*;
+pub use directory::*;
 pub use error::*;
 pub use identity_provider::*;
 pub use operations::*;

@@ -17,6 +17,7 @@ pub trait AdminPort:
     + UserAdmin
     + RoleAdmin
     + IdentityProviderAdmin
+    + DirectoryAdmin
     + CatalogAdmin
     + OperationsAdmin
 {
@@ -29,6 +30,7 @@ impl<T> AdminPort for T where
         + UserAdmin
         + RoleAdmin
         + IdentityProviderAdmin
+        + DirectoryAdmin
         + CatalogAdmin
         + OperationsAdmin
 {
@@ -236,6 +238,34 @@ pub trait IdentityProviderAdmin: Send + Sync {
         id: &str,
         alias: &str,
     ) -> AdminResult<()>;
+}
+
+/// A realm's LDAP / Active Directory directories, addressed by name.
+#[async_trait]
+pub trait DirectoryAdmin: Send + Sync {
+    async fn list_directories(
+        &self,
+        realm: &str,
+        page: PageRequest,
+    ) -> AdminResult<Page<DirectoryView>>;
+    async fn get_directory(&self, realm: &str, name: &str) -> AdminResult<DirectoryView>;
+    async fn create_directory(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: DirectoryInput,
+    ) -> AdminResult<DirectoryView>;
+    async fn update_directory(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        name: &str,
+        input: DirectoryInput,
+    ) -> AdminResult<DirectoryView>;
+    /// Removes the directory and its links (the users made from it stay, without a password).
+    async fn delete_directory(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()>;
+    /// Connects, binds as the service account and reads the user base.
+    async fn test_directory(&self, realm: &str, name: &str) -> AdminResult<DirectoryCheck>;
 }
 
 /// What tokens may carry: scopes, API resources, claim types, exchange policies.

@@ -11,6 +11,8 @@ pub mod client_secret;
 pub mod consent;
 pub mod credential;
 pub mod device_code;
+pub mod directory;
+pub mod directory_link;
 pub mod exchange_policy;
 pub mod federated_identity;
 pub mod identity_provider;
@@ -42,6 +44,8 @@ pub mod prelude {
     pub use super::consent::Entity as Consent;
     pub use super::credential::Entity as Credential;
     pub use super::device_code::Entity as DeviceCode;
+    pub use super::directory::Entity as Directory;
+    pub use super::directory_link::Entity as DirectoryLink;
     pub use super::exchange_policy::Entity as ExchangePolicy;
     pub use super::federated_identity::Entity as FederatedIdentity;
     pub use super::identity_provider::Entity as IdentityProvider;

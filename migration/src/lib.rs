@@ -9,6 +9,7 @@ mod m20261203_000003_second_factors;
 mod m20261203_000004_email;
 mod m20261204_000001_sessions_and_roles;
 mod m20261205_000001_federation;
+mod m20261205_000002_directories;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_email::Migration),
             Box::new(m20261204_000001_sessions_and_roles::Migration),
             Box::new(m20261205_000001_federation::Migration),
+            Box::new(m20261205_000002_directories::Migration),
         ]
     }
 }

@@ -37,6 +37,8 @@ pub enum LoginFailure {
     WrongPassword,
     Disabled,
     Locked,
+    /// The user's directory (LDAP) could not be asked: the one failure worth telling apart.
+    DirectoryUnavailable,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,8 @@ pub struct Accounts {
     decoy_hash: String,
     /// Per-account turns: at most `threshold` attempts judged at once.
     gate: gate::Gate,
+    /// The realms' LDAP directories, asked for users without a local password.
+    pub directories: crate::ldap::Directories,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -72,6 +76,7 @@ impl Accounts {
         store: Store,
         argon2: Argon2Params,
         lockout: LockoutPolicy,
+        directories: crate::ldap::Directories,
     ) -> Result<Self, AccountError> {
         let decoy = crate::crypto::random::opaque_token();
         let decoy_hash =
@@ -82,6 +87,7 @@ impl Accounts {
             lockout,
             decoy_hash,
             gate: gate::Gate::new(lockout.threshold),
+            directories,
         })
     }
 
@@ -115,9 +121,23 @@ impl Accounts {
             store::users::find_by_username(&self.store.db, realm_id, username).await?
         };
         let Some(user) = user else {
+            if let Some(outcome) = self
+                .through_directories(realm_id, username, password_attempt, None, now)
+                .await?
+            {
+                return Ok(outcome);
+            }
             self.verify(password_attempt, None).await?;
             return Ok(Err(LoginFailure::UnknownUser));
         };
+        if user.enabled && user.password_hash.is_none() {
+            if let Some(outcome) = self
+                .through_directories(realm_id, username, password_attempt, Some(&user), now)
+                .await?
+            {
+                return Ok(outcome);
+            }
+        }
         if !user.enabled || user.password_hash.is_none() {
             self.verify(password_attempt, None).await?;
             return Ok(Err(if user.enabled {
@@ -143,6 +163,68 @@ impl Accounts {
         }
         self.failed(&user, attempt, now).await?;
         Ok(Err(LoginFailure::WrongPassword))
+    }
+
+    /// Asks the realm's directories about a user without a local password: `None` when no
+    /// directory has them (the caller answers as for any unknown user). An existing local
+    /// user is asked of the directory it was made from only, and only as the same entry, so a
+    /// directory never takes over an account it did not make.
+    async fn through_directories(
+        &self,
+        realm_id: &str,
+        username: &str,
+        password_attempt: &str,
+        existing: Option<&StoredUser>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Result<StoredUser, LoginFailure>>, AccountError> {
+        use crate::ldap::users::{provision, Provisioned};
+        use crate::ldap::Directory;
+        let db = &self.store.db;
+        let link = match existing {
+            Some(user) => match store::directories::link_of_user(db, &user.id).await? {
+                Some(link) => Some(link),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let rows = match &link {
+            Some(link) => store::directories::find_by_id(db, &link.directory_id)
+                .await?
+                .filter(|d| d.enabled)
+                .into_iter()
+                .collect(),
+            None => store::directories::enabled(db, realm_id).await?,
+        };
+        for row in rows {
+            let directory = Directory::from_row(&row);
+            let found = match self
+                .directories
+                .check_password(&directory, username, password_attempt)
+                .await
+            {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::warn!(directory = %directory.name, %error, "a directory could not be asked");
+                    return Ok(Some(Err(LoginFailure::DirectoryUnavailable)));
+                }
+            };
+            if link.as_ref().is_some_and(|l| l.subject != found.subject) {
+                continue;
+            }
+            // A concurrent first sign-in of the same entry may win the insert: then the link
+            // exists, and the second look follows it.
+            let mut provisioned = provision(&self.store, &directory, &found, username, now).await;
+            if matches!(provisioned, Err(StoreError::Conflict(_))) {
+                provisioned = provision(&self.store, &directory, &found, username, now).await;
+            }
+            return Ok(Some(match provisioned? {
+                Provisioned::User(user) if user.enabled => Ok(user),
+                Provisioned::User(_) => Err(LoginFailure::Disabled),
+                Provisioned::Taken => Err(LoginFailure::WrongPassword),
+            }));
+        }
+        Ok(None)
     }
 
     /// One argon2 verification of `attempt` against `hash`, or against the decoy without one.

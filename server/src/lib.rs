@@ -17,6 +17,7 @@ pub mod factors;
 pub mod federation;
 pub mod health;
 pub mod keys;
+pub mod ldap;
 pub mod limiter;
 pub mod mail;
 pub mod metrics;

@@ -127,8 +127,13 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         .reload(&store, now)
         .await
         .map_err(|e| StartError::Other(format!("loading revocations failed: {e}")))?;
-    let accounts = Accounts::new(store.clone(), argon2, config.lockout)
-        .map_err(|e| StartError::Other(format!("preparing password checks failed: {e}")))?;
+    let accounts = Accounts::new(
+        store.clone(),
+        argon2,
+        config.lockout,
+        crate::ldap::Directories::new(master_key.clone()),
+    )
+    .map_err(|e| StartError::Other(format!("preparing password checks failed: {e}")))?;
     let refresh = RefreshTokens::new(
         store.clone(),
         master_key.derive("refresh-token-successor"),

@@ -13,12 +13,12 @@ use super::api::Paths;
 #[openapi(
     info(
         title = "Tessera admin API",
-        description = "Administration of realms, clients, users, roles, identity providers, the catalogue, keys, revocations, sessions and the audit trail. Authenticate with `Authorization: Bearer <access token>` of realm `master`, issued to a user or service client holding the role `admin`.",
+        description = "Administration of realms, clients, users, roles, identity providers, directories, the catalogue, keys, revocations, sessions and the audit trail. Authenticate with `Authorization: Bearer <access token>` of realm `master`, issued to a user or service client holding the role `admin`.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "realms"), (name = "clients"), (name = "users"), (name = "roles"), (name = "identity-providers"), (name = "scopes"),
+        (name = "realms"), (name = "clients"), (name = "users"), (name = "roles"), (name = "identity-providers"), (name = "directories"), (name = "scopes"),
         (name = "api-resources"), (name = "claim-types"), (name = "exchange-policies"),
         (name = "keys"), (name = "revocations"), (name = "sessions"), (name = "events")
     )
@@ -93,7 +93,7 @@ fn tighten_inputs(document: &mut utoipa::openapi::OpenApi) {
 /// One `…Input` type serves create (POST) and PATCH, so its members are all optional (and
 /// `null` reads as absent); on create the server requires some, with a value. Each create body
 /// gets its own schema saying which.
-const CREATE_REQUIRES: [(&str, &[(&str, Type)]); 9] = [
+const CREATE_REQUIRES: [(&str, &[(&str, Type)]); 10] = [
     ("RealmInput", &[("name", Type::String)]),
     (
         "ClientInput",
@@ -104,6 +104,14 @@ const CREATE_REQUIRES: [(&str, &[(&str, Type)]); 9] = [
     ("ApiResourceInput", &[("name", Type::String)]),
     ("ClaimTypeInput", &[("name", Type::String)]),
     ("RoleInput", &[("name", Type::String)]),
+    (
+        "DirectoryInput",
+        &[
+            ("name", Type::String),
+            ("url", Type::String),
+            ("user_base_dn", Type::String),
+        ],
+    ),
     (
         "IdentityProviderInput",
         &[("alias", Type::String), ("client_id", Type::String)],

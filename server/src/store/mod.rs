@@ -8,6 +8,7 @@ pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod credentials;
+pub mod directories;
 pub mod exchange;
 pub mod federated_identities;
 pub mod identity_providers;

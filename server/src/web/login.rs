@@ -12,6 +12,7 @@ use axum::response::Response;
 
 use super::html::{self, escape, hidden, realm_error_page, realm_label, see_other, with_cookie};
 use super::interaction::{after_step, bound, handle_in};
+use crate::accounts::LoginFailure;
 use crate::oauth::form::Params;
 use crate::oauth::interaction::{login, Interaction, Purpose};
 use crate::sessions::{cookie_name, BrowserSession};
@@ -218,19 +219,26 @@ pub async fn submit(
         Ok(outcome) => outcome,
         Err(e) => return internal(&realm, e),
     };
-    let Ok(user) = outcome else {
-        return login_page(
-            &state,
-            &realm,
-            interaction.as_ref(),
-            &browser,
-            (
-                StatusCode::UNAUTHORIZED,
-                Some("Invalid username or password."),
-            ),
-            username,
-        )
-        .await;
+    let user = match outcome {
+        Ok(user) => user,
+        Err(failure) => {
+            let refusal = match failure {
+                LoginFailure::DirectoryUnavailable => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The user directory is unavailable. Please try again later.",
+                ),
+                _ => (StatusCode::UNAUTHORIZED, "Invalid username or password."),
+            };
+            return login_page(
+                &state,
+                &realm,
+                interaction.as_ref(),
+                &browser,
+                (refusal.0, Some(refusal.1)),
+                username,
+            )
+            .await;
+        }
     };
     if let Err(e) = login::signed_in(
         &state,

@@ -4,6 +4,7 @@
 mod api_resources;
 mod claim_types;
 mod clients;
+mod directories;
 mod events;
 mod exchange_policies;
 mod extract;
@@ -165,6 +166,12 @@ pub fn router() -> Router<AppState> {
     identity_providers::test_identity_provider,
     identity_providers::list_user_links,
     identity_providers::delete_user_link,
+    directories::list_directories,
+    directories::create_directory,
+    directories::get_directory,
+    directories::update_directory,
+    directories::delete_directory,
+    directories::test_directory,
     scopes::list_scopes,
     scopes::create_scope,
     scopes::get_scope,
@@ -342,6 +349,20 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
         .route(
             "/realms/{realm}/users/{id}/links/{alias}",
             delete(identity_providers::delete_user_link),
+        )
+        .route(
+            "/realms/{realm}/directories",
+            get(directories::list_directories).post(directories::create_directory),
+        )
+        .route(
+            "/realms/{realm}/directories/{name}",
+            get(directories::get_directory)
+                .patch(directories::update_directory)
+                .delete(directories::delete_directory),
+        )
+        .route(
+            "/realms/{realm}/directories/{name}/test",
+            post(directories::test_directory),
         )
         .route("/realms/{realm}/keys", get(keys::list_keys))
         .route("/realms/{realm}/keys/rotate", post(keys::rotate_keys))

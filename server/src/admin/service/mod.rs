@@ -5,6 +5,7 @@
 mod auth;
 mod catalog;
 mod clients;
+mod directories;
 mod identity_providers;
 mod operations;
 mod realms;

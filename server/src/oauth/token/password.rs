@@ -62,7 +62,12 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .authenticate(&realm.realm.id, username, password, now)
         .await
         .map_err(OAuthError::server_error)?
-        .map_err(|_| OAuthError::invalid_grant(INVALID_CREDENTIALS))?;
+        .map_err(|failure| match failure {
+            crate::accounts::LoginFailure::DirectoryUnavailable => {
+                OAuthError::temporarily_unavailable("the user directory is unavailable")
+            }
+            _ => OAuthError::invalid_grant(INVALID_CREDENTIALS),
+        })?;
     // Actions an administrator asked for are taken in the browser, not through this grant.
     if !crate::store::users::required_actions(&user)?.is_empty() {
         return Err(OAuthError::invalid_grant(INVALID_CREDENTIALS));
