@@ -34,6 +34,7 @@ mod hostile_connections;
 mod interactions;
 mod introspection;
 mod keys;
+mod ldap;
 mod loopback_redirects;
 mod multiprocess;
 mod passkeys;
