@@ -100,6 +100,7 @@ fn realm_routes() -> Router<AppState> {
             "/account/recovery-codes",
             post(web::account::new_recovery_codes),
         )
+        .route("/account/links/remove", post(web::account::remove_link))
         .route(
             "/account/sessions/end",
             post(web::account::sign_out_everywhere),

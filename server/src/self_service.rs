@@ -38,6 +38,15 @@ pub async fn change_password(
             "The new password needs {rule}."
         )));
     }
+    // A directory's user changes their password there: a local one would part ways with it.
+    if store::directories::link_of_user(&state.caches.store.db, &user.id)
+        .await?
+        .is_some()
+    {
+        return Ok(PasswordChange::Refused(
+            "Your password is managed by your organisation's directory: change it there.".into(),
+        ));
+    }
     let checked = state
         .accounts
         .authenticate(&user.realm_id, &user.username, current, now)
@@ -175,6 +184,56 @@ pub async fn sessions(
     now: DateTime<Utc>,
 ) -> Result<Vec<StoredSession>, StoreError> {
     store::sessions::live_of_user(&state.caches.store.db, user_id, now).await
+}
+
+/// The user's links to accounts at upstream providers.
+pub async fn links(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Vec<store::federated_identities::UserLink>, StoreError> {
+    store::federated_identities::of_user(&state.caches.store.db, user_id).await
+}
+
+/// What removing a link came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkRemoval {
+    Removed,
+    /// The user has no such link.
+    NotLinked,
+    /// It is the user's only way to sign in (no password, no other link).
+    LastWayIn,
+}
+
+/// Removes the user's link to the provider `alias`, unless it is their only way to sign in.
+pub async fn remove_link(
+    state: &AppState,
+    user: &StoredUser,
+    alias: &str,
+    now: DateTime<Utc>,
+) -> Result<LinkRemoval, StoreError> {
+    let links = links(state, &user.id).await?;
+    let Some(link) = links.iter().find(|l| l.alias == alias) else {
+        return Ok(LinkRemoval::NotLinked);
+    };
+    if user.password_hash.is_none() && links.len() == 1 {
+        return Ok(LinkRemoval::LastWayIn);
+    }
+    let tx = state.caches.store.begin().await?;
+    store::federated_identities::delete(&tx, &user.id, &link.link.provider_id).await?;
+    store::audit::record(
+        &tx,
+        store::audit::NewEvent {
+            realm_id: Some(&user.realm_id),
+            kind: "user.idp_unlinked",
+            actor: SELF,
+            target: Some(&user.id),
+            detail: serde_json::json!({"provider": alias}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(LinkRemoval::Removed)
 }
 
 /// Ends every live session of the user ("sign out everywhere"): their refresh tokens are

@@ -198,6 +198,10 @@ async fn overview(
         (Err(e), _, _) | (_, _, Err(e)) => return internal(realm, e),
         (_, Err(e), _) => return internal(realm, e),
     };
+    let links = match self_service::links(state, &console.user.id).await {
+        Ok(links) => links,
+        Err(e) => return internal(realm, e),
+    };
     let user = &console.user;
     let name = user
         .claims
@@ -273,6 +277,34 @@ async fn overview(
             )
         })
         .collect();
+    let link_rows: String = links
+        .iter()
+        .map(|l| {
+            format!(
+                r#"<li><span class="link-provider">{provider}</span>{upstream} · since {since}
+<form method="post" action="{action}">{csrf_field}{alias}<button type="submit" class="secondary">Remove</button></form></li>"#,
+                provider = escape(&l.display_name),
+                upstream = l
+                    .link
+                    .upstream_username
+                    .as_deref()
+                    .map(|u| format!(" as {}", escape(u)))
+                    .unwrap_or_default(),
+                since = l.link.created_at.format("%Y-%m-%d"),
+                action = path(realm, "/links/remove"),
+                alias = hidden("provider", &l.alias),
+            )
+        })
+        .collect();
+    let links_section = if links.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<h2>Linked accounts</h2>
+<ul id="links">{link_rows}</ul>
+"#
+        )
+    };
     let (ok, error) = match message {
         Some(("ok", text)) => (Some(text), None),
         Some((_, text)) => (None, Some(text)),
@@ -314,7 +346,7 @@ async fn overview(
 <script src="/assets/passkeys.js" defer></script>
 <h2>Recovery codes</h2>
 {recovery}
-<h2>Sessions</h2>
+{links_section}<h2>Sessions</h2>
 <ul id="sessions">{session_rows}</ul>
 <form method="post" action="{sessions_action}">{csrf_field}<button type="submit" class="secondary">Sign out everywhere</button></form>"#,
         ok = notice("ok", ok),
@@ -834,6 +866,39 @@ pub async fn remove_passkey(
     }
     let message = ("ok", "The passkey was removed.");
     overview(&state, &realm, &console, StatusCode::OK, Some(message)).await
+}
+
+/// `POST /realms/{realm}/account/links/remove` (form fields `csrf`, `provider`).
+pub async fn remove_link(
+    State(state): State<AppState>,
+    realm: RealmCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (console, params) = match console_for_post(&state, &realm, &headers, &body).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let alias = params.get("provider").unwrap_or_default();
+    let removed = match self_service::remove_link(&state, &console.user, alias, state.now()).await {
+        Ok(removed) => removed,
+        Err(e) => return internal(&realm, e),
+    };
+    let (status, message) = match removed {
+        self_service::LinkRemoval::Removed => (StatusCode::OK, ("ok", "The link was removed.")),
+        self_service::LinkRemoval::NotLinked => (
+            StatusCode::NOT_FOUND,
+            ("error", "Your account is not linked there."),
+        ),
+        self_service::LinkRemoval::LastWayIn => (
+            StatusCode::CONFLICT,
+            (
+                "error",
+                "This link is how you sign in: your account has no password to sign in with instead.",
+            ),
+        ),
+    };
+    overview(&state, &realm, &console, status, Some(message)).await
 }
 
 /// `POST /realms/{realm}/account/passkeys/rename` (form fields `csrf`, `id`, `name`).

@@ -241,6 +241,41 @@ async fn brokered_sign_in(server: TestServer) {
     assert_eq!(users_named(&server, "app", "erin").await, 1);
     assert_eq!(server.audit_events("user.created_by_idp").await.len(), 1);
 
+    // erin signs in to the account console through corp; her only link stays: without a
+    // password it is her way in.
+    let console_browser = Browser::new();
+    let login = console_browser
+        .follow(
+            &server.base,
+            console_browser
+                .get(&server.url("/realms/app/account"))
+                .await,
+        )
+        .await;
+    let upstream = console_browser
+        .follow(
+            &server.base,
+            console_browser
+                .get(&server.url(&href_of(&login, "idp-corp")))
+                .await,
+        )
+        .await;
+    let console = console_browser
+        .sign_in(&server.base, &upstream, "erin", "erin-password")
+        .await;
+    assert!(console.body.contains(r#"id="links""#), "{}", console.body);
+    let kept = console_browser
+        .post(
+            &server.url("/realms/app/account/links/remove"),
+            &[
+                ("csrf", &console.input("csrf").unwrap()),
+                ("provider", "corp"),
+            ],
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.body);
+    assert!(kept.body.contains("how you sign in"));
+
     // `idp_hint` skips the login page.
     let hinted = begin(&server).await;
     let browser = Browser::new();
@@ -389,6 +424,47 @@ async fn existing_accounts(server: TestServer) {
     let amr = id_token["amr"].as_array().unwrap();
     assert!(amr.contains(&json!("fed")) && amr.contains(&json!("pwd")));
     assert_eq!(users_named(&server, "app", "frank").await, 0, "nobody new");
+
+    // frank-local sees the link in the account console, and may remove it (he has a password).
+    let console_browser = Browser::new();
+    let console = console_browser
+        .follow(
+            &server.base,
+            console_browser
+                .get(&server.url("/realms/app/account"))
+                .await,
+        )
+        .await;
+    let console = console_browser
+        .sign_in(
+            &server.base,
+            &console,
+            "frank-local",
+            "frank-local-password",
+        )
+        .await;
+    assert!(console.body.contains(r#"id="links""#), "{}", console.body);
+    assert!(console.body.contains("Corp"));
+    let removed = console_browser
+        .post(
+            &server.url("/realms/app/account/links/remove"),
+            &[
+                ("csrf", &console.input("csrf").unwrap()),
+                ("provider", "corp"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert!(removed.body.contains("The link was removed."));
+    let links = server
+        .admin(
+            Method::GET,
+            &format!("/realms/app/users/{frank_local}/links"),
+            None,
+        )
+        .await;
+    assert_eq!(links.body, json!([]));
+    assert_eq!(server.audit_events("user.idp_unlinked").await.len(), 1);
     // The submitted proof is spent.
     let replay = browser.post(&action, &refs).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);

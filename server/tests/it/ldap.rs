@@ -245,6 +245,36 @@ async fn directory_sign_in(server: TestServer) {
         1
     );
 
+    // A directory's user changes the password in the directory, not here.
+    let browser = Browser::new();
+    let console = browser
+        .follow(
+            &server.base,
+            browser.get(&server.url("/realms/dir/account")).await,
+        )
+        .await;
+    let console = browser
+        .sign_in(&server.base, &console, "alice", "alice-password")
+        .await;
+    let refused = browser
+        .post(
+            &server.url("/realms/dir/account/password"),
+            &[
+                ("csrf", &console.input("csrf").unwrap()),
+                ("current_password", "alice-password"),
+                ("new_password", "a-brand-new-password"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("managed by your organisation"));
+    assert_eq!(
+        password_grant(&server, "alice", "alice-password")
+            .await
+            .status,
+        200
+    );
+
     // The directory down: the login page says so (never a 500), the password grant answers
     // 503, and nobody is made.
     drop(slapd);
