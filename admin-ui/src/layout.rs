@@ -29,6 +29,8 @@ pub enum Section {
     Clients,
     Users,
     Roles,
+    IdentityProviders,
+    Directories,
     Scopes,
     ApiResources,
     ClaimTypes,
@@ -42,11 +44,13 @@ pub enum Section {
 
 impl Section {
     /// The realm-scoped entries, in sidebar order.
-    const REALM: [Section; 12] = [
+    const REALM: [Section; 14] = [
         Section::Dashboard,
         Section::Clients,
         Section::Users,
         Section::Roles,
+        Section::IdentityProviders,
+        Section::Directories,
         Section::Scopes,
         Section::ApiResources,
         Section::ClaimTypes,
@@ -63,6 +67,8 @@ impl Section {
             Section::Clients => "Clients",
             Section::Users => "Users",
             Section::Roles => "Roles",
+            Section::IdentityProviders => "Identity providers",
+            Section::Directories => "Directories",
             Section::Scopes => "Scopes",
             Section::ApiResources => "API resources",
             Section::ClaimTypes => "Claim types",
@@ -82,6 +88,8 @@ impl Section {
             Section::Clients => "clients",
             Section::Users => "users",
             Section::Roles => "roles",
+            Section::IdentityProviders => "identity-providers",
+            Section::Directories => "directories",
             Section::Scopes => "scopes",
             Section::ApiResources => "api-resources",
             Section::ClaimTypes => "claim-types",

@@ -219,7 +219,7 @@ impl Accounts {
                 provisioned = provision(&self.store, &directory, &found, username, now).await;
             }
             return Ok(Some(match provisioned? {
-                Provisioned::User(user) if user.enabled => Ok(user),
+                Provisioned::User(user) if user.enabled => Ok(*user),
                 Provisioned::User(_) => Err(LoginFailure::Disabled),
                 Provisioned::Taken => Err(LoginFailure::WrongPassword),
             }));

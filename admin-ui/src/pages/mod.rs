@@ -6,6 +6,7 @@ mod clients;
 mod collection;
 mod dashboard;
 mod events;
+mod federation;
 mod home;
 mod keys;
 mod login;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<Ctx> {
     let router = clients::routes(router);
     let router = users::routes(router);
     let router = roles::routes(router);
+    let router = federation::routes(router);
     let router = catalog::routes(router);
     let router = keys::routes(router);
     let router = revocations::routes(router);

@@ -248,6 +248,7 @@ impl Collection for Users {
                 </form>
                 <p><a href=format!("{href}/credentials") id="credentials-link">"Second factors and passkeys"</a></p>
                 <p><a href=format!("{href}/sessions") id="sessions-link">"Sessions"</a></p>
+                <p><a href=format!("{href}/links") id="links-link">"Linked accounts"</a></p>
             </section>
             <section class="panel">
                 <h2>"Status"</h2>

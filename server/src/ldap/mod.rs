@@ -266,7 +266,7 @@ impl Directories {
                     .iter()
                     .find(|(name, _)| name.eq_ignore_ascii_case(&directory.subject_attribute))
                     .and_then(|(_, v)| v.first())
-                    .map(|bytes| crate::crypto::b64url(bytes))
+                    .map(crate::crypto::b64url)
             })
             .unwrap_or_else(|| entry.dn.clone());
         let groups = self.groups_of(ldap, directory, &entry.dn, username).await?;

@@ -88,7 +88,7 @@ fn roles_after(directory: &Directory, found: &Found, current: &[String]) -> Vec<
 
 /// What a directory sign-in comes to locally.
 pub enum Provisioned {
-    User(StoredUser),
+    User(Box<StoredUser>),
     /// A local account not made from this entry holds the username: it is not taken over.
     Taken,
 }
@@ -196,5 +196,5 @@ pub async fn provision(
         store::users::set_roles(&tx, &directory.realm_id, &user.id, &roles, now).await?;
     }
     tx.commit().await?;
-    Ok(Provisioned::User(user))
+    Ok(Provisioned::User(Box::new(user)))
 }

@@ -1686,3 +1686,123 @@ async fn the_console_asks_for_an_administrators_second_factor() {
         .await;
     assert_eq!(replayed.status, 401, "{}", replayed.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_providers_directories_and_links_in_the_console() {
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+
+    // A provider from a template: blank fields keep the template's values; the secret is
+    // write-only and the redirect URI to register is shown.
+    let form = "/admin/realms/default/new/identity-providers";
+    let page = b.get(form).await;
+    assert_tag(&page.body, &["<select", r#"name="template""#]);
+    let created = b
+        .submit(
+            form,
+            form,
+            &[
+                ("alias", "github"),
+                ("template", "github"),
+                ("kind", "oidc"),
+                ("enabled", "true"),
+                ("client_id", "gh-client"),
+                ("client_secret", "gh-secret-value"),
+                ("client_auth_method", "client_secret_basic"),
+                ("pkce", "true"),
+                ("sync_mode", "import"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let stored = api.get("/realms/default/identity-providers/github").await;
+    assert_eq!(stored["kind"], "oauth2");
+    assert_eq!(stored["client_secret_set"], true);
+    assert_eq!(stored["claim_mappings"]["login"], "username");
+    let edit = "/admin/realms/default/identity-providers/github";
+    let page = b.get(edit).await;
+    assert_eq!(page.status, 200);
+    assert_tag(&page.body, &[r#"id="redirect-uri""#]);
+    assert!(!page.body.contains("gh-secret-value"), "write-only");
+    assert_has(&page.body, "login = username");
+    // A bad mapping line is the field's error.
+    let bad = b
+        .submit(
+            edit,
+            edit,
+            &[
+                ("kind", "oauth2"),
+                ("client_id", "gh-client"),
+                ("client_auth_method", "client_secret_basic"),
+                (
+                    "authorization_endpoint",
+                    "https://github.com/login/oauth/authorize",
+                ),
+                (
+                    "token_endpoint",
+                    "https://github.com/login/oauth/access_token",
+                ),
+                ("userinfo_endpoint", "https://api.github.com/user"),
+                ("subject_claim", "id"),
+                ("claim_mappings", "login username"),
+                ("sync_mode", "import"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_field_error(&bad.body, "claim_mappings");
+    // Test connection answers a page (GitHub's endpoints are not fetched for plain OAuth 2).
+    let tested = b.submit(edit, &format!("{edit}/test"), &[]).await;
+    assert_eq!(tested.status, 200, "{}", tested.body);
+    assert_tag(&tested.body, &[r#"id="test-result""#]);
+
+    // A directory, and its test against nothing listening.
+    let form = "/admin/realms/default/new/directories";
+    let created = b
+        .submit(
+            form,
+            form,
+            &[
+                ("name", "corp"),
+                ("enabled", "true"),
+                ("url", "ldap://127.0.0.1:1"),
+                ("user_base_dn", "ou=people,dc=example,dc=org"),
+                ("user_filter", "(uid={username})"),
+                ("subject_attribute", "entryUUID"),
+                ("attribute_mappings", "mail = email\nuid = username"),
+                ("group_filter", "(member={dn})"),
+                ("group_name_attribute", "cn"),
+                ("group_roles", "admins = admin-from-ldap"),
+                ("timeout_seconds", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let stored = api.get("/realms/default/directories/corp").await;
+    assert_eq!(stored["group_roles"]["admins"], "admin-from-ldap");
+    let edit = "/admin/realms/default/directories/corp";
+    let tested = b.submit(edit, &format!("{edit}/test"), &[]).await;
+    assert_eq!(tested.status, 200, "{}", tested.body);
+    assert_tag(&tested.body, &[r#"data-ok="false""#]);
+    assert_tag(&tested.body, &[r#"id="test-error""#]);
+
+    // A user's links page, and the sidebar entries.
+    let user = api
+        .post(
+            "/realms/default/users",
+            json!({"username": "lena", "password": "lena-password-1"}),
+        )
+        .await;
+    let id = user["id"].as_str().expect("id").to_string();
+    let user_page = b.get(&format!("/admin/realms/default/users/{id}")).await;
+    assert_tag(&user_page.body, &[r#"id="links-link""#]);
+    let links = b
+        .get(&format!("/admin/realms/default/users/{id}/links"))
+        .await;
+    assert_eq!(links.status, 200, "{}", links.body);
+    assert_has(&links.body, "No linked accounts yet");
+    assert_has(&links.body, "Identity providers");
+    assert_has(&links.body, "Directories");
+}
