@@ -201,13 +201,34 @@ async fn brokered_sign_in(server: TestServer) {
     assert_eq!(check.body["ok"], true, "{}", check.text);
     assert!(check.body["signing_keys"].as_u64().unwrap() >= 1);
 
-    let started = begin(&server).await;
+    // The application is the `openidconnect` crate: it verifies what the broker issues.
+    let client = relying_party(&server, "app", "webapp", Some("webapp-secret"), CALLBACK).await;
+    let started = start(&client, &["email", "profile"]);
     let browser = Browser::new();
     let done = through_corp(&server, &browser, &started, "erin", "erin-password").await;
     let code = code_from(&done, &started, &server.issuer("app"));
-    let tokens = redeem(&server, &code, &started).await;
-    let (_, id_token) = jwt_parts(tokens["id_token"].as_str().unwrap());
-    let (_, access) = jwt_parts(tokens["access_token"].as_str().unwrap());
+    let tokens = client
+        .exchange_code(openidconnect::AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(started.verifier)
+        .request_async(&super::discovery::http())
+        .await
+        .expect("the code is exchanged");
+    let verified = openidconnect::TokenResponse::id_token(&tokens)
+        .expect("an ID token")
+        .claims(&client.id_token_verifier(), &started.nonce)
+        .expect("the ID token verifies")
+        .clone();
+    assert_eq!(
+        verified.email().map(|e| e.as_str()),
+        Some("erin@corp.example")
+    );
+    let (_, id_token) = jwt_parts(
+        &openidconnect::TokenResponse::id_token(&tokens)
+            .unwrap()
+            .to_string(),
+    );
+    let (_, access) = jwt_parts(openidconnect::OAuth2TokenResponse::access_token(&tokens).secret());
     let erin = server.user_id("app", "erin").await;
     assert_eq!(id_token["sub"], erin.as_str(), "a local user of app");
     assert_ne!(erin, server.user_id("corp", "erin").await);
@@ -878,6 +899,205 @@ async fn upstream_failures(server: TestServer) {
     assert!(server.audit_events("user.created_by_idp").await.is_empty());
 }
 
+/// What the scripted upstream's token endpoint answers next.
+#[derive(Clone)]
+enum Answer {
+    /// An ID token with these claims (merged over valid ones).
+    IdToken(Value),
+    /// A server error.
+    Status500,
+    /// Nothing, for longer than the broker waits.
+    Hang,
+}
+
+/// An upstream whose token endpoint answers what the test scripts: for the ID tokens no real
+/// provider would issue (another audience, another nonce, expired) and for its failures.
+struct ScriptedUpstream {
+    issuer: String,
+    kid: String,
+    pair: server::keys::ParsedKeyPair,
+    answer: std::sync::Arc<std::sync::Mutex<Option<(Answer, String)>>>,
+}
+
+impl ScriptedUpstream {
+    async fn start() -> Self {
+        use server::domain::SigningAlg;
+        let key = server::keys::generate(SigningAlg::ES256).unwrap();
+        let jwks = json!({"keys": [key.public_jwk]});
+        let answer: std::sync::Arc<std::sync::Mutex<Option<(Answer, String)>>> = Default::default();
+        let token_answer = answer.clone();
+        let app = axum::Router::new()
+            .route(
+                "/jwks",
+                axum::routing::get(move || {
+                    let jwks = jwks.clone();
+                    async move { axum::Json(jwks) }
+                }),
+            )
+            .route(
+                "/token",
+                axum::routing::post(move || {
+                    let scripted = token_answer.lock().unwrap().take();
+                    async move {
+                        use axum::response::IntoResponse;
+                        match scripted {
+                            Some((Answer::IdToken(_), token)) => axum::Json(json!({
+                                "access_token": "upstream-access-token",
+                                "token_type": "Bearer",
+                                "id_token": token,
+                            }))
+                            .into_response(),
+                            Some((Answer::Hang, _)) => {
+                                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                            }
+                            _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                        }
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            issuer,
+            pair: server::keys::ParsedKeyPair::from_pkcs8(SigningAlg::ES256, &key.pkcs8).unwrap(),
+            kid: key.kid,
+            answer,
+        }
+    }
+
+    fn sign(&self, claims: &Value) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let header = json!({"alg": "ES256", "kid": self.kid, "typ": "JWT"});
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = self.pair.sign(message.as_bytes()).unwrap();
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    /// Scripts the next token answer for a login whose nonce is `nonce`.
+    fn script(&self, answer: Answer, nonce: &str) {
+        let now = chrono::Utc::now().timestamp();
+        let token = match &answer {
+            Answer::IdToken(overrides) => {
+                let mut claims = json!({
+                    "iss": self.issuer, "sub": "scripted-user", "aud": "tessera",
+                    "exp": now + 300, "iat": now, "nonce": nonce,
+                    "email": "scripted@upstream.example", "email_verified": true,
+                    "preferred_username": "scripted",
+                });
+                for (k, v) in overrides.as_object().unwrap() {
+                    claims[k] = v.clone();
+                }
+                self.sign(&claims)
+            }
+            _ => String::new(),
+        };
+        *self.answer.lock().unwrap() = Some((answer, token));
+    }
+}
+
+/// Starts a sign-in through `alias` and returns the browser, its pending `state` and `nonce`
+/// (read off the redirect to the upstream, which the test plays itself).
+async fn redirected(server: &TestServer, alias: &str) -> (Browser, String, String) {
+    let started = begin(server).await;
+    let browser = Browser::new();
+    let login = browser
+        .follow(&server.base, browser.get(&started.url).await)
+        .await;
+    let to_upstream = browser
+        .get(&server.url(&href_of(&login, &format!("idp-{alias}"))))
+        .await;
+    let location = url::Url::parse(&to_upstream.location.expect("a redirect upstream")).unwrap();
+    let param = |name: &str| {
+        location
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+            .unwrap()
+    };
+    assert_eq!(param("code_challenge_method"), "S256");
+    (browser, param("state"), param("nonce"))
+}
+
+async fn scripted_upstream_answers(server: TestServer) {
+    server.seed(&seed(&server.base)).await;
+    let upstream = ScriptedUpstream::start().await;
+    let created = server
+        .admin(
+            Method::POST,
+            "/realms/app/identity-providers",
+            Some(json!({
+                "alias": "scripted",
+                "issuer": upstream.issuer,
+                "authorization_endpoint": format!("{}/authorize", upstream.issuer),
+                "token_endpoint": format!("{}/token", upstream.issuer),
+                "jwks_uri": format!("{}/jwks", upstream.issuer),
+                "client_id": "tessera",
+                "client_secret": "scripted-secret",
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let callback = |state: &str| {
+        server.url(&format!(
+            "/realms/app/broker/scripted/callback?code=upstream-code&state={state}"
+        ))
+    };
+
+    // A good answer signs in: the fixture is sound, so the refusals below are about their cause.
+    let (browser, state, first_nonce) = redirected(&server, "scripted").await;
+    upstream.script(Answer::IdToken(json!({})), &first_nonce);
+    let done = browser
+        .follow(&server.base, browser.get(&callback(&state)).await)
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location.unwrap().starts_with(CALLBACK));
+
+    let now = chrono::Utc::now().timestamp();
+    for (answer, says) in [
+        (
+            Answer::IdToken(json!({"aud": "someone-else"})),
+            "could not be verified",
+        ),
+        (
+            Answer::IdToken(json!({"aud": ["tessera", "other"]})),
+            "could not be verified",
+        ),
+        (
+            Answer::IdToken(json!({"iss": "https://elsewhere.example"})),
+            "could not be verified",
+        ),
+        (
+            Answer::IdToken(json!({"exp": now - 60})),
+            "could not be verified",
+        ),
+        (
+            Answer::IdToken(json!({"sub": "another-user", "nonce": first_nonce})),
+            "could not be verified",
+        ),
+        (Answer::Status500, "could not be reached"),
+        (Answer::Hang, "could not be reached"),
+    ] {
+        let (browser, state, nonce) = redirected(&server, "scripted").await;
+        upstream.script(answer, &nonce);
+        let page = browser.get(&callback(&state)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+        assert!(page.body.contains(says), "{says}: {}", page.body);
+    }
+    assert_eq!(
+        server.audit_events("user.created_by_idp").await.len(),
+        1,
+        "only the good answer made a user"
+    );
+    assert_eq!(users_named(&server, "app", "another-user").await, 0);
+}
+
 on_both_backends! {
     brokered_sign_in => brokered_sign_in,
     callback_refusals => callback_refusals,
@@ -885,4 +1105,5 @@ on_both_backends! {
     provider_administration => provider_administration,
     brokering_to_node_oidc_provider => brokering_to_node_oidc_provider,
     upstream_failures => upstream_failures,
+    scripted_upstream_answers => scripted_upstream_answers,
 }
