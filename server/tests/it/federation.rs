@@ -981,8 +981,7 @@ impl ScriptedUpstream {
     }
 
     /// Scripts the next token answer for a login whose nonce is `nonce`.
-    fn script(&self, answer: Answer, nonce: &str) {
-        let now = chrono::Utc::now().timestamp();
+    fn script(&self, answer: Answer, nonce: &str, now: i64) {
         let token = match &answer {
             Answer::IdToken(overrides) => {
                 let mut claims = json!({
@@ -1050,16 +1049,16 @@ async fn scripted_upstream_answers(server: TestServer) {
         ))
     };
 
+    let now = server.state.now().timestamp();
     // A good answer signs in: the fixture is sound, so the refusals below are about their cause.
     let (browser, state, first_nonce) = redirected(&server, "scripted").await;
-    upstream.script(Answer::IdToken(json!({})), &first_nonce);
+    upstream.script(Answer::IdToken(json!({})), &first_nonce, now);
     let done = browser
         .follow(&server.base, browser.get(&callback(&state)).await)
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(done.location.unwrap().starts_with(CALLBACK));
 
-    let now = chrono::Utc::now().timestamp();
     for (answer, says) in [
         (
             Answer::IdToken(json!({"aud": "someone-else"})),
@@ -1085,7 +1084,7 @@ async fn scripted_upstream_answers(server: TestServer) {
         (Answer::Hang, "could not be reached"),
     ] {
         let (browser, state, nonce) = redirected(&server, "scripted").await;
-        upstream.script(answer, &nonce);
+        upstream.script(answer, &nonce, now);
         let page = browser.get(&callback(&state)).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
         assert!(page.body.contains(says), "{says}: {}", page.body);
