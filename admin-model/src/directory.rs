@@ -17,6 +17,8 @@ pub struct DirectoryView {
     pub bind_dn: Option<String>,
     /// Whether a bind password is set (it is never shown).
     pub bind_password_set: bool,
+    /// PEM certificates trusted for TLS (a private CA); the system's roots when absent.
+    pub tls_ca_certificate: Option<String>,
     pub user_base_dn: String,
     /// `{username}` stands for the escaped username.
     pub user_filter: String,
@@ -63,6 +65,14 @@ pub struct DirectoryInput {
     )]
     #[schema(value_type = Option<String>, nullable, max_length = 1024)]
     pub bind_password: Option<Option<String>>,
+    /// PEM certificates to trust for TLS (a private CA); `null` for the system's roots.
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable, max_length = 65536)]
+    pub tls_ca_certificate: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 1024)]
     pub user_base_dn: Option<String>,

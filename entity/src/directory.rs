@@ -18,6 +18,9 @@ pub struct Model {
     pub bind_dn: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub bind_password_sealed: Option<String>,
+    /// PEM certificates to trust for TLS (a private CA); the system's roots without.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub tls_ca_certificate: Option<String>,
     pub user_base_dn: String,
     /// With `{username}` where the escaped username goes.
     pub user_filter: String,

@@ -40,6 +40,7 @@ impl MigrationTrait for Migration {
                             .text()
                             .null(),
                     )
+                    .col(ColumnDef::new(Directories::TlsCaCertificate).text().null())
                     .col(text(Directories::UserBaseDn))
                     .col(text(Directories::UserFilter))
                     .col(text(Directories::SubjectAttribute))
@@ -169,6 +170,7 @@ enum Directories {
     Starttls,
     BindDn,
     BindPasswordSealed,
+    TlsCaCertificate,
     UserBaseDn,
     UserFilter,
     SubjectAttribute,

@@ -146,6 +146,9 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
             .await
             .map_err(|e| StartError::Other(format!("preparing the session store failed: {e}")))?,
     );
+    // Libraries that build their own TLS configuration (ldap3 with the system's roots) ask
+    // rustls for the process default; several providers are linked, so name it.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http_client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())

@@ -331,6 +331,7 @@ impl Collection for Directories {
         "starttls",
         "bind_dn",
         "bind_password",
+        "tls_ca_certificate",
         "user_base_dn",
         "user_filter",
         "subject_attribute",
@@ -366,6 +367,7 @@ impl Collection for Directories {
             .set("url", v.url.clone())
             .set_flag("starttls", v.starttls)
             .set_opt("bind_dn", v.bind_dn.clone())
+            .set_opt("tls_ca_certificate", v.tls_ca_certificate.clone())
             .set("user_base_dn", v.user_base_dn.clone())
             .set("user_filter", v.user_filter.clone())
             .set("subject_attribute", v.subject_attribute.clone())
@@ -419,6 +421,7 @@ impl Collection for Directories {
             starttls: Some(form.checked("starttls")),
             bind_dn: r.nullable("bind_dn"),
             bind_password: secret_of(form, "bind_password"),
+            tls_ca_certificate: r.nullable("tls_ca_certificate"),
             user_base_dn: Some(form.text("user_base_dn")),
             user_filter: form.opt("user_filter"),
             subject_attribute: form.opt("subject_attribute"),
@@ -442,6 +445,8 @@ impl Collection for Directories {
                 <Check name="enabled" label="Enabled" hint="Asked, in name order, for users without a local password."/>
                 <Text name="url" label="URL" required=true placeholder="ldaps://ldap.example.org" hint="ldap:// or ldaps://"/>
                 <Check name="starttls" label="StartTLS" hint="Upgrade an ldap:// connection before binding."/>
+                <TextArea name="tls_ca_certificate" label="CA certificate" rows=4 mono=true
+                    hint="PEM. The CA to trust for ldaps:// and StartTLS; blank for the system's roots."/>
                 <Text name="timeout_seconds" label="Timeout (seconds)" kind="number"/>
             </Group>
             <Group title="Service account" note="Searches run as this account; without one, anonymously.">

@@ -47,6 +47,7 @@ pub struct Directory {
     pub starttls: bool,
     pub bind_dn: Option<String>,
     pub bind_password_sealed: Option<String>,
+    pub tls_ca_certificate: Option<String>,
     pub user_base_dn: String,
     /// With `{username}` where the escaped username goes.
     pub user_filter: String,
@@ -84,6 +85,7 @@ impl Directory {
             starttls: row.starttls,
             bind_dn: row.bind_dn.clone(),
             bind_password_sealed: row.bind_password_sealed.clone(),
+            tls_ca_certificate: row.tls_ca_certificate.clone(),
             user_base_dn: row.user_base_dn.clone(),
             user_filter: row.user_filter.clone(),
             subject_attribute: row.subject_attribute.clone(),
@@ -128,6 +130,37 @@ pub struct Reachable {
     pub base_found: bool,
 }
 
+/// The certificates of a PEM text; none when it holds none or is malformed.
+pub fn pem_certificates(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_default()
+}
+
+/// A TLS configuration trusting the certificates of `pem` (a private CA) and nothing else;
+/// host names are verified as always.
+fn tls_trusting(pem: &str) -> Result<Arc<rustls::ClientConfig>, DirectoryError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in pem_certificates(pem) {
+        roots.add(certificate).map_err(|e| {
+            DirectoryError::Misconfigured(format!("the CA certificate is unusable: {e}"))
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(DirectoryError::Misconfigured(
+            "the CA certificate holds no certificate".into(),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| DirectoryError::Misconfigured(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
 /// Seals bind passwords and talks to directories.
 pub struct Directories {
     master_key: Arc<MasterKey>,
@@ -169,9 +202,12 @@ impl Directories {
 
     /// A connection bound as the service account (anonymous without one).
     async fn connect(&self, directory: &Directory) -> Result<Ldap, DirectoryError> {
-        let settings = LdapConnSettings::new()
+        let mut settings = LdapConnSettings::new()
             .set_conn_timeout(directory.timeout)
             .set_starttls(directory.starttls);
+        if let Some(pem) = &directory.tls_ca_certificate {
+            settings = settings.set_config(tls_trusting(pem)?);
+        }
         let (connection, mut ldap) = LdapConnAsync::with_settings(settings, &directory.url)
             .await
             .map_err(unavailable("connecting"))?;

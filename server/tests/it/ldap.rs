@@ -68,16 +68,98 @@ impl Drop for Slapd {
     }
 }
 
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let status = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs (scripts/openldap-slapd installs it)");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// A private CA and a server certificate it issued for 127.0.0.1, in `dir`; returns the CA's
+/// PEM.
+fn certificates(dir: &Path) -> String {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509", "-days", "1", "-subj", "/CN=Tessera test CA"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    openssl(dir, &ca);
+    let mut request = vec!["req", "-subj", "/CN=127.0.0.1"];
+    request.extend(ec);
+    request.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    openssl(dir, &request);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-out",
+            "server.pem",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+    std::fs::read_to_string(dir.join("ca.pem")).unwrap()
+}
+
 impl Slapd {
     fn start() -> Self {
+        Self::start_with(false).0
+    }
+
+    /// With `tls`, the server offers StartTLS with a certificate of a private CA, whose PEM
+    /// is returned.
+    fn start_with(tls: bool) -> (Self, Option<String>) {
         let slapd = slapd_binary();
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("db")).unwrap();
-        let config = std::fs::read_to_string(fixtures().join("slapd.conf.template"))
+        let mut config = std::fs::read_to_string(fixtures().join("slapd.conf.template"))
             .unwrap()
             .replace("@DIR@", dir.path().to_str().unwrap())
             .replace("@SCHEMA@", "/etc/ldap/schema")
             .replace("@MODULES@", "/usr/lib/ldap");
+        let ca = tls.then(|| certificates(dir.path()));
+        if tls {
+            // Global directives: before the database section.
+            let files = format!(
+                "TLSCertificateFile {0}/server.pem\nTLSCertificateKeyFile {0}/server.key\n\ndatabase",
+                dir.path().display()
+            );
+            config = config.replacen("\ndatabase", &format!("\n{files}"), 1);
+        }
         let conf = dir.path().join("slapd.conf");
         std::fs::write(&conf, config).unwrap();
         let seeded = Command::new(slapd)
@@ -108,11 +190,12 @@ impl Slapd {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Self {
+                    let started = Self {
                         child,
                         url,
                         _dir: dir,
                     };
+                    return (started, ca);
                 }
                 if child.try_wait().unwrap().is_some() {
                     break;
@@ -358,7 +441,65 @@ async fn directory_administration(server: TestServer) {
     assert_eq!(deleted.status, 204);
 }
 
+async fn directory_over_starttls(server: TestServer) {
+    let (slapd, ca) = Slapd::start_with(true);
+    let ca = ca.unwrap();
+    server.seed(SEED).await;
+    let created = server
+        .admin(
+            Method::POST,
+            "/realms/dir/directories",
+            Some(json!({
+                "name": "tls",
+                "url": slapd.url,
+                "starttls": true,
+                "tls_ca_certificate": ca,
+                "bind_dn": "cn=reader,dc=example,dc=org",
+                "bind_password": "reader-password",
+                "user_base_dn": "ou=people,dc=example,dc=org",
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let check = server
+        .admin(Method::POST, "/realms/dir/directories/tls/test", None)
+        .await;
+    assert_eq!(check.body["ok"], true, "{}", check.text);
+    assert_eq!(
+        password_grant(&server, "alice", "alice-password")
+            .await
+            .status,
+        200
+    );
+
+    // Without the private CA the server's certificate is not trusted: nothing is sent.
+    let patched = server
+        .admin(
+            Method::PATCH,
+            "/realms/dir/directories/tls",
+            Some(json!({"tls_ca_certificate": null})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let check = server
+        .admin(Method::POST, "/realms/dir/directories/tls/test", None)
+        .await;
+    assert_eq!(check.body["ok"], false, "{}", check.text);
+    password_grant(&server, "alice", "alice-password")
+        .await
+        .assert_oauth_error(503, "temporarily_unavailable");
+    let garbage = server
+        .admin(
+            Method::PATCH,
+            "/realms/dir/directories/tls",
+            Some(json!({"tls_ca_certificate": "not a certificate"})),
+        )
+        .await;
+    assert_eq!(garbage.status, 422, "{}", garbage.text);
+}
+
 on_both_backends! {
+    directory_over_starttls => directory_over_starttls,
     directory_sign_in => directory_sign_in,
     directory_administration => directory_administration,
 }

@@ -38,6 +38,7 @@ fn directory_view(row: DirectoryRow) -> DirectoryView {
         starttls: row.starttls,
         bind_dn: row.bind_dn,
         bind_password_set: row.bind_password_sealed.is_some(),
+        tls_ca_certificate: row.tls_ca_certificate,
         user_base_dn: row.user_base_dn,
         user_filter: row.user_filter,
         subject_attribute: row.subject_attribute,
@@ -107,6 +108,18 @@ fn apply(
     }
     if let Some(sealed) = sealed_password {
         row.bind_password_sealed = sealed;
+    }
+    if let Some(pem) = &input.tls_ca_certificate {
+        let pem = pem.clone().filter(|p| !p.trim().is_empty());
+        if let Some(pem) = &pem {
+            if pem.len() > 65536 || crate::ldap::pem_certificates(pem).is_empty() {
+                errors.add(
+                    "tls_ca_certificate",
+                    "must hold PEM certificates (-----BEGIN CERTIFICATE-----)",
+                );
+            }
+        }
+        row.tls_ca_certificate = pem;
     }
     if let Some(base) = &input.user_base_dn {
         errors.check("user_base_dn", ldap_text(base));
@@ -240,6 +253,7 @@ impl DirectoryAdmin for AdminService {
             starttls: false,
             bind_dn: None,
             bind_password_sealed: None,
+            tls_ca_certificate: None,
             user_base_dn: String::new(),
             user_filter: "(uid={username})".into(),
             subject_attribute: "entryUUID".into(),
