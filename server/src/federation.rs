@@ -112,9 +112,16 @@ pub async fn account_for(
     }
     if let Some(email) = profile.email.as_deref() {
         if let Some(existing) = store::users::find_by_email(db, &provider.realm_id, email).await? {
+            // Only an account of this realm's own making: one another provider or a directory
+            // made (and vouched for) could have been set up in someone else's name.
+            let native = federated_identities::of_user(db, &existing.id).await?.is_empty()
+                && store::directories::link_of_user(db, &existing.id)
+                    .await?
+                    .is_none();
             let may_link = provider.link_by_verified_email
                 && profile.email_verified
-                && existing.email_verified;
+                && existing.email_verified
+                && native;
             if !may_link {
                 return Ok(Outcome::ProveExisting { user: existing });
             }
@@ -223,6 +230,9 @@ async fn link_to(
     how: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome, StoreError> {
+    if !user.enabled {
+        return Ok(Outcome::Disabled);
+    }
     let tx = state.caches.store.begin().await?;
     let inserted = federated_identities::insert(
         &tx,
@@ -262,9 +272,6 @@ async fn link_to(
     )
     .await?;
     tx.commit().await?;
-    if !user.enabled {
-        return Ok(Outcome::Disabled);
-    }
     Ok(Outcome::User {
         user,
         created: false,
@@ -288,11 +295,13 @@ async fn create(
     now: DateTime<Utc>,
 ) -> Result<Outcome, StoreError> {
     let db = &state.caches.store.db;
-    let fallback = format!("{}.{}", provider.alias, identity.subject);
+    // Always a valid username, whatever characters the upstream's subject holds.
+    let digest = crate::crypto::b64url(crate::crypto::sha256(identity.subject.as_bytes()));
+    let fallback = format!("{}.{}", provider.alias, digest.get(..16).unwrap_or(&digest));
     let candidates = [
         profile.username.clone(),
         profile.email.clone().filter(|e| is_username(e)),
-        Some(fallback.clone()).filter(|f| is_username(f)),
+        Some(fallback.clone()),
     ];
     let mut username = None;
     for candidate in candidates.into_iter().flatten() {

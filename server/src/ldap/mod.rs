@@ -161,6 +161,31 @@ fn tls_trusting(pem: &str) -> Result<Arc<rustls::ClientConfig>, DirectoryError> 
     Ok(Arc::new(config))
 }
 
+/// The entry's stable id: its subject attribute's value, or for a binary one (Active
+/// Directory's `objectGUID`) the base64url of its bytes. `None` when the entry lacks it: a DN
+/// is no stable id (it is handed on to the next person of that name).
+fn subject_of(directory: &Directory, entry: &SearchEntry) -> Option<String> {
+    let wanted = &directory.subject_attribute;
+    let binary = entry
+        .bin_attrs
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+        .and_then(|(_, values)| values.first())
+        .map(|bytes| crate::crypto::b64url(bytes));
+    let text = entry
+        .attrs
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+        .and_then(|(_, values)| values.first());
+    if wanted.eq_ignore_ascii_case("objectGUID") {
+        // A GUID whose bytes happen to be UTF-8 arrives as text: the same bytes either way.
+        return binary.or_else(|| text.map(|t| crate::crypto::b64url(t.as_bytes())));
+    }
+    text.cloned()
+        .filter(|t| !t.is_empty() && t.len() <= 255 && !t.contains(char::is_control))
+        .or(binary)
+}
+
 /// Seals bind passwords and talks to directories.
 pub struct Directories {
     master_key: Arc<MasterKey>,
@@ -290,22 +315,27 @@ impl Directories {
             return Ok(None);
         };
         let entry = SearchEntry::construct(entry);
-        let subject = entry
-            .attrs
+        let Some(subject) = subject_of(directory, &entry) else {
+            return Err(DirectoryError::Misconfigured(format!(
+                "the entry has no `{}` to identify it by",
+                directory.subject_attribute
+            )));
+        };
+        // Groups are looked up under the entry's own name, never under what was typed (a
+        // filter matching several attributes would find someone else's groups).
+        let own_name = directory
+            .attribute_mappings
             .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(&directory.subject_attribute))
-            .and_then(|(_, v)| v.first().cloned())
-            .or_else(|| {
-                // AD's objectGUID is binary.
+            .find(|(_, target)| target.as_str() == TARGET_USERNAME)
+            .and_then(|(attribute, _)| {
                 entry
-                    .bin_attrs
+                    .attrs
                     .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(&directory.subject_attribute))
-                    .and_then(|(_, v)| v.first())
-                    .map(crate::crypto::b64url)
+                    .find(|(name, _)| name.eq_ignore_ascii_case(attribute))
+                    .and_then(|(_, values)| values.first().cloned())
             })
-            .unwrap_or_else(|| entry.dn.clone());
-        let groups = self.groups_of(ldap, directory, &entry.dn, username).await?;
+            .unwrap_or_else(|| username.to_string());
+        let groups = self.groups_of(ldap, directory, &entry.dn, &own_name).await?;
         Ok(Some(Found {
             dn: entry.dn,
             subject,

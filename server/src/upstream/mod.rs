@@ -320,6 +320,7 @@ impl Upstreams {
             .ok_or_else(|| {
                 UpstreamError::Invalid("the token response has no access_token".into())
             })?;
+        let mut id_token_amr = None;
         let mut claims = match provider.kind {
             Kind::Oidc => {
                 let id_token = tokens
@@ -328,8 +329,11 @@ impl Upstreams {
                     .ok_or_else(|| {
                         UpstreamError::Invalid("the token response has no id_token".into())
                     })?;
-                self.validate_id_token(provider, &endpoints, id_token, pending, now)
-                    .await?
+                let claims = self
+                    .validate_id_token(provider, &endpoints, id_token, pending, now)
+                    .await?;
+                id_token_amr = claims.get("amr").cloned();
+                claims
             }
             Kind::OAuth2 => Map::new(),
         };
@@ -377,8 +381,9 @@ impl Upstreams {
         if subject.len() > 255 {
             return Err(UpstreamError::Invalid("the subject is too long".into()));
         }
-        let amr = claims
-            .get("amr")
+        // Only a signed ID token's `amr` is taken at its word (userinfo is not signed).
+        let amr = id_token_amr
+            .as_ref()
             .and_then(Value::as_array)
             .map(|values| {
                 values

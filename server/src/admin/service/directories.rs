@@ -179,6 +179,21 @@ fn apply(
         }
         row.group_roles = serde_json::to_value(roles).unwrap_or_default();
     }
+    // An empty password turns a bind with a DN into an unauthenticated bind (RFC 4513 §5.1.2),
+    // which many servers accept.
+    if row.bind_dn.is_some() && row.bind_password_sealed.is_none() {
+        errors.add(
+            "bind_password",
+            "a bind DN needs its password (without one the bind is unauthenticated)",
+        );
+    }
+    let encrypted = row.starttls || row.url.starts_with("ldaps://");
+    if row.tls_ca_certificate.is_some() && !encrypted {
+        errors.add(
+            "tls_ca_certificate",
+            "applies to ldaps:// or StartTLS; the connection is not encrypted",
+        );
+    }
     if let Some(timeout) = input.timeout_seconds {
         if !(1..=60).contains(&timeout) {
             errors.add("timeout_seconds", "1 to 60 seconds");
