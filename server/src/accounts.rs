@@ -168,7 +168,9 @@ impl Accounts {
     /// Asks the realm's directories about a user without a local password: `None` when no
     /// directory has them (the caller answers as for any unknown user). An existing local
     /// user is asked of the directory it was made from only, and only as the same entry, so a
-    /// directory never takes over an account it did not make.
+    /// directory never takes over an account it did not make; their attempts count toward the
+    /// lockout like any password's, so Tessera is no unlimited guessing service for the
+    /// directory behind it.
     async fn through_directories(
         &self,
         realm_id: &str,
@@ -177,54 +179,103 @@ impl Accounts {
         existing: Option<&StoredUser>,
         now: DateTime<Utc>,
     ) -> Result<Option<Result<StoredUser, LoginFailure>>, AccountError> {
-        use crate::ldap::users::{provision, Provisioned};
         use crate::ldap::Directory;
         let db = &self.store.db;
-        let link = match existing {
-            Some(user) => match store::directories::link_of_user(db, &user.id).await? {
-                Some(link) => Some(link),
-                None => return Ok(None),
-            },
-            None => None,
+        let Some(user) = existing else {
+            return self
+                .first_directory_sign_in(realm_id, username, password_attempt, now)
+                .await;
         };
-        let rows = match &link {
-            Some(link) => store::directories::find_by_id(db, &link.directory_id)
-                .await?
-                .filter(|d| d.enabled)
-                .into_iter()
-                .collect(),
-            None => store::directories::enabled(db, realm_id).await?,
+        let Some(link) = store::directories::link_of_user(db, &user.id).await? else {
+            return Ok(None);
         };
-        for row in rows {
+        let Some(row) = store::directories::find_by_id(db, &link.directory_id)
+            .await?
+            .filter(|d| d.enabled)
+        else {
+            return Ok(None);
+        };
+        let attempt = self.begin_attempt(user, now).await?;
+        if attempt.is_refused() {
+            return Ok(Some(Err(LoginFailure::Locked)));
+        }
+        let directory = Directory::from_row(&row);
+        let found = match self
+            .directories
+            .check_password(&directory, username, password_attempt)
+            .await
+        {
+            Ok(Some(found)) if found.subject == link.subject => found,
+            Ok(_) => {
+                self.failed(user, attempt, now).await?;
+                return Ok(Some(Err(LoginFailure::WrongPassword)));
+            }
+            Err(error) => {
+                // Not the person's failure: nothing is counted.
+                tracing::warn!(directory = %directory.name, %error, "a directory could not be asked");
+                return Ok(Some(Err(LoginFailure::DirectoryUnavailable)));
+            }
+        };
+        let outcome = self.provisioned(&directory, &found, username, now).await?;
+        match outcome {
+            Ok(_) if !self.succeeded(user, attempt, now).await? => {
+                Ok(Some(Err(LoginFailure::Locked)))
+            }
+            outcome => Ok(Some(outcome)),
+        }
+    }
+
+    /// A username the realm does not know, asked of its enabled directories in name order.
+    async fn first_directory_sign_in(
+        &self,
+        realm_id: &str,
+        username: &str,
+        password_attempt: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Result<StoredUser, LoginFailure>>, AccountError> {
+        use crate::ldap::Directory;
+        for row in store::directories::enabled(&self.store.db, realm_id).await? {
             let directory = Directory::from_row(&row);
-            let found = match self
+            match self
                 .directories
                 .check_password(&directory, username, password_attempt)
                 .await
             {
-                Ok(Some(found)) => found,
+                Ok(Some(found)) => {
+                    return Ok(Some(
+                        self.provisioned(&directory, &found, username, now).await?,
+                    ))
+                }
                 Ok(None) => continue,
                 Err(error) => {
                     tracing::warn!(directory = %directory.name, %error, "a directory could not be asked");
                     return Ok(Some(Err(LoginFailure::DirectoryUnavailable)));
                 }
-            };
-            if link.as_ref().is_some_and(|l| l.subject != found.subject) {
-                continue;
             }
-            // A concurrent first sign-in of the same entry may win the insert: then the link
-            // exists, and the second look follows it.
-            let mut provisioned = provision(&self.store, &directory, &found, username, now).await;
-            if matches!(provisioned, Err(StoreError::Conflict(_))) {
-                provisioned = provision(&self.store, &directory, &found, username, now).await;
-            }
-            return Ok(Some(match provisioned? {
-                Provisioned::User(user) if user.enabled => Ok(*user),
-                Provisioned::User(_) => Err(LoginFailure::Disabled),
-                Provisioned::Taken => Err(LoginFailure::WrongPassword),
-            }));
         }
         Ok(None)
+    }
+
+    /// The local user of a directory entry whose password the directory accepted.
+    async fn provisioned(
+        &self,
+        directory: &crate::ldap::Directory,
+        found: &crate::ldap::Found,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<StoredUser, LoginFailure>, AccountError> {
+        use crate::ldap::users::{provision, Provisioned};
+        // A concurrent first sign-in of the same entry may win the insert: then the link
+        // exists, and the second look follows it.
+        let mut provisioned = provision(&self.store, directory, found, username, now).await;
+        if matches!(provisioned, Err(StoreError::Conflict(_))) {
+            provisioned = provision(&self.store, directory, found, username, now).await;
+        }
+        Ok(match provisioned? {
+            Provisioned::User(user) if user.enabled => Ok(*user),
+            Provisioned::User(_) => Err(LoginFailure::Disabled),
+            Provisioned::Taken => Err(LoginFailure::WrongPassword),
+        })
     }
 
     /// One argon2 verification of `attempt` against `hash`, or against the decoy without one.

@@ -114,7 +114,9 @@ pub async fn account_for(
         if let Some(existing) = store::users::find_by_email(db, &provider.realm_id, email).await? {
             // Only an account of this realm's own making: one another provider or a directory
             // made (and vouched for) could have been set up in someone else's name.
-            let native = federated_identities::of_user(db, &existing.id).await?.is_empty()
+            let native = federated_identities::of_user(db, &existing.id)
+                .await?
+                .is_empty()
                 && store::directories::link_of_user(db, &existing.id)
                     .await?
                     .is_none();

@@ -335,7 +335,9 @@ impl Directories {
                     .and_then(|(_, values)| values.first().cloned())
             })
             .unwrap_or_else(|| username.to_string());
-        let groups = self.groups_of(ldap, directory, &entry.dn, &own_name).await?;
+        let groups = self
+            .groups_of(ldap, directory, &entry.dn, &own_name)
+            .await?;
         Ok(Some(Found {
             dn: entry.dn,
             subject,

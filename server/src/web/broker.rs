@@ -530,7 +530,8 @@ pub async fn link(
         Err(e) => return internal(&realm, e),
     };
     let password = params.get("password").unwrap_or_default();
-    // The password counts toward the account's lockout like any sign-in.
+    // The password counts toward the account's lockout like any sign-in (a directory's
+    // user's too).
     let checked = match state
         .accounts
         .authenticate(&realm.realm.id, &user.username, password, now)

@@ -498,7 +498,44 @@ async fn directory_over_starttls(server: TestServer) {
     assert_eq!(garbage.status, 422, "{}", garbage.text);
 }
 
+/// Guesses at a directory user's password count toward the lockout like local ones.
+async fn directory_lockout(server: TestServer) {
+    let slapd = Slapd::start();
+    server.seed(SEED).await;
+    let created = server
+        .admin(
+            Method::POST,
+            "/realms/dir/directories",
+            Some(json!({
+                "name": "corp-ldap",
+                "url": slapd.url,
+                "bind_dn": "cn=reader,dc=example,dc=org",
+                "bind_password": "reader-password",
+                "user_base_dn": "ou=people,dc=example,dc=org",
+            })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(
+        password_grant(&server, "alice", "alice-password")
+            .await
+            .status,
+        200
+    );
+    // The test server locks after 3 failures.
+    for _ in 0..3 {
+        password_grant(&server, "alice", "guess-password")
+            .await
+            .assert_oauth_error(400, "invalid_grant");
+    }
+    password_grant(&server, "alice", "alice-password")
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    assert_eq!(server.audit_events("user.locked").await.len(), 1);
+}
+
 on_both_backends! {
+    directory_lockout => directory_lockout,
     directory_over_starttls => directory_over_starttls,
     directory_sign_in => directory_sign_in,
     directory_administration => directory_administration,
