@@ -171,7 +171,7 @@ fn subject_of(directory: &Directory, entry: &SearchEntry) -> Option<String> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
         .and_then(|(_, values)| values.first())
-        .map(|bytes| crate::crypto::b64url(bytes));
+        .map(crate::crypto::b64url);
     let text = entry
         .attrs
         .iter()
