@@ -47,7 +47,14 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// The user was made from a directory, which keeps their password.
+    #[error("the user's password is managed by their directory")]
+    ManagedByDirectory,
 }
+
+/// What a directory's user is told where they would set a password here.
+pub const MANAGED_BY_DIRECTORY: &str =
+    "Your password is managed by your organisation's directory: change it there.";
 
 /// Verifies passwords and keeps the lockout counters.
 pub struct Accounts {
@@ -451,6 +458,11 @@ impl Accounts {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), AccountError> {
+        // A local password would part a directory's user from the directory: it would be
+        // checked instead, and the directory's lockouts and removals no longer counted.
+        if self.managed_by_directory(user_id).await? {
+            return Err(AccountError::ManagedByDirectory);
+        }
         let hash = self.hash_password(new_password).await?;
         let user = store::users::find(&self.store.db, user_id)
             .await?
@@ -467,6 +479,13 @@ impl Accounts {
             now,
         )
         .await
+    }
+
+    /// Whether the user was made from a directory (their password is checked there).
+    pub async fn managed_by_directory(&self, user_id: &str) -> Result<bool, AccountError> {
+        Ok(store::directories::link_of_user(&self.store.db, user_id)
+            .await?
+            .is_some())
     }
 
     /// Enables or disables the user; disabling revokes every refresh-token family.

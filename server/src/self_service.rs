@@ -39,12 +39,9 @@ pub async fn change_password(
         )));
     }
     // A directory's user changes their password there: a local one would part ways with it.
-    if store::directories::link_of_user(&state.caches.store.db, &user.id)
-        .await?
-        .is_some()
-    {
+    if state.accounts.managed_by_directory(&user.id).await? {
         return Ok(PasswordChange::Refused(
-            "Your password is managed by your organisation's directory: change it there.".into(),
+            crate::accounts::MANAGED_BY_DIRECTORY.into(),
         ));
     }
     let checked = state
@@ -361,6 +358,8 @@ pub enum Reset {
     LinkInvalid,
     Mismatch,
     Rule(String),
+    /// A directory's user: the password is changed there.
+    ManagedByDirectory,
 }
 
 /// Sets a new password with a reset link: the link is used up only when the new password is
@@ -394,6 +393,9 @@ pub async fn reset_password(
     }
     if let Err(rule) = crate::validation::password(new) {
         return Ok(Reset::Rule(rule));
+    }
+    if state.accounts.managed_by_directory(&found.user_id).await? {
+        return Ok(Reset::ManagedByDirectory);
     }
     if !store::mail::use_token(db, &hash, now).await? {
         return Ok(Reset::LinkInvalid);

@@ -221,6 +221,16 @@ pub async fn submit_reset(
             )
             .await
         }
+        Ok(Reset::ManagedByDirectory) => {
+            reset_form(
+                &realm,
+                &browser,
+                token,
+                StatusCode::BAD_REQUEST,
+                Some(crate::accounts::MANAGED_BY_DIRECTORY),
+            )
+            .await
+        }
         Ok(Reset::Rule(rule)) => {
             let message = format!("The new password needs {rule}.");
             reset_form(

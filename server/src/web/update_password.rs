@@ -143,6 +143,16 @@ pub async fn submit(
             )
             .await
         }
+        Ok(Err(Refused::ManagedByDirectory)) => {
+            form(
+                &realm,
+                &interaction,
+                &browser,
+                StatusCode::BAD_REQUEST,
+                Some(crate::accounts::MANAGED_BY_DIRECTORY),
+            )
+            .await
+        }
         Ok(Err(Refused::Rule(rule))) => {
             let message = format!("The new password needs {rule}.");
             form(

@@ -351,6 +351,14 @@ async fn directory_sign_in(server: TestServer) {
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("managed by your organisation"));
+    let admin_set = server
+        .admin(
+            Method::POST,
+            &format!("/realms/dir/users/{alice}/password"),
+            Some(json!({"password": "set-by-an-admin-1"})),
+        )
+        .await;
+    assert_eq!(admin_set.status, 409, "{}", admin_set.text);
     assert_eq!(
         password_grant(&server, "alice", "alice-password")
             .await

@@ -295,7 +295,12 @@ impl UserAdmin for AdminService {
             .accounts
             .set_password(id, password, &actor.label(), self.state.now())
             .await
-            .map_err(super::internal)?;
+            .map_err(|e| match e {
+                crate::accounts::AccountError::ManagedByDirectory => AdminError::Conflict(
+                    "the user was made from a directory, which keeps their password".into(),
+                ),
+                other => super::internal(other),
+            })?;
         self.get_user(realm, id).await
     }
 

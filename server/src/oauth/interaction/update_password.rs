@@ -42,6 +42,8 @@ pub enum Refused {
     Rule(String),
     /// The two entries differ.
     Mismatch,
+    /// A directory's user: the password is changed there.
+    ManagedByDirectory,
 }
 
 /// The step done: `user_id` set `new_password` (typed twice) at `now`.
@@ -59,11 +61,17 @@ pub async fn set(
     if let Err(rule) = crate::validation::password(new_password) {
         return Ok(Err(Refused::Rule(rule)));
     }
-    state
+    match state
         .accounts
         .set_password(user_id, new_password, crate::accounts::SELF_ACTOR, now)
         .await
-        .map_err(OAuthError::server_error)?;
+    {
+        Ok(()) => {}
+        Err(crate::accounts::AccountError::ManagedByDirectory) => {
+            return Ok(Err(Refused::ManagedByDirectory))
+        }
+        Err(e) => return Err(OAuthError::server_error(e)),
+    }
     store::users::complete_required_action(&state.caches.store.db, user_id, UPDATE_PASSWORD, now)
         .await?;
     interaction
