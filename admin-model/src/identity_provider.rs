@@ -35,6 +35,9 @@ pub struct IdentityProviderView {
     /// `import` (mapped claims copied at the first login) or `force` (at every login).
     pub sync_mode: String,
     pub link_by_verified_email: bool,
+    /// Whether an upstream account nobody is linked to creates a user; when off, only
+    /// accounts already linked (or linked by email or password) sign in.
+    pub create_users: bool,
     /// The redirect URI to register at the upstream.
     pub redirect_uri: String,
     pub created_at: DateTime<Utc>,
@@ -125,6 +128,9 @@ pub struct IdentityProviderInput {
     pub sync_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_by_verified_email: Option<bool>,
+    /// Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_users: Option<bool>,
 }
 
 /// What "test connection" found: the endpoints in use and the upstream's signing keys.

@@ -39,6 +39,8 @@ pub struct Model {
     /// `import` (mapped claims copied at the first login) or `force` (at every login).
     pub sync_mode: String,
     pub link_by_verified_email: bool,
+    /// Whether an upstream account nobody is linked to creates a user (else it is refused).
+    pub create_users: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -63,6 +63,7 @@ impl MigrationTrait for Migration {
                     )
                     .col(text(IdentityProviders::SyncMode))
                     .col(flag(IdentityProviders::LinkByVerifiedEmail))
+                    .col(flag(IdentityProviders::CreateUsers))
                     .col(moment(IdentityProviders::CreatedAt))
                     .col(moment(IdentityProviders::UpdatedAt))
                     .foreign_key(
@@ -266,6 +267,7 @@ enum IdentityProviders {
     ClaimMappings,
     SyncMode,
     LinkByVerifiedEmail,
+    CreateUsers,
     CreatedAt,
     UpdatedAt,
 }

@@ -32,6 +32,8 @@ pub enum Outcome {
     ProveExisting { user: StoredUser },
     /// The local account with that address is linked to another account of this provider.
     LinkedElsewhere,
+    /// Nobody is linked to the upstream account, and the provider creates no users.
+    NoAccount,
 }
 
 /// What the provider's claim mappings make of the upstream account.
@@ -137,6 +139,9 @@ pub async fn account_for(
             )
             .await;
         }
+    }
+    if !provider.create_users {
+        return Ok(Outcome::NoAccount);
     }
     create(state, provider, identity, &profile, now).await
 }

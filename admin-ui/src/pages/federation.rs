@@ -105,6 +105,7 @@ impl Collection for IdentityProviders {
         "claim_mappings",
         "sync_mode",
         "link_by_verified_email",
+        "create_users",
     ];
 
     type View = IdentityProviderView;
@@ -143,13 +144,15 @@ impl Collection for IdentityProviders {
             .set("subject_claim", v.subject_claim.clone())
             .set_lines("claim_mappings", &mapping_lines(&v.claim_mappings))
             .set("sync_mode", v.sync_mode.clone())
-            .set_flag("link_by_verified_email", v.link_by_verified_email);
+            .set_flag("link_by_verified_email", v.link_by_verified_email)
+            .set_flag("create_users", v.create_users);
         f
     }
 
     fn defaults() -> FormData {
         let mut f = FormData::default();
         f.set("kind", "oidc")
+            .set_flag("create_users", true)
             .set_flag("enabled", true)
             .set_flag("pkce", true)
             .set("client_auth_method", "client_secret_basic")
@@ -189,6 +192,7 @@ impl Collection for IdentityProviders {
             claim_mappings: Some(mappings).filter(|m| !creating || !m.is_empty()),
             sync_mode: Some(form.text("sync_mode")),
             link_by_verified_email: Some(form.checked("link_by_verified_email")),
+            create_users: Some(form.checked("create_users")),
         };
         if !errors.is_empty() {
             return Err(errors);
@@ -232,6 +236,7 @@ impl Collection for IdentityProviders {
                 <TextArea name="claim_mappings" label="Claim mappings" rows=4 mono=true
                     hint="One per line: upstream claim = username, email, name or a local claim."/>
                 <Select name="sync_mode" label="Copy claims" options=vec![("import".to_string(), "At the first sign-in".to_string()), ("force".to_string(), "At every sign-in".to_string())]/>
+                <Check name="create_users" label="Create a user at an unlinked account's first sign-in"/>
                 <Check name="link_by_verified_email" label="Link to an existing account by verified email address"/>
             </Group>
         }

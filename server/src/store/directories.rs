@@ -92,6 +92,12 @@ pub async fn link_of_subject(
     .await
 }
 
+/// How many users were made from entries of the directory.
+pub async fn count_links(db: &impl Conn, directory_id: &str) -> StoreResult<u64> {
+    rows::count::<directory_link::Entity>(db, directory_link::Column::DirectoryId.eq(directory_id))
+        .await
+}
+
 /// The user's link to a directory, if the user was made from one.
 pub async fn link_of_user(db: &impl Conn, user_id: &str) -> StoreResult<Option<DirectoryLinkRow>> {
     rows::one::<directory_link::Entity>(db, directory_link::Column::UserId.eq(user_id)).await

@@ -93,6 +93,15 @@ pub async fn of_user(db: &impl Conn, user_id: &str) -> StoreResult<Vec<UserLink>
     Ok(links)
 }
 
+/// How many users are linked to accounts of the provider.
+pub async fn count_of_provider(db: &impl Conn, provider_id: &str) -> StoreResult<u64> {
+    rows::count::<federated_identity::Entity>(
+        db,
+        federated_identity::Column::ProviderId.eq(provider_id),
+    )
+    .await
+}
+
 /// Removes the user's link with the provider; returns how many went (0 or 1).
 pub async fn delete(db: &impl Conn, user_id: &str, provider_id: &str) -> StoreResult<u64> {
     rows::delete::<federated_identity::Entity>(

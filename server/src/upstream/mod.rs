@@ -84,6 +84,16 @@ pub struct Pending {
     pub verifier: Option<String>,
 }
 
+/// What the client's authorization request asks that the upstream should honour too.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub login_hint: Option<String>,
+    /// `prompt=login`: the person must sign in afresh, at the upstream as well.
+    pub prompt_login: bool,
+    /// `max_age`: an older sign-in at the upstream does not count.
+    pub max_age: Option<u64>,
+}
+
 /// A redirect to the upstream, ready to send.
 pub struct Redirect {
     pub url: String,
@@ -261,7 +271,7 @@ impl Upstreams {
         provider: &Provider,
         redirect_uri: &str,
         handle: &str,
-        login_hint: Option<&str>,
+        hints: &Hints,
     ) -> Result<Redirect, UpstreamError> {
         let endpoints = self.endpoints(provider).await?;
         let state = random::opaque_token();
@@ -289,8 +299,14 @@ impl Upstreams {
                     .append_pair("code_challenge", &b64url(sha256(verifier.as_bytes())))
                     .append_pair("code_challenge_method", "S256");
             }
-            if let Some(hint) = login_hint.filter(|h| !h.is_empty()) {
+            if let Some(hint) = hints.login_hint.as_deref().filter(|h| !h.is_empty()) {
                 query.append_pair("login_hint", hint);
+            }
+            if hints.prompt_login {
+                query.append_pair("prompt", "login");
+            }
+            if let Some(max_age) = hints.max_age {
+                query.append_pair("max_age", &max_age.to_string());
             }
         }
         Ok(Redirect {

@@ -108,6 +108,7 @@ pub struct Provider {
     pub claim_mappings: BTreeMap<String, String>,
     pub sync: SyncMode,
     pub link_by_verified_email: bool,
+    pub create_users: bool,
 }
 
 impl Provider {
@@ -141,6 +142,7 @@ impl Provider {
             claim_mappings,
             sync: SyncMode::parse(&row.sync_mode)?,
             link_by_verified_email: row.link_by_verified_email,
+            create_users: row.create_users,
         })
     }
 }

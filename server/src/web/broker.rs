@@ -116,13 +116,22 @@ async fn refused(
     .await
 }
 
-/// The `login_hint` of the authorization request a login is for, passed on upstream.
-fn login_hint(interaction: &Interaction) -> Option<String> {
-    match &interaction.purpose {
-        Purpose::Authorize { query } => Params::parse(query.as_bytes())
-            .ok()
-            .and_then(|p| p.get("login_hint").map(str::to_string)),
-        _ => None,
+/// What the authorization request a login is for asks of the sign-in, passed on upstream: a
+/// fresh sign-in (`prompt=login`, `max_age`) asked of Tessera is asked of the upstream too, or
+/// the upstream's single sign-on would stand in for it.
+fn hints(interaction: &Interaction) -> upstream::Hints {
+    let Purpose::Authorize { query } = &interaction.purpose else {
+        return upstream::Hints::default();
+    };
+    let Ok(params) = Params::parse(query.as_bytes()) else {
+        return upstream::Hints::default();
+    };
+    upstream::Hints {
+        login_hint: params.get("login_hint").map(str::to_string),
+        prompt_login: params
+            .get("prompt")
+            .is_some_and(|p| p.split(' ').any(|v| v == "login")),
+        max_age: params.get("max_age").and_then(|m| m.parse().ok()),
     }
 }
 
@@ -149,14 +158,13 @@ pub async fn start(
         return unknown_provider(&realm);
     };
     let redirect_uri = callback_url(&state, &realm, &provider.alias);
-    let hint = login_hint(&interaction);
     let redirect = match state
         .upstreams
         .begin(
             &provider,
             &redirect_uri,
             &interaction.handle,
-            hint.as_deref(),
+            &hints(&interaction),
         )
         .await
     {
@@ -318,6 +326,13 @@ pub async fn callback(
         Outcome::LinkedElsewhere => {
             let message = format!(
                 "The account with this email address is linked to another {} account.",
+                provider.display_name
+            );
+            refused(&state, &realm, &interaction, &browser, &message).await
+        }
+        Outcome::NoAccount => {
+            let message = format!(
+                "No account here is linked to your {} account. Ask an administrator for one.",
                 provider.display_name
             );
             refused(&state, &realm, &interaction, &browser, &message).await
@@ -587,7 +602,7 @@ pub async fn link(
             )
             .await
         }
-        Outcome::LinkedElsewhere | Outcome::ProveExisting { .. } => {
+        Outcome::LinkedElsewhere | Outcome::ProveExisting { .. } | Outcome::NoAccount => {
             let message = format!(
                 "This account is linked to another {} account.",
                 provider.display_name

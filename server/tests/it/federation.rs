@@ -46,6 +46,11 @@ username = "hank"
 password = "hank-password"
 email = "hank@example.com"
 
+[[realms.users]]
+username = "ivan"
+password = "ivan-password"
+email = "ivan@corp.example"
+
 [[realms]]
 name = "app"
 
@@ -311,6 +316,38 @@ async fn brokered_sign_in(server: TestServer) {
         .sign_in(&server.base, &page, "erin", "erin-password")
         .await;
     code_from(&done, &hinted, &server.issuer("app"));
+
+    // What identifies accounts stays while users are linked by it.
+    let moved = server
+        .admin(
+            Method::PATCH,
+            "/realms/app/identity-providers/corp",
+            Some(json!({"issuer": "https://elsewhere.example"})),
+        )
+        .await;
+    assert_eq!(moved.status, 409, "{}", moved.text);
+
+    // A provider that creates no users signs in only the accounts already linked.
+    let closed = server
+        .admin(
+            Method::PATCH,
+            "/realms/app/identity-providers/corp",
+            Some(json!({"create_users": false})),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+    let started = begin(&server).await;
+    let refused = through_corp(&server, &Browser::new(), &started, "ivan", "ivan-password").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("No account here is linked"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(users_named(&server, "app", "ivan").await, 0);
+    let started = begin(&server).await;
+    let linked = through_corp(&server, &Browser::new(), &started, "erin", "erin-password").await;
+    code_from(&linked, &started, &server.issuer("app"));
 }
 
 /// Steps from the upstream's login page up to (not into) the callback; returns its URL.
@@ -561,6 +598,11 @@ async fn provider_administration(server: TestServer) {
     assert_eq!(reserved.status, 422, "{}", reserved.text);
     let bad_url = post(json!({"alias": "x", "issuer": "ftp://nope", "client_id": "c"})).await;
     assert_eq!(bad_url.status, 422);
+    let by_email = post(json!({
+        "alias": "x", "issuer": "https://idp.example", "client_id": "c", "subject_claim": "email"
+    }))
+    .await;
+    assert_eq!(by_email.status, 422, "OIDC accounts are identified by sub");
 
     let github = post(json!({"alias": "github", "template": "github", "client_id": "gh", "client_secret": "gh-secret"})).await;
     assert_eq!(github.status, 201, "{}", github.text);
@@ -1004,15 +1046,7 @@ impl ScriptedUpstream {
 /// Starts a sign-in through `alias` and returns the browser, its pending `state` and `nonce`
 /// (read off the redirect to the upstream, which the test plays itself).
 async fn redirected(server: &TestServer, alias: &str) -> (Browser, String, String) {
-    let started = begin(server).await;
-    let browser = Browser::new();
-    let login = browser
-        .follow(&server.base, browser.get(&started.url).await)
-        .await;
-    let to_upstream = browser
-        .get(&server.url(&href_of(&login, &format!("idp-{alias}"))))
-        .await;
-    let location = url::Url::parse(&to_upstream.location.expect("a redirect upstream")).unwrap();
+    let (browser, location) = to_upstream_with(server, alias, "").await;
     let param = |name: &str| {
         location
             .query_pairs()
@@ -1022,6 +1056,23 @@ async fn redirected(server: &TestServer, alias: &str) -> (Browser, String, Strin
     };
     assert_eq!(param("code_challenge_method"), "S256");
     (browser, param("state"), param("nonce"))
+}
+
+/// The redirect to the upstream for an authorization request with `extra` parameters.
+async fn to_upstream_with(server: &TestServer, alias: &str, extra: &str) -> (Browser, url::Url) {
+    let started = begin(server).await;
+    let browser = Browser::new();
+    let login = browser
+        .follow(
+            &server.base,
+            browser.get(&format!("{}{extra}", started.url)).await,
+        )
+        .await;
+    let to_upstream = browser
+        .get(&server.url(&href_of(&login, &format!("idp-{alias}"))))
+        .await;
+    let location = url::Url::parse(&to_upstream.location.expect("a redirect upstream")).unwrap();
+    (browser, location)
 }
 
 async fn scripted_upstream_answers(server: TestServer) {
@@ -1048,6 +1099,18 @@ async fn scripted_upstream_answers(server: TestServer) {
             "/realms/app/broker/scripted/callback?code=upstream-code&state={state}"
         ))
     };
+
+    // A fresh sign-in asked of Tessera is asked of the upstream too.
+    let (_, location) = to_upstream_with(&server, "scripted", "&prompt=login&max_age=60").await;
+    let forwarded: Vec<(String, String)> = location.query_pairs().into_owned().collect();
+    assert!(
+        forwarded.contains(&("prompt".into(), "login".into())),
+        "{location}"
+    );
+    assert!(
+        forwarded.contains(&("max_age".into(), "60".into())),
+        "{location}"
+    );
 
     let now = server.state.now().timestamp();
     // A good answer signs in: the fixture is sound, so the refusals below are about their cause.

@@ -359,6 +359,18 @@ async fn directory_sign_in(server: TestServer) {
         )
         .await;
     assert_eq!(admin_set.status, 409, "{}", admin_set.text);
+    let renamed_id = server
+        .admin(
+            Method::PATCH,
+            "/realms/dir/directories/corp-ldap",
+            Some(json!({"subject_attribute": "uid"})),
+        )
+        .await;
+    assert_eq!(
+        renamed_id.status, 409,
+        "links hold entryUUIDs: {}",
+        renamed_id.text
+    );
     assert_eq!(
         password_grant(&server, "alice", "alice-password")
             .await

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use admin_model::{
-    Actor, AdminResult, DirectoryAdmin, DirectoryCheck, DirectoryInput, DirectoryView, FieldErrors,
-    Page, PageRequest,
+    Actor, AdminError, AdminResult, DirectoryAdmin, DirectoryCheck, DirectoryInput, DirectoryView,
+    FieldErrors, Page, PageRequest,
 };
 use async_trait::async_trait;
 
@@ -316,6 +316,17 @@ impl DirectoryAdmin for AdminService {
         let password_changed = sealed.is_some();
         apply(&mut updated, &input, sealed, &mut errors);
         errors.finish()?;
+        // Links hold the entries' ids as this attribute gives them.
+        if updated.subject_attribute != before.subject_attribute {
+            let links = store::directories::count_links(self.db(), &updated.id).await?;
+            if links > 0 {
+                return Err(AdminError::Conflict(format!(
+                    "{links} users were made from entries identified by `{}`; another \
+                     attribute would not find them again",
+                    before.subject_attribute
+                )));
+            }
+        }
         let txn = self.begin().await?;
         let after =
             directory_view(store::directories::replace(&txn, updated, self.state.now()).await?);

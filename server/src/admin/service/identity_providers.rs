@@ -54,6 +54,7 @@ impl AdminService {
             claim_mappings,
             sync_mode: row.sync_mode,
             link_by_verified_email: row.link_by_verified_email,
+            create_users: row.create_users,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -195,6 +196,9 @@ fn apply(
     if let Some(link) = input.link_by_verified_email {
         row.link_by_verified_email = link;
     }
+    if let Some(create) = input.create_users {
+        row.create_users = create;
+    }
     // The whole: what a sign-in needs to find the upstream and validate it.
     match Kind::parse(&row.kind) {
         Some(Kind::Oidc) => {
@@ -209,6 +213,13 @@ fn apply(
                 errors.add(
                     "issuer",
                     format!("an OpenID Connect provider needs its issuer{hint}"),
+                );
+            }
+            // OIDC Core §5.7: only `sub` (with the issuer) identifies an account for good.
+            if row.subject_claim != "sub" {
+                errors.add(
+                    "subject_claim",
+                    "an OpenID Connect provider identifies accounts by `sub`",
                 );
             }
             if !row.scopes.split_whitespace().any(|s| s == "openid") {
@@ -274,6 +285,7 @@ fn prefilled(
         claim_mappings: serde_json::to_value(mappings).unwrap_or_default(),
         sync_mode: SyncMode::Import.as_str().to_string(),
         link_by_verified_email: false,
+        create_users: true,
         created_at: now,
         updated_at: now,
     }
@@ -382,6 +394,22 @@ impl IdentityProviderAdmin for AdminService {
         let secret_changed = sealed.is_some();
         apply(&mut updated, &input, sealed, &mut errors);
         errors.finish()?;
+        // Links hold subjects of the upstream as it is: another issuer, kind or subject claim
+        // would read others' accounts as theirs.
+        let identity_changes = updated.issuer != before.issuer
+            || updated.kind != before.kind
+            || updated.subject_claim != before.subject_claim;
+        if identity_changes {
+            let links =
+                store::federated_identities::count_of_provider(self.db(), &updated.id).await?;
+            if links > 0 {
+                return Err(AdminError::Conflict(format!(
+                    "{links} users are linked to accounts of this provider as it is; another \
+                     issuer, kind or subject claim would read other accounts as theirs. Add a \
+                     new provider instead, or remove this one (and its links) first"
+                )));
+            }
+        }
         let txn = self.begin().await?;
         let updated = store::identity_providers::replace(&txn, updated, self.state.now()).await?;
         let after = self.provider_view(&realm, updated);
