@@ -194,6 +194,19 @@ pub async fn provision(
     sorted_current.sort();
     if roles != sorted_current {
         store::users::set_roles(&tx, &directory.realm_id, &user.id, &roles, now).await?;
+        // Privileges the directory's groups gave or took: on the record like an admin's.
+        store::audit::record(
+            &tx,
+            store::audit::NewEvent {
+                realm_id: Some(&directory.realm_id),
+                kind: "user.roles_synced_from_directory",
+                actor: &actor(directory),
+                target: Some(&user.id),
+                detail: serde_json::json!({"before": sorted_current, "after": roles}),
+            },
+            now,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Provisioned::User(Box::new(user)))

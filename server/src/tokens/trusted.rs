@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use super::verify::VerifiedToken;
 
 const JWKS_TTL: Duration = Duration::from_secs(300);
+/// The least time between two fetches of one JWKS: tokens with made-up key ids cannot make
+/// Tessera hammer an issuer (Keycloak's "minimum time between JWKS requests" is the same).
+const MIN_REFETCH: Duration = Duration::from_secs(10);
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 
 /// Verification keys by `kid` (`""` for a key published without one), with the algorithms
@@ -94,10 +97,11 @@ fn parse_jwks(document: &Value) -> KeySet {
 
 impl TrustedJwks {
     async fn keys(&self, http: &reqwest::Client, jwks_url: &str, refresh: bool) -> Option<KeySet> {
-        if !refresh {
+        {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((at, keys)) = cache.get(jwks_url) {
-                if at.elapsed() < JWKS_TTL {
+                let fresh_enough = if refresh { MIN_REFETCH } else { JWKS_TTL };
+                if at.elapsed() < fresh_enough {
                     return Some(keys.clone());
                 }
             }

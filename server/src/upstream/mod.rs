@@ -376,7 +376,17 @@ impl Upstreams {
                     ));
                 }
             }
+            // `email_verified` speaks of one address: from userinfo it counts only when userinfo
+            // names the same address as the ID token (or the ID token names none).
+            let same_email = match (claims.get("email"), extra.get("email")) {
+                (Some(ours), Some(theirs)) => ours == theirs,
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
             for (name, value) in extra {
+                if name == "email_verified" && !same_email {
+                    continue;
+                }
                 claims.entry(name).or_insert(value);
             }
         } else if provider.kind == Kind::OAuth2 {

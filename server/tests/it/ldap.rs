@@ -270,6 +270,10 @@ async fn directory_sign_in(server: TestServer) {
         server.audit_events("user.created_by_directory").await.len(),
         1
     );
+    let synced = server
+        .audit_events("user.roles_synced_from_directory")
+        .await;
+    assert_eq!(synced.len(), 1, "the group's role, on the record");
     // Again: the same user, nobody new.
     let again = password_grant(&server, "alice", "alice-password").await;
     assert_eq!(again.status, 200);
@@ -277,6 +281,10 @@ async fn directory_sign_in(server: TestServer) {
         server.audit_events("user.created_by_directory").await.len(),
         1
     );
+    let synced = server
+        .audit_events("user.roles_synced_from_directory")
+        .await;
+    assert_eq!(synced.len(), 1, "no change, no event");
 
     // Refusals: a wrong password, an empty one (an anonymous bind to LDAP), an unknown name,
     // and a local account the directory did not make (bob keeps his own password).
