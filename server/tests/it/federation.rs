@@ -302,6 +302,45 @@ async fn brokered_sign_in(server: TestServer) {
     assert_eq!(kept.status, StatusCode::CONFLICT, "{}", kept.body);
     assert!(kept.body.contains("how you sign in"));
 
+    // Mapped claims are copied at the first sign-in (`import`), or at every one (`force`).
+    let corp_erin = server.user_id("corp", "erin").await;
+    let renamed = server
+        .admin(
+            Method::PATCH,
+            &format!("/realms/corp/users/{corp_erin}"),
+            Some(json!({"claims": {"name": "Erin Renamed"}})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let name_in_app = || async {
+        server
+            .admin(Method::GET, &format!("/realms/app/users/{erin}"), None)
+            .await
+            .body["claims"]["name"]
+            .clone()
+    };
+    let started = begin(&server).await;
+    let done = through_corp(&server, &Browser::new(), &started, "erin", "erin-password").await;
+    code_from(&done, &started, &server.issuer("app"));
+    assert_eq!(name_in_app().await, "Erin Corp", "import: copied once");
+    let forced = server
+        .admin(
+            Method::PATCH,
+            "/realms/app/identity-providers/corp",
+            Some(json!({"sync_mode": "force"})),
+        )
+        .await;
+    assert_eq!(forced.status, 200, "{}", forced.text);
+    let started = begin(&server).await;
+    let done = through_corp(&server, &Browser::new(), &started, "erin", "erin-password").await;
+    code_from(&done, &started, &server.issuer("app"));
+    assert_eq!(
+        name_in_app().await,
+        "Erin Renamed",
+        "force: copied every time"
+    );
+    assert_eq!(server.audit_events("user.synced_from_idp").await.len(), 1);
+
     // `idp_hint` skips the login page.
     let hinted = begin(&server).await;
     let browser = Browser::new();
