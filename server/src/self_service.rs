@@ -212,7 +212,20 @@ pub async fn remove_link(
     let Some(link) = links.iter().find(|l| l.alias == alias) else {
         return Ok(LinkRemoval::NotLinked);
     };
-    if user.password_hash.is_none() && links.len() == 1 {
+    // Another way in: a password, another link, a passkey, or the directory the user came from.
+    let other_way_in = user.password_hash.is_some()
+        || links.len() > 1
+        || !store::credentials::of_kind(
+            &state.caches.store.db,
+            &user.id,
+            store::credentials::kind::PASSKEY,
+        )
+        .await?
+        .is_empty()
+        || store::directories::link_of_user(&state.caches.store.db, &user.id)
+            .await?
+            .is_some();
+    if !other_way_in {
         return Ok(LinkRemoval::LastWayIn);
     }
     let tx = state.caches.store.begin().await?;

@@ -116,6 +116,32 @@ async fn refused(
     .await
 }
 
+/// Back to the login page after the upstream failed: 503 when it could not be reached (as for
+/// a directory), 400 when it refused or its answer did not check out.
+async fn upstream_failed(
+    state: &AppState,
+    realm: &RealmCtx,
+    interaction: &Interaction,
+    browser: &BrowserSession,
+    provider: &Provider,
+    error: &upstream::UpstreamError,
+) -> Response {
+    let status = match error {
+        upstream::UpstreamError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let message = error.user_message(&provider.display_name);
+    login_page(
+        state,
+        realm,
+        Some(interaction),
+        browser,
+        (status, Some(&message)),
+        "",
+    )
+    .await
+}
+
 /// What the authorization request a login is for asks of the sign-in, passed on upstream: a
 /// fresh sign-in (`prompt=login`, `max_age`) asked of Tessera is asked of the upstream too, or
 /// the upstream's single sign-on would stand in for it.
@@ -171,8 +197,8 @@ pub async fn start(
         Ok(redirect) => redirect,
         Err(error) => {
             tracing::warn!(provider = %provider.alias, %error, "starting an upstream sign-in failed");
-            let message = error.user_message(&provider.display_name);
-            return refused(&state, &realm, &interaction, &browser, &message).await;
+            return upstream_failed(&state, &realm, &interaction, &browser, &provider, &error)
+                .await;
         }
     };
     let now = state.now();
@@ -290,8 +316,8 @@ pub async fn callback(
         Ok(identity) => identity,
         Err(error) => {
             tracing::warn!(provider = %provider.alias, %error, "an upstream sign-in failed");
-            let message = error.user_message(&provider.display_name);
-            return refused(&state, &realm, &interaction, &browser, &message).await;
+            return upstream_failed(&state, &realm, &interaction, &browser, &provider, &error)
+                .await;
         }
     };
     let outcome = match federation::account_for(&state, &provider, &identity).await {
@@ -555,7 +581,13 @@ pub async fn link(
         Ok(checked) => checked,
         Err(e) => return internal(&realm, e),
     };
-    if !checked.is_ok_and(|u| u.id == user.id) {
+    if !checked.as_ref().is_ok_and(|u| u.id == user.id) {
+        let message = match checked {
+            Err(crate::accounts::LoginFailure::DirectoryUnavailable) => {
+                "The user directory is unavailable. Please try again later."
+            }
+            _ => "That password is not right.",
+        };
         return link_form(
             &state,
             &realm,
@@ -563,7 +595,7 @@ pub async fn link(
             &browser,
             &provider,
             token,
-            Some("That password is not right."),
+            Some(message),
         )
         .await;
     }
