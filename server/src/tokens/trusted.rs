@@ -16,9 +16,20 @@ const JWKS_TTL: Duration = Duration::from_secs(300);
 const MIN_REFETCH: Duration = Duration::from_secs(10);
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 
-/// Verification keys by `kid` (`""` for a key published without one), with the algorithms
-/// each may verify.
-type KeySet = HashMap<String, (Vec<Algorithm>, DecodingKey)>;
+/// A verification key and the algorithms it may verify.
+type Key = (Vec<Algorithm>, DecodingKey);
+
+/// Verification keys by `kid` (`""` holds those published without one; several may).
+type KeySet = HashMap<String, Vec<Key>>;
+
+/// Why a JWT was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// The issuer's keys could not be fetched (unreachable, an error, not a JWKS).
+    KeysUnavailable,
+    /// The token does not check out: no key for it, a bad signature, another issuer, expired.
+    Invalid,
+}
 
 #[derive(Default)]
 pub struct TrustedJwks {
@@ -89,7 +100,9 @@ fn parse_jwks(document: &Value) -> KeySet {
         }
         if let Ok(key) = crate::keys::decoding_key(jwk) {
             let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
-            keys.insert(kid, (algorithms, key));
+            keys.entry(kid)
+                .or_insert_with(Vec::new)
+                .push((algorithms, key));
         }
     }
     keys
@@ -131,26 +144,56 @@ impl TrustedJwks {
         token: &str,
         now: i64,
     ) -> Option<VerifiedToken> {
-        let header = decode_header(token).ok()?;
-        let kid = header.kid.unwrap_or_default();
-        let mut keys = self.keys(http, jwks_url, false).await?;
-        if !keys.contains_key(&kid) {
+        self.check(http, issuer, jwks_url, token, now).await.ok()
+    }
+
+    /// As [`TrustedJwks::verify`], saying why a token was not accepted.
+    pub async fn check(
+        &self,
+        http: &reqwest::Client,
+        issuer: &str,
+        jwks_url: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<VerifiedToken, Rejection> {
+        let header = decode_header(token).map_err(|_| Rejection::Invalid)?;
+        let kid = header.kid.clone().unwrap_or_default();
+        let mut keys = self
+            .keys(http, jwks_url, false)
+            .await
+            .ok_or(Rejection::KeysUnavailable)?;
+        if !keys.contains_key(&kid) && !kid.is_empty() {
             // The issuer may have rotated: look once more.
-            keys = self.keys(http, jwks_url, true).await?;
+            keys = self
+                .keys(http, jwks_url, true)
+                .await
+                .ok_or(Rejection::KeysUnavailable)?;
         }
-        let (algorithms, key) = keys.get(&kid)?;
-        if !algorithms.contains(&header.alg) {
-            return None;
-        }
+        // A token naming its key is checked with that key; one naming none (OIDC Core §10.1
+        // allows it when the issuer has one key) with every key that may verify its algorithm.
+        let candidates: Vec<&Key> = if kid.is_empty() {
+            keys.values().flatten().collect()
+        } else {
+            keys.get(&kid).into_iter().flatten().collect()
+        };
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["iss", "exp", "sub"]);
         validation.validate_aud = false;
         validation.validate_exp = false;
-        let claims = decode::<Map<String, Value>>(token, key, &validation)
-            .ok()?
+        let claims = candidates
+            .into_iter()
+            .filter(|(algorithms, _)| algorithms.contains(&header.alg))
+            .find_map(|(_, key)| decode::<Map<String, Value>>(token, key, &validation).ok())
+            .ok_or(Rejection::Invalid)?
             .claims;
-        let exp = claims.get("exp").and_then(Value::as_i64)?;
-        (exp > now).then_some(VerifiedToken { claims })
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or(Rejection::Invalid)?;
+        if exp <= now {
+            return Err(Rejection::Invalid);
+        }
+        Ok(VerifiedToken { claims })
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::{b64url, constant_time_eq, random, sha256};
-use crate::tokens::trusted::TrustedJwks;
+use crate::tokens::trusted::{Rejection, TrustedJwks};
 pub use provider::{ClientAuth, Kind, Provider, SyncMode};
 
 /// How long a discovery document is kept before it is fetched again.
@@ -517,12 +517,15 @@ impl Upstreams {
         // and `exp`.
         let verified = self
             .jwks
-            .verify(&self.http, issuer, jwks, id_token, now)
+            .check(&self.http, issuer, jwks, id_token, now)
             .await
-            .ok_or_else(|| {
-                UpstreamError::Invalid(
+            .map_err(|rejection| match rejection {
+                Rejection::KeysUnavailable => UpstreamError::Unavailable(
+                    "the upstream's signing keys could not be fetched".into(),
+                ),
+                Rejection::Invalid => UpstreamError::Invalid(
                     "the ID token's signature, issuer or expiry does not check out".into(),
-                )
+                ),
             })?;
         let claims = verified.claims;
         // OIDC Core §3.1.3.7: `aud` contains our client id; with several audiences `azp` is

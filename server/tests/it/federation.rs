@@ -897,7 +897,7 @@ async fn to_login_of(
 async fn upstream_failures(server: TestServer) {
     server.seed(&seed(&server.base)).await;
     let corp = server.issuer("corp");
-    let callbacks: Vec<String> = ["dead-token", "wrong-keys"]
+    let callbacks: Vec<String> = ["dead-token", "wrong-keys", "no-keys"]
         .iter()
         .map(|alias| format!("{}/realms/app/broker/{alias}/callback", server.base))
         .collect();
@@ -920,6 +920,11 @@ async fn upstream_failures(server: TestServer) {
                "authorization_endpoint": format!("{corp}/connect/authorize"),
                "token_endpoint": format!("{corp}/connect/token"),
                "jwks_uri": format!("{}/.well-known/jwks.json", server.issuer("app"))}),
+        // The signing keys cannot be fetched.
+        json!({"alias": "no-keys", "issuer": corp,
+               "authorization_endpoint": format!("{corp}/connect/authorize"),
+               "token_endpoint": format!("{corp}/connect/token"),
+               "jwks_uri": "http://127.0.0.1:1/jwks"}),
         // Discovery cannot be fetched.
         json!({"alias": "down", "issuer": "http://127.0.0.1:1"}),
     ];
@@ -939,6 +944,7 @@ async fn upstream_failures(server: TestServer) {
     for (alias, says) in [
         ("dead-token", "could not be reached"),
         ("wrong-keys", "could not be verified"),
+        ("no-keys", "could not be reached"),
     ] {
         let started = begin(&server).await;
         let browser = Browser::new();
@@ -985,6 +991,8 @@ async fn upstream_failures(server: TestServer) {
 enum Answer {
     /// An ID token with these claims (merged over valid ones).
     IdToken(Value),
+    /// A valid ID token whose header names no key (OIDC Core §10.1: fine with one key).
+    IdTokenWithoutKid,
     /// A server error.
     Status500,
     /// Nothing, for longer than the broker waits.
@@ -1022,12 +1030,14 @@ impl ScriptedUpstream {
                     async move {
                         use axum::response::IntoResponse;
                         match scripted {
-                            Some((Answer::IdToken(_), token)) => axum::Json(json!({
-                                "access_token": "upstream-access-token",
-                                "token_type": "Bearer",
-                                "id_token": token,
-                            }))
-                            .into_response(),
+                            Some((Answer::IdToken(_) | Answer::IdTokenWithoutKid, token)) => {
+                                axum::Json(json!({
+                                    "access_token": "upstream-access-token",
+                                    "token_type": "Bearer",
+                                    "id_token": token,
+                                }))
+                                .into_response()
+                            }
                             Some((Answer::Hang, _)) => {
                                 tokio::time::sleep(std::time::Duration::from_secs(30)).await;
                                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -1048,10 +1058,14 @@ impl ScriptedUpstream {
         }
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    fn sign(&self, claims: &Value, with_kid: bool) -> String {
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
-        let header = json!({"alg": "ES256", "kid": self.kid, "typ": "JWT"});
+        let header = if with_kid {
+            json!({"alg": "ES256", "kid": self.kid, "typ": "JWT"})
+        } else {
+            json!({"alg": "ES256", "typ": "JWT"})
+        };
         let message = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -1063,19 +1077,21 @@ impl ScriptedUpstream {
 
     /// Scripts the next token answer for a login whose nonce is `nonce`.
     fn script(&self, answer: Answer, nonce: &str, now: i64) {
+        let valid = json!({
+            "iss": self.issuer, "sub": "scripted-user", "aud": "tessera",
+            "exp": now + 300, "iat": now, "nonce": nonce,
+            "email": "scripted@upstream.example", "email_verified": true,
+            "preferred_username": "scripted",
+        });
         let token = match &answer {
             Answer::IdToken(overrides) => {
-                let mut claims = json!({
-                    "iss": self.issuer, "sub": "scripted-user", "aud": "tessera",
-                    "exp": now + 300, "iat": now, "nonce": nonce,
-                    "email": "scripted@upstream.example", "email_verified": true,
-                    "preferred_username": "scripted",
-                });
+                let mut claims = valid;
                 for (k, v) in overrides.as_object().unwrap() {
                     claims[k] = v.clone();
                 }
-                self.sign(&claims)
+                self.sign(&claims, true)
             }
+            Answer::IdTokenWithoutKid => self.sign(&valid, false),
             _ => String::new(),
         };
         *self.answer.lock().unwrap() = Some((answer, token));
@@ -1160,6 +1176,17 @@ async fn scripted_upstream_answers(server: TestServer) {
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(done.location.unwrap().starts_with(CALLBACK));
+    let (browser, state, nonce) = redirected(&server, "scripted").await;
+    upstream.script(Answer::IdTokenWithoutKid, &nonce, now);
+    let done = browser
+        .follow(&server.base, browser.get(&callback(&state)).await)
+        .await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "a token naming no key: {}",
+        done.body
+    );
 
     for (answer, says) in [
         (
