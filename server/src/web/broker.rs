@@ -458,11 +458,10 @@ async fn ask_for_password(
     if let Err(e) = store::broker_logins::insert(&state.caches.store.db, row).await {
         return internal(realm, e);
     }
-    link_form(state, realm, interaction, browser, provider, &token, None).await
+    link_form(realm, interaction, browser, provider, &token, None).await
 }
 
 async fn link_form(
-    state: &AppState,
     realm: &RealmCtx,
     interaction: &Interaction,
     browser: &BrowserSession,
@@ -470,7 +469,6 @@ async fn link_form(
     token: &str,
     error: Option<&str>,
 ) -> Response {
-    let _ = state;
     let csrf = match browser.csrf_token().await {
         Ok(csrf) => csrf,
         Err(e) => return internal(realm, e),
@@ -589,7 +587,6 @@ pub async fn link(
             _ => "That password is not right.",
         };
         return link_form(
-            &state,
             &realm,
             &interaction,
             &browser,
