@@ -186,7 +186,6 @@ impl Accounts {
         existing: Option<&StoredUser>,
         now: DateTime<Utc>,
     ) -> Result<Option<Result<StoredUser, LoginFailure>>, AccountError> {
-        use crate::ldap::Directory;
         let db = &self.store.db;
         let Some(user) = existing else {
             return self
@@ -202,11 +201,13 @@ impl Accounts {
         else {
             return Ok(None);
         };
+        let Some(directory) = readable(&row) else {
+            return Ok(Some(Err(LoginFailure::DirectoryUnavailable)));
+        };
         let attempt = self.begin_attempt(user, now).await?;
         if attempt.is_refused() {
             return Ok(Some(Err(LoginFailure::Locked)));
         }
-        let directory = Directory::from_row(&row);
         let found = match self
             .directories
             .check_password(&directory, username, password_attempt)
@@ -240,9 +241,10 @@ impl Accounts {
         password_attempt: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Result<StoredUser, LoginFailure>>, AccountError> {
-        use crate::ldap::Directory;
         for row in store::directories::enabled(&self.store.db, realm_id).await? {
-            let directory = Directory::from_row(&row);
+            let Some(directory) = readable(&row) else {
+                return Ok(Some(Err(LoginFailure::DirectoryUnavailable)));
+            };
             match self
                 .directories
                 .check_password(&directory, username, password_attempt)
@@ -295,6 +297,15 @@ impl Accounts {
             .map_err(|e| AccountError::Hash(e.to_string()))?;
         Ok(ok && real)
     }
+}
+
+/// The directory a stored row describes, or `None` (logged) when the row is unreadable.
+fn readable(row: &store::directories::DirectoryRow) -> Option<crate::ldap::Directory> {
+    let directory = crate::ldap::Directory::from_row(row);
+    if directory.is_none() {
+        tracing::error!(directory = %row.name, "a stored directory is unreadable");
+    }
+    directory
 }
 
 /// An attempt at a factor that counts toward the lockout (a password; second-factor codes

@@ -6,14 +6,15 @@
 //! at that first login, or at every login when the provider says `force`.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::claim_mapping::{self, Mapped};
 use crate::state::AppState;
 use crate::store::federated_identities::{self, NewLink};
 use crate::store::users::{NewUser, StoredUser, UserChanges};
 use crate::store::{self, StoreError};
-use crate::upstream::provider::{TARGET_EMAIL, TARGET_NAME, TARGET_USERNAME};
 use crate::upstream::{Provider, SyncMode, UpstreamIdentity};
+use crate::validation::is_identifier;
 
 /// The audit actor of what a brokered sign-in changes: `idp:{alias}`.
 pub fn actor(provider: &Provider) -> String {
@@ -39,23 +40,9 @@ pub enum Outcome {
 /// What the provider's claim mappings make of the upstream account.
 #[derive(Debug, Default, Clone)]
 struct Profile {
-    username: Option<String>,
-    email: Option<String>,
+    mapped: Mapped,
     /// The upstream vouches for the address (`email_verified`, mapped from `email`).
     email_verified: bool,
-    name: Option<String>,
-    claims: Map<String, Value>,
-}
-
-/// The most a mapped claim's value may take, serialized.
-const MAX_CLAIM_BYTES: usize = 4096;
-
-fn is_username(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 128
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-:@~+".contains(c))
 }
 
 fn profile(provider: &Provider, identity: &UpstreamIdentity) -> Profile {
@@ -72,29 +59,9 @@ fn profile(provider: &Provider, identity: &UpstreamIdentity) -> Profile {
         let Some(value) = identity.claims.get(from).filter(|v| !v.is_null()) else {
             continue;
         };
-        let text = value.as_str().map(str::trim);
-        match to.as_str() {
-            TARGET_USERNAME => {
-                profile.username = text.filter(|t| is_username(t)).map(str::to_string);
-            }
-            TARGET_EMAIL => {
-                profile.email = text
-                    .filter(|t| crate::validation::is_email(t))
-                    .map(str::to_string);
-                profile.email_verified = from == "email" && verified && profile.email.is_some();
-            }
-            TARGET_NAME => {
-                profile.name = text
-                    .filter(|t| !t.is_empty() && t.len() <= 200 && !t.contains(char::is_control))
-                    .map(str::to_string);
-            }
-            claim if !crate::validation::RESERVED_CLAIMS.contains(&claim) => {
-                let small = serde_json::to_vec(value).map_or(0, |b| b.len()) <= MAX_CLAIM_BYTES;
-                if small && !crate::validation::json_contains_nul(value) {
-                    profile.claims.insert(claim.to_string(), value.clone());
-                }
-            }
-            _ => {}
+        profile.mapped.assign(to, value);
+        if to == claim_mapping::EMAIL {
+            profile.email_verified = from == "email" && verified && profile.mapped.email.is_some();
         }
     }
     profile
@@ -112,7 +79,7 @@ pub async fn account_for(
     if let Some(outcome) = linked(state, provider, identity, &profile).await? {
         return Ok(outcome);
     }
-    if let Some(email) = profile.email.as_deref() {
+    if let Some(email) = profile.mapped.email.as_deref() {
         if let Some(existing) = store::users::find_by_email(db, &provider.realm_id, email).await? {
             // Only an account of this realm's own making: one another provider or a directory
             // made (and vouched for) could have been set up in someone else's name.
@@ -185,18 +152,15 @@ async fn sync(
     now: DateTime<Utc>,
 ) -> Result<StoredUser, StoreError> {
     let mut claims = user.claims.as_object().cloned().unwrap_or_default();
-    if let Some(name) = &profile.name {
-        claims.insert("name".into(), Value::String(name.clone()));
-    }
-    claims.extend(profile.claims.clone());
-    let email_changes = profile.email.is_some() && profile.email != user.email;
+    claims.extend(profile.mapped.claims.clone());
+    let email_changes = profile.mapped.email.is_some() && profile.mapped.email != user.email;
     let claims_change = Value::Object(claims.clone()) != user.claims;
     if !email_changes && !claims_change {
         return Ok(user);
     }
     let changes = UserChanges {
         claims: claims_change.then_some(Value::Object(claims)),
-        email: email_changes.then(|| profile.email.clone()),
+        email: email_changes.then(|| profile.mapped.email.clone()),
         email_verified: email_changes.then_some(profile.email_verified),
         ..Default::default()
     };
@@ -306,8 +270,12 @@ async fn create(
     let digest = crate::crypto::b64url(crate::crypto::sha256(identity.subject.as_bytes()));
     let fallback = format!("{}.{}", provider.alias, digest.get(..16).unwrap_or(&digest));
     let candidates = [
-        profile.username.clone(),
-        profile.email.clone().filter(|e| is_username(e)),
+        profile.mapped.username.clone(),
+        profile
+            .mapped
+            .email
+            .clone()
+            .filter(|e| is_identifier(e, 128)),
         Some(fallback.clone()),
     ];
     let mut username = None;
@@ -323,10 +291,7 @@ async fn create(
     let Some(username) = username else {
         return Err(StoreError::Conflict(format!("user `{fallback}`")));
     };
-    let mut claims = profile.claims.clone();
-    if let Some(name) = &profile.name {
-        claims.insert("name".into(), Value::String(name.clone()));
-    }
+    let claims = profile.mapped.claims.clone();
     let tx = state.caches.store.begin().await?;
     let created = async {
         let user = store::users::insert(
@@ -335,7 +300,7 @@ async fn create(
             &NewUser {
                 username,
                 password_hash: None,
-                email: profile.email.clone(),
+                email: profile.mapped.email.clone(),
                 claims: Value::Object(claims),
                 roles: Vec::new(),
                 enabled: true,

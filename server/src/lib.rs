@@ -8,6 +8,7 @@ pub mod admin;
 pub mod app;
 pub mod body;
 pub mod changes;
+pub mod claim_mapping;
 pub mod clock;
 pub mod config;
 pub mod crypto;

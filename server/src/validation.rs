@@ -102,6 +102,16 @@ pub fn is_email(value: &str) -> bool {
         })
 }
 
+/// A key that appears in URLs and tokens (client ids, usernames, role and claim names): 1 to
+/// `max` characters of letters, digits and `. _ - : @ ~ +`.
+pub fn is_identifier(value: &str, max: usize) -> bool {
+    !value.is_empty()
+        && value.len() <= max
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:@~+".contains(c))
+}
+
 /// Claims Tessera sets itself; a user record may not override them.
 pub const RESERVED_CLAIMS: &[&str] = &[
     "iss",

@@ -43,11 +43,23 @@ pub fn identifier(value: &str, max: usize) -> Rule {
     if value.len() > max {
         return Err(format!("at most {max} characters"));
     }
-    if !value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._-:@~+".contains(c))
-    {
+    if !crate::validation::is_identifier(value, max) {
         return Err("use letters, digits and `. _ - : @ ~ +` only".into());
+    }
+    Ok(())
+}
+
+/// Mappings of another system's attributes (`source` names what they are) onto a local user:
+/// see `claim_mapping`.
+pub fn mappings(mappings: &std::collections::BTreeMap<String, String>, source: &str) -> Rule {
+    if mappings.len() > 64 {
+        return Err("at most 64 mappings".into());
+    }
+    for (from, to) in mappings {
+        identifier(from, 128).map_err(|e| format!("{source} `{from}`: {e}"))?;
+        if let Some(refusal) = crate::claim_mapping::refuse_target(to) {
+            return Err(refusal);
+        }
     }
     Ok(())
 }

@@ -23,11 +23,6 @@ const BIND_PASSWORD_CONTEXT: &[u8] = b"tessera directory bind password";
 /// LDAP result code of a bind with a wrong password or unknown DN.
 const INVALID_CREDENTIALS: u32 = 49;
 
-/// Where a mapped attribute goes.
-pub const TARGET_USERNAME: &str = "username";
-pub const TARGET_EMAIL: &str = "email";
-pub const TARGET_NAME: &str = "name";
-
 /// Why the directory could not answer (the password step says "directory unavailable").
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -64,20 +59,12 @@ pub struct Directory {
     pub timeout: Duration,
 }
 
-fn string_map(value: &serde_json::Value) -> BTreeMap<String, String> {
-    value
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Directory {
-    pub fn from_row(row: &DirectoryRow) -> Self {
-        Self {
+    /// The directory a stored row describes; `None` when its mappings are not what Tessera
+    /// writes.
+    pub fn from_row(row: &DirectoryRow) -> Option<Self> {
+        let mapping = |value, column| crate::store::string_map(value, column).ok();
+        Some(Self {
             id: row.id.clone(),
             realm_id: row.realm_id.clone(),
             name: row.name.clone(),
@@ -89,15 +76,15 @@ impl Directory {
             user_base_dn: row.user_base_dn.clone(),
             user_filter: row.user_filter.clone(),
             subject_attribute: row.subject_attribute.clone(),
-            attribute_mappings: string_map(&row.attribute_mappings),
+            attribute_mappings: mapping(&row.attribute_mappings, "directories.attribute_mappings")?,
             group_base_dn: row.group_base_dn.clone(),
             group_filter: row.group_filter.clone(),
             group_name_attribute: row.group_name_attribute.clone(),
-            group_roles: string_map(&row.group_roles),
+            group_roles: mapping(&row.group_roles, "directories.group_roles")?,
             timeout: Duration::from_secs(
                 u64::try_from(row.timeout_seconds).unwrap_or(5).clamp(1, 60),
             ),
-        }
+        })
     }
 }
 
@@ -326,7 +313,7 @@ impl Directories {
         let own_name = directory
             .attribute_mappings
             .iter()
-            .find(|(_, target)| target.as_str() == TARGET_USERNAME)
+            .find(|(_, target)| target.as_str() == crate::claim_mapping::USERNAME)
             .and_then(|(attribute, _)| {
                 entry
                     .attrs

@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Directory, Found, TARGET_EMAIL, TARGET_NAME, TARGET_USERNAME};
+use super::{Directory, Found};
+use crate::claim_mapping::Mapped;
 use crate::store::directories::{self, NewLink};
 use crate::store::users::{NewUser, StoredUser, UserChanges};
 use crate::store::{self, Store, StoreError};
@@ -18,47 +19,12 @@ pub fn actor(directory: &Directory) -> String {
     format!("directory:{}", directory.name)
 }
 
-/// What the mappings make of the entry.
-struct Mapped {
-    username: Option<String>,
-    email: Option<String>,
-    claims: Map<String, Value>,
-}
-
+/// What the mappings make of the entry (the rules are `claim_mapping`'s).
 fn mapped(directory: &Directory, found: &Found) -> Mapped {
-    let mut result = Mapped {
-        username: None,
-        email: None,
-        claims: Map::new(),
-    };
+    let mut result = Mapped::default();
     for (attribute, target) in &directory.attribute_mappings {
-        let Some(value) = found
-            .first(attribute)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        else {
-            continue;
-        };
-        if value.len() > 1024 || value.contains(char::is_control) {
-            continue;
-        }
-        match target.as_str() {
-            TARGET_USERNAME => result.username = Some(value.to_string()),
-            TARGET_EMAIL if crate::validation::is_email(value) => {
-                result.email = Some(value.to_string())
-            }
-            TARGET_EMAIL => {}
-            TARGET_NAME => {
-                result
-                    .claims
-                    .insert("name".into(), Value::String(value.to_string()));
-            }
-            claim if !crate::validation::RESERVED_CLAIMS.contains(&claim) => {
-                result
-                    .claims
-                    .insert(claim.to_string(), Value::String(value.to_string()));
-            }
-            _ => {}
+        if let Some(value) = found.first(attribute) {
+            result.assign(target, &Value::String(value.to_string()));
         }
     }
     result
@@ -89,7 +55,8 @@ fn roles_after(directory: &Directory, found: &Found, current: &[String]) -> Vec<
 /// What a directory sign-in comes to locally.
 pub enum Provisioned {
     User(Box<StoredUser>),
-    /// A local account not made from this entry holds the username: it is not taken over.
+    /// The entry cannot sign in here: a local account not made from it holds the username (it
+    /// is not taken over), or it maps to no valid username.
     Taken,
 }
 
@@ -128,10 +95,12 @@ pub async fn provision(
             }
         }
         None => {
-            let username = mapped
-                .username
-                .clone()
-                .unwrap_or_else(|| login_name.to_string());
+            let Some(username) = mapped.username.clone().or_else(|| {
+                crate::validation::is_identifier(login_name, 128).then(|| login_name.to_string())
+            }) else {
+                tracing::warn!(directory = %directory.name, "the entry maps to no valid username");
+                return Ok(Provisioned::Taken);
+            };
             if store::users::find_by_username(&tx, &directory.realm_id, &username)
                 .await?
                 .is_some()

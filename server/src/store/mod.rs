@@ -189,6 +189,25 @@ pub fn conflict_or_db(err: DbErr, what: impl FnOnce() -> String) -> StoreError {
     }
 }
 
+/// Decodes a JSON object column of strings (a mapping), tolerating nothing else.
+pub fn string_map(
+    value: &Value,
+    column: &str,
+) -> StoreResult<std::collections::BTreeMap<String, String>> {
+    match value {
+        Value::Object(items) => items
+            .iter()
+            .map(|(key, item)| {
+                item.as_str()
+                    .map(|text| (key.clone(), text.to_string()))
+                    .ok_or_else(|| StoreError::Corrupt(format!("{column} holds a non-string")))
+            })
+            .collect(),
+        Value::Null => Ok(Default::default()),
+        _ => Err(StoreError::Corrupt(format!("{column} is not an object"))),
+    }
+}
+
 /// Decodes a JSON array column of strings, tolerating nothing else.
 pub fn string_list(value: &Value, column: &str) -> StoreResult<Vec<String>> {
     match value {

@@ -80,11 +80,6 @@ impl SyncMode {
     }
 }
 
-/// Where a mapped upstream claim goes.
-pub const TARGET_USERNAME: &str = "username";
-pub const TARGET_EMAIL: &str = "email";
-pub const TARGET_NAME: &str = "name";
-
 #[derive(Debug, Clone)]
 pub struct Provider {
     pub id: String,
@@ -115,12 +110,9 @@ impl Provider {
     /// The provider a stored row describes; `None` when the row holds values no version of
     /// Tessera writes.
     pub fn from_row(row: &IdentityProviderRow) -> Option<Self> {
-        let claim_mappings = row
-            .claim_mappings
-            .as_object()?
-            .iter()
-            .filter_map(|(from, to)| Some((from.clone(), to.as_str()?.to_string())))
-            .collect();
+        let claim_mappings =
+            crate::store::string_map(&row.claim_mappings, "identity_providers.claim_mappings")
+                .ok()?;
         Some(Self {
             id: row.id.clone(),
             realm_id: row.realm_id.clone(),

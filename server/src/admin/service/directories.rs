@@ -12,26 +12,21 @@ use async_trait::async_trait;
 use super::catalog::{key_change, required};
 use super::AdminService;
 use crate::admin::validate;
+use crate::claim_mapping;
 use crate::domain::Realm;
-use crate::ldap::{Directory, TARGET_EMAIL, TARGET_NAME, TARGET_USERNAME};
+use crate::ldap::Directory;
 use crate::store;
 use crate::store::directories::DirectoryRow;
 
-fn string_map(value: &serde_json::Value) -> BTreeMap<String, String> {
-    value
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn directory_view(row: DirectoryRow) -> DirectoryView {
     DirectoryView {
-        attribute_mappings: string_map(&row.attribute_mappings),
-        group_roles: string_map(&row.group_roles),
+        attribute_mappings: store::string_map(
+            &row.attribute_mappings,
+            "directories.attribute_mappings",
+        )
+        .unwrap_or_default(),
+        group_roles: store::string_map(&row.group_roles, "directories.group_roles")
+            .unwrap_or_default(),
         name: row.name,
         enabled: row.enabled,
         url: row.url,
@@ -134,25 +129,10 @@ fn apply(
         row.subject_attribute = attribute.clone();
     }
     if let Some(mappings) = &input.attribute_mappings {
-        for (attribute, target) in mappings {
-            if let Err(e) = validate::identifier(attribute, 128) {
-                errors.add(
-                    "attribute_mappings",
-                    format!("attribute `{attribute}`: {e}"),
-                );
-            }
-            let known = [TARGET_USERNAME, TARGET_EMAIL, TARGET_NAME].contains(&target.as_str());
-            if !known {
-                if let Err(e) = validate::identifier(target, 128) {
-                    errors.add("attribute_mappings", format!("claim `{target}`: {e}"));
-                } else if validate::RESERVED_CLAIMS.contains(&target.as_str()) {
-                    errors.add(
-                        "attribute_mappings",
-                        format!("`{target}` is set by Tessera itself and cannot be mapped"),
-                    );
-                }
-            }
-        }
+        errors.check(
+            "attribute_mappings",
+            validate::mappings(mappings, "attribute"),
+        );
         row.attribute_mappings = serde_json::to_value(mappings).unwrap_or_default();
     }
     if let Some(base) = &input.group_base_dn {
@@ -254,9 +234,9 @@ impl DirectoryAdmin for AdminService {
         required("user_base_dn", &input.user_base_dn, &mut errors);
         let now = self.state.now();
         let mappings: BTreeMap<&str, &str> = [
-            ("uid", TARGET_USERNAME),
-            ("mail", TARGET_EMAIL),
-            ("cn", TARGET_NAME),
+            ("uid", claim_mapping::USERNAME),
+            ("mail", claim_mapping::EMAIL),
+            ("cn", claim_mapping::NAME),
         ]
         .into();
         let mut row = DirectoryRow {
@@ -376,7 +356,10 @@ impl DirectoryAdmin for AdminService {
     async fn test_directory(&self, realm: &str, name: &str) -> AdminResult<DirectoryCheck> {
         let realm = self.realm(realm).await?;
         let row = self.directory_row(&realm, name).await?;
-        let directory = Directory::from_row(&row);
+        let Some(directory) = Directory::from_row(&row) else {
+            tracing::error!(name, "a stored directory is unreadable");
+            return Err(AdminError::Internal);
+        };
         Ok(
             match self.state.accounts.directories.check(&directory).await {
                 Ok(reachable) => DirectoryCheck {

@@ -16,20 +16,13 @@ use crate::admin::validate;
 use crate::domain::Realm;
 use crate::store;
 use crate::store::identity_providers::IdentityProviderRow;
-use crate::upstream::provider::{TARGET_EMAIL, TARGET_NAME, TARGET_USERNAME};
 use crate::upstream::{templates, ClientAuth, Kind, Provider, SyncMode};
 
 impl AdminService {
     fn provider_view(&self, realm: &Realm, row: IdentityProviderRow) -> IdentityProviderView {
-        let claim_mappings = row
-            .claim_mappings
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let claim_mappings =
+            store::string_map(&row.claim_mappings, "identity_providers.claim_mappings")
+                .unwrap_or_default();
         IdentityProviderView {
             redirect_uri: format!(
                 "{}/realms/{}/broker/{}/callback",
@@ -166,25 +159,10 @@ fn apply(
         row.subject_claim = claim.clone();
     }
     if let Some(mappings) = &input.claim_mappings {
-        if mappings.len() > 64 {
-            errors.add("claim_mappings", "at most 64 mappings");
-        }
-        for (from, to) in mappings {
-            if let Err(e) = validate::identifier(from, 128) {
-                errors.add("claim_mappings", format!("upstream claim `{from}`: {e}"));
-            }
-            let known_target = [TARGET_USERNAME, TARGET_EMAIL, TARGET_NAME].contains(&to.as_str());
-            if !known_target {
-                if let Err(e) = validate::identifier(to, 128) {
-                    errors.add("claim_mappings", format!("local claim `{to}`: {e}"));
-                } else if validate::RESERVED_CLAIMS.contains(&to.as_str()) {
-                    errors.add(
-                        "claim_mappings",
-                        format!("`{to}` is set by Tessera itself and cannot be mapped"),
-                    );
-                }
-            }
-        }
+        errors.check(
+            "claim_mappings",
+            validate::mappings(mappings, "upstream claim"),
+        );
         row.claim_mappings = serde_json::to_value(mappings).unwrap_or_default();
     }
     if let Some(mode) = &input.sync_mode {
