@@ -310,28 +310,19 @@ impl DirectoryAdmin for AdminService {
         let txn = self.begin().await?;
         let after =
             directory_view(store::directories::replace(&txn, updated, self.state.now()).await?);
-        if !password_changed {
-            let changed = self
-                .finish_update(
-                    txn,
-                    &realm.id,
-                    actor,
-                    "directory.updated",
-                    name,
-                    &before,
-                    &after,
-                )
-                .await?;
-            return Ok(if changed { after } else { before });
-        }
-        let mut detail = super::diff(Some(&before), Some(&after))?;
-        if let Some(fields) = detail.as_object_mut() {
-            fields.insert("bind_password".into(), serde_json::json!("changed"));
-        }
-        self.audit(&txn, &realm.id, actor, "directory.updated", name, detail)
+        let changed = self
+            .finish_update_with_secret(
+                txn,
+                &realm.id,
+                actor,
+                "directory.updated",
+                name,
+                &before,
+                &after,
+                password_changed.then_some(("directory.updated", "bind_password")),
+            )
             .await?;
-        txn.commit().await?;
-        Ok(after)
+        Ok(if changed { after } else { before })
     }
 
     async fn delete_directory(&self, actor: &Actor, realm: &str, name: &str) -> AdminResult<()> {

@@ -391,36 +391,19 @@ impl IdentityProviderAdmin for AdminService {
         let txn = self.begin().await?;
         let updated = store::identity_providers::replace(&txn, updated, self.state.now()).await?;
         let after = self.provider_view(&realm, updated);
-        if !secret_changed {
-            let changed = self
-                .finish_update(
-                    txn,
-                    &realm.id,
-                    actor,
-                    "identity_provider.updated",
-                    alias,
-                    &before,
-                    &after,
-                )
-                .await?;
-            return Ok(if changed { after } else { before });
-        }
-        // A new secret changes nothing a caller sees: it is recorded on its own.
-        let mut detail = super::diff(Some(&before), Some(&after))?;
-        if let Some(fields) = detail.as_object_mut() {
-            fields.insert("client_secret".into(), serde_json::json!("changed"));
-        }
-        self.audit(
-            &txn,
-            &realm.id,
-            actor,
-            "identity_provider.secret_changed",
-            alias,
-            detail,
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(after)
+        let changed = self
+            .finish_update_with_secret(
+                txn,
+                &realm.id,
+                actor,
+                "identity_provider.updated",
+                alias,
+                &before,
+                &after,
+                secret_changed.then_some(("identity_provider.secret_changed", "client_secret")),
+            )
+            .await?;
+        Ok(if changed { after } else { before })
     }
 
     async fn delete_identity_provider(

@@ -107,6 +107,36 @@ impl AdminService {
         txn.commit().await?;
         Ok(true)
     }
+
+    /// As [`AdminService::finish_update`], for an item with a write-only secret: when
+    /// `new_secret` names one set by the update (the event's kind, and the field it is shown
+    /// under as `"changed"`), the update is recorded even though callers see nothing differ.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_update_with_secret(
+        &self,
+        txn: Tx,
+        realm_id: &str,
+        actor: &Actor,
+        kind: &str,
+        target: &str,
+        before: &impl Serialize,
+        after: &impl Serialize,
+        new_secret: Option<(&str, &str)>,
+    ) -> AdminResult<bool> {
+        let Some((secret_kind, field)) = new_secret else {
+            return self
+                .finish_update(txn, realm_id, actor, kind, target, before, after)
+                .await;
+        };
+        let mut detail = diff(Some(before), Some(after))?;
+        if let Some(fields) = detail.as_object_mut() {
+            fields.insert(field.into(), serde_json::json!("changed"));
+        }
+        self.audit(&txn, realm_id, actor, secret_kind, target, detail)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
 }
 
 /// The keyset a page request asks for: its checked limit and decoded cursor.
