@@ -102,6 +102,13 @@ pub struct Redirect {
     pub pending: Pending,
 }
 
+/// What the upstream sent back to the callback with the browser.
+pub struct Answer<'a> {
+    pub code: &'a str,
+    /// RFC 9207's `iss`, when the upstream sends it.
+    pub iss: Option<&'a str>,
+}
+
 /// The stored id of a pending login: the hash of its `state`.
 pub fn state_id(state: &str) -> String {
     b64url(sha256(state.as_bytes()))
@@ -322,13 +329,21 @@ impl Upstreams {
         &self,
         provider: &Provider,
         redirect_uri: &str,
-        code: &str,
+        answer: &Answer<'_>,
         pending: &Pending,
         now: i64,
     ) -> Result<UpstreamIdentity, UpstreamError> {
         let endpoints = self.endpoints(provider).await?;
+        // RFC 9207: an answer naming another issuer is a mix-up; its code goes nowhere.
+        if let (Some(iss), Some(expected)) = (answer.iss, endpoints.issuer.as_deref()) {
+            if iss != expected {
+                return Err(UpstreamError::Invalid(format!(
+                    "the callback names issuer {iss}, not {expected}"
+                )));
+            }
+        }
         let tokens = self
-            .redeem(provider, &endpoints, redirect_uri, code, pending)
+            .redeem(provider, &endpoints, redirect_uri, answer.code, pending)
             .await?;
         let access_token = tokens
             .get("access_token")

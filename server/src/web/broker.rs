@@ -21,7 +21,7 @@ use super::interaction::{after_step, bound, handle_in};
 use super::login::login_page;
 use crate::federation::{self, Outcome};
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{login, Interaction, Purpose};
+use crate::oauth::interaction::{login, Interaction};
 use crate::sessions::BrowserSession;
 use crate::state::{AppState, RealmCtx};
 use crate::store;
@@ -146,10 +146,7 @@ async fn upstream_failed(
 /// fresh sign-in (`prompt=login`, `max_age`) asked of Tessera is asked of the upstream too, or
 /// the upstream's single sign-on would stand in for it.
 fn hints(interaction: &Interaction) -> upstream::Hints {
-    let Purpose::Authorize { query } = &interaction.purpose else {
-        return upstream::Hints::default();
-    };
-    let Ok(params) = Params::parse(query.as_bytes()) else {
+    let Some(params) = interaction.request_params() else {
         return upstream::Hints::default();
     };
     upstream::Hints {
@@ -298,19 +295,14 @@ pub async fn callback(
         let message = format!("{} did not sign you in.", provider.display_name);
         return refused(&state, &realm, &interaction, &browser, &message).await;
     };
-    // RFC 9207: an answer naming another issuer is a mix-up.
-    if let (Some(iss), Some(expected)) = (params.get("iss"), provider.issuer.as_deref()) {
-        if iss != expected {
-            tracing::warn!(provider = %provider.alias, iss, "the callback names another issuer");
-            let message = upstream::UpstreamError::Invalid(String::new())
-                .user_message(&provider.display_name);
-            return refused(&state, &realm, &interaction, &browser, &message).await;
-        }
-    }
     let redirect_uri = callback_url(&state, &realm, &provider.alias);
+    let answer = upstream::Answer {
+        code,
+        iss: params.get("iss"),
+    };
     let identity = match state
         .upstreams
-        .finish(&provider, &redirect_uri, code, &pending, now.timestamp())
+        .finish(&provider, &redirect_uri, &answer, &pending, now.timestamp())
         .await
     {
         Ok(identity) => identity,

@@ -14,7 +14,7 @@ use super::html::{self, escape, hidden, realm_error_page, realm_label, see_other
 use super::interaction::{after_step, bound, handle_in};
 use crate::accounts::LoginFailure;
 use crate::oauth::form::Params;
-use crate::oauth::interaction::{login, Interaction, Purpose};
+use crate::oauth::interaction::{login, Interaction};
 use crate::sessions::{cookie_name, BrowserSession};
 use crate::state::{AppState, RealmCtx};
 
@@ -112,13 +112,10 @@ fn form(
 
 /// The `login_hint` of the authorization request a login is for.
 fn login_hint(interaction: Option<&Interaction>) -> String {
-    match interaction.map(|i| &i.purpose) {
-        Some(Purpose::Authorize { query }) => Params::parse(query.as_bytes())
-            .ok()
-            .and_then(|p| p.get("login_hint").map(str::to_string))
-            .unwrap_or_default(),
-        _ => String::new(),
-    }
+    interaction
+        .and_then(Interaction::request_params)
+        .and_then(|p| p.get("login_hint").map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// `GET /realms/{realm}/login[?interaction=…]`

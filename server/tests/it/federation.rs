@@ -1223,6 +1223,22 @@ async fn scripted_upstream_answers(server: TestServer) {
         assert_eq!(page.status, expected, "{}", page.body);
         assert!(page.body.contains(says), "{says}: {}", page.body);
     }
+    // RFC 9207: an answer naming another issuer is a mix-up; its code is not redeemed.
+    let (browser, state, nonce) = redirected(&server, "scripted").await;
+    upstream.script(Answer::IdToken(json!({"sub": "mixed-up"})), &nonce, now);
+    let mixed = browser
+        .get(&format!(
+            "{}&iss=https%3A%2F%2Felsewhere.example",
+            callback(&state)
+        ))
+        .await;
+    assert_eq!(mixed.status, StatusCode::BAD_REQUEST, "{}", mixed.body);
+    assert!(
+        mixed.body.contains("could not be verified"),
+        "{}",
+        mixed.body
+    );
+
     assert_eq!(
         server.audit_events("user.created_by_idp").await.len(),
         1,

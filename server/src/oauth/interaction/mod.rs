@@ -237,6 +237,15 @@ impl Interaction {
         Ok(interaction)
     }
 
+    /// The parameters of the authorization request this login is for (none for a device or
+    /// the account console).
+    pub fn request_params(&self) -> Option<super::form::Params> {
+        match &self.purpose {
+            Purpose::Authorize { query } => super::form::Params::parse(query.as_bytes()).ok(),
+            _ => None,
+        }
+    }
+
     /// The stored id of this login (the hash of its handle).
     pub fn id(&self) -> &str {
         &self.id
