@@ -36,6 +36,19 @@ pub struct ClientView {
     pub backchannel_logout_uri: Option<String>,
     /// `inherit` (the realm's second-factor policy) or `required`.
     pub mfa: String,
+    /// The one client authentication method allowed; null accepts `client_secret_basic` and
+    /// `client_secret_post` (confidential) or `none` (public).
+    pub token_endpoint_auth_method: Option<String>,
+    /// The client's public JWK Set (for `private_key_jwt`, signed request objects).
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its JWK Set instead.
+    pub jwks_uri: Option<String>,
+    /// Authorization requests must be pushed first (RFC 9126).
+    pub require_par: bool,
+    /// Authorization requests must come as a signed request object (RFC 9101).
+    pub require_signed_request_object: bool,
+    /// Access tokens only with a DPoP proof, bound to its key (RFC 9449).
+    pub dpop_bound_access_tokens: bool,
     pub enabled: bool,
     /// Whether a secret is set (confidential clients).
     pub has_secret: bool,
@@ -173,6 +186,41 @@ pub struct ClientInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::ClientMfaName>)]
     pub mfa: Option<String>,
+    /// `client_secret_basic`, `client_secret_post`, `client_secret_jwt` (rotate the secret
+    /// after switching to it: earlier secrets are kept only as hashes), `private_key_jwt`
+    /// (needs `jwks` or `jwks_uri`) or `none` (public clients); null accepts either secret
+    /// method, or none for a public client.
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<crate::TokenAuthMethodName>, nullable)]
+    pub token_endpoint_auth_method: Option<Option<String>>,
+    /// A public JWK Set `{"keys": [...]}` (public keys only: EC P-256/384, RSA ≥ 2048 bits,
+    /// Ed25519); null clears it.
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Object>, nullable)]
+    pub jwks: Option<Option<serde_json::Value>>,
+    /// An https URL of the client's JWK Set (fetched with size and time limits, cached);
+    /// exclusive with `jwks`; empty or null clears it.
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable)]
+    pub jwks_uri: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_par: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_signed_request_object: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }

@@ -30,6 +30,14 @@ pub struct RealmView {
     pub refresh_reuse_grace: Option<i64>,
     /// `off`, `optional` or `required`: when users sign in with a second factor.
     pub mfa: String,
+    /// Every authorization request must be pushed first (RFC 9126).
+    pub require_par: bool,
+    /// DPoP proofs must carry a nonce the server handed out (RFC 9449 §8).
+    pub use_dpop_nonce: bool,
+    /// `fapi2` (the FAPI 2.0 Security Profile, enforced as a whole) or null.
+    pub profile: Option<String>,
+    /// Client-supplied URLs (`jwks_uri`) may point at private and loopback addresses.
+    pub allow_private_fetch: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -118,6 +126,22 @@ pub struct RealmInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::RealmMfaName>)]
     pub mfa: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_par: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_dpop_nonce: Option<bool>,
+    /// `fapi2`: PAR, PKCE S256, confidential clients with `private_key_jwt`, DPoP-bound
+    /// tokens and short codes for every client of the realm; null turns it off.
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<crate::SecurityProfileName>, nullable)]
+    pub profile: Option<Option<String>>,
+    /// For closed networks and tests: client-supplied URLs may be private addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_private_fetch: Option<bool>,
 }
 
 /// A realm's outgoing mail server (password reset links). The password is never shown.

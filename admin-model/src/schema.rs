@@ -48,6 +48,24 @@ pub enum ClientMfaName {
     Required,
 }
 
+/// How a client authenticates at the token endpoint (RFC 7591 §2).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethodName {
+    ClientSecretBasic,
+    ClientSecretPost,
+    ClientSecretJwt,
+    PrivateKeyJwt,
+    None,
+}
+
+/// A security profile a realm enforces.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SecurityProfileName {
+    Fapi2,
+}
+
 /// An OAuth grant type a client may use.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub enum GrantTypeName {

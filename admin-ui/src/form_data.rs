@@ -262,6 +262,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A JSON document that may be cleared: blank means `null`.
+    pub fn nullable_json(&mut self, name: &str) -> Option<Option<serde_json::Value>> {
+        let Some(text) = self.form.opt(name) else {
+            return Some(None);
+        };
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(value) => Some(Some(value)),
+            Err(e) => {
+                self.errors.add(name, format!("is not valid JSON: {e}"));
+                None
+            }
+        }
+    }
+
     /// Text that may be cleared: blank means `null`.
     pub fn nullable(&self, name: &str) -> Option<Option<String>> {
         Some(self.form.opt(name))

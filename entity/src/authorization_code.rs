@@ -34,6 +34,11 @@ pub struct Model {
     pub replayed_at: Option<DateTimeUtc>,
     /// The alias of the upstream provider the user signed in through, if any.
     pub idp: Option<String>,
+    /// RFC 7638 thumbprint of the DPoP key the code is bound to (`dpop_jkt`, or the PAR proof).
+    pub dpop_jkt: Option<String>,
+    /// RFC 8707 resources the grant covers (JSON array text); null: none named.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub resources: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

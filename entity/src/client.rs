@@ -42,6 +42,16 @@ pub struct Model {
     pub id_token_signing_alg: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub enabled: bool,
+    /// `client_secret_basic`, `client_secret_post`, `client_secret_jwt`, `private_key_jwt` or
+    /// `none`; null accepts either secret method (confidential) or none (public).
+    pub token_endpoint_auth_method: Option<String>,
+    /// The client's public JWK Set, inline (JSON text).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub require_par: bool,
+    pub require_signed_request_object: bool,
+    pub dpop_bound_access_tokens: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

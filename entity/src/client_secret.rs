@@ -11,6 +11,10 @@ pub struct Model {
     pub client_pk: String,
     pub secret_hash: String,
     pub description: Option<String>,
+    /// The secret sealed with the master key, kept only for `client_secret_jwt` (an HMAC key
+    /// must be known to verify with it).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
 }

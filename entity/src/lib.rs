@@ -17,6 +17,7 @@ pub mod exchange_policy;
 pub mod federated_identity;
 pub mod identity_provider;
 pub mod interaction;
+pub mod pushed_request;
 pub mod realm;
 pub mod realm_smtp;
 pub mod refresh_token;
@@ -28,6 +29,7 @@ pub mod scope;
 pub mod session;
 pub mod signing_key;
 pub mod trusted_issuer;
+pub mod used_jti;
 pub mod user;
 pub mod user_role;
 
@@ -50,6 +52,7 @@ pub mod prelude {
     pub use super::federated_identity::Entity as FederatedIdentity;
     pub use super::identity_provider::Entity as IdentityProvider;
     pub use super::interaction::Entity as Interaction;
+    pub use super::pushed_request::Entity as PushedRequest;
     pub use super::realm::Entity as Realm;
     pub use super::realm_smtp::Entity as RealmSmtp;
     pub use super::refresh_token::Entity as RefreshToken;
@@ -61,6 +64,7 @@ pub mod prelude {
     pub use super::session::Entity as Session;
     pub use super::signing_key::Entity as SigningKey;
     pub use super::trusted_issuer::Entity as TrustedIssuer;
+    pub use super::used_jti::Entity as UsedJti;
     pub use super::user::Entity as User;
     pub use super::user_role::Entity as UserRole;
 }

@@ -26,6 +26,14 @@ pub struct Model {
     /// Second factors: `off`, `optional` (used by users who enrolled one) or `required`.
     pub mfa: String,
     pub revocation_salt: String,
+    /// Every authorization request must be pushed first (RFC 9126).
+    pub require_par: bool,
+    /// DPoP proofs must carry a server nonce (RFC 9449 §8).
+    pub use_dpop_nonce: bool,
+    /// A security profile enforced at once: `fapi2`, or null.
+    pub profile: Option<String>,
+    /// Client-supplied URLs (`jwks_uri`) may point at private and loopback addresses.
+    pub allow_private_fetch: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -26,6 +26,11 @@ pub struct Model {
     pub acr: Option<String>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub amr: Option<serde_json::Value>,
+    /// The DPoP key a public client's refresh tokens are bound to.
+    pub dpop_jkt: Option<String>,
+    /// RFC 8707 resources the grant covers (JSON array text); a refresh may narrow them.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub resources: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

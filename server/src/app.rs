@@ -48,6 +48,7 @@ fn realm_routes() -> Router<AppState> {
             post_only(post(oauth::introspect::introspect)),
         )
         .route("/connect/revoke", post_only(post(oauth::revoke::revoke)))
+        .route("/connect/par", post_only(post(oauth::par::push)))
         .route(
             "/connect/authorize",
             get(web::authorize::authorize_get).post(web::authorize::authorize_post),

@@ -134,6 +134,107 @@ pub struct Realm {
     pub lifetimes: LifetimeOverrides,
     pub mfa: RealmMfa,
     pub revocation_salt: String,
+    pub security: RealmSecurity,
+}
+
+/// A realm's rules for signed requests and sender-constrained tokens (CONTRACT §10).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RealmSecurity {
+    /// Every authorization request must be pushed first (RFC 9126).
+    pub require_par: bool,
+    /// DPoP proofs must carry a nonce the server handed out (RFC 9449 §8).
+    pub use_dpop_nonce: bool,
+    pub profile: Option<SecurityProfile>,
+    /// Client-supplied URLs may point at private, link-local and loopback addresses.
+    pub allow_private_fetch: bool,
+}
+
+impl RealmSecurity {
+    pub fn fapi2(&self) -> bool {
+        self.profile == Some(SecurityProfile::Fapi2)
+    }
+
+    /// Whether authorization requests of `client` must be pushed.
+    pub fn par_required(&self, client: &Client) -> bool {
+        self.require_par || self.fapi2() || client.security.require_par
+    }
+}
+
+/// A security profile whose rules a realm enforces as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityProfile {
+    /// FAPI 2.0 Security Profile: PAR, PKCE S256, confidential clients authenticating with
+    /// `private_key_jwt`, sender-constrained (DPoP) tokens, `iss` in responses, short codes.
+    Fapi2,
+}
+
+impl SecurityProfile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityProfile::Fapi2 => "fapi2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        (s == "fapi2").then_some(Self::Fapi2)
+    }
+}
+
+/// How a client authenticates at the token endpoint and its siblings (RFC 7591 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    ClientSecretJwt,
+    PrivateKeyJwt,
+    None,
+}
+
+impl TokenAuthMethod {
+    pub const ALL: [TokenAuthMethod; 5] = [
+        TokenAuthMethod::ClientSecretBasic,
+        TokenAuthMethod::ClientSecretPost,
+        TokenAuthMethod::ClientSecretJwt,
+        TokenAuthMethod::PrivateKeyJwt,
+        TokenAuthMethod::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::ClientSecretJwt => "client_secret_jwt",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            TokenAuthMethod::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// A client's keys and its rules for signed requests and sender-constrained tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSecurity {
+    /// The one method the client must use; `None` accepts both secret methods (or `none` for
+    /// a public client), as before methods were configurable.
+    pub auth_method: Option<TokenAuthMethod>,
+    /// The client's public JWK Set (JSON text), validated when it was saved.
+    pub jwks: Option<String>,
+    /// Where the client publishes its JWK Set.
+    pub jwks_uri: Option<String>,
+    pub require_par: bool,
+    pub require_signed_request_object: bool,
+    /// Access tokens only with a DPoP proof: bound to the client's key (RFC 9449 §5.2).
+    pub dpop_bound_access_tokens: bool,
+}
+
+impl ClientSecurity {
+    /// Whether the client has public keys to verify its signatures with.
+    pub fn has_keys(&self) -> bool {
+        self.jwks.is_some() || self.jwks_uri.is_some()
+    }
 }
 
 /// A realm's second-factor policy (CONTRACT §8).
@@ -227,6 +328,8 @@ pub mod grant_type {
 #[derive(Debug, Clone)]
 pub struct StoredSecret {
     pub hash: String,
+    /// The secret itself, sealed with the master key; kept only for `client_secret_jwt`.
+    pub sealed: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -255,6 +358,7 @@ pub struct Client {
     pub mfa: ClientMfa,
     pub enabled: bool,
     pub secrets: Vec<StoredSecret>,
+    pub security: ClientSecurity,
 }
 
 impl Client {

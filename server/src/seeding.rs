@@ -388,6 +388,7 @@ fn realm_from_seed(seed: &seed::RealmSeed) -> Result<NewRealm, SeedingError> {
             Some(m) => RealmMfa::parse(m).ok_or_else(|| bad(format!("unknown mfa `{m}`")))?,
             None => RealmMfa::default(),
         },
+        security: Default::default(),
     })
 }
 

@@ -392,6 +392,7 @@ mod tests {
             lifetimes: LifetimeOverrides::default(),
             mfa: Default::default(),
             revocation_salt: String::new(),
+            security: Default::default(),
         }
     }
 

@@ -167,6 +167,13 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         browser_sessions,
         upstreams: crate::upstream::Upstreams::new(master_key.clone(), http_client.clone()),
         http_client,
+        client_keys: crate::client_keys::ClientKeys::new(
+            crate::outbound::Outbound::new().map_err(|e| {
+                StartError::Other(format!("building the outbound HTTP client failed: {e}"))
+            })?,
+            master_key.clone(),
+        ),
+        dpop: crate::dpop::Dpop::new(master_key.derive("dpop-nonce")),
         trusted_jwks: Default::default(),
         device_limiter: Default::default(),
         metrics: Default::default(),
@@ -249,6 +256,7 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
         "interactions",
         "upstream logins",
         "action tokens",
+        "one-time ids",
     ] {
         loop {
             let now = state.now();
@@ -261,6 +269,7 @@ pub async fn sweep_expired(state: &AppState) -> u64 {
                     store::broker_logins::delete_expired(db, now, SWEEP_BATCH).await
                 }
                 "action tokens" => store::mail::delete_expired_tokens(db, now).await,
+                "one-time ids" => store::one_time::delete_expired(db, now, SWEEP_BATCH).await,
                 _ => store::codes::delete_expired(db, now, SWEEP_BATCH).await,
             };
             match swept {

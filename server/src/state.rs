@@ -31,6 +31,10 @@ pub struct AppInner {
     pub http_client: reqwest::Client,
     /// The realms' upstream identity providers (federation), as their client.
     pub upstreams: crate::upstream::Upstreams,
+    /// Clients' public keys (inline or from their `jwks_uri`) and `client_secret_jwt` secrets.
+    pub client_keys: crate::client_keys::ClientKeys,
+    /// Proof-of-possession checks (RFC 9449): replay cache and server nonces.
+    pub dpop: crate::dpop::Dpop,
     /// Keys of issuers whose JWTs token exchange accepts.
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     /// Wrong device user codes per client address.

@@ -57,6 +57,21 @@ fn mfa_options() -> Vec<(String, String)> {
     ]
 }
 
+fn auth_method_options() -> Vec<(String, String)> {
+    let mut out = vec![(
+        String::new(),
+        "Secret (Basic or POST); none if public".to_string(),
+    )];
+    out.extend(options(&[
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "none",
+    ]));
+    out
+}
+
 fn alg_options() -> Vec<(String, String)> {
     let mut out = vec![(String::new(), "Realm default".to_string())];
     out.extend(options(&["ES256", "RS256", "EdDSA"]));
@@ -157,6 +172,23 @@ impl Collection for Clients {
             .set_opt("id_token_signing_alg", c.id_token_signing_alg.clone())
             .set_opt("backchannel_logout_uri", c.backchannel_logout_uri.clone())
             .set("mfa", c.mfa.clone())
+            .set_opt(
+                "token_endpoint_auth_method",
+                c.token_endpoint_auth_method.clone(),
+            )
+            .set_opt(
+                "jwks",
+                c.jwks
+                    .as_ref()
+                    .and_then(|j| serde_json::to_string_pretty(j).ok()),
+            )
+            .set_opt("jwks_uri", c.jwks_uri.clone())
+            .set_flag("require_par", c.require_par)
+            .set_flag(
+                "require_signed_request_object",
+                c.require_signed_request_object,
+            )
+            .set_flag("dpop_bound_access_tokens", c.dpop_bound_access_tokens)
             .set_flag("enabled", c.enabled);
         f
     }
@@ -205,6 +237,12 @@ impl Collection for Clients {
             id_token_signing_alg: Some(form.opt("id_token_signing_alg")),
             backchannel_logout_uri: r.nullable("backchannel_logout_uri"),
             mfa: form.opt("mfa"),
+            token_endpoint_auth_method: Some(form.opt("token_endpoint_auth_method")),
+            jwks: r.nullable_json("jwks"),
+            jwks_uri: r.nullable("jwks_uri"),
+            require_par: Some(form.checked("require_par")),
+            require_signed_request_object: Some(form.checked("require_signed_request_object")),
+            dpop_bound_access_tokens: Some(form.checked("dpop_bound_access_tokens")),
             enabled: Some(form.checked("enabled")),
         };
         r.finish(input)
@@ -266,6 +304,16 @@ impl Collection for Clients {
                 <Text name="backchannel_logout_uri" label="Back-channel logout URI" kind="url"
                     hint="Receives a logout token when a user's session ends."/>
                 <Select name="mfa" label="Second factor" options=mfa_options()/>
+            </Group>
+            <Group title="Keys and signed requests">
+                <Select name="token_endpoint_auth_method" label="Client authentication" options=auth_method_options()/>
+                <TextArea name="jwks" label="Public JWK Set" rows=4 mono=true
+                    hint="The client's public keys as {\"keys\": [...]}, for private_key_jwt and signed request objects."/>
+                <Text name="jwks_uri" label="JWK Set URL" kind="url"
+                    hint="Where the client publishes its keys instead (https)."/>
+                <Check name="require_par" label="Require pushed authorization requests (PAR)"/>
+                <Check name="require_signed_request_object" label="Require signed request objects (JAR)"/>
+                <Check name="dpop_bound_access_tokens" label="Require DPoP-bound access tokens"/>
             </Group>
         }
         .into_any()

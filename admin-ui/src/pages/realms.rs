@@ -169,7 +169,11 @@ fn values(r: &RealmView) -> FormData {
         .set_opt("code_lifetime", r.code_lifetime)
         .set_opt("device_code_lifetime", r.device_code_lifetime)
         .set_opt("refresh_reuse_grace", r.refresh_reuse_grace)
-        .set("mfa", r.mfa.clone());
+        .set("mfa", r.mfa.clone())
+        .set_flag("require_par", r.require_par)
+        .set_flag("use_dpop_nonce", r.use_dpop_nonce)
+        .set_opt("profile", r.profile.clone())
+        .set_flag("allow_private_fetch", r.allow_private_fetch);
     f
 }
 
@@ -192,6 +196,10 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         device_code_lifetime: r.seconds("device_code_lifetime"),
         refresh_reuse_grace: r.seconds("refresh_reuse_grace"),
         mfa: form.opt("mfa"),
+        require_par: Some(form.checked("require_par")),
+        use_dpop_nonce: Some(form.checked("use_dpop_nonce")),
+        profile: Some(form.opt("profile")),
+        allow_private_fetch: Some(form.checked("allow_private_fetch")),
     };
     r.finish(input)
 }
@@ -392,6 +400,16 @@ fn form_page(d: FormPage) -> impl IntoView {
                     </div>
                     <Select name="cookie_mode" label="Sign-in cookie" options=with_default(cookie_modes)/>
                     <Select name="mfa" label="Second factor" options=with_default(mfa_policies)/>
+                </Group>
+                <Group title="Signed requests and sender-constrained tokens">
+                    <Select name="profile" label="Security profile" options=vec![
+                        (String::new(), "None".to_string()),
+                        ("fapi2".to_string(), "FAPI 2.0 Security Profile".to_string()),
+                    ]/>
+                    <Check name="require_par" label="Require pushed authorization requests (PAR) from every client"/>
+                    <Check name="use_dpop_nonce" label="DPoP proofs must carry a server nonce"/>
+                    <Check name="allow_private_fetch" label="Allow client URLs on private addresses"
+                        hint="For closed networks and tests: jwks_uri and other client-supplied URLs may point at private or loopback addresses."/>
                 </Group>
                 <Group title="Lifetimes" note="Clients may override these.">
                     <div class="grid-3">{lifetimes}</div>

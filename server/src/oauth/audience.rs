@@ -1,35 +1,74 @@
 //! Which audiences (`aud`) a token gets: RFC 8707 resource indicators when the client names
 //! them, otherwise the API resources owning the granted scopes plus the client's configured
 //! audiences, and the client itself when nothing else applies (RFC 9068 §3 wants a default).
+//! A token for named resources carries only the scopes that concern them.
 
 use super::error::OAuthError;
 use super::form::Params;
 use crate::domain::{Catalog, Client};
 
-pub fn resolve(
-    params: &Params,
+/// The `resource` values of a request, each an absolute URI without a fragment (RFC 8707 §2).
+pub fn requested(params: &Params) -> Result<Vec<String>, OAuthError> {
+    let mut out: Vec<String> = Vec::new();
+    for resource in params.get_all("resource") {
+        let parsed = url::Url::parse(resource).ok();
+        if parsed.as_ref().is_none_or(|u| u.fragment().is_some()) {
+            return Err(OAuthError::invalid_target(format!(
+                "resource `{resource}` is not an absolute URI without a fragment"
+            )));
+        }
+        if !out.iter().any(|r| r == resource) {
+            out.push(resource.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The resources a token is for: those the token request names, which must lie within the
+/// ones the grant was limited to (if it was), else every resource of the grant.
+pub fn chosen(params: &Params, authorized: &[String]) -> Result<Vec<String>, OAuthError> {
+    let named = requested(params)?;
+    if named.is_empty() {
+        return Ok(authorized.to_vec());
+    }
+    if !authorized.is_empty() {
+        if let Some(outside) = named.iter().find(|r| !authorized.contains(r)) {
+            return Err(OAuthError::invalid_target(format!(
+                "resource `{outside}` was not part of the grant; a token request may only narrow"
+            )));
+        }
+    }
+    Ok(named)
+}
+
+/// Checks that the client may ask for each of `resources`.
+pub fn ensure_allowed(
+    resources: &[String],
+    client: &Client,
+    catalog: &Catalog,
+) -> Result<(), OAuthError> {
+    let allowed: Vec<&String> = catalog
+        .owners_of(&client.scopes)
+        .chain(client.audiences.iter())
+        .collect();
+    match resources.iter().find(|r| !allowed.iter().any(|a| *a == *r)) {
+        Some(resource) => Err(OAuthError::invalid_target(format!(
+            "the client may not request resource `{resource}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The audiences of a token for `resources` (when named) or for `granted_scopes`.
+pub fn resolve_for(
+    resources: &[String],
     granted_scopes: &[String],
     client: &Client,
     catalog: &Catalog,
 ) -> Result<Vec<String>, OAuthError> {
-    let requested = params.get_all("resource");
-    if !requested.is_empty() {
-        let allowed: Vec<&String> = catalog
-            .owners_of(&client.scopes)
-            .chain(client.audiences.iter())
-            .collect();
-        let mut audiences: Vec<String> = Vec::new();
-        for resource in requested {
-            if !allowed.iter().any(|a| a.as_str() == resource) {
-                return Err(OAuthError::invalid_target(format!(
-                    "the client may not request resource `{resource}`"
-                )));
-            }
-            if !audiences.iter().any(|a| a == resource) {
-                audiences.push(resource.to_string());
-            }
-        }
-        return Ok(audiences);
+    if !resources.is_empty() {
+        ensure_allowed(resources, client, catalog)?;
+        return Ok(resources.to_vec());
     }
     let mut audiences: Vec<String> = Vec::new();
     for audience in catalog
@@ -44,4 +83,32 @@ pub fn resolve(
         audiences.push(client.client_id.clone());
     }
     Ok(audiences)
+}
+
+/// As [`resolve_for`], with the resources the request names.
+pub fn resolve(
+    params: &Params,
+    granted_scopes: &[String],
+    client: &Client,
+    catalog: &Catalog,
+) -> Result<Vec<String>, OAuthError> {
+    resolve_for(&requested(params)?, granted_scopes, client, catalog)
+}
+
+/// The scopes a token for `resources` carries: those a chosen resource owns, and those no
+/// resource owns (`openid`, `profile`, …); another resource's scopes stay out. Without
+/// resources, all of `scopes`.
+pub fn scopes_for(resources: &[String], scopes: &[String], catalog: &Catalog) -> Vec<String> {
+    if resources.is_empty() {
+        return scopes.to_vec();
+    }
+    scopes
+        .iter()
+        .filter(|scope| {
+            let one = std::slice::from_ref(*scope);
+            let mut owners = catalog.owners_of(one).peekable();
+            owners.peek().is_none() || owners.any(|owner| resources.contains(owner))
+        })
+        .cloned()
+        .collect()
 }

@@ -46,6 +46,10 @@ pub struct AuthorizeRequest {
     pub acr_values: Vec<String>,
     /// The `acr` values of an essential `acr` claim in the `claims` parameter (one must be met).
     pub essential_acr: Option<Vec<String>>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
+    /// RFC 8707 resources the grant is for.
+    pub resources: Vec<String>,
 }
 
 /// Why a request was refused, and where the refusal may be shown.
@@ -180,6 +184,8 @@ pub async fn parse_request(
             })
             .unwrap_or_default(),
         essential_acr: None,
+        dpop_jkt: None,
+        resources: Vec::new(),
     };
     if let Some(claims) = params.get("claims") {
         request.essential_acr = essential_acr(claims).map_err(|e| request.refuse(e))?;
@@ -190,15 +196,39 @@ pub async fn parse_request(
     ) {
         return Err(request.refuse(OAuthError::invalid_request("unsupported response_mode")));
     }
+    // A request object or pushed request was resolved before: one inside it is refused.
     if params.get("request").is_some() {
-        return Err(request.refuse(OAuthError::request_not_supported(
-            "request objects are not supported",
+        return Err(request.refuse(OAuthError::invalid_request_object(
+            "a request object may not hold another request",
         )));
     }
     if params.get("request_uri").is_some() {
-        return Err(request.refuse(OAuthError::request_uri_not_supported(
-            "request_uri is not supported",
+        return Err(request.refuse(OAuthError::invalid_request(
+            "request_uri may not be combined with a request object",
         )));
+    }
+    if let Some(jkt) = params.get("dpop_jkt") {
+        if jkt.len() != 43
+            || !jkt
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(request.refuse(OAuthError::invalid_request(
+                "dpop_jkt must be a base64url SHA-256 JWK thumbprint",
+            )));
+        }
+        request.dpop_jkt = Some(jkt.to_string());
+    }
+    request.resources = super::audience::requested(params).map_err(|e| request.refuse(e))?;
+    if !request.resources.is_empty() {
+        let catalog = state
+            .caches
+            .directory
+            .catalog(&realm.realm.id)
+            .await
+            .map_err(|e| Rejection::Page(OAuthError::server_error(e).description.into_owned()))?;
+        super::audience::ensure_allowed(&request.resources, &client, &catalog)
+            .map_err(|e| request.refuse(e))?;
     }
     match params.get("response_type") {
         Some("code") => {}
@@ -257,7 +287,7 @@ pub async fn parse_request(
             )))
         }
         (None, None) => {
-            if client.public || client.require_pkce {
+            if client.public || client.require_pkce || realm.realm.security.fapi2() {
                 return Err(request.refuse(OAuthError::invalid_request(
                     "PKCE is required: send code_challenge with code_challenge_method=S256",
                 )));
@@ -353,6 +383,63 @@ impl From<Rejection> for Decision {
             Rejection::Redirect(to, error) => Decision::refusal(*to, &error),
         }
     }
+}
+
+/// A new authorization request as it arrived: a `request_uri` from PAR or a signed `request`
+/// object is resolved into the parameters it stands for, and the client's and realm's rules
+/// on how requests must arrive are enforced. Returns the validated request and its effective
+/// parameters, form-encoded (what a pending login keeps, and [`parse`] reads again).
+pub async fn arrive(
+    state: &AppState,
+    realm: &RealmCtx,
+    raw: &str,
+) -> Result<(AuthorizeRequest, String), Decision> {
+    let page = |e: OAuthError| Decision::ErrorPage(format!("{} ({})", e.description, e.code_str()));
+    let params = Params::parse(raw.as_bytes()).map_err(page)?;
+    let client_id = params.get("client_id").ok_or_else(|| {
+        Decision::ErrorPage("The request does not name a client (client_id).".into())
+    })?;
+    let client = state
+        .caches
+        .directory
+        .client(&realm.realm.id, client_id)
+        .await
+        .map_err(|e| page(OAuthError::server_error(e)))?
+        .filter(|c| c.enabled)
+        .ok_or_else(|| Decision::ErrorPage("The client is unknown or disabled.".into()))?;
+    let (effective, pushed, signed) = if let Some(uri) = params.get("request_uri") {
+        let params = super::par::take(state, realm, &client, uri)
+            .await
+            .map_err(page)?;
+        (params, true, false)
+    } else if let Some(jwt) = params.get("request") {
+        let params = super::request_object::parameters(state, realm, &client, jwt)
+            .await
+            .map_err(page)?;
+        (params, false, true)
+    } else {
+        (params, false, false)
+    };
+    let request = parse_request(state, realm, &effective)
+        .await
+        .map_err(Decision::from)?;
+    if !pushed && realm.realm.security.par_required(&client) {
+        return Err(Decision::refusal(
+            request.redirect(),
+            &OAuthError::invalid_request(
+                "authorization requests of this client must be pushed first (PAR, RFC 9126)",
+            ),
+        ));
+    }
+    if !pushed && !signed && client.security.require_signed_request_object {
+        return Err(Decision::refusal(
+            request.redirect(),
+            &OAuthError::invalid_request(
+                "this client must send its authorization requests as a signed request object",
+            ),
+        ));
+    }
+    Ok((request, effective.to_query()))
 }
 
 /// Parses and validates raw authorization request parameters (a query or a form body).
@@ -489,6 +576,12 @@ async fn issue_code(
 ) -> Result<String, OAuthError> {
     let now = state.now();
     let lifetimes = Lifetimes::resolve(&request.client.lifetimes, &realm.realm.lifetimes);
+    // FAPI 2.0 §5.3.2.1: codes live at most 60 seconds.
+    let code_lifetime = if realm.realm.security.fapi2() {
+        lifetimes.code.min(60)
+    } else {
+        lifetimes.code
+    };
     let code = random::opaque_token();
     store::codes::insert_code(
         db,
@@ -506,7 +599,9 @@ async fn issue_code(
             acr: session.acr.clone(),
             amr: store::string_list(&session.amr, "sessions.amr")?,
             idp: session.idp.clone(),
-            expires_at: now + Duration::seconds(lifetimes.code),
+            dpop_jkt: request.dpop_jkt.clone(),
+            resources: request.resources.clone(),
+            expires_at: now + Duration::seconds(code_lifetime),
         },
         now,
     )

@@ -1,6 +1,8 @@
-//! Client authentication at the token, introspection and revocation endpoints (RFC 6749
-//! §2.3.1): `client_secret_basic`, `client_secret_post`, and `none` for public clients.
-//! Exactly one method per request; secrets are compared in constant time.
+//! Client authentication at the token, PAR, introspection, revocation and device endpoints:
+//! `client_secret_basic`, `client_secret_post` (RFC 6749 §2.3.1), `client_secret_jwt` and
+//! `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9), and `none` for public clients. Exactly one
+//! method per request, and the one the client is registered for; secrets are compared in
+//! constant time.
 
 use std::sync::Arc;
 
@@ -11,13 +13,18 @@ use base64::Engine;
 use super::error::OAuthError;
 use super::form::Params;
 use crate::domain::Client;
+pub use crate::domain::TokenAuthMethod as AuthMethod;
 use crate::state::{AppState, RealmCtx};
 
-/// How the client proved who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
-    ClientSecretBasic,
-    ClientSecretPost,
+/// RFC 7523 §2.2: the only client assertion type.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// What the request presents to prove the client's identity.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Credential {
+    Secret(String),
+    /// A JWT signed with the client's key or secret.
+    Assertion(String),
     None,
 }
 
@@ -25,8 +32,17 @@ pub enum AuthMethod {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Presented {
     pub client_id: String,
-    pub secret: Option<String>,
+    pub credential: Credential,
     pub method: AuthMethod,
+}
+
+impl Presented {
+    pub fn secret(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Secret(secret) => Some(secret),
+            _ => None,
+        }
+    }
 }
 
 /// Decodes `Authorization: Basic`, whose id and secret are form-urlencoded first
@@ -72,11 +88,35 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
     let basic = basic_credentials(headers)?;
     let post_id = params.get("client_id");
     let post_secret = params.get("client_secret");
-    match (basic, post_secret) {
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
-            "use one client authentication method, not Basic and client_secret together",
-        )),
-        (Some((id, secret)), None) => {
+    let assertion = match (
+        params.get("client_assertion_type"),
+        params.get("client_assertion"),
+    ) {
+        (None, None) => None,
+        (Some(JWT_BEARER), Some(jwt)) => Some(jwt),
+        (Some(JWT_BEARER), None) => {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type without client_assertion",
+            ))
+        }
+        (Some(_), _) => {
+            return Err(OAuthError::invalid_client(format!(
+                "client_assertion_type must be {JWT_BEARER}"
+            )))
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "client_assertion without client_assertion_type",
+            ))
+        }
+    };
+    match (basic, post_secret, assertion) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+            Err(OAuthError::invalid_request(
+                "use one client authentication method, not several together",
+            ))
+        }
+        (Some((id, secret)), None, None) => {
             if post_id.is_some_and(|p| p != id) {
                 return Err(OAuthError::invalid_request(
                     "client_id in the body differs from the authenticated client",
@@ -84,25 +124,63 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
             }
             Ok(Presented {
                 client_id: id,
-                secret: Some(secret),
+                credential: Credential::Secret(secret),
                 method: AuthMethod::ClientSecretBasic,
             })
         }
-        (None, Some(secret)) => Ok(Presented {
+        (None, Some(secret), None) => Ok(Presented {
             client_id: post_id
                 .ok_or_else(|| OAuthError::invalid_request("client_secret without client_id"))?
                 .to_string(),
-            secret: Some(secret.to_string()),
+            credential: Credential::Secret(secret.to_string()),
             method: AuthMethod::ClientSecretPost,
         }),
-        (None, None) => Ok(Presented {
+        (None, None, Some(jwt)) => {
+            let header = jsonwebtoken::decode_header(jwt)
+                .map_err(|_| OAuthError::invalid_client("client_assertion is not a JWT"))?;
+            // RFC 7523 §3: `sub` is the client id; the signature is checked once the client is
+            // known.
+            let subject = unverified_claim(jwt, "sub")
+                .ok_or_else(|| OAuthError::invalid_client("client_assertion has no `sub`"))?;
+            if post_id.is_some_and(|p| p != subject) {
+                return Err(OAuthError::invalid_client(
+                    "client_id differs from the client_assertion's subject",
+                ));
+            }
+            let method = if matches!(
+                header.alg,
+                jsonwebtoken::Algorithm::HS256
+                    | jsonwebtoken::Algorithm::HS384
+                    | jsonwebtoken::Algorithm::HS512
+            ) {
+                AuthMethod::ClientSecretJwt
+            } else {
+                AuthMethod::PrivateKeyJwt
+            };
+            Ok(Presented {
+                client_id: subject,
+                credential: Credential::Assertion(jwt.to_string()),
+                method,
+            })
+        }
+        (None, None, None) => Ok(Presented {
             client_id: post_id
                 .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?
                 .to_string(),
-            secret: None,
+            credential: Credential::None,
             method: AuthMethod::None,
         }),
     }
+}
+
+/// A string claim of a JWT, read without verification (to find whose key applies).
+pub fn unverified_claim(jwt: &str, name: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get(name)?.as_str().map(str::to_string)
 }
 
 /// A client that proved its identity.
@@ -112,12 +190,41 @@ pub struct AuthenticatedClient {
     pub method: AuthMethod,
 }
 
-/// Authenticates the calling client of `realm`.
+/// Whether `client` may authenticate with `method`: the one it is registered for, else (as
+/// before methods were configurable) either secret method, or `none` for a public client.
+fn method_allowed(client: &Client, method: AuthMethod) -> Result<(), OAuthError> {
+    match client.security.auth_method {
+        Some(registered) if registered == method => Ok(()),
+        Some(registered) => Err(OAuthError::invalid_client(format!(
+            "this client authenticates with {}",
+            registered.as_str()
+        ))),
+        None if client.public => match method {
+            AuthMethod::None => Ok(()),
+            _ => Err(OAuthError::invalid_client(
+                "a public client has no secret or key to present",
+            )),
+        },
+        None => match method {
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => Ok(()),
+            AuthMethod::None => Err(OAuthError::invalid_client(
+                "this client must authenticate with its secret",
+            )),
+            _ => Err(OAuthError::invalid_client(
+                "this client authenticates with its secret; register a token_endpoint_auth_method to use assertions",
+            )),
+        },
+    }
+}
+
+/// Authenticates the calling client of `realm` at the endpoint `endpoint` (a path under the
+/// realm, such as `/connect/token`: assertions may name its URL as their audience).
 pub async fn authenticate(
     state: &AppState,
     realm: &RealmCtx,
     headers: &HeaderMap,
     params: &Params,
+    endpoint: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let presented = presented(headers, params)?;
     let client = state
@@ -127,22 +234,22 @@ pub async fn authenticate(
         .await?
         .filter(|c| c.enabled)
         .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;
-    match (&presented.secret, client.public) {
-        (None, true) => {}
-        (None, false) => {
-            return Err(OAuthError::invalid_client(
-                "this client must authenticate with its secret",
-            ))
-        }
-        (Some(_), true) => {
-            return Err(OAuthError::invalid_client(
-                "a public client has no secret to present",
-            ))
-        }
-        (Some(secret), false) => {
+    method_allowed(&client, presented.method)?;
+    if realm.realm.security.fapi2() && presented.method != AuthMethod::PrivateKeyJwt {
+        return Err(OAuthError::invalid_client(
+            "this realm follows FAPI 2.0: clients authenticate with private_key_jwt",
+        ));
+    }
+    match &presented.credential {
+        Credential::None => {}
+        Credential::Secret(secret) => {
             if !verify_secret(state, &client, secret).await? {
                 return Err(OAuthError::invalid_client("client authentication failed"));
             }
+        }
+        Credential::Assertion(jwt) => {
+            super::client_assertion::verify(state, realm, &client, jwt, presented.method, endpoint)
+                .await?;
         }
     }
     Ok(AuthenticatedClient {
@@ -217,7 +324,7 @@ mod tests {
         let headers = basic("my%3Aclient", "p%40ss+word%2B");
         let p = presented(&headers, &Params::default()).unwrap();
         assert_eq!(p.client_id, "my:client");
-        assert_eq!(p.secret.as_deref(), Some("p@ss word+"));
+        assert_eq!(p.secret(), Some("p@ss word+"));
         assert_eq!(p.method, AuthMethod::ClientSecretBasic);
     }
 
@@ -243,6 +350,34 @@ mod tests {
         );
         let err = presented(&HeaderMap::new(), &Params::default()).unwrap_err();
         assert_eq!(err.code, super::super::error::ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn assertions_are_one_method_and_name_their_client() {
+        // {"alg":"ES256"} . {"sub":"c1"} . signature (not checked here)
+        let jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjMSJ9.c2ln";
+        let raw = format!("client_assertion_type={JWT_BEARER}&client_assertion={jwt}");
+        let p = presented(&HeaderMap::new(), &Params::parse(raw.as_bytes()).unwrap()).unwrap();
+        assert_eq!(p.client_id, "c1");
+        assert_eq!(p.method, AuthMethod::PrivateKeyJwt);
+        let with_secret = format!("{raw}&client_secret=x&client_id=c1");
+        assert!(presented(
+            &HeaderMap::new(),
+            &Params::parse(with_secret.as_bytes()).unwrap()
+        )
+        .is_err());
+        let other_id = format!("{raw}&client_id=c2");
+        assert!(presented(
+            &HeaderMap::new(),
+            &Params::parse(other_id.as_bytes()).unwrap()
+        )
+        .is_err());
+        let wrong_type = format!("client_assertion_type=saml&client_assertion={jwt}");
+        assert!(presented(
+            &HeaderMap::new(),
+            &Params::parse(wrong_type.as_bytes()).unwrap()
+        )
+        .is_err());
     }
 
     #[test]

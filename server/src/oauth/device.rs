@@ -54,7 +54,14 @@ pub async fn device_authorization(
     realm: RealmCtx,
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let caller = client_auth::authenticate(&state, &realm, &form.headers, &form.params).await?;
+    let caller = client_auth::authenticate(
+        &state,
+        &realm,
+        &form.headers,
+        &form.params,
+        "/connect/device_authorization",
+    )
+    .await?;
     let client = &caller.client;
     if !client.allows_grant(grant_type::DEVICE_CODE) {
         return Err(OAuthError::unauthorized_client(

@@ -11,8 +11,22 @@ use super::token::supported_grant_types;
 use crate::domain::SigningAlg;
 use crate::state::{AppState, RealmCtx};
 
-const CLIENT_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
-const SECRET_AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+const CLIENT_AUTH_METHODS: [&str; 5] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
+];
+/// Introspection needs a confidential caller.
+const CONFIDENTIAL_AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+];
+/// Algorithms of `client_secret_jwt` assertions besides the asymmetric ones.
+const HMAC_ALGS: [&str; 3] = ["HS256", "HS384", "HS512"];
 
 fn algs() -> Vec<&'static str> {
     SigningAlg::ALL.iter().map(|a| a.as_str()).collect()
@@ -22,6 +36,17 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
     // From the cached catalogue, so discovery is still served while the database is down.
     let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
     let scopes: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
+    let security = &realm.realm.security;
+    let assertion_algs: Vec<&str> = crate::jose::ASYMMETRIC_NAMES
+        .iter()
+        .chain(HMAC_ALGS.iter())
+        .copied()
+        .collect();
+    let auth_methods: Vec<&str> = if security.fapi2() {
+        vec!["private_key_jwt"]
+    } else {
+        CLIENT_AUTH_METHODS.to_vec()
+    };
     Ok(json!({
         "issuer": realm.issuer,
         "authorization_endpoint": realm.endpoint("/connect/authorize"),
@@ -32,6 +57,13 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "userinfo_endpoint": realm.endpoint("/connect/userinfo"),
         "end_session_endpoint": realm.endpoint("/connect/logout"),
         "device_authorization_endpoint": realm.endpoint("/connect/device_authorization"),
+        "pushed_authorization_request_endpoint": realm.endpoint("/connect/par"),
+        "require_pushed_authorization_requests": security.require_par || security.fapi2(),
+        "dpop_signing_alg_values_supported": crate::jose::ASYMMETRIC_NAMES,
+        "request_object_signing_alg_values_supported": crate::jose::ASYMMETRIC_NAMES,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
@@ -45,12 +77,13 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "grant_types_supported": supported_grant_types(),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs(),
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": SECRET_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "access_token_signing_alg_values_supported": algs(),
         "claims_parameter_supported": false,
-        "request_parameter_supported": false,
+        // Request objects by value; request_uri only as PAR hands them out.
+        "request_parameter_supported": true,
         "request_uri_parameter_supported": false,
     }))
 }

@@ -52,6 +52,14 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// The `request_uri` parameter is not supported (OIDC Core §3.1.2.6).
     RequestUriNotSupported,
+    /// The `request_uri` is unknown, expired or used (RFC 9126 §4, RFC 9101 §7).
+    InvalidRequestUri,
+    /// The request object does not verify or contradicts the request (RFC 9101 §7).
+    InvalidRequestObject,
+    /// The DPoP proof is missing, malformed, or does not fit the request (RFC 9449 §5).
+    InvalidDpopProof,
+    /// The DPoP proof must carry the nonce in the `DPoP-Nonce` header (RFC 9449 §8).
+    UseDpopNonce,
     /// An unexpected condition; details are logged, never sent.
     ServerError,
     /// The server is temporarily unable to handle the request.
@@ -62,6 +70,8 @@ pub enum ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
+    /// A fresh DPoP nonce to send along (RFC 9449 §8), in the `DPoP-Nonce` header.
+    pub dpop_nonce: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -75,7 +85,7 @@ macro_rules! constructors {
     ($($name:ident => $code:ident),* $(,)?) => {
         $(
             pub fn $name(description: impl Into<Cow<'static, str>>) -> Self {
-                Self { code: ErrorCode::$code, description: description.into() }
+                Self { code: ErrorCode::$code, description: description.into(), dpop_nonce: None }
             }
         )*
     };
@@ -103,6 +113,16 @@ impl OAuthError {
         unmet_authentication_requirements => UnmetAuthenticationRequirements,
         request_not_supported => RequestNotSupported,
         request_uri_not_supported => RequestUriNotSupported,
+        invalid_request_uri => InvalidRequestUri,
+        invalid_request_object => InvalidRequestObject,
+        invalid_dpop_proof => InvalidDpopProof,
+        use_dpop_nonce => UseDpopNonce,
+    }
+
+    /// The same error, telling the client the nonce its next DPoP proof must carry.
+    pub fn with_dpop_nonce(mut self, nonce: String) -> Self {
+        self.dpop_nonce = Some(nonce);
+        self
     }
 
     /// The code as it appears on the wire.
@@ -127,6 +147,10 @@ impl OAuthError {
             ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::InvalidRequestObject => "invalid_request_object",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
@@ -138,6 +162,7 @@ impl OAuthError {
         Self {
             code: ErrorCode::ServerError,
             description: "the server could not complete the request".into(),
+            dpop_nonce: None,
         }
     }
 
@@ -188,6 +213,13 @@ impl IntoResponse for OAuthError {
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if self.code == ErrorCode::TemporarilyUnavailable {
             headers.insert(header::RETRY_AFTER, crate::outage::retry_after());
+        }
+        if let Some(nonce) = self
+            .dpop_nonce
+            .as_deref()
+            .and_then(|n| HeaderValue::from_str(n).ok())
+        {
+            headers.insert("dpop-nonce", nonce);
         }
         if self.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: a 401 must name the scheme the client can use.

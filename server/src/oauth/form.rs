@@ -78,6 +78,37 @@ impl Params {
             .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter `{name}`")))
     }
 
+    /// Adds one value of `name` (a multi-valued parameter may get several).
+    pub fn push(&mut self, name: &str, value: &str) {
+        self.values
+            .entry(name.to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.values.remove(name);
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The parameters form-encoded again (empty values left out), sorted by name.
+    pub fn to_query(&self) -> String {
+        let mut names: Vec<&String> = self.values.keys().collect();
+        names.sort();
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for name in names {
+            for value in &self.values[name] {
+                if !value.is_empty() {
+                    out.append_pair(name, value);
+                }
+            }
+        }
+        out.finish()
+    }
+
     pub fn insert(&mut self, name: &str, value: &str) {
         self.values
             .insert(name.to_string(), vec![value.to_string()]);
@@ -89,6 +120,8 @@ impl Params {
 pub struct OAuthForm {
     pub headers: HeaderMap,
     pub params: Params,
+    /// The path the request was sent to (DPoP proofs name its URL).
+    pub path: String,
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {
@@ -122,6 +155,7 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         Ok(Self {
             headers: parts.headers,
             params,
+            path: parts.uri.path().to_string(),
         })
     }
 }

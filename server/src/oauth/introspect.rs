@@ -31,7 +31,13 @@ pub async fn introspect(
         Some(verified) => {
             let mut claims = verified.claims.clone();
             claims.insert("active".into(), Value::Bool(true));
-            claims.insert("token_type".into(), json!("Bearer"));
+            // RFC 9449 §6.2: a bound token shows its `cnf` (a claim of the token) and type.
+            let kind = if claims.contains_key("cnf") {
+                "DPoP"
+            } else {
+                "Bearer"
+            };
+            claims.insert("token_type".into(), json!(kind));
             Value::Object(claims)
         }
         None => refresh_token_description(&state, &realm, token)
@@ -132,7 +138,14 @@ async fn authorize_caller(
         .await?
         .is_some();
     if is_client {
-        let caller = client_auth::authenticate(state, realm, &form.headers, &form.params).await?;
+        let caller = client_auth::authenticate(
+            state,
+            realm,
+            &form.headers,
+            &form.params,
+            "/connect/introspect",
+        )
+        .await?;
         if caller.method == AuthMethod::None {
             return Err(OAuthError::invalid_client(
                 "introspection requires a confidential client or an API resource",
@@ -146,7 +159,7 @@ async fn authorize_caller(
         .iter()
         .find(|r| r.enabled && r.name == presented.client_id)
         .and_then(|r| r.secret_hash.clone());
-    if let (Some(hash), Some(secret)) = (hash, presented.secret) {
+    if let (Some(hash), Some(secret)) = (hash, presented.secret()) {
         if client_auth::verify_against(state, vec![hash], &secret).await? {
             return Ok(());
         }

@@ -29,7 +29,14 @@ pub async fn revoke(
     realm: RealmCtx,
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let caller = client_auth::authenticate(&state, &realm, &form.headers, &form.params).await?;
+    let caller = client_auth::authenticate(
+        &state,
+        &realm,
+        &form.headers,
+        &form.params,
+        "/connect/revoke",
+    )
+    .await?;
     let token = form.params.require("token")?;
     let client_id = caller.client.client_id.as_str();
     let now = state.now();

@@ -3,12 +3,12 @@
 //! `insufficient_scope`.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::bearer::bearer_token;
+use super::bearer::{access_token, Scheme};
 use super::form::Params;
 use super::introspect::active_access_token;
 use crate::state::{AppState, RealmCtx};
@@ -16,11 +16,23 @@ use crate::store;
 use crate::tokens::claims;
 
 fn challenge(status: StatusCode, error: Option<(&str, &str)>) -> Response {
+    challenge_as(Scheme::Bearer, status, error)
+}
+
+/// An RFC 6750 (or, for DPoP, RFC 9449 §7.1) challenge with an optional error.
+fn challenge_as(scheme: Scheme, status: StatusCode, error: Option<(&str, &str)>) -> Response {
+    let name = match scheme {
+        Scheme::Bearer => r#"Bearer realm="tessera""#.to_string(),
+        Scheme::Dpop => format!(
+            r#"DPoP realm="tessera", algs="{}""#,
+            crate::jose::ASYMMETRIC_NAMES.join(" ")
+        ),
+    };
     let value = match error {
         Some((code, description)) => {
-            format!(r#"Bearer realm="tessera", error="{code}", error_description="{description}""#)
+            format!(r#"{name}, error="{code}", error_description="{description}""#)
         }
-        None => r#"Bearer realm="tessera""#.to_string(),
+        None => name,
     };
     let body = error
         .map(|(code, description)| {
@@ -46,12 +58,29 @@ fn challenge(status: StatusCode, error: Option<(&str, &str)>) -> Response {
 pub async fn userinfo_get(
     State(state): State<AppState>,
     realm: RealmCtx,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    match bearer_token(&headers) {
-        Some(token) => describe(&state, &realm, token).await,
+    match access_token(&headers) {
+        Some((scheme, token)) => {
+            let presented = Presented {
+                scheme,
+                method: "GET",
+                path: uri.path(),
+                headers: &headers,
+            };
+            describe(&state, &realm, token, presented).await
+        }
         None => challenge(StatusCode::UNAUTHORIZED, None),
     }
+}
+
+/// How the token came, for the DPoP checks.
+struct Presented<'a> {
+    scheme: Scheme,
+    method: &'static str,
+    path: &'a str,
+    headers: &'a HeaderMap,
 }
 
 /// `POST /realms/{realm}/connect/userinfo`: the token in the header or, form-encoded, in the body
@@ -59,24 +88,124 @@ pub async fn userinfo_get(
 pub async fn userinfo_post(
     State(state): State<AppState>,
     realm: RealmCtx,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let from_body = Params::parse(&body)
         .ok()
         .and_then(|p| p.get("access_token").map(str::to_string));
-    match (bearer_token(&headers), from_body) {
+    let presented = |scheme| Presented {
+        scheme,
+        method: "POST",
+        path: uri.path(),
+        headers: &headers,
+    };
+    match (access_token(&headers), from_body) {
         (Some(_), Some(_)) => challenge(
             StatusCode::BAD_REQUEST,
             Some(("invalid_request", "send the token in one place only")),
         ),
-        (Some(token), None) => describe(&state, &realm, token).await,
-        (None, Some(token)) => describe(&state, &realm, &token).await,
+        (Some((scheme, token)), None) => describe(&state, &realm, token, presented(scheme)).await,
+        (None, Some(token)) => describe(&state, &realm, &token, presented(Scheme::Bearer)).await,
         (None, None) => challenge(StatusCode::UNAUTHORIZED, None),
     }
 }
 
-async fn describe(state: &AppState, realm: &RealmCtx, token: &str) -> Response {
+/// RFC 9449 §7: a token bound to a key comes with the `DPoP` scheme and a proof of that key
+/// for this request and this token; an unbound token comes as `Bearer`.
+fn check_binding(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+    bound_to: Option<&str>,
+    presented: &Presented<'_>,
+) -> Result<(), Response> {
+    let refuse = |scheme, code: &str, why: &str| {
+        Err(challenge_as(
+            scheme,
+            StatusCode::UNAUTHORIZED,
+            Some((code, why)),
+        ))
+    };
+    let Some(jkt) = bound_to else {
+        if presented.scheme == Scheme::Dpop {
+            return refuse(
+                Scheme::Dpop,
+                "invalid_token",
+                "the access token is not DPoP-bound",
+            );
+        }
+        return Ok(());
+    };
+    if presented.scheme != Scheme::Dpop {
+        return refuse(
+            Scheme::Dpop,
+            "invalid_token",
+            "the access token is DPoP-bound: present it with the DPoP scheme and a proof",
+        );
+    }
+    let proof = match crate::dpop::proof_header(presented.headers) {
+        Ok(Some(proof)) => proof,
+        Ok(None) => {
+            return refuse(
+                Scheme::Dpop,
+                "invalid_dpop_proof",
+                "a DPoP proof is required",
+            )
+        }
+        Err(crate::dpop::ProofError::Invalid(why)) => {
+            return refuse(Scheme::Dpop, "invalid_dpop_proof", &why)
+        }
+        Err(crate::dpop::ProofError::UseNonce) => {
+            return refuse(Scheme::Dpop, "use_dpop_nonce", "")
+        }
+    };
+    let url = super::dpop::request_url(state, presented.path);
+    let now = state.now().timestamp();
+    let checked = state.dpop.check(
+        proof,
+        &crate::dpop::Expected {
+            method: presented.method,
+            url: &url,
+            access_token: Some(token),
+            require_nonce: realm.realm.security.use_dpop_nonce,
+            now,
+        },
+    );
+    match checked {
+        Ok(proof) if proof.jkt == jkt => Ok(()),
+        Ok(_) => refuse(
+            Scheme::Dpop,
+            "invalid_dpop_proof",
+            "the DPoP proof is signed with another key than the token is bound to",
+        ),
+        Err(crate::dpop::ProofError::Invalid(why)) => {
+            refuse(Scheme::Dpop, "invalid_dpop_proof", &why)
+        }
+        Err(crate::dpop::ProofError::UseNonce) => {
+            let mut response = challenge_as(
+                Scheme::Dpop,
+                StatusCode::UNAUTHORIZED,
+                Some((
+                    "use_dpop_nonce",
+                    "the DPoP proof must carry the server's nonce",
+                )),
+            );
+            if let Ok(nonce) = HeaderValue::from_str(&state.dpop.nonce(now)) {
+                response.headers_mut().insert("dpop-nonce", nonce);
+            }
+            Err(response)
+        }
+    }
+}
+
+async fn describe(
+    state: &AppState,
+    realm: &RealmCtx,
+    token: &str,
+    presented: Presented<'_>,
+) -> Response {
     let invalid = || {
         challenge(
             StatusCode::UNAUTHORIZED,
@@ -91,6 +220,14 @@ async fn describe(state: &AppState, realm: &RealmCtx, token: &str) -> Response {
         Ok(None) => return invalid(),
         Err(e) => return e.into_response(),
     };
+    let bound_to = verified
+        .claims
+        .get("cnf")
+        .and_then(|cnf| cnf.get("jkt"))
+        .and_then(Value::as_str);
+    if let Err(refusal) = check_binding(state, realm, token, bound_to, &presented) {
+        return refusal;
+    }
     let scopes: Vec<String> = verified
         .str_claim("scope")
         .map(super::scope::split)

@@ -114,7 +114,12 @@ fn describe(token: &VerifiedToken, raw: &str, realm: &str, now: i64) -> Map<Stri
     body.insert("realm".into(), json!(format!("/{realm}")));
     body.insert("client_id".into(), json!(token.str_claim("client_id")));
     body.insert("grant_type".into(), json!(grant_type_of(token)));
-    body.insert("token_type".into(), json!("Bearer"));
+    let kind = if token.claims.contains_key("cnf") {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
+    body.insert("token_type".into(), json!(kind));
     body.insert(
         "expires_in".into(),
         json!((token.int_claim("exp").unwrap_or(now) - now).max(0)),

@@ -9,7 +9,9 @@ use sea_orm::{
 use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, json_list, string_list, Conn, StoreError, StoreResult};
 use crate::domain::SigningAlg;
-use crate::domain::{Client, ClientMfa, LifetimeOverrides, StoredSecret};
+use crate::domain::{
+    Client, ClientMfa, ClientSecurity, LifetimeOverrides, StoredSecret, TokenAuthMethod,
+};
 
 /// A client's row as stored, for the admin service's views.
 pub type ClientRow = client::Model;
@@ -37,6 +39,9 @@ pub struct NewClient {
     pub mfa: ClientMfa,
     pub enabled: bool,
     pub secret_hash: Option<String>,
+    /// The new secret sealed with the master key, for `client_secret_jwt` clients.
+    pub secret_sealed: Option<String>,
+    pub security: ClientSecurity,
 }
 
 fn to_domain(row: client::Model, secrets: Vec<client_secret::Model>) -> StoreResult<Client> {
@@ -71,6 +76,7 @@ fn to_domain(row: client::Model, secrets: Vec<client_secret::Model>) -> StoreRes
             .into_iter()
             .map(|s| StoredSecret {
                 hash: s.secret_hash,
+                sealed: s.sealed,
                 expires_at: s.expires_at,
             })
             .collect(),
@@ -87,6 +93,21 @@ fn to_domain(row: client::Model, secrets: Vec<client_secret::Model>) -> StoreRes
         mfa: ClientMfa::parse(&row.mfa)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown client mfa policy {}", row.mfa)))?,
         enabled: row.enabled,
+        security: ClientSecurity {
+            auth_method: row
+                .token_endpoint_auth_method
+                .as_deref()
+                .map(|m| {
+                    TokenAuthMethod::parse(m)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown auth method {m}")))
+                })
+                .transpose()?,
+            jwks: row.jwks,
+            jwks_uri: row.jwks_uri,
+            require_par: row.require_par,
+            require_signed_request_object: row.require_signed_request_object,
+            dpop_bound_access_tokens: row.dpop_bound_access_tokens,
+        },
     })
 }
 
@@ -140,6 +161,12 @@ pub async fn insert(
         backchannel_logout_uri: Set(new.backchannel_logout_uri.clone()),
         mfa: Set(new.mfa.as_str().to_string()),
         enabled: Set(new.enabled),
+        token_endpoint_auth_method: Set(new.security.auth_method.map(|m| m.as_str().to_string())),
+        jwks: Set(new.security.jwks.clone()),
+        jwks_uri: Set(new.security.jwks_uri.clone()),
+        require_par: Set(new.security.require_par),
+        require_signed_request_object: Set(new.security.require_signed_request_object),
+        dpop_bound_access_tokens: Set(new.security.dpop_bound_access_tokens),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -148,7 +175,7 @@ pub async fn insert(
     .map_err(|e| conflict_or_db(e, || format!("client `{}`", new.client_id)))?;
     let mut secrets = Vec::new();
     if let Some(hash) = &new.secret_hash {
-        secrets.push(insert_secret(db, &pk, hash, now).await?);
+        secrets.push(insert_secret(db, &pk, hash, new.secret_sealed.as_deref(), now).await?);
     }
     to_domain(row, secrets)
 }
@@ -157,6 +184,7 @@ pub async fn insert_secret(
     db: &impl Conn,
     client_pk: &str,
     secret_hash: &str,
+    sealed: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<client_secret::Model> {
     Ok(client_secret::ActiveModel {
@@ -164,6 +192,7 @@ pub async fn insert_secret(
         client_pk: Set(client_pk.to_string()),
         secret_hash: Set(secret_hash.to_string()),
         description: Set(None),
+        sealed: Set(sealed.map(str::to_string)),
         created_at: Set(now),
         expires_at: Set(None),
     }
@@ -299,6 +328,15 @@ pub async fn update(
     active.backchannel_logout_uri = Set(settings.backchannel_logout_uri.clone());
     active.mfa = Set(settings.mfa.as_str().to_string());
     active.enabled = Set(settings.enabled);
+    active.token_endpoint_auth_method = Set(settings
+        .security
+        .auth_method
+        .map(|m| m.as_str().to_string()));
+    active.jwks = Set(settings.security.jwks.clone());
+    active.jwks_uri = Set(settings.security.jwks_uri.clone());
+    active.require_par = Set(settings.security.require_par);
+    active.require_signed_request_object = Set(settings.security.require_signed_request_object);
+    active.dpop_bound_access_tokens = Set(settings.security.dpop_bound_access_tokens);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

@@ -61,6 +61,10 @@ pub struct NewCode {
     pub amr: Vec<String>,
     /// The upstream provider the sign-in came through (its alias).
     pub idp: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
+    /// The RFC 8707 resources the request named (none: empty).
+    pub resources: Vec<String>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -92,6 +96,8 @@ pub async fn insert_code(
         issued_jti: Set(None),
         replayed_at: Set(None),
         idp: Set(new.idp),
+        dpop_jkt: Set(new.dpop_jkt),
+        resources: Set(super::optional_list(&new.resources)),
     }
     .insert(db)
     .await?;

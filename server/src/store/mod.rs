@@ -15,6 +15,7 @@ pub mod identity_providers;
 pub mod interactions;
 pub mod keys;
 pub mod mail;
+pub mod one_time;
 pub mod realms;
 pub mod refresh;
 pub mod revocations;
@@ -186,6 +187,20 @@ pub fn conflict_or_db(err: DbErr, what: impl FnOnce() -> String) -> StoreError {
         StoreError::Conflict(what())
     } else {
         StoreError::from(err)
+    }
+}
+
+/// A list kept as JSON array text, or null when empty.
+pub fn optional_list(items: &[String]) -> Option<String> {
+    (!items.is_empty()).then(|| Value::from(items.to_vec()).to_string())
+}
+
+/// Reads a list kept by [`optional_list`].
+pub fn read_optional_list(text: Option<&str>, column: &str) -> StoreResult<Vec<String>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| StoreError::Corrupt(format!("{column} is not a list of strings"))),
     }
 }
 

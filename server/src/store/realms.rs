@@ -11,7 +11,9 @@ use sea_orm::{
 use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, Conn, StoreError, StoreResult};
 use crate::domain::SigningAlg;
-use crate::domain::{CookieMode, LifetimeOverrides, Realm, RealmMfa};
+use crate::domain::{
+    CookieMode, LifetimeOverrides, Realm, RealmMfa, RealmSecurity, SecurityProfile,
+};
 
 /// A realm's row as stored, for the admin service's views.
 pub type RealmRow = realm::Model;
@@ -28,6 +30,7 @@ pub struct NewRealm {
     pub cookie_mode: CookieMode,
     pub lifetimes: LifetimeOverrides,
     pub mfa: RealmMfa,
+    pub security: RealmSecurity,
 }
 
 impl NewRealm {
@@ -42,6 +45,7 @@ impl NewRealm {
             cookie_mode: CookieMode::Realm,
             lifetimes: LifetimeOverrides::default(),
             mfa: RealmMfa::default(),
+            security: RealmSecurity::default(),
         }
     }
 }
@@ -67,6 +71,19 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
         },
         mfa: RealmMfa::parse(&row.mfa)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown mfa policy {}", row.mfa)))?,
+        security: RealmSecurity {
+            require_par: row.require_par,
+            use_dpop_nonce: row.use_dpop_nonce,
+            profile: row
+                .profile
+                .as_deref()
+                .map(|p| {
+                    SecurityProfile::parse(p)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown realm profile {p}")))
+                })
+                .transpose()?,
+            allow_private_fetch: row.allow_private_fetch,
+        },
         id: row.id,
         name: row.name,
         display_name: row.display_name,
@@ -114,6 +131,10 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
         device_code_lifetime: Set(new.lifetimes.device_code),
         refresh_reuse_grace: Set(new.lifetimes.refresh_reuse_grace),
         mfa: Set(new.mfa.as_str().to_string()),
+        require_par: Set(new.security.require_par),
+        use_dpop_nonce: Set(new.security.use_dpop_nonce),
+        profile: Set(new.security.profile.map(|p| p.as_str().to_string())),
+        allow_private_fetch: Set(new.security.allow_private_fetch),
         revocation_salt: Set(crate::crypto::random::opaque_token()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -162,6 +183,10 @@ pub async fn update(
     active.device_code_lifetime = Set(settings.lifetimes.device_code);
     active.refresh_reuse_grace = Set(settings.lifetimes.refresh_reuse_grace);
     active.mfa = Set(settings.mfa.as_str().to_string());
+    active.require_par = Set(settings.security.require_par);
+    active.use_dpop_nonce = Set(settings.security.use_dpop_nonce);
+    active.profile = Set(settings.security.profile.map(|p| p.as_str().to_string()));
+    active.allow_private_fetch = Set(settings.security.allow_private_fetch);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

@@ -28,6 +28,10 @@ pub struct NewFamily {
     pub session_id: Option<String>,
     pub authorization_code_id: Option<String>,
     pub absolute_expires_at: DateTime<Utc>,
+    /// The DPoP key every refresh of the family must prove (public clients).
+    pub dpop_jkt: Option<String>,
+    /// The RFC 8707 resources the grant covers (none named: empty).
+    pub resources: Vec<String>,
 }
 
 /// Creates a family with its first token, in one transaction: a request dropped half-way leaves
@@ -58,6 +62,8 @@ pub async fn create_family(
         revoked_reason: Set(None),
         acr: Set(new.acr),
         amr: Set((!new.amr.is_empty()).then(|| super::json_list(&new.amr))),
+        dpop_jkt: Set(new.dpop_jkt),
+        resources: Set(super::optional_list(&new.resources)),
     }
     .insert(&txn)
     .await?;

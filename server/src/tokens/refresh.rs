@@ -26,6 +26,9 @@ pub enum RefreshError {
     /// A rotated token came back after the grace window: the family is now revoked.
     #[error("the refresh token was already used; its family is revoked")]
     Reused { family_id: String },
+    /// The family is bound to a DPoP key the request did not prove.
+    #[error("the refresh token is bound to another DPoP key")]
+    KeyMismatch,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -131,6 +134,7 @@ impl RefreshTokens {
         realm_id: &str,
         client_id: &str,
         raw: &str,
+        dpop_jkt: Option<&str>,
         lifetimes: &Lifetimes,
         now: DateTime<Utc>,
     ) -> Result<Rotation, RefreshError> {
@@ -144,6 +148,14 @@ impl RefreshTokens {
             || now >= family.absolute_expires_at
         {
             return Err(RefreshError::Invalid);
+        }
+        if family
+            .dpop_jkt
+            .as_deref()
+            .is_some_and(|bound| dpop_jkt != Some(bound))
+        {
+            // Before anything is written: a thief without the key burns nothing.
+            return Err(RefreshError::KeyMismatch);
         }
         let successor = self.successor_of(raw);
         if token.rotated_at.is_some() {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{decode, decode_header, Validation};
 use serde_json::{Map, Value};
 
 use super::verify::VerifiedToken;
@@ -16,11 +16,7 @@ const JWKS_TTL: Duration = Duration::from_secs(300);
 const MIN_REFETCH: Duration = Duration::from_secs(10);
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 
-/// A verification key and the algorithms it may verify.
-type Key = (Vec<Algorithm>, DecodingKey);
-
-/// Verification keys by `kid` (`""` holds those published without one; several may).
-type KeySet = HashMap<String, Vec<Key>>;
+type KeySet = crate::jose::KeySet;
 
 /// Why a JWT was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,60 +50,6 @@ pub fn unverified_issuer(token: &str) -> Option<String> {
     claims.get("iss")?.as_str().map(str::to_string)
 }
 
-/// The algorithms a JWK may verify: the one it names, else those its key type allows (many
-/// providers, Microsoft's among them, publish keys without `alg`). Never `none` or an HMAC.
-fn algorithms_of(jwk: &Value) -> Vec<Algorithm> {
-    let named = |alg: &str| match alg {
-        "ES256" => Some(Algorithm::ES256),
-        "ES384" => Some(Algorithm::ES384),
-        "RS256" => Some(Algorithm::RS256),
-        "RS384" => Some(Algorithm::RS384),
-        "RS512" => Some(Algorithm::RS512),
-        "PS256" => Some(Algorithm::PS256),
-        "PS384" => Some(Algorithm::PS384),
-        "PS512" => Some(Algorithm::PS512),
-        "EdDSA" => Some(Algorithm::EdDSA),
-        _ => None,
-    };
-    if let Some(alg) = jwk["alg"].as_str() {
-        return named(alg).into_iter().collect();
-    }
-    match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
-        (Some("RSA"), _) => vec![
-            Algorithm::RS256,
-            Algorithm::RS384,
-            Algorithm::RS512,
-            Algorithm::PS256,
-            Algorithm::PS384,
-            Algorithm::PS512,
-        ],
-        (Some("EC"), Some("P-256")) => vec![Algorithm::ES256],
-        (Some("EC"), Some("P-384")) => vec![Algorithm::ES384],
-        (Some("OKP"), Some("Ed25519")) => vec![Algorithm::EdDSA],
-        _ => Vec::new(),
-    }
-}
-
-fn parse_jwks(document: &Value) -> KeySet {
-    let mut keys = HashMap::new();
-    for jwk in document["keys"].as_array().into_iter().flatten() {
-        if jwk["use"].as_str().is_some_and(|u| u != "sig") {
-            continue;
-        }
-        let algorithms = algorithms_of(jwk);
-        if algorithms.is_empty() {
-            continue;
-        }
-        if let Ok(key) = crate::keys::decoding_key(jwk) {
-            let kid = jwk["kid"].as_str().unwrap_or_default().to_string();
-            keys.entry(kid)
-                .or_insert_with(Vec::new)
-                .push((algorithms, key));
-        }
-    }
-    keys
-}
-
 impl TrustedJwks {
     async fn keys(&self, http: &reqwest::Client, jwks_url: &str, refresh: bool) -> Option<KeySet> {
         {
@@ -127,7 +69,7 @@ impl TrustedJwks {
         if bytes.len() > JWKS_MAX_BYTES {
             return None;
         }
-        let keys = parse_jwks(&serde_json::from_slice(&bytes).ok()?);
+        let keys = crate::jose::parse_set(&serde_json::from_slice(&bytes).ok()?);
         self.cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -171,20 +113,14 @@ impl TrustedJwks {
         }
         // A token naming its key is checked with that key; one naming none (OIDC Core §10.1
         // allows it when the issuer has one key) with every key that may verify its algorithm.
-        let candidates: Vec<&Key> = if kid.is_empty() {
-            keys.values().flatten().collect()
-        } else {
-            keys.get(&kid).into_iter().flatten().collect()
-        };
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["iss", "exp", "sub"]);
         validation.validate_aud = false;
         validation.validate_exp = false;
-        let claims = candidates
-            .into_iter()
-            .filter(|(algorithms, _)| algorithms.contains(&header.alg))
-            .find_map(|(_, key)| decode::<Map<String, Value>>(token, key, &validation).ok())
+        let kid = (!kid.is_empty()).then_some(kid.as_str());
+        let claims = crate::jose::candidates(&keys, kid, header.alg)
+            .find_map(|key| decode::<Map<String, Value>>(token, key, &validation).ok())
             .ok_or(Rejection::Invalid)?
             .claims;
         let exp = claims

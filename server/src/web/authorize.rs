@@ -77,8 +77,9 @@ pub async fn resume(
 
 /// A new authorization request.
 async fn start(state: &AppState, realm: &RealmCtx, headers: &HeaderMap, query: String) -> Response {
-    let request = match authorize::parse(state, realm, &query).await {
-        Ok(request) => request,
+    // A pushed or signed request continues with the parameters it stood for.
+    let (request, query) = match authorize::arrive(state, realm, &query).await {
+        Ok(arrived) => arrived,
         Err(decision) => return render(realm, decision),
     };
     let browser = browser_for(state, realm, headers, &request);

@@ -13,7 +13,9 @@ use super::{list, AdminService};
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
-use crate::domain::{grant_type, ClientMfa, LifetimeOverrides, Realm};
+use crate::domain::{
+    grant_type, ClientMfa, ClientSecurity, LifetimeOverrides, Realm, TokenAuthMethod,
+};
 use crate::store;
 use crate::store::clients::{ClientRow, NewClient};
 
@@ -52,6 +54,17 @@ fn view(row: ClientRow, has_secret: bool) -> AdminResult<ClientView> {
         id_token_signing_alg: row.id_token_signing_alg,
         backchannel_logout_uri: row.backchannel_logout_uri,
         mfa: row.mfa,
+        token_endpoint_auth_method: row.token_endpoint_auth_method,
+        jwks: row
+            .jwks
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(super::internal)?,
+        jwks_uri: row.jwks_uri,
+        require_par: row.require_par,
+        require_signed_request_object: row.require_signed_request_object,
+        dpop_bound_access_tokens: row.dpop_bound_access_tokens,
         enabled: row.enabled,
         has_secret,
         created_at: row.created_at,
@@ -99,6 +112,18 @@ fn settings(row: &ClientRow) -> AdminResult<NewClient> {
         mfa: ClientMfa::parse(&row.mfa).unwrap_or_default(),
         enabled: row.enabled,
         secret_hash: None,
+        secret_sealed: None,
+        security: ClientSecurity {
+            auth_method: row
+                .token_endpoint_auth_method
+                .as_deref()
+                .and_then(TokenAuthMethod::parse),
+            jwks: row.jwks.clone(),
+            jwks_uri: row.jwks_uri.clone(),
+            require_par: row.require_par,
+            require_signed_request_object: row.require_signed_request_object,
+            dpop_bound_access_tokens: row.dpop_bound_access_tokens,
+        },
     })
 }
 
@@ -123,6 +148,42 @@ fn apply(client: &mut NewClient, input: &ClientInput, errors: &mut FieldErrors) 
     set!(allow_arbitrary_claims);
     set!(always_issue_refresh_token);
     set!(enabled);
+    let security = &mut client.security;
+    if let Some(value) = input.require_par {
+        security.require_par = value;
+    }
+    if let Some(value) = input.require_signed_request_object {
+        security.require_signed_request_object = value;
+    }
+    if let Some(value) = input.dpop_bound_access_tokens {
+        security.dpop_bound_access_tokens = value;
+    }
+    match input
+        .token_endpoint_auth_method
+        .as_ref()
+        .map(|m| m.as_deref().filter(|s| !s.is_empty()))
+    {
+        None => {}
+        Some(None) => security.auth_method = None,
+        Some(Some(name)) => match TokenAuthMethod::parse(name) {
+            Some(method) => security.auth_method = Some(method),
+            None => errors.add(
+                "token_endpoint_auth_method",
+                "one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, none",
+            ),
+        },
+    }
+    match &input.jwks {
+        None => {}
+        Some(None) => security.jwks = None,
+        Some(Some(set)) => match crate::jose::check_public_set(set) {
+            Ok(()) => security.jwks = Some(set.to_string()),
+            Err(why) => errors.add("jwks", why),
+        },
+    }
+    if let Some(uri) = &input.jwks_uri {
+        security.jwks_uri = uri.clone().filter(|s| !s.is_empty());
+    }
     if let Some(name) = &input.display_name {
         client.display_name = name.clone().filter(|s| !s.is_empty());
     }
@@ -265,6 +326,39 @@ fn check(client: &NewClient, scopes_of_realm: &HashSet<String>, errors: &mut Fie
     );
     if let Some(uri) = &client.backchannel_logout_uri {
         errors.check("backchannel_logout_uri", validate::server_url(uri));
+    }
+    check_security(client, errors);
+}
+
+/// The client's keys and authentication method must fit together.
+fn check_security(client: &NewClient, errors: &mut FieldErrors) {
+    let security = &client.security;
+    if let Some(uri) = &security.jwks_uri {
+        errors.check("jwks_uri", validate::server_url(uri));
+        if security.jwks.is_some() {
+            errors.add("jwks_uri", "give jwks or jwks_uri, not both");
+        }
+    }
+    match (security.auth_method, client.public) {
+        (Some(TokenAuthMethod::None), false) => errors.add(
+            "token_endpoint_auth_method",
+            "none is for public clients; a confidential client authenticates",
+        ),
+        (Some(method), true) if method != TokenAuthMethod::None => errors.add(
+            "token_endpoint_auth_method",
+            "a public client has no secret or key: use none",
+        ),
+        (Some(TokenAuthMethod::PrivateKeyJwt), _) if !security.has_keys() => errors.add(
+            "token_endpoint_auth_method",
+            "private_key_jwt needs the client's public keys: set jwks or jwks_uri",
+        ),
+        _ => {}
+    }
+    if security.require_signed_request_object && !security.has_keys() {
+        errors.add(
+            "require_signed_request_object",
+            "signed request objects need the client's public keys: set jwks or jwks_uri",
+        );
     }
 }
 
@@ -434,6 +528,9 @@ impl ClientAdmin for AdminService {
         errors.finish()?;
         if let Some((plain, origin)) = &secret {
             client.secret_hash = Some(self.hash_secret(plain, *origin).await?);
+            if client.security.auth_method == Some(TokenAuthMethod::ClientSecretJwt) {
+                client.secret_sealed = Some(self.state.client_keys.seal_secret(plain));
+            }
         }
         let now = self.state.now();
         let txn = self.begin().await?;
@@ -549,7 +646,11 @@ impl ClientAdmin for AdminService {
         let now = self.state.now();
         let txn = self.begin().await?;
         store::clients::delete_secrets(&txn, &row.id).await?;
-        store::clients::insert_secret(&txn, &row.id, &hash, now).await?;
+        // An HMAC key must be readable to verify client_secret_jwt assertions.
+        let sealed = (row.token_endpoint_auth_method.as_deref()
+            == Some(TokenAuthMethod::ClientSecretJwt.as_str()))
+        .then(|| self.state.client_keys.seal_secret(&plain));
+        store::clients::insert_secret(&txn, &row.id, &hash, sealed.as_deref(), now).await?;
         self.audit(
             &txn,
             &realm.id,

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::AdminService;
 use crate::admin::validate;
 use crate::changes::Change;
-use crate::domain::{CookieMode, LifetimeOverrides, RealmMfa};
+use crate::domain::{CookieMode, LifetimeOverrides, RealmMfa, RealmSecurity, SecurityProfile};
 use crate::mail::Security;
 use crate::seeding::MASTER_REALM;
 use crate::store;
@@ -46,6 +46,10 @@ impl AdminService {
             device_code_lifetime: row.device_code_lifetime,
             refresh_reuse_grace: row.refresh_reuse_grace,
             mfa: row.mfa,
+            require_par: row.require_par,
+            use_dpop_nonce: row.use_dpop_nonce,
+            profile: row.profile,
+            allow_private_fetch: row.allow_private_fetch,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -139,6 +143,27 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
             None => errors.add("mfa", "one of off, optional, required"),
         }
     }
+    if let Some(value) = input.require_par {
+        realm.security.require_par = value;
+    }
+    if let Some(value) = input.use_dpop_nonce {
+        realm.security.use_dpop_nonce = value;
+    }
+    if let Some(value) = input.allow_private_fetch {
+        realm.security.allow_private_fetch = value;
+    }
+    match input
+        .profile
+        .as_ref()
+        .map(|p| p.as_deref().filter(|s| !s.is_empty()))
+    {
+        None => {}
+        Some(None) => realm.security.profile = None,
+        Some(Some(name)) => match SecurityProfile::parse(name) {
+            Some(profile) => realm.security.profile = Some(profile),
+            None => errors.add("profile", "fapi2, or null for none"),
+        },
+    }
 }
 
 #[async_trait]
@@ -222,6 +247,12 @@ impl RealmAdmin for AdminService {
                 refresh_reuse_grace: row.refresh_reuse_grace,
             },
             mfa: RealmMfa::parse(&row.mfa).unwrap_or_default(),
+            security: RealmSecurity {
+                require_par: row.require_par,
+                use_dpop_nonce: row.use_dpop_nonce,
+                profile: row.profile.as_deref().and_then(SecurityProfile::parse),
+                allow_private_fetch: row.allow_private_fetch,
+            },
         };
         apply(&mut merged, &input, &mut errors);
         errors.finish()?;

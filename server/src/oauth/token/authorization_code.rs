@@ -58,6 +58,15 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .await?
         .filter(|c| c.realm_id == realm.realm.id && c.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
+    if let Some(bound) = &stored.dpop_jkt {
+        // RFC 9449 §10: checked before the code is used up, so a thief without the key
+        // cannot burn it.
+        if request.dpop_jkt != Some(bound.as_str()) {
+            return Err(OAuthError::invalid_grant(
+                "the code is bound to a DPoP key (dpop_jkt); prove possession of that key",
+            ));
+        }
+    }
     if stored.consumed_at.is_some() || !store::codes::consume_code(db, &stored.id, now).await? {
         revoke_issued(&request, &stored).await?;
         return Err(OAuthError::invalid_grant(INVALID));
@@ -102,6 +111,8 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
     let scopes = crate::oauth::scope::split(&stored.scope);
     let amr: Vec<String> = store::string_list(&stored.amr, "authorization_codes.amr")?;
+    let resources =
+        store::read_optional_list(stored.resources.as_deref(), "authorization_codes.resources")?;
     let issued = issue::for_user(
         &request,
         UserGrant {
@@ -115,6 +126,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             code_id: Some(&stored.id),
             openid: true,
             idp: stored.idp.as_deref(),
+            resources: &resources,
         },
     )
     .await?;

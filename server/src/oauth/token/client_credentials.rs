@@ -54,7 +54,9 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .directory
         .catalog(&request.realm.realm.id)
         .await?;
-    let audiences = audience::resolve(request.params, &requested, client, &catalog)?;
+    let resources = audience::requested(request.params)?;
+    let audiences = audience::resolve_for(&resources, &requested, client, &catalog)?;
+    let requested = audience::scopes_for(&resources, &requested, &catalog);
     let scopes = arbitrary::merged_scopes(&requested, &content.scopes);
     // Caller-supplied claims (decentralized mode) first; the client's own roles (with what
     // their composites include) win.

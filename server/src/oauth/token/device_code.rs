@@ -110,6 +110,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             code_id: None,
             openid: true,
             idp: session.as_ref().and_then(|s| s.idp.as_deref()),
+            resources: &[],
         },
     )
     .await?;

@@ -63,6 +63,11 @@ pub async fn access_token(
     let key = signing_key(request, alg).await?;
     let iat = now.timestamp();
     let scope = scopes.join(" ");
+    let mut extra = subject.extra;
+    if let Some(jkt) = request.dpop_jkt {
+        // RFC 9449 §6.1: the token is bound to the proof's key.
+        extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
+    }
     let claims = AccessTokenClaims {
         iss: &realm.issuer,
         sub: subject.sub,
@@ -73,7 +78,7 @@ pub async fn access_token(
         exp: iat + lifetimes(request).access_token,
         jti: access_token::new_jti(),
         user: subject.user,
-        extra: subject.extra,
+        extra,
     };
     access_token::mint(&key, &claims).map_err(OAuthError::server_error)
 }
@@ -91,6 +96,17 @@ pub async fn refresh_token(
     family: FamilySeed,
 ) -> Result<String, OAuthError> {
     start_family(request, family, None, None).await
+}
+
+/// The DPoP key a new family's refresh tokens are bound to: a public client's proof key
+/// (RFC 9449 §5: confidential clients authenticate instead).
+fn family_binding(request: &GrantRequest<'_>) -> Option<String> {
+    request
+        .client
+        .client
+        .public
+        .then(|| request.dpop_jkt.map(str::to_string))
+        .flatten()
 }
 
 async fn start_family(
@@ -118,6 +134,8 @@ async fn start_family(
                 session_id,
                 authorization_code_id,
                 absolute_expires_at: RefreshTokens::absolute_expiry(now, &lifetimes),
+                dpop_jkt: family_binding(request),
+                resources: family.resources,
             },
             &lifetimes,
             now,
@@ -137,6 +155,8 @@ pub struct FamilySeed {
     /// The sign-in's `acr` and `amr`, repeated by the tokens a refresh mints.
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    /// The RFC 8707 resources the grant covers; a refresh may narrow them.
+    pub resources: Vec<String>,
 }
 
 /// Scopes for a grant: the requested ones if the client may ask for them all, otherwise the
@@ -229,6 +249,9 @@ pub struct UserGrant<'a> {
     pub openid: bool,
     /// The upstream provider the user signed in through: the tokens name it (`idp`).
     pub idp: Option<&'a str>,
+    /// The RFC 8707 resources the authorization request named: the token request may pick
+    /// among them.
+    pub resources: &'a [String],
 }
 
 /// The claim naming the upstream provider a brokered sign-in came through.
@@ -256,15 +279,17 @@ pub async fn for_user(
         .directory
         .catalog(&request.realm.realm.id)
         .await?;
+    let resources = crate::oauth::audience::chosen(request.params, grant.resources)?;
     let audiences =
-        crate::oauth::audience::resolve(request.params, grant.scopes, client, &catalog)?;
+        crate::oauth::audience::resolve_for(&resources, grant.scopes, client, &catalog)?;
+    let token_scopes = crate::oauth::audience::scopes_for(&resources, grant.scopes, &catalog);
     // A brokered sign-in says where it came from, in every token it yields (refreshes too).
     let brokered: Map<String, Value> = grant
         .idp
         .map(|alias| Map::from_iter([(IDP_CLAIM.to_string(), Value::from(alias))]))
         .unwrap_or_default();
     let mut extra =
-        crate::tokens::claims::access_token_claims(&catalog, grant.scopes, user, &roles);
+        crate::tokens::claims::access_token_claims(&catalog, &token_scopes, user, &roles);
     extra.extend(brokered.clone());
     let subject = TokenSubject {
         sub: &user.id,
@@ -280,8 +305,9 @@ pub async fn for_user(
         }),
         extra,
     };
-    let minted = access_token(request, grant.scopes, audiences, subject).await?;
-    let mut response = TokenResponse::bearer(minted.token.clone(), minted.expires_in, grant.scopes);
+    let minted = access_token(request, &token_scopes, audiences, subject).await?;
+    let mut response =
+        TokenResponse::bearer(minted.token.clone(), minted.expires_in, &token_scopes);
     if grant.openid && grant.scopes.iter().any(|s| s == "openid") {
         let facts = IdTokenFacts {
             sub: &user.id,
@@ -309,6 +335,11 @@ pub async fn for_user(
             auth_time: Some(grant.auth_time),
             acr: grant.acr.map(str::to_string),
             amr: grant.amr.to_vec(),
+            resources: if grant.resources.is_empty() {
+                resources.clone()
+            } else {
+                grant.resources.to_vec()
+            },
         };
         let session_id = grant.session_id.map(str::to_string);
         let code_id = grant.code_id.map(str::to_string);

@@ -29,6 +29,9 @@ pub struct GrantRequest<'a> {
     pub realm: &'a RealmCtx,
     pub client: &'a AuthenticatedClient,
     pub params: &'a Params,
+    /// The RFC 7638 thumbprint of the key of a valid DPoP proof sent along: the access token
+    /// is bound to it (`cnf.jkt`).
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// One grant type: one file, one implementation, one registry line.
@@ -82,6 +85,9 @@ pub struct TokenResponse {
     /// Compatibility members (e.g. Plan B's `realm`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// A fresh DPoP nonce for the client's next proof (RFC 9449 §8), sent as a header.
+    #[serde(skip)]
+    pub dpop_nonce: Option<String>,
 }
 
 impl TokenResponse {
@@ -95,6 +101,7 @@ impl TokenResponse {
             id_token: None,
             issued_token_type: None,
             extra: Map::new(),
+            dpop_nonce: None,
         }
     }
 }
@@ -105,7 +112,15 @@ impl IntoResponse for TokenResponse {
             Ok(body) => body,
             Err(e) => return OAuthError::server_error(e).into_response(),
         };
-        no_store_json(body)
+        let mut response = no_store_json(body);
+        if let Some(nonce) = self
+            .dpop_nonce
+            .as_deref()
+            .and_then(|n| HeaderValue::from_str(n).ok())
+        {
+            response.headers_mut().insert("dpop-nonce", nonce);
+        }
+        response
     }
 }
 
@@ -156,18 +171,29 @@ async fn dispatch(
     let grant = grant_for(grant_type).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!("grant type `{grant_type}` is not supported"))
     })?;
-    let client = client_auth::authenticate(state, realm, &form.headers, &form.params).await?;
+    let client =
+        client_auth::authenticate(state, realm, &form.headers, &form.params, "/connect/token")
+            .await?;
     if !client.client.allows_grant(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "the client may not use the `{grant_type}` grant"
         )));
     }
-    grant
+    let proof = super::dpop::at_token_endpoint(state, realm, form, &client.client)?;
+    let mut response = grant
         .handle(GrantRequest {
             state,
             realm,
             client: &client,
             params: &form.params,
+            dpop_jkt: proof.as_ref().map(|p| p.jkt.as_str()),
         })
-        .await
+        .await?;
+    if proof.is_some() {
+        response.token_type = "DPoP";
+    }
+    if realm.realm.security.use_dpop_nonce && proof.is_some() {
+        response.dpop_nonce = Some(state.dpop.nonce(state.now().timestamp()));
+    }
+    Ok(response)
 }

@@ -111,6 +111,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             // The password grant is plain OAuth: no ID token.
             openid: false,
             idp: None,
+            resources: &[],
         },
     )
     .await?;
@@ -133,7 +134,9 @@ async fn caller_supplied(
         .directory
         .catalog(&request.realm.realm.id)
         .await?;
-    let audiences = audience::resolve(request.params, &requested, client, &catalog)?;
+    let resources = audience::requested(request.params)?;
+    let audiences = audience::resolve_for(&resources, &requested, client, &catalog)?;
+    let scopes = audience::scopes_for(&resources, &scopes, &catalog);
     let now = request.state.now();
     let subject = TokenSubject {
         sub: username,
@@ -155,6 +158,7 @@ async fn caller_supplied(
             auth_time: Some(now),
             acr: None,
             amr: vec!["pwd".into()],
+            resources,
         };
         response.refresh_token = Some(issue::refresh_token(&request, seed).await?);
     }

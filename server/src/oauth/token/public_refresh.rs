@@ -62,6 +62,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         realm: request.realm,
         client: &paired,
         params: request.params,
+        dpop_jkt: request.dpop_jkt,
     })
     .await?;
     let catalog = request

@@ -63,11 +63,23 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     let lifetimes = issue::lifetimes(request);
     let rotation = match state
         .refresh
-        .rotate(&realm.realm.id, &client.client_id, raw, &lifetimes, now)
+        .rotate(
+            &realm.realm.id,
+            &client.client_id,
+            raw,
+            request.dpop_jkt,
+            &lifetimes,
+            now,
+        )
         .await
     {
         Ok(rotation) => rotation,
         Err(RefreshError::Invalid) => return Err(OAuthError::invalid_grant(INVALID)),
+        Err(RefreshError::KeyMismatch) => {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token is bound to a DPoP key; prove possession of that key",
+            ))
+        }
         Err(RefreshError::Reused { family_id }) => {
             audit_reuse(request, &family_id).await?;
             return Err(OAuthError::invalid_grant(INVALID));
@@ -98,7 +110,13 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     }
 
     let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let audiences = audience::resolve(params, &scopes, client, &catalog)?;
+    let authorized = store::read_optional_list(
+        family.resources.as_deref(),
+        "refresh_token_families.resources",
+    )?;
+    let resources = audience::chosen(params, &authorized)?;
+    let audiences = audience::resolve_for(&resources, &scopes, client, &catalog)?;
+    let scopes = audience::scopes_for(&resources, &scopes, &catalog);
     let mut extra = match &family.claims {
         Value::Object(map) => map.clone(),
         _ => Map::new(),
