@@ -46,12 +46,18 @@ impl std::fmt::Display for KeyProblem {
     }
 }
 
+struct CachedSet {
+    fetched: Instant,
+    /// When an unknown key id last made Tessera fetch before the set was due.
+    forced: Option<Instant>,
+    keys: KeySet,
+}
+
 pub struct ClientKeys {
     outbound: Outbound,
     master_key: Arc<MasterKey>,
-    /// Cache key (the `jwks_uri`, or the client and a hash of its inline set) → when parsed,
-    /// and the keys.
-    sets: Mutex<HashMap<String, (Instant, KeySet)>>,
+    /// Cache key (the `jwks_uri`, or the client and a hash of its inline set) → the keys.
+    sets: Mutex<HashMap<String, CachedSet>>,
 }
 
 impl std::fmt::Debug for ClientKeys {
@@ -81,19 +87,33 @@ impl ClientKeys {
         self.master_key.seal(secret.as_bytes(), SECRET_SEAL_CONTEXT)
     }
 
-    fn cached(&self, key: &str, max_age: Duration) -> Option<KeySet> {
+    /// The cached set under `key`: when `refresh`, only if an early fetch is not allowed yet
+    /// (one per [`MIN_REFETCH`]), else only while it is younger than [`JWKS_TTL`].
+    fn cached(&self, key: &str, refresh: bool) -> Option<KeySet> {
         let sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
-        sets.get(key)
-            .filter(|(at, _)| at.elapsed() < max_age)
-            .map(|(_, set)| set.clone())
+        let set = sets.get(key)?;
+        let usable = if refresh {
+            set.forced.is_some_and(|at| at.elapsed() < MIN_REFETCH)
+        } else {
+            set.fetched.elapsed() < JWKS_TTL
+        };
+        usable.then(|| set.keys.clone())
     }
 
-    fn remember(&self, key: String, set: KeySet) {
+    fn remember(&self, key: String, keys: KeySet, forced: bool) {
         let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
         if sets.len() >= MAX_CACHED_SETS {
             sets.clear();
         }
-        sets.insert(key, (Instant::now(), set));
+        let now = Instant::now();
+        sets.insert(
+            key,
+            CachedSet {
+                fetched: now,
+                forced: forced.then_some(now),
+                keys,
+            },
+        );
     }
 
     /// The client's public keys; `refresh` fetches a `jwks_uri` again (at most every
@@ -110,19 +130,18 @@ impl ClientKeys {
                 client.pk,
                 crate::crypto::b64url(crate::crypto::sha256(inline.as_bytes()))
             );
-            if let Some(set) = self.cached(&key, Duration::MAX) {
+            if let Some(set) = self.cached(&key, false) {
                 return Ok(set);
             }
             let document: Value = serde_json::from_str(inline).map_err(|_| KeyProblem::NoKeys)?;
             let set = crate::jose::parse_set(&document);
-            self.remember(key, set.clone());
+            self.remember(key, set.clone(), false);
             return Ok(set);
         }
         let Some(uri) = &client.security.jwks_uri else {
             return Err(KeyProblem::NoKeys);
         };
-        let max_age = if refresh { MIN_REFETCH } else { JWKS_TTL };
-        if let Some(set) = self.cached(uri, max_age) {
+        if let Some(set) = self.cached(uri, refresh) {
             return Ok(set);
         }
         let document = self
@@ -131,7 +150,7 @@ impl ClientKeys {
             .await
             .map_err(KeyProblem::Unavailable)?;
         let set = crate::jose::parse_set(&document);
-        self.remember(uri.clone(), set.clone());
+        self.remember(uri.clone(), set.clone(), refresh);
         Ok(set)
     }
 

@@ -83,7 +83,7 @@ impl Dpop {
 
     fn nonce_for_slot(&self, slot: i64) -> String {
         let tag = aws_lc_rs::hmac::sign(&self.nonce_key, &slot.to_be_bytes());
-        crate::crypto::b64url(&tag.as_ref()[..18])
+        crate::crypto::b64url(tag.as_ref().get(..18).unwrap_or_default())
     }
 
     /// The nonce clients should use now.
@@ -109,7 +109,7 @@ impl Dpop {
                 // Still full of live entries: forget the older half rather than grow.
                 let mut ends: Vec<i64> = seen.values().copied().collect();
                 ends.sort_unstable();
-                let cut = ends[ends.len() / 2];
+                let cut = ends.get(ends.len() / 2).copied().unwrap_or(now);
                 seen.retain(|_, until| *until > cut);
             }
         }

@@ -30,8 +30,9 @@ pub const ASYMMETRIC_NAMES: [&str; 9] = [
 pub fn asymmetric(name: &str) -> Option<Algorithm> {
     ASYMMETRIC_NAMES
         .iter()
-        .position(|n| *n == name)
-        .map(|i| ASYMMETRIC[i])
+        .zip(ASYMMETRIC)
+        .find(|(n, _)| **n == name)
+        .map(|(_, alg)| alg)
 }
 
 /// A verification key and the algorithms it may verify.

@@ -7,14 +7,15 @@ use super::error::OAuthError;
 use super::form::Params;
 use crate::domain::{Catalog, Client};
 
-/// The `resource` values of a request, each an absolute URI without a fragment (RFC 8707 §2).
+/// The `resource` values of a request. RFC 8707 §2 wants absolute URIs without a fragment;
+/// API resources named otherwise (`orders-api`) are accepted too, as their names are the
+/// audiences clients know them by — whether the client may ask for one is checked later.
 pub fn requested(params: &Params) -> Result<Vec<String>, OAuthError> {
     let mut out: Vec<String> = Vec::new();
     for resource in params.get_all("resource") {
-        let parsed = url::Url::parse(resource).ok();
-        if parsed.as_ref().is_none_or(|u| u.fragment().is_some()) {
+        if url::Url::parse(resource).is_ok_and(|u| u.fragment().is_some()) {
             return Err(OAuthError::invalid_target(format!(
-                "resource `{resource}` is not an absolute URI without a fragment"
+                "resource `{resource}` has a fragment (RFC 8707 §2)"
             )));
         }
         if !out.iter().any(|r| r == resource) {
@@ -51,7 +52,7 @@ pub fn ensure_allowed(
         .owners_of(&client.scopes)
         .chain(client.audiences.iter())
         .collect();
-    match resources.iter().find(|r| !allowed.iter().any(|a| *a == *r)) {
+    match resources.iter().find(|r| !allowed.contains(r)) {
         Some(resource) => Err(OAuthError::invalid_target(format!(
             "the client may not request resource `{resource}`"
         ))),

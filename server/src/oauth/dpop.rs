@@ -24,15 +24,19 @@ pub fn refusal(state: &AppState, error: ProofError) -> OAuthError {
     }
 }
 
+/// Whether `client` gets access tokens only with a DPoP proof.
+pub fn required_for(realm: &RealmCtx, client: &Client) -> bool {
+    client.security.dpop_bound_access_tokens || realm.realm.security.fapi2()
+}
+
 /// Checks the DPoP proof of a POST to an authorization-server endpoint (token, PAR); `None`
-/// when the request carries none and none is required.
-pub fn at_token_endpoint(
+/// when the request carries none and `required` is false.
+pub fn check_post(
     state: &AppState,
     realm: &RealmCtx,
     form: &OAuthForm,
-    client: &Client,
+    required: bool,
 ) -> Result<Option<Proof>, OAuthError> {
-    let required = client.security.dpop_bound_access_tokens || realm.realm.security.fapi2();
     let header = crate::dpop::proof_header(&form.headers).map_err(|e| refusal(state, e))?;
     let Some(proof) = header else {
         if required {

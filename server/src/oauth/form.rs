@@ -96,11 +96,11 @@ impl Params {
 
     /// The parameters form-encoded again (empty values left out), sorted by name.
     pub fn to_query(&self) -> String {
-        let mut names: Vec<&String> = self.values.keys().collect();
-        names.sort();
+        let mut entries: Vec<(&String, &Vec<String>)> = self.values.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = form_urlencoded::Serializer::new(String::new());
-        for name in names {
-            for value in &self.values[name] {
+        for (name, values) in entries {
+            for value in values {
                 if !value.is_empty() {
                     out.append_pair(name, value);
                 }
@@ -155,7 +155,12 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         Ok(Self {
             headers: parts.headers,
             params,
-            path: parts.uri.path().to_string(),
+            // Nested routers see their own suffix of the path; proofs name the whole URL.
+            path: parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.path(), |original| original.0.path())
+                .to_string(),
         })
     }
 }

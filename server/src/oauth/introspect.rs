@@ -160,7 +160,7 @@ async fn authorize_caller(
         .find(|r| r.enabled && r.name == presented.client_id)
         .and_then(|r| r.secret_hash.clone());
     if let (Some(hash), Some(secret)) = (hash, presented.secret()) {
-        if client_auth::verify_against(state, vec![hash], &secret).await? {
+        if client_auth::verify_against(state, vec![hash], secret).await? {
             return Ok(());
         }
     }

@@ -59,7 +59,8 @@ pub async fn push(
             "client_id must name the authenticated client",
         ));
     }
-    if let Some(proof) = super::dpop::at_token_endpoint(&state, &realm, &form, client)? {
+    // Optional here: a proof binds the code to its key (RFC 9449 §10.1).
+    if let Some(proof) = super::dpop::check_post(&state, &realm, &form, false)? {
         match params.get("dpop_jkt") {
             Some(jkt) if jkt != proof.jkt => {
                 return Err(OAuthError::invalid_dpop_proof(

@@ -120,13 +120,13 @@ fn check_binding(
     token: &str,
     bound_to: Option<&str>,
     presented: &Presented<'_>,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     let refuse = |scheme, code: &str, why: &str| {
-        Err(challenge_as(
+        Err(Box::new(challenge_as(
             scheme,
             StatusCode::UNAUTHORIZED,
             Some((code, why)),
-        ))
+        )))
     };
     let Some(jkt) = bound_to else {
         if presented.scheme == Scheme::Dpop {
@@ -195,7 +195,7 @@ fn check_binding(
             if let Ok(nonce) = HeaderValue::from_str(&state.dpop.nonce(now)) {
                 response.headers_mut().insert("dpop-nonce", nonce);
             }
-            Err(response)
+            Err(Box::new(response))
         }
     }
 }
@@ -226,7 +226,7 @@ async fn describe(
         .and_then(|cnf| cnf.get("jkt"))
         .and_then(Value::as_str);
     if let Err(refusal) = check_binding(state, realm, token, bound_to, &presented) {
-        return refusal;
+        return *refusal;
     }
     let scopes: Vec<String> = verified
         .str_claim("scope")

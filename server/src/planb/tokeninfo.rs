@@ -114,10 +114,14 @@ fn describe(token: &VerifiedToken, raw: &str, realm: &str, now: i64) -> Map<Stri
     body.insert("realm".into(), json!(format!("/{realm}")));
     body.insert("client_id".into(), json!(token.str_claim("client_id")));
     body.insert("grant_type".into(), json!(grant_type_of(token)));
-    let kind = if token.claims.contains_key("cnf") {
-        "DPoP"
-    } else {
-        "Bearer"
+    // A DPoP-bound token (RFC 9449 §6): its key's thumbprint, so the resource server can
+    // check the proof that came with it.
+    let kind = match token.claims.get("cnf") {
+        Some(cnf) => {
+            body.insert("cnf".into(), cnf.clone());
+            "DPoP"
+        }
+        None => "Bearer",
     };
     body.insert("token_type".into(), json!(kind));
     body.insert(

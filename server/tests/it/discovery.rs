@@ -72,7 +72,13 @@ async fn metadata_is_true_to_what_is_implemented(server: TestServer) {
     );
     assert_eq!(
         oidc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "client_secret_jwt",
+            "private_key_jwt",
+            "none"
+        ])
     );
     let scopes = oidc["scopes_supported"].as_array().unwrap();
     for standard in [

@@ -179,7 +179,12 @@ async fn dispatch(
             "the client may not use the `{grant_type}` grant"
         )));
     }
-    let proof = super::dpop::at_token_endpoint(state, realm, form, &client.client)?;
+    let proof = super::dpop::check_post(
+        state,
+        realm,
+        form,
+        super::dpop::required_for(realm, &client.client),
+    )?;
     let mut response = grant
         .handle(GrantRequest {
             state,

@@ -61,6 +61,18 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     let raw = params.require("refresh_token")?;
     let now = state.now();
     let lifetimes = issue::lifetimes(request);
+    if params.contains("scope") || params.contains("resource") {
+        // A request that would widen the grant is refused before the token rotates, so the
+        // client's token survives its mistake. (One extra read, only for narrowing requests.)
+        if let Some((family, _)) = state
+            .refresh
+            .live_family(&realm.realm.id, raw, now)
+            .await
+            .map_err(OAuthError::server_error)?
+        {
+            narrowed(&family, params)?;
+        }
+    }
     let rotation = match state
         .refresh
         .rotate(
@@ -87,19 +99,7 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         Err(RefreshError::Store(e)) => return Err(e.into()),
     };
     let family = &rotation.family;
-    let granted = scope::split(&family.scope);
-    let scopes = match params.get("scope") {
-        Some(raw_scope) => {
-            let requested = scope::parse(raw_scope)?;
-            if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
-                return Err(OAuthError::invalid_scope(format!(
-                    "scope `{extra}` was not granted originally; a refresh may only narrow"
-                )));
-            }
-            requested
-        }
-        None => granted,
-    };
+    let (scopes, resources) = narrowed(family, params)?;
     if state.caches.revocations.is_revoked(
         &realm.realm.id,
         &realm.realm.revocation_salt,
@@ -110,11 +110,6 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     }
 
     let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let authorized = store::read_optional_list(
-        family.resources.as_deref(),
-        "refresh_token_families.resources",
-    )?;
-    let resources = audience::chosen(params, &authorized)?;
     let audiences = audience::resolve_for(&resources, &scopes, client, &catalog)?;
     let scopes = audience::scopes_for(&resources, &scopes, &catalog);
     let mut extra = match &family.claims {
@@ -217,6 +212,32 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
         user,
         extra,
     })
+}
+
+/// The scopes and resources a refresh asks for: the family's, or fewer (RFC 6749 §6, RFC 8707
+/// §2.2); more is `invalid_scope` / `invalid_target`.
+fn narrowed(
+    family: &crate::store::refresh::Family,
+    params: &crate::oauth::form::Params,
+) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    let granted = scope::split(&family.scope);
+    let scopes = match params.get("scope") {
+        Some(raw_scope) => {
+            let requested = scope::parse(raw_scope)?;
+            if let Some(extra) = requested.iter().find(|s| !granted.contains(s)) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope `{extra}` was not granted originally; a refresh may only narrow"
+                )));
+            }
+            requested
+        }
+        None => granted,
+    };
+    let authorized = store::read_optional_list(
+        family.resources.as_deref(),
+        "refresh_token_families.resources",
+    )?;
+    Ok((scopes, audience::chosen(params, &authorized)?))
 }
 
 async fn audit_reuse(request: &GrantRequest<'_>, family_id: &str) -> Result<(), OAuthError> {
