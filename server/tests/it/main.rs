@@ -38,6 +38,7 @@ mod keys;
 mod ldap;
 mod loopback_redirects;
 mod multiprocess;
+mod openid_client;
 mod passkeys;
 mod password;
 mod planb;
