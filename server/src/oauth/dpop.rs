@@ -62,3 +62,114 @@ pub fn check_post(
         .map(Some)
         .map_err(|e| refusal(state, e))
 }
+
+/// How an access token came to a resource endpoint (userinfo, the admin API, Plan B).
+pub struct Presentation<'a> {
+    pub scheme: super::bearer::Scheme,
+    pub method: &'a str,
+    /// The request's whole path (the original URI's).
+    pub path: &'a str,
+    pub headers: &'a axum::http::HeaderMap,
+}
+
+/// Why a resource endpoint refuses how a token was presented (RFC 9449 §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A bound token as `Bearer`, or an unbound one as `DPoP`: `invalid_token`.
+    Token(&'static str),
+    /// The proof is missing or does not fit: `invalid_dpop_proof`.
+    Proof(String),
+    /// The proof needs this server nonce: `use_dpop_nonce`.
+    Nonce(String),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Token(_) => "invalid_token",
+            Refusal::Proof(_) => "invalid_dpop_proof",
+            Refusal::Nonce(_) => "use_dpop_nonce",
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        match self {
+            Refusal::Token(why) => why,
+            Refusal::Proof(why) => why,
+            Refusal::Nonce(_) => "the DPoP proof must carry the server's nonce (DPoP-Nonce)",
+        }
+    }
+}
+
+/// The claims of a JWT whose signature was checked already, read again from its payload.
+pub fn payload_of(token: &str) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// The key a token is bound to (`cnf.jkt`), if any.
+pub fn bound_key(claims: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
+    claims
+        .get("cnf")
+        .and_then(|cnf| cnf.get("jkt"))
+        .and_then(serde_json::Value::as_str)
+}
+
+/// RFC 9449 §7: a token bound to a key comes with the `DPoP` scheme and a proof of that key
+/// for this request and this token; an unbound token comes as `Bearer`. `use_nonce` is the
+/// issuing realm's `use_dpop_nonce`.
+pub fn check_presentation(
+    state: &AppState,
+    use_nonce: bool,
+    token: &str,
+    bound_to: Option<&str>,
+    presented: &Presentation<'_>,
+) -> Result<(), Refusal> {
+    use super::bearer::Scheme;
+    let Some(jkt) = bound_to else {
+        if presented.scheme == Scheme::Dpop {
+            return Err(Refusal::Token("the access token is not DPoP-bound"));
+        }
+        return Ok(());
+    };
+    if presented.scheme != Scheme::Dpop {
+        return Err(Refusal::Token(
+            "the access token is DPoP-bound: present it with the DPoP scheme and a proof",
+        ));
+    }
+    let now = state.now().timestamp();
+    let proof = match crate::dpop::proof_header(presented.headers) {
+        Ok(Some(proof)) => proof,
+        Ok(None) => return Err(Refusal::Proof("a DPoP proof is required".into())),
+        Err(ProofError::Invalid(why)) => return Err(Refusal::Proof(why)),
+        Err(ProofError::UseNonce) => return Err(Refusal::Nonce(state.dpop.nonce(now))),
+    };
+    let url = request_url(state, presented.path);
+    let checked = state.dpop.check(
+        proof,
+        &Expected {
+            method: presented.method,
+            url: &url,
+            access_token: Some(token),
+            require_nonce: use_nonce,
+            now,
+        },
+    );
+    match checked {
+        Ok(proof) if proof.jkt == jkt => Ok(()),
+        Ok(_) => Err(Refusal::Proof(
+            "the DPoP proof is signed with another key than the token is bound to".into(),
+        )),
+        Err(ProofError::Invalid(why)) => Err(Refusal::Proof(why)),
+        Err(ProofError::UseNonce) => Err(Refusal::Nonce(state.dpop.nonce(now))),
+    }
+}

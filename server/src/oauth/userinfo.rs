@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::bearer::{access_token, Scheme};
+use super::dpop::Presentation;
 use super::form::Params;
 use super::introspect::active_access_token;
 use crate::state::{AppState, RealmCtx};
@@ -63,7 +64,7 @@ pub async fn userinfo_get(
 ) -> Response {
     match access_token(&headers) {
         Some((scheme, token)) => {
-            let presented = Presented {
+            let presented = Presentation {
                 scheme,
                 method: "GET",
                 path: uri.path(),
@@ -73,14 +74,6 @@ pub async fn userinfo_get(
         }
         None => challenge(StatusCode::UNAUTHORIZED, None),
     }
-}
-
-/// How the token came, for the DPoP checks.
-struct Presented<'a> {
-    scheme: Scheme,
-    method: &'static str,
-    path: &'a str,
-    headers: &'a HeaderMap,
 }
 
 /// `POST /realms/{realm}/connect/userinfo`: the token in the header or, form-encoded, in the body
@@ -95,7 +88,7 @@ pub async fn userinfo_post(
     let from_body = Params::parse(&body)
         .ok()
         .and_then(|p| p.get("access_token").map(str::to_string));
-    let presented = |scheme| Presented {
+    let presented = |scheme| Presentation {
         scheme,
         method: "POST",
         path: uri.path(),
@@ -112,99 +105,26 @@ pub async fn userinfo_post(
     }
 }
 
-/// RFC 9449 §7: a token bound to a key comes with the `DPoP` scheme and a proof of that key
-/// for this request and this token; an unbound token comes as `Bearer`.
-fn check_binding(
-    state: &AppState,
-    realm: &RealmCtx,
-    token: &str,
-    bound_to: Option<&str>,
-    presented: &Presented<'_>,
-) -> Result<(), Box<Response>> {
-    let refuse = |scheme, code: &str, why: &str| {
-        Err(Box::new(challenge_as(
-            scheme,
-            StatusCode::UNAUTHORIZED,
-            Some((code, why)),
-        )))
-    };
-    let Some(jkt) = bound_to else {
-        if presented.scheme == Scheme::Dpop {
-            return refuse(
-                Scheme::Dpop,
-                "invalid_token",
-                "the access token is not DPoP-bound",
-            );
-        }
-        return Ok(());
-    };
-    if presented.scheme != Scheme::Dpop {
-        return refuse(
-            Scheme::Dpop,
-            "invalid_token",
-            "the access token is DPoP-bound: present it with the DPoP scheme and a proof",
-        );
-    }
-    let proof = match crate::dpop::proof_header(presented.headers) {
-        Ok(Some(proof)) => proof,
-        Ok(None) => {
-            return refuse(
-                Scheme::Dpop,
-                "invalid_dpop_proof",
-                "a DPoP proof is required",
-            )
-        }
-        Err(crate::dpop::ProofError::Invalid(why)) => {
-            return refuse(Scheme::Dpop, "invalid_dpop_proof", &why)
-        }
-        Err(crate::dpop::ProofError::UseNonce) => {
-            return refuse(Scheme::Dpop, "use_dpop_nonce", "")
-        }
-    };
-    let url = super::dpop::request_url(state, presented.path);
-    let now = state.now().timestamp();
-    let checked = state.dpop.check(
-        proof,
-        &crate::dpop::Expected {
-            method: presented.method,
-            url: &url,
-            access_token: Some(token),
-            require_nonce: realm.realm.security.use_dpop_nonce,
-            now,
-        },
+/// The refusal of a token presented the wrong way, as a challenge.
+fn refusal(refusal: &super::dpop::Refusal) -> Response {
+    let mut response = challenge_as(
+        Scheme::Dpop,
+        StatusCode::UNAUTHORIZED,
+        Some((refusal.code(), refusal.description())),
     );
-    match checked {
-        Ok(proof) if proof.jkt == jkt => Ok(()),
-        Ok(_) => refuse(
-            Scheme::Dpop,
-            "invalid_dpop_proof",
-            "the DPoP proof is signed with another key than the token is bound to",
-        ),
-        Err(crate::dpop::ProofError::Invalid(why)) => {
-            refuse(Scheme::Dpop, "invalid_dpop_proof", &why)
-        }
-        Err(crate::dpop::ProofError::UseNonce) => {
-            let mut response = challenge_as(
-                Scheme::Dpop,
-                StatusCode::UNAUTHORIZED,
-                Some((
-                    "use_dpop_nonce",
-                    "the DPoP proof must carry the server's nonce",
-                )),
-            );
-            if let Ok(nonce) = HeaderValue::from_str(&state.dpop.nonce(now)) {
-                response.headers_mut().insert("dpop-nonce", nonce);
-            }
-            Err(Box::new(response))
+    if let super::dpop::Refusal::Nonce(nonce) = refusal {
+        if let Ok(nonce) = HeaderValue::from_str(nonce) {
+            response.headers_mut().insert("dpop-nonce", nonce);
         }
     }
+    response
 }
 
 async fn describe(
     state: &AppState,
     realm: &RealmCtx,
     token: &str,
-    presented: Presented<'_>,
+    presented: Presentation<'_>,
 ) -> Response {
     let invalid = || {
         challenge(
@@ -220,13 +140,12 @@ async fn describe(
         Ok(None) => return invalid(),
         Err(e) => return e.into_response(),
     };
-    let bound_to = verified
-        .claims
-        .get("cnf")
-        .and_then(|cnf| cnf.get("jkt"))
-        .and_then(Value::as_str);
-    if let Err(refusal) = check_binding(state, realm, token, bound_to, &presented) {
-        return *refusal;
+    let bound_to = super::dpop::bound_key(&verified.claims);
+    let use_nonce = realm.realm.security.use_dpop_nonce;
+    if let Err(refused) =
+        super::dpop::check_presentation(state, use_nonce, token, bound_to, &presented)
+    {
+        return refusal(&refused);
     }
     let scopes: Vec<String> = verified
         .str_claim("scope")

@@ -6,11 +6,21 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::problem::Problem;
-use crate::oauth::bearer::bearer_token;
+use crate::oauth::bearer::access_token;
+use crate::oauth::dpop::{bound_key, check_presentation, Presentation};
 use crate::oauth::introspect::active_access_token;
 use crate::seeding::{ADMIN_ROLE, MASTER_REALM};
 use crate::state::{AppState, RealmCtx};
 use crate::tokens::verify::VerifiedToken;
+
+/// The parts of the request that authorization looks at.
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a axum::http::Method,
+    /// The whole path (the original URI's), for DPoP proofs.
+    pub path: &'a str,
+    pub headers: &'a HeaderMap,
+}
 
 fn has_scope(token: &VerifiedToken, wanted: &str) -> bool {
     token
@@ -30,16 +40,41 @@ fn is_admin(token: &VerifiedToken) -> bool {
 pub async fn authorize(
     state: &AppState,
     realm: &RealmCtx,
-    headers: &HeaderMap,
+    request: Request<'_>,
     scope: &str,
 ) -> Result<(), Problem> {
-    let token =
-        bearer_token(headers).ok_or_else(|| Problem::unauthorized("a bearer token is required"))?;
+    let Request {
+        method,
+        path,
+        headers,
+    } = request;
+    let (scheme, token) =
+        access_token(headers).ok_or_else(|| Problem::unauthorized("a bearer token is required"))?;
     let inactive = || Problem::unauthorized("the bearer token is invalid, expired or revoked");
+    // A DPoP-bound token counts only with a proof of its key (RFC 9449 §7).
+    let presented = |verified: &VerifiedToken, realm: &RealmCtx| {
+        let presentation = Presentation {
+            scheme,
+            method: method.as_str(),
+            path,
+            headers,
+        };
+        check_presentation(
+            state,
+            realm.realm.security.use_dpop_nonce,
+            token,
+            bound_key(&verified.claims),
+            &presentation,
+        )
+        .map_err(|refusal| {
+            Problem::unauthorized(format!("{}: {}", refusal.code(), refusal.description()))
+        })
+    };
     if let Some(verified) = active_access_token(state, realm, token)
         .await
         .map_err(|e| Problem::internal(e.description))?
     {
+        presented(&verified, realm)?;
         if has_scope(&verified, scope) || is_admin(&verified) {
             return Ok(());
         }
@@ -62,6 +97,7 @@ pub async fn authorize(
             .await
             .map_err(|e| Problem::internal(e.description))?
         {
+            presented(&verified, &master)?;
             return if is_admin(&verified) {
                 Ok(())
             } else {

@@ -3,7 +3,7 @@
 //! entry's `issued_before` is later than the token's `iat`.
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
@@ -30,10 +30,16 @@ const HASH_ALGORITHM: &str = "SHA-256";
 pub async fn create(
     State(state): State<AppState>,
     realm: RealmCtx,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
-    bearer::authorize(&state, &realm, &headers, "revocations:write").await?;
+    let request = bearer::Request {
+        method: &axum::http::Method::POST,
+        path: uri.path(),
+        headers: &headers,
+    };
+    bearer::authorize(&state, &realm, request, "revocations:write").await?;
     let body = crate::body::read_limited(body, MAX_BODY_BYTES)
         .await
         .map_err(|e| match e {
@@ -226,10 +232,16 @@ pub(crate) async fn retention(state: &AppState, realm: &RealmCtx) -> Result<Dura
 pub async fn list(
     State(state): State<AppState>,
     realm: RealmCtx,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
-    bearer::authorize(&state, &realm, &headers, "revocations:read").await?;
+    let request = bearer::Request {
+        method: &axum::http::Method::GET,
+        path: uri.path(),
+        headers: &headers,
+    };
+    bearer::authorize(&state, &realm, request, "revocations:read").await?;
     let now = state.now();
     let max_delta = retention(&state, &realm).await?.num_seconds();
     let from = match query.as_deref().and_then(|q| {

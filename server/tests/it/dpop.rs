@@ -361,7 +361,79 @@ async fn bound_codes_userinfo_and_public_refresh(server: TestServer) {
     assert_eq!(claims["cnf"]["jkt"], key.jkt());
 }
 
+/// The admin API and the Plan B revocation lists take tokens as credentials: a bound one
+/// counts only with a proof of its key.
+async fn bound_tokens_need_their_key_everywhere(server: TestServer) {
+    let key = TestKey::new();
+    let token_url = server.url("/realms/master/connect/token");
+    let mut request = server.http.post(&token_url).form(&[
+        ("grant_type", "password"),
+        ("client_id", "admin-cli"),
+        ("username", "admin"),
+        ("password", "admin-password-1"),
+    ]);
+    request = request.header("DPoP", key.proof("POST", &token_url, None, None));
+    let issued = Response::from(request.send().await.unwrap()).await;
+    assert_eq!(issued.body["token_type"], "DPoP", "{}", issued.text);
+    let token = issued.body["access_token"].as_str().unwrap().to_string();
+
+    let realms_url = server.url("/admin/api/realms");
+    let as_bearer = server
+        .http
+        .get(&realms_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_bearer.status(), 401);
+    let with_proof = server
+        .http
+        .get(&realms_url)
+        .header("Authorization", format!("DPoP {token}"))
+        .header("DPoP", key.proof("GET", &realms_url, Some(&token), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_proof.status(), 200);
+    let other = TestKey::new();
+    let wrong_key = server
+        .http
+        .get(&realms_url)
+        .header("Authorization", format!("DPoP {token}"))
+        .header("DPoP", other.proof("GET", &realms_url, Some(&token), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_key.status(), 401);
+
+    // Plan B revocation lists accept a master admin token the same way.
+    let lists_url = server.url("/realms/default/revocations");
+    let as_bearer = server
+        .http
+        .get(&lists_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_bearer.status(), 401);
+    let with_proof = server
+        .http
+        .get(&lists_url)
+        .header("Authorization", format!("DPoP {token}"))
+        .header("DPoP", key.proof("GET", &lists_url, Some(&token), None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_proof.status(),
+        200,
+        "{}",
+        with_proof.text().await.unwrap()
+    );
+}
+
 on_both_backends! {
+    everywhere => bound_tokens_need_their_key_everywhere,
     token_endpoint => token_endpoint_binds_and_refuses_bad_proofs,
     nonces => server_nonces_are_demanded_and_honoured,
     bound_flows => bound_codes_userinfo_and_public_refresh,

@@ -31,13 +31,45 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = crate::oauth::bearer::bearer_token(&parts.headers).ok_or_else(|| {
-            AdminError::Unauthorized(
-                "send `Authorization: Bearer <access token of realm master>`".into(),
-            )
-        })?;
+        let (scheme, token) =
+            crate::oauth::bearer::access_token(&parts.headers).ok_or_else(|| {
+                AdminError::Unauthorized(
+                    "send `Authorization: Bearer <access token of realm master>`".into(),
+                )
+            })?;
         let service: Arc<dyn AdminPort> = Arc::new(AdminService::new(state.clone()));
         let actor = service.authenticate_token(token).await?;
+        // A DPoP-bound admin token counts only with a proof of its key (RFC 9449 §7).
+        let claims = crate::oauth::dpop::payload_of(token);
+        let use_nonce = state
+            .caches
+            .directory
+            .realm(crate::seeding::MASTER_REALM)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|master| master.security.use_dpop_nonce);
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |original| original.0.path())
+            .to_string();
+        let presented = crate::oauth::dpop::Presentation {
+            scheme,
+            method: parts.method.as_str(),
+            path: &path,
+            headers: &parts.headers,
+        };
+        crate::oauth::dpop::check_presentation(
+            state,
+            use_nonce,
+            token,
+            crate::oauth::dpop::bound_key(&claims),
+            &presented,
+        )
+        .map_err(|refusal| {
+            AdminError::Unauthorized(format!("{}: {}", refusal.code(), refusal.description()))
+        })?;
         Ok(Admin { actor, service })
     }
 }
