@@ -58,6 +58,9 @@ pub struct ClientKeys {
     master_key: Arc<MasterKey>,
     /// Cache key (the `jwks_uri`, or the client and a hash of its inline set) → the keys.
     sets: Mutex<HashMap<String, CachedSet>>,
+    /// `jwks_uri`s whose last fetch failed, and when: not fetched again for [`MIN_REFETCH`],
+    /// so requests naming a client whose keys are unreachable cannot each cost a fetch.
+    failures: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for ClientKeys {
@@ -75,6 +78,7 @@ impl ClientKeys {
             outbound,
             master_key,
             sets: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -144,11 +148,38 @@ impl ClientKeys {
         if let Some(set) = self.cached(uri, refresh) {
             return Ok(set);
         }
-        let document = self
+        if self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(uri)
+            .is_some_and(|at| at.elapsed() < MIN_REFETCH)
+        {
+            return Err(KeyProblem::Unavailable(FetchError::RecentlyFailed));
+        }
+        let fetched = self
             .outbound
             .get_json(uri, allow_private, crate::jose::MAX_SET_BYTES)
-            .await
-            .map_err(KeyProblem::Unavailable)?;
+            .await;
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let document = match fetched {
+            Ok(document) => {
+                failures.remove(uri);
+                document
+            }
+            Err(e) => {
+                // Only what cost a connection is remembered; a refused address costs nothing
+                // and may become allowed (`allow_private_fetch`).
+                if !matches!(e, FetchError::BadUrl | FetchError::PrivateAddress) {
+                    if failures.len() >= MAX_CACHED_SETS {
+                        failures.clear();
+                    }
+                    failures.insert(uri.clone(), Instant::now());
+                }
+                return Err(KeyProblem::Unavailable(e));
+            }
+        };
+        drop(failures);
         let set = crate::jose::parse_set(&document);
         self.remember(uri.clone(), set.clone(), refresh);
         Ok(set)

@@ -3,11 +3,12 @@
 //! (`iat`), used once (`jti`), bound to the access token it accompanies (`ath`) and, when the
 //! realm asks for them, carrying a nonce this server handed out.
 //!
-//! The replay cache is per process: a proof replayed against another process of a cluster
-//! within its short window is caught only when the realm uses server nonces (which bound the
-//! window to the nonce's lifetime) — the trade-off node-oidc-provider and Keycloak make too.
-//! Nonces are stateless: an HMAC of the current five-minute slot, so every process sharing
-//! the master key accepts them.
+//! The replay cache is per process (the trade-off node-oidc-provider and Keycloak make too): a
+//! proof replayed against another process of a cluster within its five-minute `iat` window is
+//! not caught. Server nonces do not close that gap (one nonce serves every client for five to
+//! ten minutes); they bound how long a proof made in advance stays usable. Nonces are
+//! stateless, an HMAC of the current five-minute slot, so every process sharing the master key
+//! accepts them.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -150,6 +151,11 @@ impl Dpop {
         if !crate::jose::algorithms_of(jwk).contains(&alg) {
             return Err(ProofError::invalid(
                 "the DPoP proof's jwk does not fit its alg",
+            ));
+        }
+        if jwk["kty"] == "RSA" && jwk["n"].as_str().map_or(0, |n| n.len() * 6) < 2040 {
+            return Err(ProofError::invalid(
+                "the DPoP proof's RSA key is under 2048 bits",
             ));
         }
         let jkt = crate::jose::thumbprint(jwk)

@@ -24,6 +24,8 @@ pub enum FetchError {
     TooLarge(usize),
     #[error("the answer is not JSON")]
     NotJson,
+    #[error("the last fetch failed moments ago; it is not tried again yet")]
+    RecentlyFailed,
 }
 
 /// Whether an address is one a fetch for an outside party must not reach.
@@ -37,20 +39,33 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_documentation()
                 || v4.is_multicast()
-                // 100.64.0.0/10 (carrier-grade NAT) and 0.0.0.0/8.
+                // 100.64.0.0/10 (carrier-grade NAT), 0.0.0.0/8, 192.0.0.0/24 (IETF protocol
+                // assignments), 198.18.0.0/15 (benchmarking), 240.0.0.0/4 (reserved).
                 || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64)
                 || v4.octets()[0] == 0
+                || (v4.octets()[0] == 192 && v4.octets()[1] == 0 && v4.octets()[2] == 0)
+                || (v4.octets()[0] == 198 && (v4.octets()[1] & 0xFE) == 18)
+                || v4.octets()[0] >= 240
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_internal(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            // IPv4 inside IPv6 by translation or tunnelling (NAT64 64:ff9b::/96 and
+            // 64:ff9b:1::/48, 6to4 2002::/16, IPv4-compatible ::a.b.c.d) reaches IPv4 space:
+            // all are refused rather than decoded.
+            let embeds_v4 = first == 0x2002
+                || (first == 0x64 && segments[1] == 0xff9b)
+                || segments[..6].iter().all(|s| *s == 0);
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                || embeds_v4
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
         }
     }
 }
@@ -94,6 +109,8 @@ fn builder() -> reqwest::ClientBuilder {
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(3))
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the name itself, out of the guard's sight.
+        .no_proxy()
         .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
 }
 
@@ -189,6 +206,12 @@ mod tests {
             "fc00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "::10.0.0.1",
+            "fec0::1",
+            "198.18.0.1",
+            "240.0.0.1",
         ] {
             assert!(is_internal(internal.parse().unwrap()), "{internal}");
         }

@@ -118,6 +118,12 @@ impl Collection for Clients {
         "id_token_signing_alg",
         "backchannel_logout_uri",
         "mfa",
+        "token_endpoint_auth_method",
+        "jwks",
+        "jwks_uri",
+        "require_par",
+        "require_signed_request_object",
+        "dpop_bound_access_tokens",
         "enabled",
     ];
 

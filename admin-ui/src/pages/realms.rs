@@ -33,6 +33,11 @@ const FIELDS: &[&str] = &[
     "code_lifetime",
     "device_code_lifetime",
     "refresh_reuse_grace",
+    "mfa",
+    "profile",
+    "require_par",
+    "use_dpop_nonce",
+    "allow_private_fetch",
 ];
 
 const LIFETIMES: [(&str, &str); 6] = [

@@ -42,19 +42,22 @@ pub fn chosen(params: &Params, authorized: &[String]) -> Result<Vec<String>, OAu
     Ok(named)
 }
 
-/// Checks that the client may ask for each of `resources`.
+/// Checks that each of `resources` owns one of `scopes` (those granted or asked for) or is
+/// one of the client's configured audiences: a resource the grant says nothing about is not
+/// one a token may be for.
 pub fn ensure_allowed(
     resources: &[String],
+    scopes: &[String],
     client: &Client,
     catalog: &Catalog,
 ) -> Result<(), OAuthError> {
     let allowed: Vec<&String> = catalog
-        .owners_of(&client.scopes)
+        .owners_of(scopes)
         .chain(client.audiences.iter())
         .collect();
     match resources.iter().find(|r| !allowed.contains(r)) {
         Some(resource) => Err(OAuthError::invalid_target(format!(
-            "the client may not request resource `{resource}`"
+            "resource `{resource}` is not one the client's requested scopes concern"
         ))),
         None => Ok(()),
     }
@@ -68,7 +71,7 @@ pub fn resolve_for(
     catalog: &Catalog,
 ) -> Result<Vec<String>, OAuthError> {
     if !resources.is_empty() {
-        ensure_allowed(resources, client, catalog)?;
+        ensure_allowed(resources, granted_scopes, client, catalog)?;
         return Ok(resources.to_vec());
     }
     let mut audiences: Vec<String> = Vec::new();

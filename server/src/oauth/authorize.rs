@@ -220,16 +220,6 @@ pub async fn parse_request(
         request.dpop_jkt = Some(jkt.to_string());
     }
     request.resources = super::audience::requested(params).map_err(|e| request.refuse(e))?;
-    if !request.resources.is_empty() {
-        let catalog = state
-            .caches
-            .directory
-            .catalog(&realm.realm.id)
-            .await
-            .map_err(|e| Rejection::Page(OAuthError::server_error(e).description.into_owned()))?;
-        super::audience::ensure_allowed(&request.resources, &client, &catalog)
-            .map_err(|e| request.refuse(e))?;
-    }
     match params.get("response_type") {
         Some("code") => {}
         None => {
@@ -306,6 +296,16 @@ pub async fn parse_request(
             ))
         })?;
         request.max_age = Some(max_age);
+    }
+    if !request.resources.is_empty() {
+        let catalog = state
+            .caches
+            .directory
+            .catalog(&realm.realm.id)
+            .await
+            .map_err(|e| Rejection::Page(OAuthError::server_error(e).description.into_owned()))?;
+        super::audience::ensure_allowed(&request.resources, &request.scopes, &client, &catalog)
+            .map_err(|e| request.refuse(e))?;
     }
     Ok(request)
 }

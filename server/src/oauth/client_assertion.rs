@@ -28,6 +28,17 @@ pub async fn verify(
 ) -> Result<(), OAuthError> {
     let header = jsonwebtoken::decode_header(jwt)
         .map_err(|_| OAuthError::invalid_client("client_assertion is not a JWT"))?;
+    // Another kind of JWT the client signed (a request object seen in a browser's URL, a DPoP
+    // proof) is never an assertion.
+    if header
+        .typ
+        .as_deref()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
+    {
+        return Err(OAuthError::invalid_client(
+            "client_assertion: its typ must be JWT (or absent)",
+        ));
+    }
     let now = state.now();
     let signed = match method {
         AuthMethod::ClientSecretJwt => state.client_keys.verify_hmac(client, now, jwt, &header),
@@ -66,8 +77,14 @@ pub async fn verify(
     Ok(())
 }
 
-/// The audiences an assertion may name: the issuer, the token endpoint, the endpoint called.
+/// The audiences an assertion may name: the issuer, the token endpoint, the endpoint called
+/// (RFC 7523 §3, RFC 9126 §2). Under FAPI 2.0 only the issuer, as a single string (the
+/// 2025 private_key_jwt audience advisory: an assertion naming an endpoint URL could be
+/// harvested by a server that advertises ours).
 fn audience_ok(aud: &Value, realm: &RealmCtx, endpoint: &str) -> bool {
+    if realm.realm.security.fapi2() {
+        return aud.as_str() == Some(realm.issuer.as_str());
+    }
     let accepted = [
         realm.issuer.clone(),
         realm.endpoint("/connect/token"),

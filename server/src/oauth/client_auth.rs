@@ -141,7 +141,10 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
             // RFC 7523 §3: `sub` is the client id; the signature is checked once the client is
             // known.
             let subject = unverified_claim(jwt, "sub")
-                .ok_or_else(|| OAuthError::invalid_client("client_assertion has no `sub`"))?;
+                .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
+                .ok_or_else(|| {
+                    OAuthError::invalid_client("client_assertion has no usable `sub`")
+                })?;
             if post_id.is_some_and(|p| p != subject) {
                 return Err(OAuthError::invalid_client(
                     "client_id differs from the client_assertion's subject",

@@ -30,20 +30,15 @@ pub fn required_for(realm: &RealmCtx, client: &Client) -> bool {
 }
 
 /// Checks the DPoP proof of a POST to an authorization-server endpoint (token, PAR); `None`
-/// when the request carries none and `required` is false.
+/// when the request carries none (whether one was required is the caller's business, once it
+/// knows the client).
 pub fn check_post(
     state: &AppState,
     realm: &RealmCtx,
     form: &OAuthForm,
-    required: bool,
 ) -> Result<Option<Proof>, OAuthError> {
     let header = crate::dpop::proof_header(&form.headers).map_err(|e| refusal(state, e))?;
     let Some(proof) = header else {
-        if required {
-            return Err(OAuthError::invalid_dpop_proof(
-                "this client's access tokens are DPoP-bound: send a DPoP proof",
-            ));
-        }
         return Ok(None);
     };
     let url = request_url(state, &form.path);

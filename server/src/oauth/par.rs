@@ -36,6 +36,9 @@ pub async fn push(
     realm: RealmCtx,
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
+    // The proof first (optional here: it binds the code to its key, RFC 9449 §10.1), so a
+    // nonce retry can resend the same client assertion.
+    let proof = super::dpop::check_post(&state, &realm, &form)?;
     let caller =
         client_auth::authenticate(&state, &realm, &form.headers, &form.params, "/connect/par")
             .await?;
@@ -59,8 +62,7 @@ pub async fn push(
             "client_id must name the authenticated client",
         ));
     }
-    // Optional here: a proof binds the code to its key (RFC 9449 §10.1).
-    if let Some(proof) = super::dpop::check_post(&state, &realm, &form, false)? {
+    if let Some(proof) = proof {
         match params.get("dpop_jkt") {
             Some(jkt) if jkt != proof.jkt => {
                 return Err(OAuthError::invalid_dpop_proof(
@@ -120,17 +122,15 @@ pub async fn take(
     let row = store::one_time::take_pushed(
         &state.caches.store.db,
         &realm.realm.id,
+        &client.client_id,
         &id_of(request_uri),
         state.now(),
     )
     .await?
     .ok_or_else(|| {
-        OAuthError::invalid_request_uri("the request_uri is unknown, expired or already used")
+        OAuthError::invalid_request_uri(
+            "the request_uri is unknown, expired, already used or another client's",
+        )
     })?;
-    if row.client_id != client.client_id {
-        return Err(OAuthError::invalid_request_uri(
-            "the request_uri was pushed by another client",
-        ));
-    }
     Params::parse(row.params.as_bytes())
 }

@@ -44,16 +44,19 @@ pub async fn insert_pushed(db: &impl Conn, row: PushedRequestRow) -> StoreResult
     Ok(())
 }
 
-/// The realm's pushed request with this id, deleted as it is read: of several callers only
-/// one gets it, and an expired one is gone for all.
+/// The pushed request of `client_id` in the realm with this id, deleted as it is read: of
+/// several callers only one gets it, an expired one is gone for all, and another client's
+/// attempt leaves it alone.
 pub async fn take_pushed(
     db: &impl Conn,
     realm_id: &str,
+    client_id: &str,
     id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<PushedRequestRow>> {
     let Some(row) = pushed_request::Entity::find_by_id(id)
         .filter(pushed_request::Column::RealmId.eq(realm_id))
+        .filter(pushed_request::Column::ClientId.eq(client_id))
         .one(db)
         .await?
     else {

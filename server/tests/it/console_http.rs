@@ -701,6 +701,45 @@ async fn editing_and_deleting_a_client_redirect_with_a_flash() {
     let page = b.get(edit).await;
     assert_has(&page.body, r#"name="refresh_reuse_grace""#);
 
+    // Keys and signed requests: a public JWK Set pasted in, checked by the service.
+    let jwks = r#"{"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+    let keyed = |jwks: &'static str| {
+        [
+            ("client_id", "svc"),
+            ("grant_types", "client_credentials"),
+            ("token_endpoint_auth_method", "private_key_jwt"),
+            ("jwks", jwks),
+            ("dpop_bound_access_tokens", "true"),
+            ("enabled", "true"),
+        ]
+    };
+    let refused = b.submit(edit, edit, &keyed("{not json")).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_field_error(&refused.body, "jwks");
+    let refused = b
+        .submit(
+            edit,
+            edit,
+            &keyed(r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_field_error(&refused.body, "jwks");
+    let saved = b.submit(edit, edit, &keyed(jwks)).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let stored = api.get("/realms/default/clients/svc").await;
+    assert_eq!(stored["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(stored["jwks"]["keys"][0]["kid"], "k1");
+    assert_eq!(stored["dpop_bound_access_tokens"], true);
+    let page = b.get(edit).await;
+    assert_has(&page.body, "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
+    assert_has(
+        &page.body,
+        r#"name="dpop_bound_access_tokens" value="true" checked"#,
+    );
+
     let refused = b.submit(edit, edit, &[("client_id", "svc")]).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert_field_error(&refused.body, "grant_types");

@@ -333,7 +333,62 @@ async fn trusted_and_untrusted_issuers(server: TestServer) {
     .assert_oauth_error(400, "invalid_request");
 }
 
+/// RFC 9449 §7: a DPoP-bound subject token is exchanged only with a proof of its key.
+async fn bound_subject_tokens_need_their_key(server: TestServer) {
+    let _partner = setup(&server).await;
+    let key = super::signed_requests::TestKey::new();
+    let token_url = server.url("/realms/exchange/connect/token");
+    let issued = Response::from(
+        server
+            .http
+            .post(&token_url)
+            .basic_auth("frontend", Some("frontend-secret"))
+            .header("DPoP", key.proof("POST", &token_url, None, None))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "erin"),
+                ("password", "erin-password"),
+                ("scope", "orders.read"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(issued.body["token_type"], "DPoP", "{}", issued.text);
+    let bound = issued.body["access_token"].as_str().unwrap().to_string();
+    let subject = [
+        ("subject_token", bound.as_str()),
+        ("subject_token_type", ACCESS),
+    ];
+    exchange(&server, GATEWAY, &subject)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let mut form = vec![("grant_type", GRANT)];
+    form.extend_from_slice(&subject);
+    let with_key = Response::from(
+        server
+            .http
+            .post(&token_url)
+            .basic_auth(GATEWAY.0, Some(GATEWAY.1))
+            .header("DPoP", key.proof("POST", &token_url, None, None))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(with_key.status, 200, "{}", with_key.text);
+    let (_, claims) = jwt_parts(with_key.body["access_token"].as_str().unwrap());
+    assert_eq!(
+        claims["cnf"]["jkt"],
+        key.jkt(),
+        "the new token is bound too"
+    );
+}
+
 on_both_backends! {
+    bound_subject => bound_subject_tokens_need_their_key,
     policy_allows => allowed_by_policy,
     exchange_refusals => refusals,
     delegation => delegation_adds_nested_act,

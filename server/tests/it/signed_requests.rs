@@ -294,6 +294,11 @@ async fn private_key_jwt_authenticates_once_per_assertion(server: TestServer) {
             &json!({"alg": "ES256", "kid": key.kid}),
             &json!({"iss": "someone", "sub": "signer", "aud": issuer, "exp": now + 60, "jti": random_id()}),
         ),
+        // Another kind of JWT of the client's: a request object is no assertion.
+        key.sign(
+            &json!({"alg": "ES256", "kid": key.kid, "typ": "oauth-authz-req+jwt"}),
+            &json!({"iss": "signer", "sub": "signer", "aud": issuer, "exp": now + 60, "jti": random_id()}),
+        ),
         // An unsigned assertion, and an HMAC one for a key client.
         format!(
             "{}.{}.",
@@ -697,11 +702,15 @@ async fn pushed_requests_are_validated_and_used_once(server: TestServer) {
     );
     assert!(again.body.contains("invalid_request_uri"), "{}", again.body);
 
-    // Another client cannot use it, and an expired one is gone.
+    // Another client cannot use it, nor burn it; an expired one is gone.
+    key_client(&server, "bystander", &TestKey::new(), json!({})).await;
     let pushed = push(&server, "pusher", &key, &params, None).await;
     let uri = pushed.body["request_uri"].as_str().unwrap().to_string();
-    let other = Browser::new().get(&authorize(&uri, "someone")).await;
+    let other = Browser::new().get(&authorize(&uri, "bystander")).await;
     assert_eq!(other.status, reqwest::StatusCode::BAD_REQUEST);
+    assert!(other.body.contains("invalid_request_uri"), "{}", other.body);
+    let code = code_for(&server, &authorize(&uri, "pusher")).await;
+    assert!(!code.is_empty());
     let pushed = push(&server, "pusher", &key, &params, None).await;
     let uri = pushed.body["request_uri"].as_str().unwrap().to_string();
     server
@@ -1030,6 +1039,25 @@ async fn fapi2_realm_enforces_its_profile(server: TestServer) {
         discovery["token_endpoint_auth_methods_supported"],
         json!(["private_key_jwt"])
     );
+
+    // Assertions name the issuer itself, nothing else (FAPI 2.0 after the 2025 advisory).
+    let holder_for_cc = TestKey::new();
+    let token_url = server.url(token_path());
+    let to_endpoint = key.assertion("bank", &token_url);
+    let refused = server
+        .http
+        .post(&token_url)
+        .header("DPoP", holder_for_cc.proof("POST", &token_url, None, None))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "bank"),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &to_endpoint),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
 
     // Shared secrets are refused.
     server

@@ -67,6 +67,16 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
             ));
         }
     }
+    // The resources asked for are checked before the code is used up (RFC 8707 §2.2): a
+    // mistaken request leaves the code to redeem correctly.
+    let resources =
+        store::read_optional_list(stored.resources.as_deref(), "authorization_codes.resources")?;
+    let chosen = crate::oauth::audience::chosen(params, &resources)?;
+    if resources.is_empty() && !chosen.is_empty() {
+        let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+        let scopes = crate::oauth::scope::split(&stored.scope);
+        crate::oauth::audience::ensure_allowed(&chosen, &scopes, client, &catalog)?;
+    }
     if stored.consumed_at.is_some() || !store::codes::consume_code(db, &stored.id, now).await? {
         revoke_issued(&request, &stored).await?;
         return Err(OAuthError::invalid_grant(INVALID));
@@ -111,8 +121,6 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
     let scopes = crate::oauth::scope::split(&stored.scope);
     let amr: Vec<String> = store::string_list(&stored.amr, "authorization_codes.amr")?;
-    let resources =
-        store::read_optional_list(stored.resources.as_deref(), "authorization_codes.resources")?;
     let issued = issue::for_user(
         &request,
         UserGrant {

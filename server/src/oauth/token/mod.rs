@@ -171,6 +171,9 @@ async fn dispatch(
     let grant = grant_for(grant_type).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!("grant type `{grant_type}` is not supported"))
     })?;
+    // The proof first: a client told to retry with a nonce may resend its assertion, which
+    // client authentication would otherwise have used up.
+    let proof = super::dpop::check_post(state, realm, form)?;
     let client =
         client_auth::authenticate(state, realm, &form.headers, &form.params, "/connect/token")
             .await?;
@@ -179,12 +182,11 @@ async fn dispatch(
             "the client may not use the `{grant_type}` grant"
         )));
     }
-    let proof = super::dpop::check_post(
-        state,
-        realm,
-        form,
-        super::dpop::required_for(realm, &client.client),
-    )?;
+    if proof.is_none() && super::dpop::required_for(realm, &client.client) {
+        return Err(OAuthError::invalid_dpop_proof(
+            "this client's access tokens are DPoP-bound: send a DPoP proof",
+        ));
+    }
     let mut response = grant
         .handle(GrantRequest {
             state,

@@ -53,6 +53,12 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .ok_or_else(|| {
             OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
         })?;
+    // The tokens are the paired client's: its DPoP policy applies.
+    if request.dpop_jkt.is_none() && crate::oauth::dpop::required_for(request.realm, &paired) {
+        return Err(OAuthError::invalid_dpop_proof(
+            "this client's access tokens are DPoP-bound: send a DPoP proof",
+        ));
+    }
     let paired = AuthenticatedClient {
         client: paired,
         method: AuthMethod::None,

@@ -153,7 +153,10 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     let repeated = rotation
         .repeated
         .clone()
-        .filter(|pair| pair.scope == scope_string && pair.expires_at > now.timestamp());
+        // Only a plain retry: a pair minted without this proof's key or for other resources
+        // is not the answer to this request.
+        .filter(|pair| pair.scope == scope_string && pair.expires_at > now.timestamp())
+        .filter(|_| request.dpop_jkt.is_none() && !params.contains("resource"));
     let mut response = match repeated {
         // An idempotent retry: the very pair the first answer carried.
         Some(pair) => {

@@ -253,6 +253,9 @@ async fn validate(
             .map(|(family, _)| {
                 let mut claims = family.as_token().claims;
                 claims.insert("scope".into(), json!(family.scope));
+                if let Some(jkt) = &family.dpop_jkt {
+                    claims.insert("cnf".into(), json!({ "jkt": jkt }));
+                }
                 claims
             }),
         token_type::ID_TOKEN | token_type::JWT => {
@@ -286,6 +289,15 @@ async fn validate(
         }
     };
     let claims = claims.ok_or_else(invalid)?;
+    // RFC 9449 §7: a token bound to a key is worth nothing without that key, here too; the
+    // exchange's DPoP proof (at the token endpoint) must be of the same key.
+    if let Some(bound) = crate::oauth::dpop::bound_key(&claims) {
+        if request.dpop_jkt != Some(bound) {
+            return Err(OAuthError::invalid_grant(format!(
+                "the {what} is DPoP-bound: send a DPoP proof of its key"
+            )));
+        }
+    }
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
