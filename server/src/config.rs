@@ -120,6 +120,11 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_DB_ACQUIRE_TIMEOUT", default_value_t = 2)]
     pub db_acquire_timeout: u64,
 
+    /// SQLite only: `normal` syncs the write-ahead log at checkpoints (a power loss may drop
+    /// the last commits, never corrupt the database); `full` syncs every commit.
+    #[arg(long, env = "TESSERA_SQLITE_SYNCHRONOUS", default_value = "normal")]
+    pub sqlite_synchronous: String,
+
     /// Most client connections held open at once; further ones are closed on accept.
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS", default_value_t = crate::serving::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
@@ -181,6 +186,8 @@ pub struct Validated {
     pub refresh_grace: chrono::Duration,
     /// How long a request waits for a database connection before answering 503.
     pub db_acquire_timeout: std::time::Duration,
+    /// How SQLite commits.
+    pub sqlite_sync: crate::store::SqliteSync,
     /// Connection cap and timeouts of the HTTP listener.
     pub serve: crate::serving::ServeLimits,
 }
@@ -261,6 +268,10 @@ impl Settings {
             }
         };
         let db_acquire_timeout = timeout("TESSERA_DB_ACQUIRE_TIMEOUT", self.db_acquire_timeout)?;
+        let sqlite_sync =
+            crate::store::SqliteSync::parse(&self.sqlite_synchronous).ok_or_else(|| {
+                ConfigError::new("TESSERA_SQLITE_SYNCHRONOUS", "must be normal or full")
+            })?;
         if self.max_connections == 0 {
             return Err(ConfigError::new(
                 "TESSERA_MAX_CONNECTIONS",
@@ -274,6 +285,7 @@ impl Settings {
         };
         Ok(Validated {
             db_acquire_timeout,
+            sqlite_sync,
             serve,
             argon2,
             lockout,

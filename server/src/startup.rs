@@ -38,6 +38,7 @@ pub async fn open_store(config: &Validated) -> Result<Store, ConfigError> {
         &config.database_url,
         config.database_kind,
         config.db_acquire_timeout,
+        config.sqlite_sync,
     )
     .await
     .map_err(|e| {

@@ -99,6 +99,26 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         _ => false,
     }
 }
+/// How SQLite commits (`PRAGMA synchronous` in WAL mode). `Normal` syncs the log at
+/// checkpoints, not at every commit: a power loss (not a crash of Tessera) may drop the last
+/// commits, never corrupt the database. `Full` syncs every commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    #[default]
+    Normal,
+    Full,
+}
+
+impl SqliteSync {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "normal" => Some(Self::Normal),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+}
+
 /// The database handle shared by every repository.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -107,18 +127,22 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens the database; SQLite gets WAL so readers never wait for the writer.
+    /// Opens the database with the defaults (SQLite: WAL, `synchronous=NORMAL`).
     pub async fn connect(url: &str, kind: DatabaseKind) -> Result<Self, DbErr> {
-        Self::connect_with(url, kind, DEFAULT_ACQUIRE_TIMEOUT).await
+        Self::connect_with(url, kind, DEFAULT_ACQUIRE_TIMEOUT, SqliteSync::default()).await
     }
 
     /// Opens the database; a request waits at most `acquire_timeout` for a connection, so an
-    /// outage answers 503 promptly instead of hanging.
+    /// outage answers 503 promptly instead of hanging. Every SQLite connection of the pool gets
+    /// WAL (readers never wait for the writer), foreign keys, `sync`, and a busy timeout so a
+    /// writer waits for another instead of failing.
     pub async fn connect_with(
         url: &str,
         kind: DatabaseKind,
         acquire_timeout: Duration,
+        sync: SqliteSync,
     ) -> Result<Self, DbErr> {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         let mut options = ConnectOptions::new(url.to_string());
         options
             .connect_timeout(acquire_timeout)
@@ -127,11 +151,19 @@ impl Store {
         if kind == DatabaseKind::Postgres {
             options.max_connections(16).min_connections(1);
         }
-        let db = Database::connect(options).await?;
         if kind == DatabaseKind::Sqlite {
-            db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
-                .await?;
+            options.map_sqlx_sqlite_opts(move |sqlite| {
+                sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5))
+                    .synchronous(match sync {
+                        SqliteSync::Normal => SqliteSynchronous::Normal,
+                        SqliteSync::Full => SqliteSynchronous::Full,
+                    })
+            });
         }
+        let db = Database::connect(options).await?;
         Ok(Self { db, kind })
     }
 

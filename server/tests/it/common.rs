@@ -175,6 +175,7 @@ impl TestServer {
             lockout: options.lockout,
             refresh_grace: options.refresh_grace,
             db_acquire_timeout: options.db_acquire_timeout,
+            sqlite_sync: server::store::SqliteSync::default(),
             serve: options.serve,
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
