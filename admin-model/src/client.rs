@@ -49,6 +49,9 @@ pub struct ClientView {
     pub require_signed_request_object: bool,
     /// Access tokens only with a DPoP proof, bound to its key (RFC 9449).
     pub dpop_bound_access_tokens: bool,
+    /// How a self-registered client came (`open`, or `initial_token:<id>` of the initial
+    /// access token it used); null for clients made by administrators.
+    pub registered_via: Option<String>,
     pub enabled: bool,
     /// Whether a secret is set (confidential clients).
     pub has_secret: bool,
@@ -239,4 +242,42 @@ pub struct ClientCreated {
 pub struct ClientSecret {
     pub client_id: String,
     pub client_secret: String,
+}
+
+/// An initial access token (RFC 7591 §3) as administrators see it; the token itself is shown
+/// only when made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InitialAccessTokenView {
+    pub id: String,
+    pub description: Option<String>,
+    /// Registrations still allowed with it.
+    pub remaining_uses: i32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Make an initial access token: how many registrations it allows and for how long.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InitialAccessTokenInput {
+    /// Registrations it allows (1–1000; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000)]
+    pub count: Option<i32>,
+    /// Seconds it stays valid (60 s to a year; default a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 60, maximum = 31536000)]
+    pub expires_in: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
+    pub description: Option<String>,
+}
+
+/// A new initial access token, shown this once: software presents it as a bearer token at
+/// the registration endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InitialAccessTokenCreated {
+    #[serde(flatten)]
+    pub view: InitialAccessTokenView,
+    pub token: String,
 }

@@ -99,6 +99,23 @@ pub trait ClientAdmin: Send + Sync {
         realm: &str,
         client_id: &str,
     ) -> AdminResult<ClientSecret>;
+    /// Initial access tokens of a realm whose registration policy is `initial_token`.
+    async fn list_initial_access_tokens(
+        &self,
+        realm: &str,
+    ) -> AdminResult<Vec<InitialAccessTokenView>>;
+    async fn create_initial_access_token(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: InitialAccessTokenInput,
+    ) -> AdminResult<InitialAccessTokenCreated>;
+    async fn delete_initial_access_token(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+    ) -> AdminResult<()>;
 }
 
 /// Users of a realm: profile, password, lockout.

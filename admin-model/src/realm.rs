@@ -38,6 +38,8 @@ pub struct RealmView {
     pub profile: Option<String>,
     /// Client-supplied URLs (`jwks_uri`) may point at private and loopback addresses.
     pub allow_private_fetch: bool,
+    /// Dynamic client registration: `off`, `initial_token` or `open` (CONTRACT §11).
+    pub registration: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -142,6 +144,12 @@ pub struct RealmInput {
     /// For closed networks and tests: client-supplied URLs may be private addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_private_fetch: Option<bool>,
+    /// `off` (the default: administrators make clients), `initial_token` (software holding an
+    /// initial access token registers) or `open` (anyone, limited to public code + PKCE
+    /// clients with safe redirect URIs and the standard OpenID scopes, rate limited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::RegistrationPolicyName>)]
+    pub registration: Option<String>,
 }
 
 /// A realm's outgoing mail server (password reset links). The password is never shown.

@@ -59,6 +59,15 @@ pub enum TokenAuthMethodName {
     None,
 }
 
+/// Who may register clients of a realm by themselves.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationPolicyName {
+    Off,
+    InitialToken,
+    Open,
+}
+
 /// A security profile a realm enforces.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -52,6 +52,11 @@ pub struct Model {
     pub require_par: bool,
     pub require_signed_request_object: bool,
     pub dpop_bound_access_tokens: bool,
+    /// Hash of the RFC 7592 registration access token of a self-registered client.
+    pub registration_token_hash: Option<String>,
+    /// How a self-registered client came: `open` or `initial_token:<token id>`; null for
+    /// clients an administrator made.
+    pub registered_via: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,7 @@ pub mod directory_link;
 pub mod exchange_policy;
 pub mod federated_identity;
 pub mod identity_provider;
+pub mod initial_access_token;
 pub mod interaction;
 pub mod pushed_request;
 pub mod realm;
@@ -51,6 +52,7 @@ pub mod prelude {
     pub use super::exchange_policy::Entity as ExchangePolicy;
     pub use super::federated_identity::Entity as FederatedIdentity;
     pub use super::identity_provider::Entity as IdentityProvider;
+    pub use super::initial_access_token::Entity as InitialAccessToken;
     pub use super::interaction::Entity as Interaction;
     pub use super::pushed_request::Entity as PushedRequest;
     pub use super::realm::Entity as Realm;

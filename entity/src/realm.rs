@@ -34,6 +34,8 @@ pub struct Model {
     pub profile: Option<String>,
     /// Client-supplied URLs (`jwks_uri`) may point at private and loopback addresses.
     pub allow_private_fetch: bool,
+    /// Dynamic client registration: `off`, `initial_token` or `open`.
+    pub registration: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,6 +11,7 @@ mod m20261204_000001_sessions_and_roles;
 mod m20261205_000001_federation;
 mod m20261205_000002_directories;
 mod m20261206_000001_signed_requests;
+mod m20261206_000002_registration;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_federation::Migration),
             Box::new(m20261205_000002_directories::Migration),
             Box::new(m20261206_000001_signed_requests::Migration),
+            Box::new(m20261206_000002_registration::Migration),
         ]
     }
 }

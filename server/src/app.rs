@@ -50,6 +50,16 @@ fn realm_routes() -> Router<AppState> {
         .route("/connect/revoke", post_only(post(oauth::revoke::revoke)))
         .route("/connect/par", post_only(post(oauth::par::push)))
         .route(
+            "/connect/register",
+            post_only(post(oauth::registration::register)),
+        )
+        .route(
+            "/connect/register/{client_id}",
+            get(oauth::registration::read)
+                .put(oauth::registration::update)
+                .delete(oauth::registration::delete),
+        )
+        .route(
             "/connect/authorize",
             get(web::authorize::authorize_get).post(web::authorize::authorize_post),
         )
@@ -147,6 +157,16 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/tessera.css", get(stylesheet))
         .route("/assets/passkeys.js", get(passkeys_script))
         .route("/realms/{realm}", get(oauth::discovery::realm_info))
+        // RFC 8414 §3.1: the well-known suffix inserted before the issuer's path, where
+        // clients (MCP's among them) look first.
+        .route(
+            "/.well-known/oauth-authorization-server/realms/{realm}",
+            get(oauth::discovery::authorization_server_metadata),
+        )
+        .route(
+            "/.well-known/openid-configuration/realms/{realm}",
+            get(oauth::discovery::openid_configuration),
+        )
         .route(
             "/realms/{realm}/revocations",
             get(planb::revocations::list).post(planb::revocations::create),

@@ -147,6 +147,40 @@ pub struct RealmSecurity {
     pub profile: Option<SecurityProfile>,
     /// Client-supplied URLs may point at private, link-local and loopback addresses.
     pub allow_private_fetch: bool,
+    /// Who may register clients at the registration endpoint (RFC 7591).
+    pub registration: RegistrationPolicy,
+}
+
+/// Who may register clients of a realm by themselves (CONTRACT §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegistrationPolicy {
+    /// Only administrators make clients.
+    #[default]
+    Off,
+    /// Software holding an initial access token an administrator made.
+    InitialToken,
+    /// Anyone, within the open policy: public code + PKCE clients, safe redirect URIs, the
+    /// standard OpenID scopes, rate limited per address.
+    Open,
+}
+
+impl RegistrationPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationPolicy::Off => "off",
+            RegistrationPolicy::InitialToken => "initial_token",
+            RegistrationPolicy::Open => "open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "off" => Some(Self::Off),
+            "initial_token" => Some(Self::InitialToken),
+            "open" => Some(Self::Open),
+            _ => None,
+        }
+    }
 }
 
 impl RealmSecurity {

@@ -177,6 +177,11 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         dpop: crate::dpop::Dpop::new(master_key.derive("dpop-nonce")),
         trusted_jwks: Default::default(),
         device_limiter: Default::default(),
+        // Open registration: twenty clients per address an hour.
+        registration_limiter: crate::limiter::AttemptLimiter::new(
+            20,
+            std::time::Duration::from_secs(3600),
+        ),
         metrics: Default::default(),
         clock,
     }));

@@ -39,6 +39,8 @@ pub struct AppInner {
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     /// Wrong device user codes per client address.
     pub device_limiter: crate::limiter::WrongCodeLimiter,
+    /// Open client registrations per client address.
+    pub registration_limiter: crate::limiter::AttemptLimiter,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub clock: Arc<dyn Clock>,
 }

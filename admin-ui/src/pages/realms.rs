@@ -38,6 +38,7 @@ const FIELDS: &[&str] = &[
     "require_par",
     "use_dpop_nonce",
     "allow_private_fetch",
+    "registration",
 ];
 
 const LIFETIMES: [(&str, &str); 6] = [
@@ -178,7 +179,8 @@ fn values(r: &RealmView) -> FormData {
         .set_flag("require_par", r.require_par)
         .set_flag("use_dpop_nonce", r.use_dpop_nonce)
         .set_opt("profile", r.profile.clone())
-        .set_flag("allow_private_fetch", r.allow_private_fetch);
+        .set_flag("allow_private_fetch", r.allow_private_fetch)
+        .set("registration", r.registration.clone());
     f
 }
 
@@ -205,6 +207,7 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         use_dpop_nonce: Some(form.checked("use_dpop_nonce")),
         profile: Some(form.opt("profile")),
         allow_private_fetch: Some(form.checked("allow_private_fetch")),
+        registration: form.opt("registration"),
     };
     r.finish(input)
 }
@@ -413,6 +416,11 @@ fn form_page(d: FormPage) -> impl IntoView {
                     ]/>
                     <Check name="require_par" label="Require pushed authorization requests (PAR) from every client"/>
                     <Check name="use_dpop_nonce" label="DPoP proofs must carry a server nonce"/>
+                    <Select name="registration" label="Dynamic client registration" options=vec![
+                        ("off".to_string(), "Off: administrators make clients".to_string()),
+                        ("initial_token".to_string(), "With an initial access token".to_string()),
+                        ("open".to_string(), "Open (public code + PKCE clients only, rate limited)".to_string()),
+                    ]/>
                     <Check name="allow_private_fetch" label="Allow client URLs on private addresses"
                         hint="For closed networks and tests: jwks_uri and other client-supplied URLs may point at private or loopback addresses."/>
                 </Group>

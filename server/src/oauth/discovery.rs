@@ -47,7 +47,7 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
     } else {
         CLIENT_AUTH_METHODS.to_vec()
     };
-    Ok(json!({
+    let mut document = json!({
         "issuer": realm.issuer,
         "authorization_endpoint": realm.endpoint("/connect/authorize"),
         "token_endpoint": realm.endpoint("/connect/token"),
@@ -58,6 +58,8 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "end_session_endpoint": realm.endpoint("/connect/logout"),
         "device_authorization_endpoint": realm.endpoint("/connect/device_authorization"),
         "pushed_authorization_request_endpoint": realm.endpoint("/connect/par"),
+        "registration_endpoint": (security.registration != crate::domain::RegistrationPolicy::Off)
+            .then(|| realm.endpoint("/connect/register")),
         "require_pushed_authorization_requests": security.require_par || security.fapi2(),
         "dpop_signing_alg_values_supported": crate::jose::ASYMMETRIC_NAMES,
         "request_object_signing_alg_values_supported": crate::jose::ASYMMETRIC_NAMES,
@@ -85,7 +87,12 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         // Request objects by value; request_uri only as PAR hands them out.
         "request_parameter_supported": true,
         "request_uri_parameter_supported": false,
-    }))
+    });
+    // Members that do not apply are left out, not null.
+    if let Value::Object(members) = &mut document {
+        members.retain(|_, value| !value.is_null());
+    }
+    Ok(document)
 }
 
 /// The protocol claims plus every claim a standard scope releases.

@@ -16,6 +16,7 @@ pub mod introspect;
 pub mod jwks;
 pub mod logout;
 pub mod par;
+pub mod registration;
 pub mod request_object;
 pub mod revoke;
 pub mod scope;

@@ -126,6 +126,62 @@ pub async fn find(db: &impl Conn, realm_id: &str, client_id: &str) -> StoreResul
         .transpose()
 }
 
+/// A stored client as its settings, to change some and write them back with [`update`].
+pub fn settings(row: &ClientRow) -> StoreResult<NewClient> {
+    let alg = |s: &Option<String>| -> StoreResult<Option<SigningAlg>> {
+        s.as_deref()
+            .map(|s| {
+                SigningAlg::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown alg {s}")))
+            })
+            .transpose()
+    };
+    Ok(NewClient {
+        client_id: row.client_id.clone(),
+        display_name: row.display_name.clone(),
+        public: row.public,
+        grant_types: string_list(&row.grant_types, "clients.grant_types")?,
+        redirect_uris: string_list(&row.redirect_uris, "clients.redirect_uris")?,
+        post_logout_redirect_uris: string_list(
+            &row.post_logout_redirect_uris,
+            "clients.post_logout_redirect_uris",
+        )?,
+        scopes: string_list(&row.scopes, "clients.scopes")?,
+        audiences: string_list(&row.audiences, "clients.audiences")?,
+        roles: string_list(&row.roles, "clients.roles")?,
+        require_pkce: row.require_pkce,
+        require_consent: row.require_consent,
+        allow_arbitrary_claims: row.allow_arbitrary_claims,
+        always_issue_refresh_token: row.always_issue_refresh_token,
+        lifetimes: LifetimeOverrides {
+            access_token: row.access_token_lifetime,
+            refresh_token: row.refresh_token_lifetime,
+            refresh_token_sliding: row.refresh_token_sliding_lifetime,
+            id_token: row.id_token_lifetime,
+            code: row.code_lifetime,
+            device_code: row.device_code_lifetime,
+            refresh_reuse_grace: row.refresh_reuse_grace,
+        },
+        access_token_signing_alg: alg(&row.access_token_signing_alg)?,
+        id_token_signing_alg: alg(&row.id_token_signing_alg)?,
+        backchannel_logout_uri: row.backchannel_logout_uri.clone(),
+        mfa: ClientMfa::parse(&row.mfa).unwrap_or_default(),
+        enabled: row.enabled,
+        secret_hash: None,
+        secret_sealed: None,
+        security: ClientSecurity {
+            auth_method: row
+                .token_endpoint_auth_method
+                .as_deref()
+                .and_then(TokenAuthMethod::parse),
+            jwks: row.jwks.clone(),
+            jwks_uri: row.jwks_uri.clone(),
+            require_par: row.require_par,
+            require_signed_request_object: row.require_signed_request_object,
+            dpop_bound_access_tokens: row.dpop_bound_access_tokens,
+        },
+    })
+}
+
 pub async fn insert(
     db: &impl Conn,
     realm_id: &str,
@@ -167,6 +223,8 @@ pub async fn insert(
         require_par: Set(new.security.require_par),
         require_signed_request_object: Set(new.security.require_signed_request_object),
         dpop_bound_access_tokens: Set(new.security.dpop_bound_access_tokens),
+        registration_token_hash: Set(None),
+        registered_via: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -339,6 +397,27 @@ pub async fn update(
     active.dpop_bound_access_tokens = Set(settings.security.dpop_bound_access_tokens);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
+}
+
+/// Records how a self-registered client came and the hash of its (new) registration access
+/// token (RFC 7592 rotates it on every update).
+pub async fn set_registration(
+    db: &impl Conn,
+    client_pk: &str,
+    token_hash: &str,
+    via: &str,
+) -> StoreResult<()> {
+    use sea_orm::sea_query::Expr;
+    client::Entity::update_many()
+        .col_expr(
+            client::Column::RegistrationTokenHash,
+            Expr::value(token_hash),
+        )
+        .col_expr(client::Column::RegisteredVia, Expr::value(via))
+        .filter(client::Column::Id.eq(client_pk))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn delete_secrets(db: &impl Conn, client_pk: &str) -> StoreResult<u64> {

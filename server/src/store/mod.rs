@@ -18,6 +18,7 @@ pub mod mail;
 pub mod one_time;
 pub mod realms;
 pub mod refresh;
+pub mod registration;
 pub mod revocations;
 pub mod roles;
 mod rows;

@@ -12,7 +12,8 @@ use super::rows::{self, Keyset, Order};
 use super::{conflict_or_db, Conn, StoreError, StoreResult};
 use crate::domain::SigningAlg;
 use crate::domain::{
-    CookieMode, LifetimeOverrides, Realm, RealmMfa, RealmSecurity, SecurityProfile,
+    CookieMode, LifetimeOverrides, Realm, RealmMfa, RealmSecurity, RegistrationPolicy,
+    SecurityProfile,
 };
 
 /// A realm's row as stored, for the admin service's views.
@@ -83,6 +84,9 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
                 })
                 .transpose()?,
             allow_private_fetch: row.allow_private_fetch,
+            registration: RegistrationPolicy::parse(&row.registration).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown registration policy {}", row.registration))
+            })?,
         },
         id: row.id,
         name: row.name,
@@ -135,6 +139,7 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
         use_dpop_nonce: Set(new.security.use_dpop_nonce),
         profile: Set(new.security.profile.map(|p| p.as_str().to_string())),
         allow_private_fetch: Set(new.security.allow_private_fetch),
+        registration: Set(new.security.registration.as_str().to_string()),
         revocation_salt: Set(crate::crypto::random::opaque_token()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -187,6 +192,7 @@ pub async fn update(
     active.use_dpop_nonce = Set(settings.security.use_dpop_nonce);
     active.profile = Set(settings.security.profile.map(|p| p.as_str().to_string()));
     active.allow_private_fetch = Set(settings.security.allow_private_fetch);
+    active.registration = Set(settings.security.registration.as_str().to_string());
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

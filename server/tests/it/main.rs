@@ -44,6 +44,7 @@ mod password;
 mod planb;
 mod races;
 mod refresh;
+mod registration;
 mod revocation;
 mod roles;
 mod second_factor;

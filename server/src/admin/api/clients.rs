@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use super::extract::{Admin, Json, Path, Query};
-use super::paths::{ClientPath, RealmPath};
+use super::paths::{ClientPath, IdPath, RealmPath};
 use super::Answer;
 
 #[utoipa::path(
@@ -179,4 +179,87 @@ pub async fn rotate_client_secret(
     Path(p): Path<ClientPath>,
 ) -> Answer {
     Ok(axum::Json(s.rotate_client_secret(&a, &p.realm, &p.client_id).await?).into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/initial-access-tokens",
+    tag = "clients",
+    summary = "List initial access tokens (RFC 7591) of the realm",
+    params(("realm" = String, Path, description = "Realm name")),
+    responses(
+        (status = 200, body = Vec<InitialAccessTokenView>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_initial_access_tokens(
+    Admin { service: s, .. }: Admin,
+    Path(p): Path<RealmPath>,
+) -> Answer {
+    Ok(axum::Json(s.list_initial_access_tokens(&p.realm).await?).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realms/{realm}/initial-access-tokens",
+    tag = "clients",
+    summary = "Make an initial access token for dynamic registration; the token is returned this once",
+    params(("realm" = String, Path, description = "Realm name")),
+    request_body = InitialAccessTokenInput,
+    responses(
+        (status = 201, body = InitialAccessTokenCreated),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_initial_access_token(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+    Json(b): Json<InitialAccessTokenInput>,
+) -> Answer {
+    let r = s.create_initial_access_token(&a, &p.realm, b).await?;
+    Ok(super::created(
+        format!(
+            "/admin/api/realms/{}/initial-access-tokens/{}",
+            p.realm, r.view.id
+        ),
+        r,
+    ))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/realms/{realm}/initial-access-tokens/{id}",
+    tag = "clients",
+    summary = "Revoke an initial access token",
+    params(
+        ("realm" = String, Path, description = "Realm name"),
+        ("id" = String, Path, description = "The token's id"),
+    ),
+    responses(
+        (status = 204),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_initial_access_token(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<IdPath>,
+) -> Answer {
+    s.delete_initial_access_token(&a, &p.realm, &p.id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -140,6 +140,9 @@ pub fn router() -> Router<AppState> {
     clients::update_client,
     clients::delete_client,
     clients::rotate_client_secret,
+    clients::list_initial_access_tokens,
+    clients::create_initial_access_token,
+    clients::delete_initial_access_token,
     users::list_users,
     users::create_user,
     users::get_user,
@@ -237,6 +240,14 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
         .route(
             "/realms/{realm}/clients/{client_id}/secret",
             post(clients::rotate_client_secret),
+        )
+        .route(
+            "/realms/{realm}/initial-access-tokens",
+            get(clients::list_initial_access_tokens).post(clients::create_initial_access_token),
+        )
+        .route(
+            "/realms/{realm}/initial-access-tokens/{id}",
+            axum::routing::delete(clients::delete_initial_access_token),
         )
         .route(
             "/realms/{realm}/users",

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use admin_model::{
     Actor, AdminError, AdminResult, ClientAdmin, ClientCreated, ClientInput, ClientSecret,
-    ClientView, FieldErrors, Page, PageRequest,
+    ClientView, FieldErrors, InitialAccessTokenCreated, InitialAccessTokenInput,
+    InitialAccessTokenView, Page, PageRequest,
 };
 use async_trait::async_trait;
 
@@ -13,9 +14,7 @@ use super::{list, AdminService};
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
-use crate::domain::{
-    grant_type, ClientMfa, ClientSecurity, LifetimeOverrides, Realm, TokenAuthMethod,
-};
+use crate::domain::{grant_type, ClientMfa, Realm, TokenAuthMethod};
 use crate::store;
 use crate::store::clients::{ClientRow, NewClient};
 
@@ -24,6 +23,16 @@ const DEFAULT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access
 
 /// Grants that need the client to authenticate.
 const CONFIDENTIAL_ONLY: [&str; 2] = [grant_type::CLIENT_CREDENTIALS, grant_type::TOKEN_EXCHANGE];
+
+fn initial_token_view(row: store::registration::InitialAccessTokenRow) -> InitialAccessTokenView {
+    InitialAccessTokenView {
+        id: row.id,
+        description: row.description,
+        remaining_uses: row.remaining_uses,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+    }
+}
 
 fn view(row: ClientRow, has_secret: bool) -> AdminResult<ClientView> {
     Ok(ClientView {
@@ -65,6 +74,7 @@ fn view(row: ClientRow, has_secret: bool) -> AdminResult<ClientView> {
         require_par: row.require_par,
         require_signed_request_object: row.require_signed_request_object,
         dpop_bound_access_tokens: row.dpop_bound_access_tokens,
+        registered_via: row.registered_via,
         enabled: row.enabled,
         has_secret,
         created_at: row.created_at,
@@ -74,57 +84,7 @@ fn view(row: ClientRow, has_secret: bool) -> AdminResult<ClientView> {
 
 /// The client as its current settings, to merge a PATCH into.
 fn settings(row: &ClientRow) -> AdminResult<NewClient> {
-    let alg = |s: &Option<String>| -> AdminResult<_> {
-        s.as_deref()
-            .map(validate::signing_alg)
-            .transpose()
-            .map_err(super::internal)
-    };
-    Ok(NewClient {
-        client_id: row.client_id.clone(),
-        display_name: row.display_name.clone(),
-        public: row.public,
-        grant_types: list(&row.grant_types, "clients.grant_types")?,
-        redirect_uris: list(&row.redirect_uris, "clients.redirect_uris")?,
-        post_logout_redirect_uris: list(
-            &row.post_logout_redirect_uris,
-            "clients.post_logout_redirect_uris",
-        )?,
-        scopes: list(&row.scopes, "clients.scopes")?,
-        audiences: list(&row.audiences, "clients.audiences")?,
-        roles: list(&row.roles, "clients.roles")?,
-        require_pkce: row.require_pkce,
-        require_consent: row.require_consent,
-        allow_arbitrary_claims: row.allow_arbitrary_claims,
-        always_issue_refresh_token: row.always_issue_refresh_token,
-        lifetimes: LifetimeOverrides {
-            access_token: row.access_token_lifetime,
-            refresh_token: row.refresh_token_lifetime,
-            refresh_token_sliding: row.refresh_token_sliding_lifetime,
-            id_token: row.id_token_lifetime,
-            code: row.code_lifetime,
-            device_code: row.device_code_lifetime,
-            refresh_reuse_grace: row.refresh_reuse_grace,
-        },
-        access_token_signing_alg: alg(&row.access_token_signing_alg)?,
-        id_token_signing_alg: alg(&row.id_token_signing_alg)?,
-        backchannel_logout_uri: row.backchannel_logout_uri.clone(),
-        mfa: ClientMfa::parse(&row.mfa).unwrap_or_default(),
-        enabled: row.enabled,
-        secret_hash: None,
-        secret_sealed: None,
-        security: ClientSecurity {
-            auth_method: row
-                .token_endpoint_auth_method
-                .as_deref()
-                .and_then(TokenAuthMethod::parse),
-            jwks: row.jwks.clone(),
-            jwks_uri: row.jwks_uri.clone(),
-            require_par: row.require_par,
-            require_signed_request_object: row.require_signed_request_object,
-            dpop_bound_access_tokens: row.dpop_bound_access_tokens,
-        },
-    })
+    store::clients::settings(row).map_err(super::internal)
 }
 
 /// Applies `input` to `client`, recording messages for malformed fields.
@@ -666,5 +626,93 @@ impl ClientAdmin for AdminService {
             client_id: client_id.to_string(),
             client_secret: plain,
         })
+    }
+
+    async fn list_initial_access_tokens(
+        &self,
+        realm: &str,
+    ) -> AdminResult<Vec<InitialAccessTokenView>> {
+        let realm = self.realm(realm).await?;
+        Ok(store::registration::list(self.db(), &realm.id)
+            .await?
+            .into_iter()
+            .map(initial_token_view)
+            .collect())
+    }
+
+    async fn create_initial_access_token(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        input: InitialAccessTokenInput,
+    ) -> AdminResult<InitialAccessTokenCreated> {
+        let realm = self.realm(realm).await?;
+        let mut errors = FieldErrors::new();
+        let count = input.count.unwrap_or(1);
+        if !(1..=1000).contains(&count) {
+            errors.add("count", "between 1 and 1000 registrations");
+        }
+        let expires_in = input.expires_in.unwrap_or(86_400);
+        if !(60..=31_536_000).contains(&expires_in) {
+            errors.add("expires_in", "between 60 seconds and a year");
+        }
+        if let Some(description) = &input.description {
+            errors.check("description", validate::text(description));
+        }
+        errors.finish()?;
+        let now = self.state.now();
+        let token = crate::crypto::random::opaque_token();
+        let row = store::registration::InitialAccessTokenRow {
+            id: crate::crypto::random::id(),
+            realm_id: realm.id.clone(),
+            token_hash: crate::crypto::b64url(crate::crypto::sha256(token.as_bytes())),
+            description: input.description.filter(|d| !d.is_empty()),
+            remaining_uses: count,
+            created_at: now,
+            expires_at: now + chrono::Duration::seconds(expires_in),
+        };
+        let view = initial_token_view(row.clone());
+        let txn = self.begin().await?;
+        store::registration::insert(&txn, row).await?;
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "initial_access_token.created",
+            &view.id,
+            super::diff(None::<&InitialAccessTokenView>, Some(&view))?,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(InitialAccessTokenCreated { view, token })
+    }
+
+    async fn delete_initial_access_token(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        id: &str,
+    ) -> AdminResult<()> {
+        let realm = self.realm(realm).await?;
+        let txn = self.begin().await?;
+        if store::registration::delete(&txn, &realm.id, id).await? == 0 {
+            return Err(AdminError::not_found(format!(
+                "initial access token `{id}`"
+            )));
+        }
+        self.audit(
+            &txn,
+            &realm.id,
+            actor,
+            "initial_access_token.deleted",
+            id,
+            super::diff(
+                None::<&InitialAccessTokenView>,
+                None::<&InitialAccessTokenView>,
+            )?,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 }

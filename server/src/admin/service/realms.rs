@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use super::AdminService;
 use crate::admin::validate;
 use crate::changes::Change;
-use crate::domain::{CookieMode, LifetimeOverrides, RealmMfa, RealmSecurity, SecurityProfile};
+use crate::domain::{
+    CookieMode, LifetimeOverrides, RealmMfa, RealmSecurity, RegistrationPolicy, SecurityProfile,
+};
 use crate::mail::Security;
 use crate::seeding::MASTER_REALM;
 use crate::store;
@@ -50,6 +52,7 @@ impl AdminService {
             use_dpop_nonce: row.use_dpop_nonce,
             profile: row.profile,
             allow_private_fetch: row.allow_private_fetch,
+            registration: row.registration,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -152,6 +155,12 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
     if let Some(value) = input.allow_private_fetch {
         realm.security.allow_private_fetch = value;
     }
+    if let Some(policy) = &input.registration {
+        match RegistrationPolicy::parse(policy) {
+            Some(policy) => realm.security.registration = policy,
+            None => errors.add("registration", "one of off, initial_token, open"),
+        }
+    }
     match input
         .profile
         .as_ref()
@@ -252,6 +261,7 @@ impl RealmAdmin for AdminService {
                 use_dpop_nonce: row.use_dpop_nonce,
                 profile: row.profile.as_deref().and_then(SecurityProfile::parse),
                 allow_private_fetch: row.allow_private_fetch,
+                registration: RegistrationPolicy::parse(&row.registration).unwrap_or_default(),
             },
         };
         apply(&mut merged, &input, &mut errors);
