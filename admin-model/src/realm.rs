@@ -40,6 +40,8 @@ pub struct RealmView {
     pub allow_private_fetch: bool,
     /// Dynamic client registration: `off`, `initial_token` or `open` (CONTRACT §11).
     pub registration: String,
+    /// An `https://` client_id names the client's metadata document, fetched and cached.
+    pub client_id_metadata_documents: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -150,6 +152,10 @@ pub struct RealmInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::RegistrationPolicyName>)]
     pub registration: Option<String>,
+    /// Accept `https://` client_ids naming client ID metadata documents (fetched with size
+    /// and time limits and the outbound address guards, cached per HTTP caching).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id_metadata_documents: Option<bool>,
 }
 
 /// A realm's outgoing mail server (password reset links). The password is never shown.

@@ -36,6 +36,8 @@ pub struct Model {
     pub allow_private_fetch: bool,
     /// Dynamic client registration: `off`, `initial_token` or `open`.
     pub registration: String,
+    /// An `https://` client_id names the client's metadata document (IETF OAuth WG draft).
+    pub client_id_metadata_documents: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

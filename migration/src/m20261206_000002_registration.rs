@@ -1,4 +1,5 @@
-//! Clients that register themselves (RFC 7591/7592): the realm's registration policy, the
+//! Clients that register themselves (RFC 7591/7592) or identify by a metadata document: the
+//! realm's registration policy and its client ID metadata document switch, the
 //! initial access tokens administrators hand out, and what a registered client keeps (the hash
 //! of its registration access token, where it came from).
 
@@ -19,6 +20,19 @@ impl MigrationTrait for Migration {
                             .string()
                             .not_null()
                             .default("off"),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Realms::Table)
+                    .add_column(
+                        ColumnDef::new(Realms::ClientIdMetadataDocuments)
+                            .boolean()
+                            .not_null()
+                            .default(false),
                     )
                     .to_owned(),
             )
@@ -109,14 +123,17 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Realms::Table)
-                    .drop_column(Realms::Registration)
-                    .to_owned(),
-            )
-            .await
+        for column in [Realms::ClientIdMetadataDocuments, Realms::Registration] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Realms::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -125,6 +142,7 @@ enum Realms {
     Table,
     Id,
     Registration,
+    ClientIdMetadataDocuments,
 }
 
 #[derive(DeriveIden)]

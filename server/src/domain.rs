@@ -149,6 +149,8 @@ pub struct RealmSecurity {
     pub allow_private_fetch: bool,
     /// Who may register clients at the registration endpoint (RFC 7591).
     pub registration: RegistrationPolicy,
+    /// An `https://` client_id is the URL of the client's metadata document.
+    pub client_id_metadata_documents: bool,
 }
 
 /// Who may register clients of a realm by themselves (CONTRACT §11).

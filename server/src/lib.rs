@@ -9,6 +9,7 @@ pub mod app;
 pub mod body;
 pub mod changes;
 pub mod claim_mapping;
+pub mod client_documents;
 pub mod client_keys;
 pub mod clock;
 pub mod config;

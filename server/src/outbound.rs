@@ -130,6 +130,19 @@ impl Outbound {
         allow_private: bool,
         max_bytes: usize,
     ) -> Result<serde_json::Value, FetchError> {
+        self.get_document(url, allow_private, max_bytes)
+            .await
+            .map(|(document, _)| document)
+    }
+
+    /// As [`Outbound::get_json`], with how long the answer may be kept by its
+    /// `Cache-Control` (`max-age`; `no-store`/`no-cache` give zero; absent gives `None`).
+    pub async fn get_document(
+        &self,
+        url: &str,
+        allow_private: bool,
+        max_bytes: usize,
+    ) -> Result<(serde_json::Value, Option<Duration>), FetchError> {
         let parsed = url::Url::parse(url).map_err(|_| FetchError::BadUrl)?;
         if !matches!(parsed.scheme(), "https" | "http") {
             return Err(FetchError::BadUrl);
@@ -167,6 +180,11 @@ impl Outbound {
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }
+        let max_age = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(cache_lifetime);
         if response
             .content_length()
             .is_some_and(|n| n > max_bytes as u64)
@@ -184,8 +202,28 @@ impl Outbound {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|_| FetchError::NotJson)
+        let document = serde_json::from_slice(&body).map_err(|_| FetchError::NotJson)?;
+        Ok((document, max_age))
     }
+}
+
+/// How long a `Cache-Control` value lets an answer be kept.
+fn cache_lifetime(value: &str) -> Option<Duration> {
+    let mut lifetime = None;
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(Duration::ZERO);
+        }
+        if let Some(seconds) = lower.strip_prefix("max-age=") {
+            lifetime = seconds
+                .trim_matches('"')
+                .parse()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    lifetime
 }
 
 #[cfg(test)]

@@ -157,6 +157,8 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| StartError::Other(format!("building the HTTP client failed: {e}")))?;
+    let outbound = crate::outbound::Outbound::new()
+        .map_err(|e| StartError::Other(format!("building the outbound HTTP client failed: {e}")))?;
     let state = AppState(Arc::new(AppInner {
         public_url: config.public_url.clone(),
         caches,
@@ -168,12 +170,8 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         browser_sessions,
         upstreams: crate::upstream::Upstreams::new(master_key.clone(), http_client.clone()),
         http_client,
-        client_keys: crate::client_keys::ClientKeys::new(
-            crate::outbound::Outbound::new().map_err(|e| {
-                StartError::Other(format!("building the outbound HTTP client failed: {e}"))
-            })?,
-            master_key.clone(),
-        ),
+        client_keys: crate::client_keys::ClientKeys::new(outbound.clone(), master_key.clone()),
+        documents: crate::client_documents::Documents::new(outbound),
         dpop: crate::dpop::Dpop::new(master_key.derive("dpop-nonce")),
         trusted_jwks: Default::default(),
         device_limiter: Default::default(),

@@ -33,6 +33,8 @@ pub struct AppInner {
     pub upstreams: crate::upstream::Upstreams,
     /// Clients' public keys (inline or from their `jwks_uri`) and `client_secret_jwt` secrets.
     pub client_keys: crate::client_keys::ClientKeys,
+    /// Clients known by their metadata document (fetched, checked, cached).
+    pub documents: crate::client_documents::Documents,
     /// Proof-of-possession checks (RFC 9449): replay cache and server nonces.
     pub dpop: crate::dpop::Dpop,
     /// Keys of issuers whose JWTs token exchange accepts.

@@ -140,6 +140,30 @@ pub const RESERVED_CLAIMS: &[&str] = &[
     "preferred_username",
 ];
 
+/// A redirect URI a client registers for itself (RFC 8252 §7, RFC 9700 §2.1): https anywhere;
+/// http only on loopback (native apps on an ephemeral port); a private-use scheme only in
+/// reverse-domain form (`com.example.app:/cb`). Never a fragment.
+pub fn self_service_redirect_uri(uri: &str) -> Result<(), &'static str> {
+    if uri.len() > 2048 || uri.chars().any(char::is_control) {
+        return Err("not a usable URI");
+    }
+    let parsed = url::Url::parse(uri).map_err(|_| "not an absolute URI")?;
+    if parsed.fragment().is_some() {
+        return Err("a redirect URI has no fragment");
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => match parsed.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Domain("localhost")) => Ok(()),
+            _ => Err("http is allowed only on loopback; use https"),
+        },
+        scheme if scheme.contains('.') => Ok(()),
+        _ => Err("use https, http on loopback, or a private-use scheme in reverse-domain form"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,7 @@ const FIELDS: &[&str] = &[
     "use_dpop_nonce",
     "allow_private_fetch",
     "registration",
+    "client_id_metadata_documents",
 ];
 
 const LIFETIMES: [(&str, &str); 6] = [
@@ -180,7 +181,11 @@ fn values(r: &RealmView) -> FormData {
         .set_flag("use_dpop_nonce", r.use_dpop_nonce)
         .set_opt("profile", r.profile.clone())
         .set_flag("allow_private_fetch", r.allow_private_fetch)
-        .set("registration", r.registration.clone());
+        .set("registration", r.registration.clone())
+        .set_flag(
+            "client_id_metadata_documents",
+            r.client_id_metadata_documents,
+        );
     f
 }
 
@@ -208,6 +213,7 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         profile: Some(form.opt("profile")),
         allow_private_fetch: Some(form.checked("allow_private_fetch")),
         registration: form.opt("registration"),
+        client_id_metadata_documents: Some(form.checked("client_id_metadata_documents")),
     };
     r.finish(input)
 }
@@ -421,6 +427,8 @@ fn form_page(d: FormPage) -> impl IntoView {
                         ("initial_token".to_string(), "With an initial access token".to_string()),
                         ("open".to_string(), "Open (public code + PKCE clients only, rate limited)".to_string()),
                     ]/>
+                    <Check name="client_id_metadata_documents" label="Accept client ID metadata documents"
+                        hint="An https:// client_id names the client's JSON metadata, fetched and cached."/>
                     <Check name="allow_private_fetch" label="Allow client URLs on private addresses"
                         hint="For closed networks and tests: jwks_uri and other client-supplied URLs may point at private or loopback addresses."/>
                 </Group>

@@ -128,12 +128,9 @@ pub async fn parse_request(
     let client_id = params
         .get("client_id")
         .ok_or_else(|| Rejection::Page("The request does not name a client (client_id).".into()))?;
-    let client = state
-        .caches
-        .directory
-        .client(&realm.realm.id, client_id)
+    let client = super::clients::find(state, realm, client_id)
         .await
-        .map_err(|e| Rejection::Page(OAuthError::server_error(e).description.into_owned()))?
+        .map_err(|e| Rejection::Page(format!("{} ({})", e.description, e.code_str())))?
         .filter(|c| c.enabled)
         .ok_or_else(|| Rejection::Page("The client is unknown or disabled.".into()))?;
     let redirect_uri = params
@@ -399,12 +396,9 @@ pub async fn arrive(
     let client_id = params.get("client_id").ok_or_else(|| {
         Decision::ErrorPage("The request does not name a client (client_id).".into())
     })?;
-    let client = state
-        .caches
-        .directory
-        .client(&realm.realm.id, client_id)
+    let client = super::clients::find(state, realm, client_id)
         .await
-        .map_err(|e| page(OAuthError::server_error(e)))?
+        .map_err(page)?
         .filter(|c| c.enabled)
         .ok_or_else(|| Decision::ErrorPage("The client is unknown or disabled.".into()))?;
     let (effective, pushed, signed) = if let Some(uri) = params.get("request_uri") {

@@ -230,10 +230,7 @@ pub async fn authenticate(
     endpoint: &str,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let presented = presented(headers, params)?;
-    let client = state
-        .caches
-        .directory
-        .client(&realm.realm.id, &presented.client_id)
+    let client = super::clients::find(state, realm, &presented.client_id)
         .await?
         .filter(|c| c.enabled)
         .ok_or_else(|| OAuthError::invalid_client("client authentication failed"))?;

@@ -60,6 +60,7 @@ async fn metadata(state: &AppState, realm: &RealmCtx) -> Result<Value, OAuthErro
         "pushed_authorization_request_endpoint": realm.endpoint("/connect/par"),
         "registration_endpoint": (security.registration != crate::domain::RegistrationPolicy::Off)
             .then(|| realm.endpoint("/connect/register")),
+        "client_id_metadata_document_supported": security.client_id_metadata_documents.then_some(true),
         "require_pushed_authorization_requests": security.require_par || security.fapi2(),
         "dpop_signing_alg_values_supported": crate::jose::ASYMMETRIC_NAMES,
         "request_object_signing_alg_values_supported": crate::jose::ASYMMETRIC_NAMES,

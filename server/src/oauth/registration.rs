@@ -143,31 +143,9 @@ fn has_control(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
-/// RFC 8252 §7 and RFC 9700 §2.1: https anywhere; http only on loopback (native apps on an
-/// ephemeral port); a private-use scheme only in reverse-domain form (`com.example.app:/cb`).
-/// Never a fragment.
 fn check_redirect_uri(uri: &str) -> Result<()> {
-    let bad = |why: &str| RegistrationError::redirect(format!("`{uri}`: {why}"));
-    if uri.len() > 2048 || has_control(uri) {
-        return Err(bad("not a usable URI"));
-    }
-    let parsed = url::Url::parse(uri).map_err(|_| bad("not an absolute URI"))?;
-    if parsed.fragment().is_some() {
-        return Err(bad("a redirect URI has no fragment"));
-    }
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" => match parsed.host() {
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
-            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
-            Some(url::Host::Domain("localhost")) => Ok(()),
-            _ => Err(bad("http is allowed only on loopback; use https")),
-        },
-        scheme if scheme.contains('.') => Ok(()),
-        _ => Err(bad(
-            "use https, http on loopback, or a private-use scheme in reverse-domain form",
-        )),
-    }
+    crate::validation::self_service_redirect_uri(uri)
+        .map_err(|why| RegistrationError::redirect(format!("`{uri}`: {why}")))
 }
 
 fn check_https_uri(name: &str, uri: &str) -> Result<()> {

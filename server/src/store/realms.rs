@@ -87,6 +87,7 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
             registration: RegistrationPolicy::parse(&row.registration).ok_or_else(|| {
                 StoreError::Corrupt(format!("unknown registration policy {}", row.registration))
             })?,
+            client_id_metadata_documents: row.client_id_metadata_documents,
         },
         id: row.id,
         name: row.name,
@@ -140,6 +141,7 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
         profile: Set(new.security.profile.map(|p| p.as_str().to_string())),
         allow_private_fetch: Set(new.security.allow_private_fetch),
         registration: Set(new.security.registration.as_str().to_string()),
+        client_id_metadata_documents: Set(new.security.client_id_metadata_documents),
         revocation_salt: Set(crate::crypto::random::opaque_token()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -193,6 +195,7 @@ pub async fn update(
     active.profile = Set(settings.security.profile.map(|p| p.as_str().to_string()));
     active.allow_private_fetch = Set(settings.security.allow_private_fetch);
     active.registration = Set(settings.security.registration.as_str().to_string());
+    active.client_id_metadata_documents = Set(settings.security.client_id_metadata_documents);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

@@ -21,6 +21,7 @@ mod authorization_code;
 mod browser;
 mod cli;
 mod client_credentials;
+mod client_documents;
 mod console;
 mod console_http;
 mod db_outage;

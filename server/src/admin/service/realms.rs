@@ -53,6 +53,7 @@ impl AdminService {
             profile: row.profile,
             allow_private_fetch: row.allow_private_fetch,
             registration: row.registration,
+            client_id_metadata_documents: row.client_id_metadata_documents,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -154,6 +155,9 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
     }
     if let Some(value) = input.allow_private_fetch {
         realm.security.allow_private_fetch = value;
+    }
+    if let Some(value) = input.client_id_metadata_documents {
+        realm.security.client_id_metadata_documents = value;
     }
     if let Some(policy) = &input.registration {
         match RegistrationPolicy::parse(policy) {
@@ -262,6 +266,7 @@ impl RealmAdmin for AdminService {
                 profile: row.profile.as_deref().and_then(SecurityProfile::parse),
                 allow_private_fetch: row.allow_private_fetch,
                 registration: RegistrationPolicy::parse(&row.registration).unwrap_or_default(),
+                client_id_metadata_documents: row.client_id_metadata_documents,
             },
         };
         apply(&mut merged, &input, &mut errors);

@@ -1,0 +1,45 @@
+//! Finding the client a request names: the realm's registered clients, and where the realm
+//! allows them, clients known by their metadata document (`client_documents`).
+
+use std::sync::Arc;
+
+use super::error::OAuthError;
+use crate::client_documents::is_document_url;
+use crate::domain::Client;
+use crate::state::{AppState, RealmCtx};
+
+/// The enabled-or-not client `client_id` of `realm`; `None` when there is none. A metadata
+/// document that cannot be fetched or does not check out is `invalid_client`, saying why.
+pub async fn find(
+    state: &AppState,
+    realm: &RealmCtx,
+    client_id: &str,
+) -> Result<Option<Arc<Client>>, OAuthError> {
+    if let Some(client) = state
+        .caches
+        .directory
+        .client(&realm.realm.id, client_id)
+        .await?
+    {
+        return Ok(Some(client));
+    }
+    let security = &realm.realm.security;
+    if !security.client_id_metadata_documents
+        || !is_document_url(client_id, security.allow_private_fetch)
+    {
+        return Ok(None);
+    }
+    let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
+    let scopes: Vec<String> = catalog.scopes.iter().map(|s| s.name.clone()).collect();
+    state
+        .documents
+        .client(
+            &realm.realm.id,
+            &scopes,
+            client_id,
+            security.allow_private_fetch,
+        )
+        .await
+        .map(Some)
+        .map_err(|e| OAuthError::invalid_client(e.to_string()))
+}
