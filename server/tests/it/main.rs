@@ -46,6 +46,7 @@ mod planb;
 mod races;
 mod refresh;
 mod registration;
+mod resource_server;
 mod revocation;
 mod roles;
 mod second_factor;

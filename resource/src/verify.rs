@@ -1,0 +1,249 @@
+//! Verifying an access token: a JWT checked offline against the issuer's keys, or an opaque
+//! token asked about by introspection.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{decode, decode_header, Validation};
+use serde_json::{Map, Value};
+
+use crate::challenge::Refusal;
+use crate::dpop::ReplayCache;
+use crate::jwks::Jwks;
+use crate::SetupError;
+
+/// Credentials of this resource server at the issuer's introspection endpoint, for opaque
+/// tokens (RFC 7662): an API resource's name and secret, or a confidential client's.
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    pub endpoint: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+/// What a verifier checks tokens against.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The issuer, exactly as in the tokens' `iss` (`https://id.example/realms/shop`).
+    pub issuer: String,
+    /// The audience tokens must name (`aud`), usually this API's resource identifier.
+    pub audience: String,
+    /// This API's identifier in its RFC 9728 metadata (`resource`); the audience by default.
+    pub resource: String,
+    /// The public URL of this API's metadata document, named in challenges
+    /// (`resource_metadata`); `{resource}/.well-known/oauth-protected-resource` by default.
+    pub metadata_url: String,
+    /// Where the issuer's keys are; `{issuer}/.well-known/jwks.json` by default (Tessera's).
+    pub jwks_uri: String,
+    /// Scopes this API's metadata lists.
+    pub scopes_supported: Vec<String>,
+    /// Allowed clock difference for `exp` and `nbf`.
+    pub leeway: Duration,
+    /// Introspection for tokens that are not JWTs; none by default (they are refused).
+    pub introspection: Option<Introspection>,
+    /// The scheme and host this API is reached at from outside (`https://api.example`), for
+    /// checking DPoP proofs' `htu`; the resource's origin by default.
+    pub public_origin: String,
+}
+
+impl Config {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        let issuer = issuer.into().trim_end_matches('/').to_string();
+        let audience = audience.into();
+        let resource = audience.clone();
+        let public_origin = url::Url::parse(&resource)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        Self {
+            jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+            metadata_url: format!(
+                "{}/.well-known/oauth-protected-resource",
+                resource.trim_end_matches('/')
+            ),
+            issuer,
+            audience,
+            resource,
+            scopes_supported: Vec::new(),
+            leeway: Duration::from_secs(30),
+            introspection: None,
+            public_origin,
+        }
+    }
+}
+
+/// A verified access token.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    claims: Map<String, Value>,
+}
+
+impl AccessToken {
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// `sub`: the user, or the client for client-credentials tokens.
+    pub fn subject(&self) -> &str {
+        self.claim_str("sub").unwrap_or_default()
+    }
+
+    pub fn client_id(&self) -> Option<&str> {
+        self.claim_str("client_id")
+    }
+
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
+    /// The granted scopes.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.claim_str("scope")
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|s| s == scope)
+    }
+
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`).
+    pub fn bound_key(&self) -> Option<&str> {
+        self.claims
+            .get("cnf")
+            .and_then(|c| c.get("jkt"))
+            .and_then(Value::as_str)
+    }
+}
+
+struct Inner {
+    config: Config,
+    jwks: Jwks,
+    http: reqwest::Client,
+    replays: ReplayCache,
+}
+
+/// Verifies access tokens; cheap to clone, share one per issuer and API.
+#[derive(Clone)]
+pub struct Verifier(Arc<Inner>);
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.0.config.issuer)
+            .finish()
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    // The wall clock is this crate's only clock.
+    #[allow(clippy::disallowed_methods)]
+    let now = SystemTime::now();
+    now.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+impl Verifier {
+    pub fn new(config: Config) -> Result<Self, SetupError> {
+        if url::Url::parse(&config.issuer)
+            .map(|u| !matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(true)
+        {
+            return Err(SetupError::BadIssuer);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self(Arc::new(Inner {
+            jwks: Jwks::new(config.jwks_uri.clone(), http.clone()),
+            http,
+            replays: ReplayCache::default(),
+            config,
+        })))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    pub(crate) fn replays(&self) -> &ReplayCache {
+        &self.0.replays
+    }
+
+    /// Verifies `token` (its signature, issuer, audience, lifetime and type), or asks the
+    /// introspection endpoint about a token that is not a JWT.
+    pub async fn verify(&self, token: &str) -> Result<AccessToken, Refusal> {
+        let config = &self.0.config;
+        let Ok(header) = decode_header(token) else {
+            return self.introspect(token).await;
+        };
+        if header
+            .typ
+            .as_deref()
+            .is_some_and(|t| !t.eq_ignore_ascii_case("at+jwt"))
+        {
+            return Err(Refusal::invalid_token("not an access token (typ)"));
+        }
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or_else(|| Refusal::invalid_token("the token names no key"))?;
+        let (alg, key) = self
+            .0
+            .jwks
+            .key(kid)
+            .await
+            .ok_or_else(|| Refusal::invalid_token("the token's key is not the issuer's"))?;
+        if alg != header.alg {
+            return Err(Refusal::invalid_token(
+                "the token's algorithm does not fit its key",
+            ));
+        }
+        let mut validation = Validation::new(alg);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = config.leeway.as_secs();
+        validation.validate_nbf = true;
+        let data = decode::<Map<String, Value>>(token, &key, &validation)
+            .map_err(|e| Refusal::invalid_token(format!("the token does not verify: {e}")))?;
+        Ok(AccessToken {
+            claims: data.claims,
+        })
+    }
+
+    async fn introspect(&self, token: &str) -> Result<AccessToken, Refusal> {
+        let Some(introspection) = &self.0.config.introspection else {
+            return Err(Refusal::invalid_token("the token is not a JWT"));
+        };
+        let response = self
+            .0
+            .http
+            .post(&introspection.endpoint)
+            .basic_auth(&introspection.client_id, Some(&introspection.secret))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .map_err(|_| Refusal::unavailable())?;
+        if !response.status().is_success() {
+            return Err(Refusal::unavailable());
+        }
+        let claims: Map<String, Value> =
+            response.json().await.map_err(|_| Refusal::unavailable())?;
+        let active = claims.get("active").and_then(Value::as_bool) == Some(true)
+            && claims.get("token_type").and_then(Value::as_str) != Some("refresh_token");
+        let audience_ok = match claims.get("aud") {
+            Some(Value::String(aud)) => *aud == self.0.config.audience,
+            Some(Value::Array(auds)) => auds.iter().any(|a| *a == *self.0.config.audience),
+            _ => false,
+        };
+        if !active || !audience_ok {
+            return Err(Refusal::invalid_token(
+                "the token is not active for this API",
+            ));
+        }
+        Ok(AccessToken { claims })
+    }
+}
