@@ -128,6 +128,8 @@ pub struct ExchangePolicyView {
     pub subject_clients: Vec<String>,
     /// Whether an `actor_token` may be presented (delegation, `act` claim).
     pub allow_delegation: bool,
+    /// How many actors a delegation chain (`act`, nested per RFC 8693 §4.1) may name.
+    pub max_delegation_depth: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -152,4 +154,8 @@ pub struct ExchangePolicyInput {
     pub subject_clients: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_delegation: Option<bool>,
+    /// How many actors a delegation chain may name (1–10; default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10)]
+    pub max_delegation_depth: Option<i32>,
 }

@@ -228,12 +228,21 @@ impl<'a> Reader<'a> {
 
     /// A lifetime in seconds; blank means "inherit" (`Some(None)`).
     pub fn seconds(&mut self, name: &str) -> Option<Option<i64>> {
+        self.whole(name, "must be a whole number of seconds")
+    }
+
+    /// A whole number that may be left empty.
+    pub fn number(&mut self, name: &str) -> Option<Option<i64>> {
+        self.whole(name, "must be a whole number")
+    }
+
+    fn whole(&mut self, name: &str, message: &str) -> Option<Option<i64>> {
         match self.form.opt(name) {
             None => Some(None),
             Some(v) => match v.parse::<i64>() {
                 Ok(n) => Some(Some(n)),
                 Err(_) => {
-                    self.errors.add(name, "must be a whole number of seconds");
+                    self.errors.add(name, message);
                     None
                 }
             },

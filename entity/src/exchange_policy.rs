@@ -17,6 +17,8 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub subject_clients: serde_json::Value,
     pub allow_delegation: bool,
+    /// How many actors a delegation chain (`act`, nested) may name at most.
+    pub max_delegation_depth: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

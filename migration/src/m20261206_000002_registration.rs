@@ -47,6 +47,20 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Agents acting for users: how long a delegation chain (`act` nested) may grow.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ExchangePolicies::Table)
+                    .add_column(
+                        ColumnDef::new(ExchangePolicies::MaxDelegationDepth)
+                            .integer()
+                            .not_null()
+                            .default(3),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -113,6 +127,14 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(InitialAccessTokens::Table).to_owned())
             .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ExchangePolicies::Table)
+                    .drop_column(ExchangePolicies::MaxDelegationDepth)
+                    .to_owned(),
+            )
+            .await?;
         for column in [Clients::RegisteredVia, Clients::RegistrationTokenHash] {
             manager
                 .alter_table(
@@ -150,6 +172,12 @@ enum Clients {
     Table,
     RegistrationTokenHash,
     RegisteredVia,
+}
+
+#[derive(DeriveIden)]
+enum ExchangePolicies {
+    Table,
+    MaxDelegationDepth,
 }
 
 #[derive(DeriveIden)]

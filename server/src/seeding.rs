@@ -314,6 +314,7 @@ pub async fn apply_file(
                 scopes: policy.scopes.clone(),
                 subject_clients: policy.subject_clients.clone(),
                 allow_delegation: policy.allow_delegation,
+                max_delegation_depth: 3,
             };
             match store::exchange::insert_policy(&store.db, &realm.id, &policy, now).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}

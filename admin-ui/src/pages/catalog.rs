@@ -417,6 +417,7 @@ impl Collection for ExchangePolicies {
         "scopes",
         "subject_clients",
         "allow_delegation",
+        "max_delegation_depth",
     ];
 
     type View = ExchangePolicyView;
@@ -453,13 +454,16 @@ impl Collection for ExchangePolicies {
             .set_lines("audiences", &v.audiences)
             .set_lines("scopes", &v.scopes)
             .set_lines("subject_clients", &v.subject_clients)
-            .set_flag("allow_delegation", v.allow_delegation);
+            .set_flag("allow_delegation", v.allow_delegation)
+            .set("max_delegation_depth", v.max_delegation_depth.to_string());
         f
     }
 
     fn read(form: &FormData, creating: bool) -> Result<ExchangePolicyInput, Errors> {
-        let r = Reader::new(form);
+        let mut r = Reader::new(form);
+        let depth = r.number("max_delegation_depth").flatten();
         let input = ExchangePolicyInput {
+            max_delegation_depth: depth.map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
             client_id: creating.then(|| form.text("client_id")),
             audiences: Some(form.lines("audiences")),
             scopes: Some(form.words("scopes")),
@@ -481,6 +485,8 @@ impl Collection for ExchangePolicies {
                 <TextArea name="subject_clients" label="Subject clients" rows=2 mono=true
                     hint="Clients whose tokens may be exchanged; empty means any client of the realm."/>
                 <Check name="allow_delegation" label="Allow delegation (actor tokens, act claim)"/>
+                <Text name="max_delegation_depth" label="Longest delegation chain" kind="number" placeholder="3"
+                    hint="How many actors a token's act chain may name (an agent acting for a user is one; an agent calling a tool for it, two)."/>
             </Group>
         }
         .into_any()

@@ -20,6 +20,8 @@ pub struct ExchangePolicy {
     pub scopes: Vec<String>,
     pub subject_clients: Vec<String>,
     pub allow_delegation: bool,
+    /// How many actors a delegation chain may name at most.
+    pub max_delegation_depth: i32,
 }
 
 pub async fn policy_for(
@@ -40,6 +42,7 @@ pub async fn policy_for(
         scopes: string_list(&row.scopes, "exchange_policies.scopes")?,
         subject_clients: string_list(&row.subject_clients, "exchange_policies.subject_clients")?,
         allow_delegation: row.allow_delegation,
+        max_delegation_depth: row.max_delegation_depth,
         client_id: row.client_id,
     }))
 }
@@ -58,6 +61,7 @@ pub async fn insert_policy(
         scopes: Set(json_list(&policy.scopes)),
         subject_clients: Set(json_list(&policy.subject_clients)),
         allow_delegation: Set(policy.allow_delegation),
+        max_delegation_depth: Set(policy.max_delegation_depth),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -158,6 +162,7 @@ pub async fn insert_policy_row(
         scopes: Set(json_list(&policy.scopes)),
         subject_clients: Set(json_list(&policy.subject_clients)),
         allow_delegation: Set(policy.allow_delegation),
+        max_delegation_depth: Set(policy.max_delegation_depth),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -174,6 +179,7 @@ pub struct PolicyChanges {
     pub scopes: Option<Vec<String>>,
     pub subject_clients: Option<Vec<String>>,
     pub allow_delegation: Option<bool>,
+    pub max_delegation_depth: Option<i32>,
 }
 
 pub async fn update_policy(
@@ -195,6 +201,9 @@ pub async fn update_policy(
     }
     if let Some(allow) = changes.allow_delegation {
         active.allow_delegation = Set(allow);
+    }
+    if let Some(depth) = changes.max_delegation_depth {
+        active.max_delegation_depth = Set(depth);
     }
     active.updated_at = Set(now);
     rows::update(db, active, || what).await

@@ -234,7 +234,7 @@ async fn refusals(server: TestServer) {
 }
 
 async fn delegation_adds_nested_act(server: TestServer) {
-    let _partner = setup(&server).await;
+    let partner = setup(&server).await;
     let (access, _) = erin_tokens(&server, "orders.read").await;
     let actor = server
         .client_token("exchange", "gateway", "gateway-secret", None)
@@ -277,6 +277,74 @@ async fn delegation_adds_nested_act(server: TestServer) {
         claims["act"]["act"],
         json!({"sub": "gateway", "client_id": "gateway"})
     );
+
+    // Introspection shows the chain.
+    let second = second.body["access_token"].as_str().unwrap().to_string();
+    let introspected = server
+        .post_form(
+            "/realms/exchange/connect/introspect",
+            &[("token", &second)],
+            Some(GATEWAY),
+        )
+        .await;
+    assert_eq!(
+        introspected.body["act"]["act"]["sub"], "gateway",
+        "{}",
+        introspected.text
+    );
+
+    // A third hop is within the policy's default of three actors; a fourth is not.
+    let hop = |subject: String| {
+        let (server, actor) = (&server, actor.clone());
+        async move {
+            exchange(
+                server,
+                GATEWAY,
+                &[
+                    ("subject_token", &subject),
+                    ("subject_token_type", ACCESS),
+                    ("actor_token", &actor),
+                    ("actor_token_type", ACCESS),
+                ],
+            )
+            .await
+        }
+    };
+    let third = hop(second).await;
+    assert_eq!(third.status, 200, "{}", third.text);
+    let fourth = hop(third.body["access_token"].as_str().unwrap().to_string()).await;
+    fourth.assert_oauth_error(400, "invalid_request");
+    assert!(fourth.text.contains("delegation chain"), "{}", fourth.text);
+
+    // RFC 8693 §4.4: a subject token naming who may act for it admits only that actor.
+    let now = server.state.now().timestamp();
+    for (may_act, allowed) in [
+        (json!({"sub": "gateway"}), true),
+        (json!({"sub": "gateway", "client_id": "gateway"}), true),
+        (json!({"sub": "someone-else"}), false),
+        (json!({"client_id": "strict"}), false),
+    ] {
+        let subject = partner.token(json!({
+            "iss": PARTNER, "sub": "partner-user", "client_id": "frontend",
+            "scope": "orders.read", "iat": now, "exp": now + 300, "may_act": may_act,
+        }));
+        let answer = exchange(
+            &server,
+            GATEWAY,
+            &[
+                ("subject_token", &subject),
+                ("subject_token_type", JWT),
+                ("actor_token", &actor),
+                ("actor_token_type", ACCESS),
+            ],
+        )
+        .await;
+        if allowed {
+            assert_eq!(answer.status, 200, "{may_act}: {}", answer.text);
+        } else {
+            answer.assert_oauth_error(400, "invalid_request");
+        }
+    }
 }
 
 async fn trusted_and_untrusted_issuers(server: TestServer) {

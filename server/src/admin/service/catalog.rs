@@ -62,6 +62,7 @@ fn policy_view(row: PolicyRow) -> AdminResult<ExchangePolicyView> {
         subject_clients: list(&row.subject_clients, "exchange_policies.subject_clients")?,
         client_id: row.client_id,
         allow_delegation: row.allow_delegation,
+        max_delegation_depth: row.max_delegation_depth,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -320,6 +321,12 @@ impl AdminService {
         input: &ExchangePolicyInput,
         errors: &mut FieldErrors,
     ) -> AdminResult<()> {
+        if input
+            .max_delegation_depth
+            .is_some_and(|d| !(1..=10).contains(&d))
+        {
+            errors.add("max_delegation_depth", "between 1 and 10 actors");
+        }
         if let Some(audiences) = &input.audiences {
             if audiences.is_empty() {
                 errors.add("audiences", "name at least one audience");
@@ -757,6 +764,7 @@ impl CatalogAdmin for AdminService {
             scopes: input.scopes.clone().unwrap_or_default(),
             subject_clients: input.subject_clients.clone().unwrap_or_default(),
             allow_delegation: input.allow_delegation.unwrap_or(false),
+            max_delegation_depth: input.max_delegation_depth.unwrap_or(3),
         };
         let txn = self.begin().await?;
         let created =
@@ -793,6 +801,7 @@ impl CatalogAdmin for AdminService {
             scopes: input.scopes.clone(),
             subject_clients: input.subject_clients.clone(),
             allow_delegation: input.allow_delegation,
+            max_delegation_depth: input.max_delegation_depth,
         };
         let txn = self.begin().await?;
         let after = policy_view(

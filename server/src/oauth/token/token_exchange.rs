@@ -118,6 +118,15 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if let Some(actor) = &actor {
+        check_may_act(&subject, actor)?;
+        // The chain this token would carry: the new actor and every earlier one.
+        let depth = 1 + chain_depth(subject.claims.get("act"));
+        if depth > usize::try_from(policy.max_delegation_depth).unwrap_or(0) {
+            return Err(OAuthError::invalid_request(format!(
+                "the delegation chain would name {depth} actors; the policy allows {}",
+                policy.max_delegation_depth
+            )));
+        }
         let mut act = Map::new();
         act.insert("sub".into(), json!(actor.sub));
         if let Some(actor_client) = &actor.client_id {
@@ -227,6 +236,36 @@ fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// RFC 8693 §4.4: a subject token naming who may act for it (`may_act`) admits only that
+/// actor (its `sub`, and its `client_id` where `may_act` names one).
+fn check_may_act(subject: &Presented, actor: &Presented) -> Result<(), OAuthError> {
+    let Some(may_act) = subject.claims.get("may_act") else {
+        return Ok(());
+    };
+    let named = |claim: &str| may_act.get(claim).and_then(Value::as_str);
+    let sub_ok = named("sub").is_none_or(|sub| sub == actor.sub);
+    let client_ok = named("client_id").is_none_or(|c| actor.client_id.as_deref() == Some(c));
+    let names_someone = named("sub").is_some() || named("client_id").is_some();
+    if names_someone && sub_ok && client_ok {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_request(
+            "the subject token's may_act does not name this actor",
+        ))
+    }
+}
+
+/// How many actors an `act` claim names (nested per RFC 8693 §4.1).
+fn chain_depth(act: Option<&Value>) -> usize {
+    let mut depth = 0;
+    let mut current = act;
+    while let Some(actor) = current.filter(|a| a.is_object()) {
+        depth += 1;
+        current = actor.get("act");
+    }
+    depth
 }
 
 /// Validates a subject or actor token of the given RFC 8693 type.
