@@ -11,6 +11,7 @@ mod home;
 mod keys;
 mod login;
 mod realms;
+mod registration;
 mod revocations;
 mod roles;
 mod sessions;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<Ctx> {
     let router = federation::routes(router);
     let router = catalog::routes(router);
     let router = keys::routes(router);
+    let router = registration::routes(router);
     let router = revocations::routes(router);
     let router = smtp::routes(router);
     sessions::routes(router)

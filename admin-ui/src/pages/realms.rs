@@ -386,8 +386,10 @@ fn form_page(d: FormPage) -> impl IntoView {
                         <a class="button danger-outline" href=paths::section(&r.name, "delete")>"Delete realm"</a>
                     }
                 });
+                let tokens = paths::section(&r.name, "initial-access-tokens");
                 view! {
                     <a class="button secondary" id="mail-settings" href=mail>"Mail settings"</a>
+                    <a class="button secondary" id="initial-access-tokens" href=tokens>"Initial access tokens"</a>
                     {delete}
                 }
                 .into_any()

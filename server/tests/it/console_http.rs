@@ -583,6 +583,62 @@ async fn a_confidential_client_shows_its_secret_once_and_validation_errors_sit_b
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initial_access_tokens_are_made_shown_once_and_revoked() {
+    let server = sqlite_server().await;
+    let api = Api::new(&server).await;
+    api.patch("/realms/default", json!({"registration": "initial_token"}))
+        .await;
+    let mut b = Browser::new(&server);
+    b.sign_in().await;
+    let page = "/admin/realms/default/initial-access-tokens";
+    let settings = b.get("/admin/realms/default/settings").await;
+    assert_has(&settings.body, r#"id="initial-access-tokens""#);
+    let refused = b
+        .submit(page, page, &[("count", "0"), ("expires_in", "600")])
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_field_error(&refused.body, "count");
+    let made = b
+        .submit(
+            page,
+            page,
+            &[
+                ("count", "1"),
+                ("expires_in", "600"),
+                ("description", "robots"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let token = between(&made.body, r#"<code id="new-token">"#, "</code>").to_string();
+    assert!(token.len() > 20);
+    // The token registers a client once.
+    let registered = server
+        .http
+        .post(server.url("/realms/default/connect/register"))
+        .bearer_auth(&token)
+        .json(&json!({"redirect_uris": ["https://robot.example/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let listed = b.get(page).await;
+    assert_has(&listed.body, "robots");
+    assert!(!listed.body.contains(&token), "shown once only");
+    let id = api.get("/realms/default/initial-access-tokens").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let confirm = format!("{page}/{id}/delete");
+    let revoked = b.submit(&confirm, &confirm, &[]).await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert_eq!(
+        api.get("/realms/default/initial-access-tokens").await,
+        json!([])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_and_deleting_a_client_redirect_with_a_flash() {
     let server = sqlite_server().await;
     let api = Api::new(&server).await;
