@@ -120,6 +120,10 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_DB_ACQUIRE_TIMEOUT", default_value_t = 2)]
     pub db_acquire_timeout: u64,
 
+    /// RSA keys generated ahead, so creating a realm does not wait for one (0: none).
+    #[arg(long, env = "TESSERA_RSA_KEY_POOL", default_value_t = 2)]
+    pub rsa_key_pool: usize,
+
     /// SQLite only: `normal` syncs the write-ahead log at checkpoints (a power loss may drop
     /// the last commits, never corrupt the database); `full` syncs every commit.
     #[arg(long, env = "TESSERA_SQLITE_SYNCHRONOUS", default_value = "normal")]
@@ -188,6 +192,8 @@ pub struct Validated {
     pub db_acquire_timeout: std::time::Duration,
     /// How SQLite commits.
     pub sqlite_sync: crate::store::SqliteSync,
+    /// RSA keys generated ahead of realm creation.
+    pub rsa_key_pool: usize,
     /// Connection cap and timeouts of the HTTP listener.
     pub serve: crate::serving::ServeLimits,
 }
@@ -283,9 +289,13 @@ impl Settings {
             header_read_timeout: timeout("TESSERA_HEADER_READ_TIMEOUT", self.header_read_timeout)?,
             idle_timeout: timeout("TESSERA_IDLE_TIMEOUT", self.idle_timeout)?,
         };
+        if self.rsa_key_pool > 64 {
+            return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));
+        }
         Ok(Validated {
             db_acquire_timeout,
             sqlite_sync,
+            rsa_key_pool: self.rsa_key_pool,
             serve,
             argon2,
             lockout,

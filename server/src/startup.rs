@@ -101,7 +101,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     let caches = Arc::new(Caches {
         store: store.clone(),
         directory: Directory::new(store.clone()),
-        keys: KeyRing::new(store.clone(), master_key.clone()),
+        keys: KeyRing::new(store.clone(), master_key.clone(), config.rsa_key_pool),
         revocations: RevocationIndex::default(),
         verified_tokens: Default::default(),
         clock: clock.clone(),

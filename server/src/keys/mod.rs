@@ -2,6 +2,7 @@
 //! in-memory cache of parsed key pairs so signing never touches the database.
 
 mod material;
+mod rsa_pool;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -110,6 +111,8 @@ pub struct KeyRing {
     store: Store,
     master_key: Arc<MasterKey>,
     cache: RwLock<HashMap<String, Arc<RealmKeys>>>,
+    /// RSA keys made ahead, so creating a realm does not wait for one.
+    rsa_pool: Arc<rsa_pool::RsaPool>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -119,11 +122,15 @@ impl std::fmt::Debug for KeyRing {
 }
 
 impl KeyRing {
-    pub fn new(store: Store, master_key: Arc<MasterKey>) -> Self {
+    /// A key ring keeping `rsa_pool` RSA keys made ahead (0: none).
+    pub fn new(store: Store, master_key: Arc<MasterKey>, rsa_pool: usize) -> Self {
+        let rsa_pool = Arc::new(rsa_pool::RsaPool::new(rsa_pool));
+        rsa_pool.refill();
         Self {
             store,
             master_key,
             cache: RwLock::new(HashMap::new()),
+            rsa_pool,
         }
     }
 
@@ -199,15 +206,23 @@ impl KeyRing {
         })
     }
 
-    /// Generates one key per algorithm, encrypted under the master key.
+    /// Generates one key per algorithm, encrypted under the master key; the RSA key comes
+    /// from the pool made ahead when it has one.
     pub async fn generate_set(&self) -> Result<Vec<(GeneratedKey, String)>, KeyRingError> {
         let master_key = self.master_key.clone();
+        let mut ready_rsa = self.rsa_pool.take();
         // RSA generation takes tens of milliseconds: keep it off the async workers.
         tokio::task::spawn_blocking(move || {
             SigningAlg::ALL
                 .into_iter()
                 .map(|alg| {
-                    let key = generate(alg)?;
+                    let key = match (alg, ready_rsa.take()) {
+                        (SigningAlg::RS256, Some(key)) => key,
+                        (_, unused) => {
+                            ready_rsa = unused;
+                            generate(alg)?
+                        }
+                    };
                     let sealed = master_key.seal(&key.pkcs8, key.kid.as_bytes());
                     Ok((key, sealed))
                 })

@@ -176,6 +176,8 @@ impl TestServer {
             refresh_grace: options.refresh_grace,
             db_acquire_timeout: options.db_acquire_timeout,
             sqlite_sync: server::store::SqliteSync::default(),
+            // Every test server would pre-generate RSA keys on the shared cores.
+            rsa_key_pool: 0,
             serve: options.serve,
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
