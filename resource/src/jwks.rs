@@ -20,6 +20,8 @@ struct Cached {
     fetched: Instant,
     /// When a key id not seen yet last made the set be fetched early.
     forced: Option<Instant>,
+    /// When the last fetch failed: stale keys serve on, and nothing is fetched for a while.
+    failed: Option<Instant>,
     keys: Arc<HashMap<String, Key>>,
 }
 
@@ -104,6 +106,9 @@ impl Jwks {
             None => (None, true, false),
             Some(current) => {
                 let known = current.keys.get(kid).cloned();
+                if current.failed.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
+                    return (known, false, false);
+                }
                 if known.is_some() || current.fetched.elapsed() >= TTL {
                     return (known.clone(), current.fetched.elapsed() >= TTL, false);
                 }
@@ -135,12 +140,28 @@ impl Jwks {
                 *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
                     fetched: now,
                     forced: early.then_some(now),
+                    failed: None,
                     keys,
                 });
                 found
             }
-            // The issuer is unreachable: keep using what was known.
-            None => known,
+            // The issuer is unreachable: keep using what was known, and wait before asking
+            // again rather than stall every request on it.
+            None => {
+                let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+                match cached.as_mut() {
+                    Some(current) => current.failed = Some(Instant::now()),
+                    None => {
+                        *cached = Some(Cached {
+                            fetched: Instant::now(),
+                            forced: None,
+                            failed: Some(Instant::now()),
+                            keys: Arc::new(HashMap::new()),
+                        })
+                    }
+                }
+                known
+            }
         }
     }
 }

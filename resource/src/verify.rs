@@ -179,11 +179,11 @@ impl Verifier {
         let Ok(header) = decode_header(token) else {
             return self.introspect(token).await;
         };
-        if header
-            .typ
-            .as_deref()
-            .is_some_and(|t| !t.eq_ignore_ascii_case("at+jwt"))
-        {
+        // RFC 9068 §4: the type must say access token, so no other JWT of the issuer (an ID
+        // token, a logout token) passes for one.
+        if !header.typ.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+        }) {
             return Err(Refusal::invalid_token("not an access token (typ)"));
         }
         let kid = header

@@ -30,7 +30,12 @@ pub enum DocumentError {
     Fetch(#[from] FetchError),
     #[error("the client's metadata document is not usable: {0}")]
     Invalid(String),
+    #[error("the client's metadata document failed moments ago; it is not fetched again yet")]
+    RecentlyFailed,
 }
+
+/// How long a document that could not be fetched or used is not asked for again.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Whether `client_id` has the form of a metadata document URL: https (or plain http where
 /// the realm allows private fetches: closed networks, tests), a host, a path, no fragment, no
@@ -53,6 +58,9 @@ pub struct Documents {
     outbound: Outbound,
     /// (realm id, URL) → until when, and the client it describes.
     cache: Mutex<HashMap<(String, String), Cached>>,
+    /// URLs whose last fetch or check failed, and when: requests naming them cannot each
+    /// make Tessera fetch again.
+    failures: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for Documents {
@@ -66,6 +74,7 @@ impl Documents {
         Self {
             outbound,
             cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -89,11 +98,36 @@ impl Documents {
                 return Ok(client.clone());
             }
         }
-        let (document, max_age) = self
+        if self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url)
+            .is_some_and(|at| at.elapsed() < FAILURE_BACKOFF)
+        {
+            return Err(DocumentError::RecentlyFailed);
+        }
+        let fetched = self
             .outbound
             .get_document(url, allow_private, MAX_DOCUMENT_BYTES)
-            .await?;
-        let client = Arc::new(client_of(realm_id, realm_scopes, url, &document)?);
+            .await
+            .map_err(DocumentError::from)
+            .and_then(|(document, max_age)| {
+                client_of(realm_id, realm_scopes, url, &document, allow_private)
+                    .map(|client| (client, max_age))
+            });
+        let (client, max_age) = match fetched {
+            Ok(found) => found,
+            Err(e) => {
+                let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+                if failures.len() >= MAX_CACHED {
+                    failures.clear();
+                }
+                failures.insert(url.to_string(), Instant::now());
+                return Err(e);
+            }
+        };
+        let client = Arc::new(client);
         let keep = max_age.unwrap_or(MIN_CACHE).clamp(MIN_CACHE, MAX_CACHE);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= MAX_CACHED {
@@ -126,6 +160,7 @@ fn client_of(
     realm_scopes: &[String],
     url: &str,
     document: &Value,
+    allow_http: bool,
 ) -> Result<Client, DocumentError> {
     let invalid = |why: &str| DocumentError::Invalid(why.to_string());
     if !document.is_object() {
@@ -178,6 +213,14 @@ fn client_of(
         .get("jwks_uri")
         .and_then(Value::as_str)
         .map(str::to_string);
+    // Keys travel over https only (plain http only where private fetches are allowed).
+    if let Some(uri) = &jwks_uri {
+        let scheme_ok = url::Url::parse(uri)
+            .is_ok_and(|u| u.scheme() == "https" || (allow_http && u.scheme() == "http"));
+        if !scheme_ok {
+            return Err(invalid("jwks_uri must be an https URL"));
+        }
+    }
     if method == TokenAuthMethod::PrivateKeyJwt && jwks.is_none() && jwks_uri.is_none() {
         return Err(invalid("private_key_jwt needs jwks or jwks_uri"));
     }
@@ -257,7 +300,7 @@ mod tests {
     #[test]
     fn a_document_names_itself_and_safe_redirects() {
         let good = json!({"client_id": URL, "client_name": "Agent", "redirect_uris": ["http://127.0.0.1/cb"]});
-        let client = client_of("r", &scopes(), URL, &good).unwrap();
+        let client = client_of("r", &scopes(), URL, &good, false).unwrap();
         assert!(client.public);
         assert_eq!(
             client.display_name.as_deref(),
@@ -272,7 +315,10 @@ mod tests {
             json!({"client_id": URL, "redirect_uris": ["https://a.example/cb"], "grant_types": ["client_credentials"]}),
             json!([URL]),
         ] {
-            assert!(client_of("r", &scopes(), URL, &bad).is_err(), "{bad}");
+            assert!(
+                client_of("r", &scopes(), URL, &bad, false).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -456,15 +456,21 @@ async fn try_register(
         None => None,
     };
     let open = initial.is_none();
-    if open {
-        if state.registration_limiter.blocked(peer.ip()) {
-            return Err(RegistrationError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "temporarily_unavailable",
-                "too many registrations from this address; try again later",
-            ));
+    // Anonymous registrations, and guessed initial access tokens, count against the address.
+    let limited = state.registration_limiter.blocked(peer.ip());
+    if limited {
+        return Err(too_many());
+    }
+    match &initial {
+        Some(hash) => {
+            if !store::registration::is_live(&state.caches.store.db, &realm.realm.id, hash, now)
+                .await?
+            {
+                state.registration_limiter.record(peer.ip());
+                return Err(RegistrationError::token());
+            }
         }
-        state.registration_limiter.record(peer.ip());
+        None => state.registration_limiter.record(peer.ip()),
     }
     let meta = metadata(body)?;
     let checked = check(state, realm, &meta, open).await?;
@@ -496,8 +502,14 @@ async fn try_register(
         None => "open".to_string(),
     };
     let stored = store::clients::insert(&tx, &realm.realm.id, &client, now).await?;
-    store::clients::set_registration(&tx, &stored.pk, &token_hash(&registration_token), &via)
-        .await?;
+    store::clients::set_registration(
+        &tx,
+        &stored.pk,
+        &token_hash(&registration_token),
+        &via,
+        None,
+    )
+    .await?;
     store::audit::record(
         &tx,
         store::audit::NewEvent {
@@ -533,14 +545,30 @@ async fn try_register(
     Ok(json_response(StatusCode::CREATED, body))
 }
 
+fn too_many() -> RegistrationError {
+    RegistrationError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+        "too many registrations from this address; try again later",
+    )
+}
+
 /// The self-registered client `client_id` whose registration access token the request
-/// presents; any mismatch is the same 401, so nothing is told about other clients.
+/// presents; any mismatch is the same 401, so nothing is told about other clients. With
+/// registration turned off, self-service management is off too.
 async fn registered(
     state: &AppState,
     realm: &RealmCtx,
     headers: &HeaderMap,
     client_id: &str,
 ) -> Result<ClientRow> {
+    if realm.realm.security.registration == RegistrationPolicy::Off {
+        return Err(RegistrationError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "dynamic client registration is off in this realm",
+        ));
+    }
     let token = bearer(headers).ok_or_else(RegistrationError::token)?;
     let row = store::clients::find_row(&state.caches.store.db, &realm.realm.id, client_id)
         .await?
@@ -636,10 +664,23 @@ async fn try_update(
     let now = state.now();
     let via = row.registered_via.clone().unwrap_or_default();
     let pk = row.id.clone();
+    let presented = row.registration_token_hash.clone().unwrap_or_default();
     let registration_token = random::opaque_token();
     let tx = state.caches.store.begin().await?;
+    // The token is replaced only if it is still the one presented: of racing updates with
+    // one token, one wins; the rest change nothing.
+    if !store::clients::set_registration(
+        &tx,
+        &pk,
+        &token_hash(&registration_token),
+        &via,
+        Some(&presented),
+    )
+    .await?
+    {
+        return Err(RegistrationError::token());
+    }
     let updated = store::clients::update(&tx, row, &client, now).await?;
-    store::clients::set_registration(&tx, &pk, &token_hash(&registration_token), &via).await?;
     store::audit::record(
         &tx,
         store::audit::NewEvent {
@@ -680,7 +721,10 @@ pub async fn delete(
         let row = registered(&state, &realm, &headers, client_id).await?;
         let now = state.now();
         let tx = state.caches.store.begin().await?;
-        store::clients::delete(&tx, &row.id).await?;
+        let presented = row.registration_token_hash.clone().unwrap_or_default();
+        if !store::clients::delete_registered(&tx, &row.id, &presented).await? {
+            return Err(RegistrationError::token());
+        }
         store::audit::record(
             &tx,
             store::audit::NewEvent {

@@ -400,24 +400,42 @@ pub async fn update(
 }
 
 /// Records how a self-registered client came and the hash of its (new) registration access
-/// token (RFC 7592 rotates it on every update).
+/// token (RFC 7592 rotates it on every update). With `replacing`, only if that is still the
+/// stored hash: of two updates with one token, one wins. Returns whether it was written.
 pub async fn set_registration(
     db: &impl Conn,
     client_pk: &str,
     token_hash: &str,
     via: &str,
-) -> StoreResult<()> {
+    replacing: Option<&str>,
+) -> StoreResult<bool> {
     use sea_orm::sea_query::Expr;
-    client::Entity::update_many()
+    let mut update = client::Entity::update_many()
         .col_expr(
             client::Column::RegistrationTokenHash,
             Expr::value(token_hash),
         )
         .col_expr(client::Column::RegisteredVia, Expr::value(via))
+        .filter(client::Column::Id.eq(client_pk));
+    if let Some(old) = replacing {
+        update = update.filter(client::Column::RegistrationTokenHash.eq(old));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// Deletes a self-registered client if `token_hash` is still its registration access token.
+pub async fn delete_registered(
+    db: &impl Conn,
+    client_pk: &str,
+    token_hash: &str,
+) -> StoreResult<bool> {
+    Ok(client::Entity::delete_many()
         .filter(client::Column::Id.eq(client_pk))
+        .filter(client::Column::RegistrationTokenHash.eq(token_hash))
         .exec(db)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected
+        == 1)
 }
 
 pub async fn delete_secrets(db: &impl Conn, client_pk: &str) -> StoreResult<u64> {

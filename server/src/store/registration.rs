@@ -42,6 +42,23 @@ pub async fn delete(db: &impl Conn, realm_id: &str, id: &str) -> StoreResult<u64
         .rows_affected)
 }
 
+/// Whether the realm has a live token with this hash (expired and used-up ones are not).
+pub async fn is_live(
+    db: &impl Conn,
+    realm_id: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    Ok(initial_access_token::Entity::find()
+        .filter(initial_access_token::Column::RealmId.eq(realm_id))
+        .filter(initial_access_token::Column::TokenHash.eq(token_hash))
+        .filter(initial_access_token::Column::RemainingUses.gt(0))
+        .filter(initial_access_token::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Uses the realm's live token with this hash once; its id, or `None` when there is no such
 /// token, it expired or it is used up. One conditional update: racing registrations cannot
 /// use more than it allows.

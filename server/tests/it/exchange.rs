@@ -293,6 +293,17 @@ async fn delegation_adds_nested_act(server: TestServer) {
         introspected.text
     );
 
+    // An exchange without a new actor keeps the chain: it cannot be washed off.
+    let kept = exchange(
+        &server,
+        GATEWAY,
+        &[("subject_token", &second), ("subject_token_type", ACCESS)],
+    )
+    .await;
+    assert_eq!(kept.status, 200, "{}", kept.text);
+    let (_, claims) = jwt_parts(kept.body["access_token"].as_str().unwrap());
+    assert_eq!(claims["act"]["act"]["sub"], "gateway");
+
     // A third hop is within the policy's default of three actors; a fourth is not.
     let hop = |subject: String| {
         let (server, actor) = (&server, actor.clone());

@@ -115,8 +115,17 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         .claims
         .iter()
         .filter(|(name, _)| !PROTOCOL_CLAIMS.contains(&name.as_str()))
+        // `may_act` speaks about the subject token only; it never travels on.
+        .filter(|(name, _)| name.as_str() != "may_act")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if actor.is_none() {
+        // Without a new actor the chain stays as it was: an exchange cannot wash it off (and
+        // with it the depth limit or a later `may_act` check).
+        if let Some(chain) = subject.claims.get("act") {
+            extra.insert("act".into(), chain.clone());
+        }
+    }
     if let Some(actor) = &actor {
         check_may_act(&subject, actor)?;
         // The chain this token would carry: the new actor and every earlier one.
