@@ -121,6 +121,29 @@ pub fn thumbprint(jwk: &Value) -> Option<String> {
     Some(crate::keys::thumbprint(&required))
 }
 
+/// The claims of a JWT read without verification: to find whose keys verify it, or read
+/// again once it has been verified. Empty when the token is not a JWT.
+pub fn unverified_claims(jwt: &str) -> serde_json::Map<String, Value> {
+    use base64::Engine;
+    jwt.split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// A string claim of a JWT, read without verification.
+pub fn unverified_claim(jwt: &str, name: &str) -> Option<String> {
+    unverified_claims(jwt)
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
 /// Private and symmetric key members: a JWK holding any of them is not a public key.
 const SECRET_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 

@@ -140,7 +140,7 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
                 .map_err(|_| OAuthError::invalid_client("client_assertion is not a JWT"))?;
             // RFC 7523 §3: `sub` is the client id; the signature is checked once the client is
             // known.
-            let subject = unverified_claim(jwt, "sub")
+            let subject = crate::jose::unverified_claim(jwt, "sub")
                 .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
                 .ok_or_else(|| {
                     OAuthError::invalid_client("client_assertion has no usable `sub`")
@@ -174,16 +174,6 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
             method: AuthMethod::None,
         }),
     }
-}
-
-/// A string claim of a JWT, read without verification (to find whose key applies).
-pub fn unverified_claim(jwt: &str, name: &str) -> Option<String> {
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get(name)?.as_str().map(str::to_string)
 }
 
 /// A client that proved its identity.

@@ -96,21 +96,6 @@ impl Refusal {
     }
 }
 
-/// The claims of a JWT whose signature was checked already, read again from its payload.
-pub fn payload_of(token: &str) -> serde_json::Map<String, serde_json::Value> {
-    use base64::Engine;
-    token
-        .split('.')
-        .nth(1)
-        .and_then(|p| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(p)
-                .ok()
-        })
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
-}
-
 /// The key a token is bound to (`cnf.jkt`), if any.
 pub fn bound_key(claims: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
     claims

@@ -39,17 +39,6 @@ impl std::fmt::Debug for TrustedJwks {
     }
 }
 
-/// The `iss` of a JWT, read without verification (to find which issuer's keys apply).
-pub fn unverified_issuer(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("iss")?.as_str().map(str::to_string)
-}
-
 impl TrustedJwks {
     async fn keys(&self, http: &reqwest::Client, jwks_url: &str, refresh: bool) -> Option<KeySet> {
         {

@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::browser::Browser;
+use super::signed_requests::query_of;
 use super::signed_requests::{pkce, KEYS_SEED};
 use crate::common::{Response, TestServer};
 use crate::on_both_backends;
@@ -70,15 +71,15 @@ async fn document_server() -> String {
 }
 
 fn authorize_url(server: &TestServer, client_id: &str, challenge: &str) -> String {
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", "http://127.0.0.1:41234/callback")
-        .append_pair("scope", "openid email offline_access")
-        .append_pair("state", "doc-state")
-        .append_pair("code_challenge", challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
+    let query = query_of(&[
+        ("client_id", client_id),
+        ("response_type", "code"),
+        ("redirect_uri", "http://127.0.0.1:41234/callback"),
+        ("scope", "openid email offline_access"),
+        ("state", "doc-state"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ]);
     server.url(&format!("/realms/keys/connect/authorize?{query}"))
 }
 
@@ -198,13 +199,13 @@ async fn a_client_known_by_its_document(server: TestServer) {
         );
     }
     // A redirect URI the document does not list is refused too.
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", &agent)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", "https://evil.example/callback")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
+    let query = query_of(&[
+        ("client_id", &agent),
+        ("response_type", "code"),
+        ("redirect_uri", "https://evil.example/callback"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
     let page = Browser::new()
         .get(&server.url(&format!("/realms/keys/connect/authorize?{query}")))
         .await;

@@ -127,6 +127,13 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// Form-encoded query parameters.
+pub fn query_of(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).unwrap();
@@ -680,10 +687,7 @@ async fn pushed_requests_are_validated_and_used_once(server: TestServer) {
     assert_eq!(pushed.header("cache-control"), Some("no-store"));
 
     let authorize = |uri: &str, client: &str| {
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", client)
-            .append_pair("request_uri", uri)
-            .finish();
+        let query = query_of(&[("client_id", client), ("request_uri", uri)]);
         server.url(&format!("/realms/keys/connect/authorize?{query}"))
     };
     let code = code_for(&server, &authorize(&request_uri, "pusher")).await;
@@ -805,11 +809,11 @@ async fn request_objects_carry_the_only_parameters(server: TestServer) {
         }),
     );
     // Parameters outside the object do not count (RFC 9101 §6.3): the query's scope is ignored.
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", "jar")
-        .append_pair("request", &object)
-        .append_pair("scope", "openid invoices.read")
-        .finish();
+    let query = query_of(&[
+        ("client_id", "jar"),
+        ("request", &object),
+        ("scope", "openid invoices.read"),
+    ]);
     let code = code_for(
         &server,
         &server.url(&format!("/realms/keys/connect/authorize?{query}")),
@@ -849,10 +853,7 @@ async fn request_objects_carry_the_only_parameters(server: TestServer) {
             ),
         ),
     ] {
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", "jar")
-            .append_pair("request", &object)
-            .finish();
+        let query = query_of(&[("client_id", "jar"), ("request", &object)]);
         let page = Browser::new()
             .get(&server.url(&format!("/realms/keys/connect/authorize?{query}")))
             .await;
@@ -869,13 +870,13 @@ async fn request_objects_carry_the_only_parameters(server: TestServer) {
         );
     }
     // This client must sign: a plain request is refused at its redirect URI.
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", "jar")
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
+    let query = query_of(&[
+        ("client_id", "jar"),
+        ("response_type", "code"),
+        ("redirect_uri", CALLBACK),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
     let plain = Browser::new()
         .get(&server.url(&format!("/realms/keys/connect/authorize?{query}")))
         .await;
@@ -911,16 +912,16 @@ async fn resources_narrow_through_code_and_refresh(server: TestServer) {
     let key = TestKey::new();
     key_client(&server, "multi", &key, json!({})).await;
     let (verifier, challenge) = pkce();
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", "multi")
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("scope", "openid offline_access orders.read invoices.read")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("resource", "https://orders.example")
-        .append_pair("resource", "https://invoices.example")
-        .finish();
+    let query = query_of(&[
+        ("client_id", "multi"),
+        ("response_type", "code"),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid offline_access orders.read invoices.read"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("resource", "https://orders.example"),
+        ("resource", "https://invoices.example"),
+    ]);
     let url = server.url(&format!("/realms/keys/connect/authorize?{query}"));
     let code = code_for(&server, &url).await;
     // A resource outside the grant is refused, and the code survives that.
@@ -985,14 +986,14 @@ async fn resources_narrow_through_code_and_refresh(server: TestServer) {
     assert_eq!(claims["scope"], "openid offline_access invoices.read");
 
     // At the authorization endpoint, an unknown resource is invalid_target at the client.
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", "multi")
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("resource", "https://unknown.example")
-        .finish();
+    let query = query_of(&[
+        ("client_id", "multi"),
+        ("response_type", "code"),
+        ("redirect_uri", CALLBACK),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("resource", "https://unknown.example"),
+    ]);
     let page = Browser::new()
         .get(&server.url(&format!("/realms/keys/connect/authorize?{query}")))
         .await;
@@ -1079,13 +1080,13 @@ async fn fapi2_realm_enforces_its_profile(server: TestServer) {
 
     // Requests must be pushed; pushed ones with PKCE and DPoP go through.
     let (verifier, challenge) = pkce();
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", "bank")
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
+    let query = query_of(&[
+        ("client_id", "bank"),
+        ("response_type", "code"),
+        ("redirect_uri", CALLBACK),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
     let direct = Browser::new()
         .get(&server.url(&format!("/realms/keys/connect/authorize?{query}")))
         .await;
@@ -1121,10 +1122,7 @@ async fn fapi2_realm_enforces_its_profile(server: TestServer) {
     .await;
     assert_eq!(pushed.status, 201, "{}", pushed.text);
     let uri = pushed.body["request_uri"].as_str().unwrap();
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", "bank")
-        .append_pair("request_uri", uri)
-        .finish();
+    let query = query_of(&[("client_id", "bank"), ("request_uri", uri)]);
     let code = code_for(
         &server,
         &server.url(&format!("/realms/keys/connect/authorize?{query}")),

@@ -21,7 +21,7 @@ use crate::tokens::access_token::UserAuthentication;
 use crate::tokens::claims::PROTOCOL_CLAIMS;
 use crate::tokens::id_token::TYP_ID_TOKEN;
 use crate::tokens::refresh::FamilyAsToken;
-use crate::tokens::{trusted, verify};
+use crate::tokens::verify;
 
 pub mod token_type {
     pub const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -369,7 +369,7 @@ async fn trusted_jwt(
     token: &str,
 ) -> Result<Option<Map<String, Value>>, OAuthError> {
     let Some(issuer) =
-        trusted::unverified_issuer(token).filter(|i| !i.chars().any(char::is_control))
+        crate::jose::unverified_claim(token, "iss").filter(|i| !i.chars().any(char::is_control))
     else {
         return Ok(None);
     };
