@@ -42,6 +42,9 @@ pub struct RealmView {
     pub registration: String,
     /// An `https://` client_id names the client's metadata document, fetched and cached.
     pub client_id_metadata_documents: bool,
+    /// The scopes clients that identify themselves (open registration, metadata documents)
+    /// may ask for.
+    pub self_service_scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -156,6 +159,11 @@ pub struct RealmInput {
     /// and time limits and the outbound address guards, cached per HTTP caching).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id_metadata_documents: Option<bool>,
+    /// The scopes clients that identify themselves (open registration, metadata documents)
+    /// may ask for, each a scope of the realm; by default `openid profile email
+    /// offline_access`. An API for agents (an MCP server) lists its own scopes here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_service_scopes: Option<Vec<String>>,
 }
 
 /// A realm's outgoing mail server (password reset links). The password is never shown.

@@ -38,6 +38,9 @@ pub struct Model {
     pub registration: String,
     /// An `https://` client_id names the client's metadata document (IETF OAuth WG draft).
     pub client_id_metadata_documents: bool,
+    /// Scopes self-identifying clients may ask for, space-separated; NULL: the standard
+    /// OpenID scopes.
+    pub self_service_scopes: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -20,8 +20,6 @@ const MIN_CACHE: Duration = Duration::from_secs(60);
 const MAX_CACHE: Duration = Duration::from_secs(86_400);
 /// Documents kept at most; the cache starts over beyond it.
 const MAX_CACHED: usize = 10_000;
-/// The scopes a client known only by its document may ask for.
-pub const DOCUMENT_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 /// Why a document gives no client.
 #[derive(Debug, thiserror::Error)]
@@ -78,12 +76,12 @@ impl Documents {
         }
     }
 
-    /// The client the document at `url` describes, for the realm `realm_id` whose scopes are
-    /// `realm_scopes`.
+    /// The client the document at `url` describes, for the realm `realm_id` whose clients
+    /// known by documents may ask for `allowed_scopes`.
     pub async fn client(
         &self,
         realm_id: &str,
-        realm_scopes: &[String],
+        allowed_scopes: &[String],
         url: &str,
         allow_private: bool,
     ) -> Result<Arc<Client>, DocumentError> {
@@ -113,7 +111,7 @@ impl Documents {
             .await
             .map_err(DocumentError::from)
             .and_then(|(document, max_age)| {
-                client_of(realm_id, realm_scopes, url, &document, allow_private)
+                client_of(realm_id, allowed_scopes, url, &document, allow_private)
                     .map(|client| (client, max_age))
             });
         let (client, max_age) = match fetched {
@@ -157,7 +155,7 @@ fn strings(document: &Value, name: &str) -> Result<Option<Vec<String>>, Document
 /// The client a document describes, after checking what it says.
 fn client_of(
     realm_id: &str,
-    realm_scopes: &[String],
+    allowed_scopes: &[String],
     url: &str,
     document: &Value,
     allow_http: bool,
@@ -230,11 +228,11 @@ fn client_of(
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        None => DOCUMENT_SCOPES.iter().map(|s| s.to_string()).collect(),
+        None => allowed_scopes.to_vec(),
     };
     let scopes: Vec<String> = scopes
         .into_iter()
-        .filter(|s| DOCUMENT_SCOPES.contains(&s.as_str()) && realm_scopes.contains(s))
+        .filter(|s| allowed_scopes.contains(s))
         .collect();
     let host = url::Url::parse(url)
         .ok()
@@ -291,10 +289,9 @@ mod tests {
 
     const URL: &str = "https://agent.example/client.json";
 
+    /// The scopes the realm lets such clients ask for.
     fn scopes() -> Vec<String> {
-        ["openid", "profile", "orders.read"]
-            .map(String::from)
-            .to_vec()
+        ["openid", "profile"].map(String::from).to_vec()
     }
 
     #[test]
@@ -306,7 +303,10 @@ mod tests {
             client.display_name.as_deref(),
             Some("Agent (agent.example)")
         );
-        assert_eq!(client.scopes, ["openid", "profile"]);
+        assert_eq!(client.scopes, ["openid", "profile"], "all it may have");
+        let asking = json!({"client_id": URL, "scope": "openid orders.read", "redirect_uris": ["http://127.0.0.1/cb"]});
+        let client = client_of("r", &scopes(), URL, &asking, false).unwrap();
+        assert_eq!(client.scopes, ["openid"], "no more than it may have");
         for bad in [
             json!({"client_id": "https://other.example/c.json", "redirect_uris": ["https://a.example/cb"]}),
             json!({"client_id": URL, "redirect_uris": []}),

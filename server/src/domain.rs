@@ -151,6 +151,23 @@ pub struct RealmSecurity {
     pub registration: RegistrationPolicy,
     /// An `https://` client_id is the URL of the client's metadata document.
     pub client_id_metadata_documents: bool,
+    /// The scopes clients that identify themselves (open registration, metadata documents)
+    /// may ask for; `None`: [`DEFAULT_SELF_SERVICE_SCOPES`].
+    pub self_service_scopes: Option<Vec<String>>,
+}
+
+/// What self-identifying clients may ask for unless the realm says otherwise: signing a user
+/// in, nothing that reaches an API.
+pub const DEFAULT_SELF_SERVICE_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+impl RealmSecurity {
+    /// The scopes clients that identify themselves may ask for.
+    pub fn self_service_scopes(&self) -> Vec<&str> {
+        match &self.self_service_scopes {
+            Some(scopes) => scopes.iter().map(String::as_str).collect(),
+            None => DEFAULT_SELF_SERVICE_SCOPES.to_vec(),
+        }
+    }
 }
 
 /// Who may register clients of a realm by themselves (CONTRACT §11).

@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use crate::auth::{Admin, AdminForm};
 use crate::form_data::{Errors, FormData, Reader};
-use crate::forms::{options, Check, Csrf, FormError, FormState, Group, Select, Submit, Text};
+use crate::forms::{
+    options, Check, Csrf, FormError, FormState, Group, Select, Submit, Text, TextArea,
+};
 use crate::layout::{Confirm, Layout, Section};
 use crate::paths;
 use crate::widgets::{or_dash, Badge, Empty, Enabled, Pager};
@@ -40,6 +42,7 @@ const FIELDS: &[&str] = &[
     "allow_private_fetch",
     "registration",
     "client_id_metadata_documents",
+    "self_service_scopes",
 ];
 
 const LIFETIMES: [(&str, &str); 6] = [
@@ -185,7 +188,8 @@ fn values(r: &RealmView) -> FormData {
         .set_flag(
             "client_id_metadata_documents",
             r.client_id_metadata_documents,
-        );
+        )
+        .set_lines("self_service_scopes", &r.self_service_scopes);
     f
 }
 
@@ -214,6 +218,7 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         allow_private_fetch: Some(form.checked("allow_private_fetch")),
         registration: form.opt("registration"),
         client_id_metadata_documents: Some(form.checked("client_id_metadata_documents")),
+        self_service_scopes: Some(form.words("self_service_scopes")),
     };
     r.finish(input)
 }
@@ -228,6 +233,10 @@ struct FormPage {
 async fn new(admin: Admin) -> Response {
     let mut defaults = FormData::default();
     defaults.set_flag("enabled", true);
+    defaults.set(
+        "self_service_scopes",
+        "openid\nprofile\nemail\noffline_access",
+    );
     let data = FormPage {
         realm: None,
         state: FormState::new(defaults),
@@ -431,6 +440,8 @@ fn form_page(d: FormPage) -> impl IntoView {
                     ]/>
                     <Check name="client_id_metadata_documents" label="Accept client ID metadata documents"
                         hint="An https:// client_id names the client's JSON metadata, fetched and cached."/>
+                    <TextArea name="self_service_scopes" label="Scopes self-registered clients may ask for" rows=2 mono=true
+                        hint="For open registration and metadata documents; scopes of this realm, one per line. An API for agents (an MCP server) lists its own scopes here."/>
                     <Check name="allow_private_fetch" label="Allow client URLs on private addresses"
                         hint="For closed networks and tests: jwks_uri and other client-supplied URLs may point at private or loopback addresses."/>
                 </Group>

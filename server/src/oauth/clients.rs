@@ -29,8 +29,15 @@ pub async fn find(
     {
         return Ok(None);
     }
+    // The scopes the document may name: the realm's, as far as it lets such clients ask.
     let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
-    let scopes: Vec<String> = catalog.scopes.iter().map(|s| s.name.clone()).collect();
+    let self_service = security.self_service_scopes();
+    let scopes: Vec<String> = catalog
+        .scopes
+        .iter()
+        .filter(|s| self_service.contains(&s.name.as_str()))
+        .map(|s| s.name.clone())
+        .collect();
     state
         .documents
         .client(

@@ -23,8 +23,6 @@ use crate::state::{AppState, RealmCtx};
 use crate::store;
 use crate::store::clients::{ClientRow, NewClient};
 
-/// The scopes a client registering itself may ask for (those the realm has).
-const SELF_SERVICE_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 /// Grants a self-registered client may use; `open` registration allows the first two only.
 const GRANTS: [&str; 3] = [
     grant_type::AUTHORIZATION_CODE,
@@ -266,13 +264,14 @@ async fn check(state: &AppState, realm: &RealmCtx, meta: &Metadata, open: bool) 
     }
     let catalog = state.caches.directory.catalog(&realm.realm.id).await?;
     let realm_scopes: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
+    let self_service = realm.realm.security.self_service_scopes();
     let scopes: Vec<String> = match &meta.scope {
         Some(raw) => raw
             .split(' ')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        None => SELF_SERVICE_SCOPES
+        None => self_service
             .iter()
             .filter(|s| realm_scopes.contains(s))
             .map(|s| s.to_string())
@@ -284,10 +283,10 @@ async fn check(state: &AppState, realm: &RealmCtx, meta: &Metadata, open: bool) 
                 "scope `{scope}` is not a scope of this realm"
             )));
         }
-        if open && !SELF_SERVICE_SCOPES.contains(&scope.as_str()) {
+        if open && !self_service.contains(&scope.as_str()) {
             return Err(RegistrationError::metadata(format!(
                 "open registration allows only the scopes {}",
-                SELF_SERVICE_SCOPES.join(" ")
+                self_service.join(" ")
             )));
         }
     }

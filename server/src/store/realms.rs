@@ -88,6 +88,7 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
                 StoreError::Corrupt(format!("unknown registration policy {}", row.registration))
             })?,
             client_id_metadata_documents: row.client_id_metadata_documents,
+            self_service_scopes: self_service_scopes_of(row.self_service_scopes.as_deref()),
         },
         id: row.id,
         name: row.name,
@@ -95,6 +96,25 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
         enabled: row.enabled,
         decentralized: row.decentralized,
         revocation_salt: row.revocation_salt,
+    })
+}
+
+/// The stored form of the self-service scopes: NULL for the default list.
+fn self_service_scopes_column(security: &RealmSecurity) -> Option<String> {
+    security
+        .self_service_scopes
+        .as_ref()
+        .map(|scopes| scopes.join(" "))
+}
+
+/// The self-service scopes a column holds.
+pub fn self_service_scopes_of(column: Option<&str>) -> Option<Vec<String>> {
+    column.map(|joined| {
+        joined
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
     })
 }
 
@@ -142,6 +162,7 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
         allow_private_fetch: Set(new.security.allow_private_fetch),
         registration: Set(new.security.registration.as_str().to_string()),
         client_id_metadata_documents: Set(new.security.client_id_metadata_documents),
+        self_service_scopes: Set(self_service_scopes_column(&new.security)),
         revocation_salt: Set(crate::crypto::random::opaque_token()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -196,6 +217,7 @@ pub async fn update(
     active.allow_private_fetch = Set(settings.security.allow_private_fetch);
     active.registration = Set(settings.security.registration.as_str().to_string());
     active.client_id_metadata_documents = Set(settings.security.client_id_metadata_documents);
+    active.self_service_scopes = Set(self_service_scopes_column(&settings.security));
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

@@ -400,8 +400,75 @@ async fn initial_access_tokens(server: TestServer) {
     assert_eq!(deleted.status, 204);
 }
 
+/// A realm widens what openly registered clients may ask for (an API for agents lists its
+/// scopes); administrators can name only the realm's scopes there.
+async fn realm_chooses_self_service_scopes(server: TestServer) {
+    server.seed(KEYS_SEED).await;
+    set_policy(&server, "open").await;
+    let view = server.admin(Method::GET, "/realms/keys", None).await;
+    assert_eq!(
+        view.body["self_service_scopes"],
+        json!(["openid", "profile", "email", "offline_access"]),
+        "the default"
+    );
+    let asking =
+        json!({"redirect_uris": ["https://agent.example/cb"], "scope": "openid orders.read"});
+    register(&server, None, asking.clone())
+        .await
+        .assert_oauth_error(400, "invalid_client_metadata");
+
+    let unknown = server
+        .admin(
+            Method::PATCH,
+            "/realms/keys",
+            Some(json!({"self_service_scopes": ["openid", "no.such.scope"]})),
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+    assert!(
+        unknown.body["fields"]["self_service_scopes"].is_string(),
+        "{}",
+        unknown.text
+    );
+    let patched = server
+        .admin(
+            Method::PATCH,
+            "/realms/keys",
+            Some(json!({"self_service_scopes": ["openid", "orders.read"]})),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(
+        patched.body["self_service_scopes"],
+        json!(["openid", "orders.read"])
+    );
+
+    let created = register(&server, None, asking).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["scope"], "openid orders.read");
+    // Still not another API's scope, nor one the list dropped.
+    for scope in ["openid invoices.read", "openid email"] {
+        register(
+            &server,
+            None,
+            json!({"redirect_uris": ["https://agent.example/cb"], "scope": scope}),
+        )
+        .await
+        .assert_oauth_error(400, "invalid_client_metadata");
+    }
+    // Without a scope, a client gets what self-registered clients may have.
+    let plain = register(
+        &server,
+        None,
+        json!({"redirect_uris": ["https://agent.example/cb"]}),
+    )
+    .await;
+    assert_eq!(plain.body["scope"], "openid orders.read");
+}
+
 on_both_backends! {
     well_known => metadata_where_clients_look,
+    self_service_scopes => realm_chooses_self_service_scopes,
     open_registration => open_registration_and_management,
     initial_tokens => initial_access_tokens,
 }

@@ -11,6 +11,7 @@ use crate::admin::validate;
 use crate::changes::Change;
 use crate::domain::{
     CookieMode, LifetimeOverrides, RealmMfa, RealmSecurity, RegistrationPolicy, SecurityProfile,
+    DEFAULT_SELF_SERVICE_SCOPES,
 };
 use crate::mail::Security;
 use crate::seeding::MASTER_REALM;
@@ -54,6 +55,10 @@ impl AdminService {
             allow_private_fetch: row.allow_private_fetch,
             registration: row.registration,
             client_id_metadata_documents: row.client_id_metadata_documents,
+            self_service_scopes: store::realms::self_service_scopes_of(
+                row.self_service_scopes.as_deref(),
+            )
+            .unwrap_or_else(|| DEFAULT_SELF_SERVICE_SCOPES.map(String::from).to_vec()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -158,6 +163,15 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
     }
     if let Some(value) = input.client_id_metadata_documents {
         realm.security.client_id_metadata_documents = value;
+    }
+    if let Some(scopes) = &input.self_service_scopes {
+        errors.check(
+            "self_service_scopes",
+            validate::each(scopes, validate::scope_name),
+        );
+        // The default list is kept as "default", so it follows the default if that changes.
+        realm.security.self_service_scopes =
+            (*scopes != DEFAULT_SELF_SERVICE_SCOPES).then(|| scopes.clone());
     }
     if let Some(policy) = &input.registration {
         match RegistrationPolicy::parse(policy) {
@@ -267,9 +281,22 @@ impl RealmAdmin for AdminService {
                 allow_private_fetch: row.allow_private_fetch,
                 registration: RegistrationPolicy::parse(&row.registration).unwrap_or_default(),
                 client_id_metadata_documents: row.client_id_metadata_documents,
+                self_service_scopes: store::realms::self_service_scopes_of(
+                    row.self_service_scopes.as_deref(),
+                ),
             },
         };
         apply(&mut merged, &input, &mut errors);
+        if let Some(scopes) = &input.self_service_scopes {
+            let known = store::catalog::scope_names(self.db(), &row.id)
+                .await?
+                .into_iter()
+                .collect();
+            errors.check(
+                "self_service_scopes",
+                super::catalog::all_known(scopes, &known, "scope"),
+            );
+        }
         errors.finish()?;
         let before = self.realm_view(row.clone());
         let txn = self.begin().await?;
