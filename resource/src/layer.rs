@@ -76,8 +76,26 @@ fn presented(headers: &HeaderMap) -> Result<(bool, &str), Refusal> {
 
 impl Verifier {
     /// Admits a request: the token verified, presented the way its binding asks (RFC 9449
-    /// §7), carrying `scopes`.
+    /// §7), carrying `scopes`. A 401 names the scopes too (RFC 6750 §3), so a client that
+    /// has no token yet knows what to ask for (the MCP authorization spec relies on it).
     pub async fn admit(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &HeaderMap,
+        scopes: &[String],
+    ) -> Result<AccessToken, Refusal> {
+        self.verify_request(method, path, headers, scopes)
+            .await
+            .map_err(|mut refusal| {
+                if refusal.scope.is_none() && !scopes.is_empty() {
+                    refusal.scope = Some(scopes.join(" "));
+                }
+                refusal
+            })
+    }
+
+    async fn verify_request(
         &self,
         method: &str,
         path: &str,

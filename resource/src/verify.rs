@@ -31,7 +31,9 @@ pub struct Config {
     /// This API's identifier in its RFC 9728 metadata (`resource`); the audience by default.
     pub resource: String,
     /// The public URL of this API's metadata document, named in challenges
-    /// (`resource_metadata`); `{resource}/.well-known/oauth-protected-resource` by default.
+    /// (`resource_metadata`); by default the RFC 9728 §3.1 URL: the well-known path inserted
+    /// between the resource's host and its path (`https://api.example/mcp` →
+    /// `https://api.example/.well-known/oauth-protected-resource/mcp`).
     pub metadata_url: String,
     /// Where the issuer's keys are; `{issuer}/.well-known/jwks.json` by default (Tessera's).
     pub jwks_uri: String,
@@ -51,15 +53,18 @@ impl Config {
         let issuer = issuer.into().trim_end_matches('/').to_string();
         let audience = audience.into();
         let resource = audience.clone();
-        let public_origin = url::Url::parse(&resource)
+        let parsed = url::Url::parse(&resource).ok();
+        let public_origin = parsed
+            .as_ref()
             .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let path = parsed
+            .as_ref()
+            .map(|u| u.path().trim_end_matches('/').to_string())
             .unwrap_or_default();
         Self {
             jwks_uri: format!("{issuer}/.well-known/jwks.json"),
-            metadata_url: format!(
-                "{}/.well-known/oauth-protected-resource",
-                resource.trim_end_matches('/')
-            ),
+            metadata_url: format!("{public_origin}/.well-known/oauth-protected-resource{path}"),
             issuer,
             audience,
             resource,
@@ -245,5 +250,25 @@ impl Verifier {
             ));
         }
         Ok(AccessToken { claims })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn metadata_urls_insert_the_well_known_path_before_the_resource_path() {
+        let root = Config::new("https://id.example/realms/a", "https://api.example");
+        assert_eq!(
+            root.metadata_url,
+            "https://api.example/.well-known/oauth-protected-resource"
+        );
+        let mcp = Config::new("https://id.example/realms/a", "https://api.example/mcp/");
+        assert_eq!(
+            mcp.metadata_url,
+            "https://api.example/.well-known/oauth-protected-resource/mcp"
+        );
+        assert_eq!(mcp.public_origin, "https://api.example");
     }
 }

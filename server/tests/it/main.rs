@@ -38,6 +38,7 @@ mod introspection;
 mod keys;
 mod ldap;
 mod loopback_redirects;
+mod mcp;
 mod multiprocess;
 mod openid_client;
 mod passkeys;

@@ -15,7 +15,7 @@ use crate::on_both_backends;
 
 /// `scripts/openid-client-rp` once per test run: installs the locked packages, prints the
 /// fixture's path.
-fn rp_script() -> &'static str {
+pub fn rp_script() -> &'static str {
     static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     PATH.get_or_init(|| {
         let script =

@@ -105,6 +105,10 @@ async fn protects_an_api_with_tessera_tokens(server: TestServer) {
         )),
         "{challenge}"
     );
+    assert!(
+        challenge.contains(r#"scope="orders.read""#),
+        "what to ask for: {challenge}"
+    );
     let metadata: Value = server
         .http
         .get(format!("{api}/.well-known/oauth-protected-resource"))
