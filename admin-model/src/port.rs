@@ -72,6 +72,8 @@ pub trait RealmAdmin: Send + Sync {
     async fn put_smtp(&self, actor: &Actor, realm: &str, input: SmtpInput)
         -> AdminResult<SmtpView>;
     async fn delete_smtp(&self, actor: &Actor, realm: &str) -> AdminResult<()>;
+    /// The salt of the realm's revocation lists; reading it is audited.
+    async fn revocation_salt(&self, actor: &Actor, realm: &str) -> AdminResult<RevocationSaltView>;
 }
 
 /// Clients of a realm and their secrets.

@@ -166,6 +166,15 @@ pub struct RealmInput {
     pub self_service_scopes: Option<Vec<String>>,
 }
 
+/// The salt a realm's Plan B revocation lists hash their values with, for resource servers
+/// that poll the lists and match tokens themselves (`tessera-resource`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RevocationSaltView {
+    pub salt: String,
+    /// How values are hashed: base64url(SHA-256(salt + value)).
+    pub hash_algorithm: String,
+}
+
 /// A realm's outgoing mail server (password reset links). The password is never shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SmtpView {

@@ -32,10 +32,12 @@ mod dpop;
 mod jwks;
 mod layer;
 mod metadata;
+mod revocations;
 mod verify;
 
 pub use challenge::Refusal;
 pub use layer::{RequireToken, RequireTokenService};
+pub use revocations::RevocationPolling;
 pub use verify::{AccessToken, Config, Introspection, Verifier};
 
 /// Why a verifier could not be built.
@@ -45,4 +47,6 @@ pub enum SetupError {
     BadIssuer,
     #[error("the HTTP client could not be built: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("polling a revocation list needs a Tokio runtime: build the verifier inside one")]
+    NoRuntime,
 }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::challenge::Refusal;
 use crate::dpop::ReplayCache;
 use crate::jwks::Jwks;
+use crate::revocations::{RevocationList, RevocationPolling};
 use crate::SetupError;
 
 /// Credentials of this resource server at the issuer's introspection endpoint, for opaque
@@ -46,6 +47,9 @@ pub struct Config {
     /// The scheme and host this API is reached at from outside (`https://api.example`), for
     /// checking DPoP proofs' `htu`; the resource's origin by default.
     pub public_origin: String,
+    /// The issuer's Plan B revocation list, polled so revoked JWTs stop working before they
+    /// expire; none by default.
+    pub revocations: Option<RevocationPolling>,
 }
 
 impl Config {
@@ -72,6 +76,7 @@ impl Config {
             leeway: Duration::from_secs(30),
             introspection: None,
             public_origin,
+            revocations: None,
         }
     }
 }
@@ -126,6 +131,7 @@ struct Inner {
     jwks: Jwks,
     http: reqwest::Client,
     replays: ReplayCache,
+    revocations: Option<Arc<RevocationList>>,
 }
 
 /// Verifies access tokens; cheap to clone, share one per issuer and API.
@@ -161,7 +167,15 @@ impl Verifier {
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let revocations = match &config.revocations {
+            Some(polling) => {
+                tokio::runtime::Handle::try_current().map_err(|_| SetupError::NoRuntime)?;
+                Some(RevocationList::start(polling.clone(), http.clone()))
+            }
+            None => None,
+        };
         Ok(Self(Arc::new(Inner {
+            revocations,
             jwks: Jwks::new(config.jwks_uri.clone(), http.clone()),
             http,
             replays: ReplayCache::default(),
@@ -214,6 +228,15 @@ impl Verifier {
         validation.validate_nbf = true;
         let data = decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| Refusal::invalid_token(format!("the token does not verify: {e}")))?;
+        if let Some(list) = &self.0.revocations {
+            // Until the list was read once, no token is known not to be revoked.
+            if !list.is_synced() && list.sync(true).await.is_err() {
+                return Err(Refusal::unavailable());
+            }
+            if list.is_revoked(token, &data.claims) {
+                return Err(Refusal::invalid_token("the token was revoked"));
+            }
+        }
         Ok(AccessToken {
             claims: data.claims,
         })

@@ -5,7 +5,7 @@
 use axum::routing::get;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tessera_resource::{AccessToken, Config, RequireToken, Verifier};
+use tessera_resource::{AccessToken, Config, RequireToken, RevocationPolling, Verifier};
 
 use super::signed_requests::{create_client, TestKey, KEYS_SEED};
 use crate::common::TestServer;
@@ -13,14 +13,15 @@ use crate::on_both_backends;
 
 const SECRET: &str = "service-secret-123456";
 
-/// Starts the API on loopback; returns its base URL.
-async fn start_api(server: &TestServer) -> String {
+/// Starts the API on loopback, polling `revocations` if given; returns its base URL.
+async fn start_api(server: &TestServer, revocations: Option<RevocationPolling>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(server.issuer("keys"), "https://orders.example");
     config.public_origin = base.clone();
     config.metadata_url = format!("{base}/.well-known/oauth-protected-resource");
     config.scopes_supported = vec!["orders.read".into()];
+    config.revocations = revocations;
     let verifier = Verifier::new(config).unwrap();
     let app = axum::Router::new()
         .route(
@@ -83,7 +84,7 @@ async fn protects_an_api_with_tessera_tokens(server: TestServer) {
         }),
     )
     .await;
-    let api = start_api(&server).await;
+    let api = start_api(&server, None).await;
     let orders = format!("{api}/orders");
 
     let bearer = token(&server, "orders.read", None).await;
@@ -215,6 +216,130 @@ async fn protects_an_api_with_tessera_tokens(server: TestServer) {
     assert_eq!(ok.status(), 200);
 }
 
+/// Calls `url` with `token` until the answer is `status` (the API polls its list in the
+/// background); panics after five seconds.
+async fn until_status(server: &TestServer, url: &str, token: &str, status: u16) {
+    for _ in 0..100 {
+        let answer = call(server, url, Some(format!("Bearer {token}")), None).await;
+        if answer.status() == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{url} never answered {status}");
+}
+
+/// Plan B revocation lists, polled by the crate: RFC 7009 revocations (TOKEN entries) and
+/// CLAIM entries reach an API that checks its tokens offline; tokens issued after a CLAIM
+/// entry pass; an API that never read its list refuses tokens rather than guess.
+async fn honours_the_realms_revocation_list(server: TestServer) {
+    server.seed(KEYS_SEED).await;
+    for scope in ["revocations:read", "revocations:write"] {
+        let created = server
+            .admin(
+                Method::POST,
+                "/realms/keys/scopes",
+                Some(json!({"name": scope})),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+    }
+    for (client_id, scopes) in [
+        ("svc", json!(["orders.read"])),
+        ("poller", json!(["revocations:read", "revocations:write"])),
+    ] {
+        create_client(
+            &server,
+            json!({
+                "client_id": client_id,
+                "grant_types": ["client_credentials"],
+                "scopes": scopes,
+                "client_secret": SECRET,
+            }),
+        )
+        .await;
+    }
+    let salt = server
+        .admin(Method::GET, "/realms/keys/revocation-salt", None)
+        .await;
+    assert_eq!(salt.status, 200, "{}", salt.text);
+    assert_eq!(salt.body["hash_algorithm"], "SHA-256");
+    assert_eq!(
+        server
+            .audit_events("realm.revocation_salt_read")
+            .await
+            .len(),
+        1,
+        "reading the salt is audited"
+    );
+    let salt = salt.body["salt"].as_str().unwrap().to_string();
+    let mut polling =
+        RevocationPolling::new(&server.issuer("keys"), salt.clone(), "poller", SECRET);
+    polling.interval = std::time::Duration::from_millis(100);
+    let api = start_api(&server, Some(polling.clone())).await;
+    let orders = format!("{api}/orders");
+
+    // RFC 7009 at the issuer: the API refuses the token soon after, and only that one.
+    let revoked = token(&server, "orders.read", None).await;
+    let kept = token(&server, "orders.read", None).await;
+    until_status(&server, &orders, &revoked, 200).await;
+    let answer = server
+        .post_form(
+            "/realms/keys/connect/revoke",
+            &[("token", &revoked)],
+            Some(("svc", SECRET)),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    until_status(&server, &orders, &revoked, 401).await;
+    until_status(&server, &orders, &kept, 200).await;
+
+    // A CLAIM entry for the client: its earlier tokens go, later ones pass.
+    let writer = server
+        .post_form(
+            "/realms/keys/connect/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "revocations:write"),
+            ],
+            Some(("poller", SECRET)),
+        )
+        .await;
+    let writer = writer.body["access_token"].as_str().unwrap().to_string();
+    // Explicitly past `kept`'s second (`iat` < `issued_before`), however fast this runs.
+    let (_, kept_claims) = crate::common::jwt_parts(&kept);
+    let cut = kept_claims["iat"].as_i64().unwrap() + 1;
+    let listed = server
+        .http
+        .post(server.url("/realms/keys/revocations"))
+        .bearer_auth(&writer)
+        .json(&json!({"type": "CLAIM", "data": {"claims": {"client_id": "svc"}, "issued_before": cut}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 201);
+    until_status(&server, &orders, &kept, 401).await;
+    // `iat` is in seconds: a token of the entry's second would still be cut by it.
+    while server.state.now().timestamp() < cut {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let after = token(&server, "orders.read", None).await;
+    until_status(&server, &orders, &after, 200).await;
+
+    // Without the list (a wrong secret), the API answers 503 instead of guessing.
+    polling.secret = "not-the-secret-at-all".into();
+    let blind = start_api(&server, Some(polling)).await;
+    let answer = call(
+        &server,
+        &format!("{blind}/orders"),
+        Some(format!("Bearer {after}")),
+        None,
+    )
+    .await;
+    assert_eq!(answer.status(), 503);
+}
+
 on_both_backends! {
     protects => protects_an_api_with_tessera_tokens,
+    revocation_lists => honours_the_realms_revocation_list,
 }

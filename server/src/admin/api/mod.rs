@@ -134,6 +134,7 @@ pub fn router() -> Router<AppState> {
     realms::get_smtp,
     realms::put_smtp,
     realms::delete_smtp,
+    realms::revocation_salt,
     clients::list_clients,
     clients::create_client,
     clients::get_client,
@@ -226,6 +227,10 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
             get(realms::get_smtp)
                 .put(realms::put_smtp)
                 .delete(realms::delete_smtp),
+        )
+        .route(
+            "/realms/{realm}/revocation-salt",
+            get(realms::revocation_salt),
         )
         .route(
             "/realms/{realm}/clients",

@@ -225,3 +225,36 @@ pub async fn delete_smtp(
     s.delete_smtp(&a, &p.realm).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/revocation-salt",
+    tag = "realms",
+    summary = "The salt of the realm's revocation lists",
+    description = "Resource servers that poll `GET /realms/{realm}/revocations` and match \
+        tokens themselves (`tessera-resource`) need it: TOKEN and CLAIM entries carry \
+        base64url(SHA-256(salt + value)). Reading it is audited \
+        (`realm.revocation_salt_read`).",
+    params(("realm" = String, Path, description = "Realm name")),
+    responses(
+        (status = 200, body = RevocationSaltView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revocation_salt(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+) -> Answer {
+    let view = s.revocation_salt(&a, &p.realm).await?;
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::Json(view),
+    )
+        .into_response())
+}

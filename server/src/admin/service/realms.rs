@@ -2,7 +2,7 @@
 
 use admin_model::{
     Actor, AdminError, AdminResult, FieldErrors, OperationsAdmin, Page, PageRequest, RealmAdmin,
-    RealmInput, RealmSummary, RealmView, SmtpInput, SmtpView,
+    RealmInput, RealmSummary, RealmView, RevocationSaltView, SmtpInput, SmtpView,
 };
 use async_trait::async_trait;
 
@@ -361,6 +361,23 @@ impl RealmAdmin for AdminService {
         caches.publish(Change::Catalog { realm_id: row.id }).await;
         caches.publish(Change::Revocations).await;
         Ok(())
+    }
+
+    async fn revocation_salt(&self, actor: &Actor, name: &str) -> AdminResult<RevocationSaltView> {
+        let realm = self.realm(name).await?;
+        self.audit(
+            self.db(),
+            &realm.id,
+            actor,
+            "realm.revocation_salt_read",
+            &realm.id,
+            serde_json::Value::Null,
+        )
+        .await?;
+        Ok(RevocationSaltView {
+            salt: realm.revocation_salt,
+            hash_algorithm: "SHA-256".to_string(),
+        })
     }
 
     async fn get_smtp(&self, name: &str) -> AdminResult<SmtpView> {
