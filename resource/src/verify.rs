@@ -278,7 +278,114 @@ impl Verifier {
 
 #[cfg(test)]
 mod tests {
-    use super::Config;
+    use super::{unix_now, Config, Verifier};
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use serde_json::{json, Value};
+
+    struct Issuer {
+        url: String,
+        key: EcdsaKeyPair,
+    }
+
+    impl Issuer {
+        /// An issuer serving one ES256 key (`k1`) on loopback.
+        async fn start() -> Issuer {
+            let rng = SystemRandom::new();
+            let pkcs8 =
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+            let key =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+            let point = key.public_key().as_ref().to_vec();
+            let (x, y) = point[1..].split_at(32);
+            let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256",
+                "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y)}]});
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/realms/r", listener.local_addr().unwrap());
+            let app = axum::Router::new().route(
+                "/realms/r/.well-known/jwks.json",
+                axum::routing::get(move || {
+                    let jwks = jwks.clone();
+                    async move { axum::Json(jwks) }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            Issuer { url, key }
+        }
+
+        fn sign(&self, header: Value, claims: Value) -> String {
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(header.to_string()),
+                URL_SAFE_NO_PAD.encode(claims.to_string())
+            );
+            let signature = self
+                .key
+                .sign(&SystemRandom::new(), input.as_bytes())
+                .unwrap();
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.as_ref()))
+        }
+
+        /// A token with `claims` over good defaults (`null` removes a claim).
+        fn token(&self, claims: Value) -> String {
+            let now = unix_now();
+            let mut all = json!({"iss": self.url, "sub": "u", "aud": "https://api.example",
+                "iat": now, "exp": now + 300, "scope": "a"});
+            for (name, value) in claims.as_object().unwrap() {
+                if value.is_null() {
+                    all.as_object_mut().unwrap().remove(name);
+                } else {
+                    all[name] = value.clone();
+                }
+            }
+            self.sign(json!({"alg": "ES256", "typ": "at+jwt", "kid": "k1"}), all)
+        }
+    }
+
+    #[tokio::test]
+    async fn only_fresh_access_tokens_for_this_api_from_this_issuer_verify() {
+        let issuer = Issuer::start().await;
+        let mut config = Config::new(&issuer.url, "https://api.example");
+        config.leeway = std::time::Duration::from_secs(5);
+        let verifier = Verifier::new(config).unwrap();
+        let good = issuer.token(json!({}));
+        assert_eq!(verifier.verify(&good).await.unwrap().subject(), "u");
+        let now = unix_now();
+        for (why, token) in [
+            ("expired", issuer.token(json!({"exp": now - 10}))),
+            ("not yet valid", issuer.token(json!({"nbf": now + 60}))),
+            ("no exp", issuer.token(json!({"exp": null}))),
+            ("another API", issuer.token(json!({"aud": "https://other.example"}))),
+            ("another issuer", issuer.token(json!({"iss": "https://evil.example/realms/r"}))),
+            (
+                "an ID token",
+                issuer.sign(
+                    json!({"alg": "ES256", "typ": "JWT", "kid": "k1"}),
+                    json!({"iss": issuer.url, "sub": "u", "aud": "https://api.example", "exp": now + 300}),
+                ),
+            ),
+            (
+                "an unknown key",
+                issuer.sign(
+                    json!({"alg": "ES256", "typ": "at+jwt", "kid": "k2"}),
+                    json!({"iss": issuer.url, "sub": "u", "aud": "https://api.example", "exp": now + 300}),
+                ),
+            ),
+            ("a tampered payload", {
+                let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
+                parts[1] = URL_SAFE_NO_PAD.encode(
+                    json!({"iss": issuer.url, "sub": "admin", "aud": "https://api.example", "exp": now + 300})
+                        .to_string(),
+                );
+                parts.join(".")
+            }),
+        ] {
+            let refusal = verifier.verify(&token).await.unwrap_err();
+            assert_eq!(refusal.error, Some("invalid_token"), "{why}");
+        }
+    }
 
     #[test]
     fn metadata_urls_insert_the_well_known_path_before_the_resource_path() {
