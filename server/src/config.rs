@@ -141,6 +141,16 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value_t = 60)]
     pub idle_timeout: u64,
 
+    /// Seconds between a stop signal (SIGTERM, SIGINT) and closing the listener, while
+    /// readiness answers 503 so load balancers take the process out (0 to 300).
+    #[arg(long, env = "TESSERA_SHUTDOWN_DELAY", default_value_t = 0)]
+    pub shutdown_delay: u64,
+
+    /// Seconds accepted requests get to finish once the listener has closed; connections
+    /// still open then are cut.
+    #[arg(long, env = "TESSERA_SHUTDOWN_DRAIN", default_value_t = 30)]
+    pub shutdown_drain: u64,
+
     /// Tracing filter (e.g. `info`, `tessera=debug,sqlx=warn`).
     #[arg(long, env = "TESSERA_LOG", default_value = "info")]
     pub log: String,
@@ -288,6 +298,15 @@ impl Settings {
             max_connections: self.max_connections,
             header_read_timeout: timeout("TESSERA_HEADER_READ_TIMEOUT", self.header_read_timeout)?,
             idle_timeout: timeout("TESSERA_IDLE_TIMEOUT", self.idle_timeout)?,
+            shutdown_delay: if self.shutdown_delay <= 300 {
+                std::time::Duration::from_secs(self.shutdown_delay)
+            } else {
+                return Err(ConfigError::new(
+                    "TESSERA_SHUTDOWN_DELAY",
+                    "must be between 0 and 300 seconds",
+                ));
+            },
+            drain_timeout: timeout("TESSERA_SHUTDOWN_DRAIN", self.shutdown_drain)?,
         };
         if self.rsa_key_pool > 64 {
             return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));

@@ -18,8 +18,16 @@ pub async fn healthz() -> Json<Value> {
 /// How long readiness waits for the database: a probe must flip within a second of an outage.
 const READY_PROBE_TIMEOUT: Duration = Duration::from_millis(800);
 
-/// The process can serve: its database answers within [`READY_PROBE_TIMEOUT`].
+/// The process can serve: it is not shutting down, and its database answers within
+/// [`READY_PROBE_TIMEOUT`].
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.lifecycle.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "draining", "reason": "the process is shutting down"})),
+        )
+            .into_response();
+    }
     if state.caches.store.ping(READY_PROBE_TIMEOUT).await {
         (StatusCode::OK, Json(json!({"status": "ready"}))).into_response()
     } else {

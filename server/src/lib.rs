@@ -23,6 +23,7 @@ pub mod health;
 pub mod jose;
 pub mod keys;
 pub mod ldap;
+pub mod lifecycle;
 pub mod limiter;
 pub mod mail;
 pub mod metrics;

@@ -42,6 +42,12 @@ pub struct ServeLimits {
     /// Time a connection may wait for its next request, from its opening or from its previous
     /// response, before it is closed.
     pub idle_timeout: Duration,
+    /// After a stop signal: how long readiness says 503 while the listener still accepts, so
+    /// load balancers take the process out before it stops taking connections.
+    pub shutdown_delay: Duration,
+    /// After the listener closes: how long accepted requests get to finish before the
+    /// connections still open are cut.
+    pub drain_timeout: Duration,
 }
 
 impl Default for ServeLimits {
@@ -50,12 +56,14 @@ impl Default for ServeLimits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            shutdown_delay: Duration::ZERO,
+            drain_timeout: Duration::from_secs(30),
         }
     }
 }
 
 /// Accepts and serves connections until `shutdown` completes, then asks every connection to
-/// finish its current request and waits until all are closed.
+/// finish its current request and waits until all are closed, or until the drain timeout.
 pub async fn run(
     listener: TcpListener,
     router: Router,
@@ -97,7 +105,16 @@ pub async fn run(
     let _ = stop_tx.send(true);
     // Every connection holds a permit until it is closed.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
-    let _ = permits.acquire_many(all).await;
+    if tokio::time::timeout(limits.drain_timeout, permits.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = limits.max_connections - permits.available_permits(),
+            drain_timeout_s = limits.drain_timeout.as_secs(),
+            "connections still open after the drain timeout are cut"
+        );
+    }
     Ok(())
 }
 

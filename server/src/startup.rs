@@ -181,6 +181,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
             std::time::Duration::from_secs(3600),
         ),
         metrics: Default::default(),
+        lifecycle: Default::default(),
         clock,
     }));
     Ok(Started { state, seed_report })
@@ -302,14 +303,32 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     serve_with(listener, state, crate::serving::ServeLimits::default()).await
 }
 
-/// Serves HTTP on `listener` with `limits` until SIGINT or SIGTERM, then drains connections.
+/// Serves HTTP on `listener` with `limits` until SIGINT or SIGTERM. Then readiness turns 503,
+/// the listener closes after the shutdown delay, accepted requests finish (within the drain
+/// timeout) and the database pool closes.
 pub async fn serve_with(
     listener: tokio::net::TcpListener,
     state: AppState,
     limits: crate::serving::ServeLimits,
 ) -> std::io::Result<()> {
-    let router = crate::app::router(state);
-    crate::serving::run(listener, router, limits, shutdown_signal()).await
+    let router = crate::app::router(state.clone());
+    let draining = state.clone();
+    let stop = async move {
+        shutdown_signal().await;
+        draining.lifecycle.begin_draining();
+        tracing::info!(
+            delay_s = limits.shutdown_delay.as_secs(),
+            drain_timeout_s = limits.drain_timeout.as_secs(),
+            "stop signal: readiness is 503; the listener closes after the delay"
+        );
+        tokio::time::sleep(limits.shutdown_delay).await;
+    };
+    let served = crate::serving::run(listener, router, limits, stop).await;
+    if let Err(e) = state.caches.store.db.close_by_ref().await {
+        tracing::warn!(error = %e, "closing the database pool failed");
+    }
+    tracing::info!("stopped");
+    served
 }
 
 async fn shutdown_signal() {

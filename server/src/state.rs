@@ -44,6 +44,8 @@ pub struct AppInner {
     /// Open client registrations per client address.
     pub registration_limiter: crate::limiter::AttemptLimiter,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Serving, or draining after a stop signal.
+    pub lifecycle: crate::lifecycle::Lifecycle,
     pub clock: Arc<dyn Clock>,
 }
 

@@ -13,6 +13,8 @@ const LIMITS: ServeLimits = ServeLimits {
     max_connections: 200,
     header_read_timeout: Duration::from_secs(1),
     idle_timeout: Duration::from_secs(2),
+    shutdown_delay: Duration::ZERO,
+    drain_timeout: Duration::from_secs(30),
 };
 
 /// No test waits on a socket longer than this.

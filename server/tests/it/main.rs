@@ -32,6 +32,7 @@ mod dpop;
 mod email;
 mod exchange;
 mod federation;
+mod graceful_shutdown;
 mod hostile_connections;
 mod interactions;
 mod introspection;

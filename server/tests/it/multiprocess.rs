@@ -9,9 +9,9 @@ use serde_json::json;
 use crate::common::{Backend, TestServer, BILLING, SERVICES_SEED};
 
 /// The second process: the real binary on the same database, behind the same public URL.
-struct SecondProcess {
-    child: Child,
-    base: String,
+pub struct SecondProcess {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for SecondProcess {
@@ -22,6 +22,11 @@ impl Drop for SecondProcess {
 }
 
 async fn spawn_second(first: &TestServer) -> SecondProcess {
+    spawn_process(first, &[]).await
+}
+
+/// The real binary on `first`'s database with `env` added, once it is ready.
+pub async fn spawn_process(first: &TestServer, env: &[(&str, &str)]) -> SecondProcess {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -36,6 +41,7 @@ async fn spawn_second(first: &TestServer) -> SecondProcess {
         .env("TESSERA_LOG", "warn")
         .env("TESSERA_ARGON2_MEMORY_KIB", "1024")
         .env("TESSERA_ARGON2_ITERATIONS", "1")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
