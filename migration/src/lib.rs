@@ -35,3 +35,49 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Where a database stands against the migrations this build knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Known here and applied, in order.
+    pub applied: Vec<String>,
+    /// Known here, not applied yet, in order.
+    pub pending: Vec<String>,
+    /// Applied by a newer build: they only add, so this build can still run beside it during
+    /// a rolling upgrade.
+    pub newer: Vec<String>,
+}
+
+/// Reads the database's migration table (without creating it).
+pub async fn status(db: &sea_orm::DatabaseConnection) -> Result<Status, DbErr> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    use sea_orm_migration::seaql_migrations;
+
+    let mut stored: Vec<String> = Vec::new();
+    if SchemaManager::new(db).has_table("seaql_migrations").await? {
+        stored = seaql_migrations::Entity::find()
+            .order_by_asc(seaql_migrations::Column::Version)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| row.version)
+            .collect();
+    }
+    let known: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
+    let (applied, pending) = known
+        .iter()
+        .cloned()
+        .partition(|name| stored.contains(name));
+    let newer = stored
+        .into_iter()
+        .filter(|name| !known.contains(name))
+        .collect();
+    Ok(Status {
+        applied,
+        pending,
+        newer,
+    })
+}

@@ -22,7 +22,11 @@ pub enum Command {
     /// Migrate, seed and serve HTTP (the default).
     Serve,
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// List applied, pending and newer migrations instead; changes nothing.
+        #[arg(long)]
+        status: bool,
+    },
     /// Apply a TOML seed file (idempotently) and exit.
     Seed {
         /// Path of the TOML seed file.

@@ -32,10 +32,30 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config, clock).await,
-        Command::Migrate => {
+        Command::Migrate { status: false } => {
             let store = startup::open_store(&config).await?;
             startup::migrate(&store).await?;
             println!("database migrated");
+            Ok(())
+        }
+        Command::Migrate { status: true } => {
+            let store = startup::open_store(&config).await?;
+            let status = startup::migration_status(&store).await?;
+            for name in &status.applied {
+                println!("applied  {name}");
+            }
+            for name in &status.pending {
+                println!("pending  {name}");
+            }
+            for name in &status.newer {
+                println!("newer    {name}  (applied by a newer Tessera)");
+            }
+            println!(
+                "{} applied, {} pending, {} newer",
+                status.applied.len(),
+                status.pending.len(),
+                status.newer.len()
+            );
             Ok(())
         }
         Command::Seed { file } => {

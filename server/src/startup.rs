@@ -50,9 +50,34 @@ pub async fn open_store(config: &Validated) -> Result<Store, ConfigError> {
 }
 
 pub async fn migrate(store: &Store) -> Result<(), StartError> {
+    let status = migration_status(store).await?;
+    if !status.newer.is_empty() {
+        // A newer build has migrated this database: migrations only add, so this one runs
+        // beside it (a rolling upgrade), provided it needs nothing the newer one lacks.
+        if !status.pending.is_empty() {
+            return Err(StartError::Other(format!(
+                "the database has migrations this build does not know ({}) and lacks ones it \
+                 needs ({}): it was migrated by a different line of Tessera",
+                status.newer.join(", "),
+                status.pending.join(", ")
+            )));
+        }
+        tracing::warn!(
+            newer = %status.newer.join(", "),
+            "the database was migrated by a newer Tessera; running beside it"
+        );
+        return Ok(());
+    }
     migration::Migrator::up(&store.db, None)
         .await
         .map_err(|e| StartError::Other(format!("database migration failed: {e}")))
+}
+
+/// Which migrations the database has, lacks, and has from a newer build.
+pub async fn migration_status(store: &Store) -> Result<migration::Status, StartError> {
+    migration::status(&store.db)
+        .await
+        .map_err(|e| StartError::Other(format!("reading the migration table failed: {e}")))
 }
 
 /// The configured master key, or for SQLite the key file beside the database.

@@ -98,6 +98,61 @@ fn migrate_then_rotate_keys_from_the_command_line() {
     assert!(stderr.contains("TESSERA_MASTER_KEY"), "{stderr}");
 }
 
+/// `migrate --status` reports without changing anything, and a database a newer Tessera has
+/// migrated still starts this build (a rolling upgrade), with the newer migrations listed.
+#[test]
+fn migration_status_and_a_database_from_a_newer_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("up.db").display());
+    let env = [
+        ("TESSERA_DATABASE_URL", url.as_str()),
+        ("TESSERA_LOG", "warn"),
+    ];
+    let count = |stdout: &str, word: &str| {
+        stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("{word} ")))
+            .count()
+    };
+    let (code, stdout, stderr) = tessera(&env, &["migrate", "--status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(count(&stdout, "applied"), 0, "{stdout}");
+    let known = count(&stdout, "pending");
+    assert!(known > 5, "{stdout}");
+    let (code, stdout, _) = tessera(&env, &["migrate", "--status"]);
+    assert_eq!(
+        (code, count(&stdout, "pending")),
+        (0, known),
+        "status changed nothing"
+    );
+
+    assert_eq!(tessera(&env, &["migrate"]).0, 0);
+    let (_, stdout, _) = tessera(&env, &["migrate", "--status"]);
+    assert_eq!(count(&stdout, "applied"), known, "{stdout}");
+    assert_eq!(count(&stdout, "pending"), 0, "{stdout}");
+
+    // A newer build added a migration: this one lists it and still starts.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        db.execute_unprepared(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_future', 0)",
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    });
+    let (code, stdout, stderr) = tessera(&env, &["migrate", "--status"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("newer    m20991231_000001_future"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = tessera(&env, &["keys", "rotate", "--realm", "default"]);
+    assert_eq!(code, 0, "runs beside the newer schema: {stderr}");
+    assert!(stdout.contains("new active keys"), "{stdout}");
+}
+
 #[test]
 fn help_lists_every_setting() {
     let (code, stdout, _) = tessera(&[], &["--help"]);
