@@ -45,6 +45,8 @@ pub struct RealmView {
     /// The scopes clients that identify themselves (open registration, metadata documents)
     /// may ask for.
     pub self_service_scopes: Vec<String>,
+    /// Requests admitted per client address and per client, by endpoint group.
+    pub rate_limits: RateLimitsView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -164,6 +166,66 @@ pub struct RealmInput {
     /// offline_access`. An API for agents (an MCP server) lists its own scopes here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_service_scopes: Option<Vec<String>>,
+    /// Request rate limits; a group or member left out stays as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<RateLimitsInput>,
+}
+
+/// One endpoint group's limits: `N/second`, `N/minute` or `N/hour` (a burst of N, refilled
+/// evenly over the period), or null for none. Counted per process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupLimitsView {
+    /// Per client address (an IPv6 /64 counts as one).
+    pub per_ip: Option<String>,
+    /// Per authenticated client.
+    pub per_client: Option<String>,
+}
+
+/// A realm's request rate limits; over one, requests get 429 with `Retry-After`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RateLimitsView {
+    /// The token endpoint (default 6000/minute per address and per client).
+    pub token: GroupLimitsView,
+    /// Sign-in forms: password, second factor, passkey (default 60/minute per address).
+    pub login: GroupLimitsView,
+    /// Device authorization and the user-code page (default 120/minute per address and client).
+    pub device: GroupLimitsView,
+    /// Dynamic client registration (default 20/hour per address).
+    pub registration: GroupLimitsView,
+}
+
+/// Changes to one group's limits; `null` removes a limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupLimitsInput {
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable, example = "600/minute")]
+    pub per_ip: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "crate::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, nullable, example = "600/minute")]
+    pub per_client: Option<Option<String>>,
+}
+
+/// Changes to a realm's rate limits, by group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<GroupLimitsInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<GroupLimitsInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<GroupLimitsInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<GroupLimitsInput>,
 }
 
 /// The salt a realm's Plan B revocation lists hash their values with, for resource servers

@@ -41,6 +41,8 @@ pub struct Model {
     /// Scopes self-identifying clients may ask for, space-separated; NULL: the standard
     /// OpenID scopes.
     pub self_service_scopes: Option<String>,
+    /// Request rate limits as JSON; NULL: the defaults.
+    pub rate_limits: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -145,6 +145,12 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value_t = 60)]
     pub idle_timeout: u64,
 
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client's address (for
+    /// rate limits and session records): comma-separated addresses and CIDR networks. None
+    /// by default, so clients cannot choose the address they are counted under.
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+
     /// Seconds between a stop signal (SIGTERM, SIGINT) and closing the listener, while
     /// readiness answers 503 so load balancers take the process out (0 to 300).
     #[arg(long, env = "TESSERA_SHUTDOWN_DELAY", default_value_t = 0)]
@@ -210,6 +216,7 @@ pub struct Validated {
     pub rsa_key_pool: usize,
     /// Connection cap and timeouts of the HTTP listener.
     pub serve: crate::serving::ServeLimits,
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
 }
 
 impl Settings {
@@ -312,10 +319,13 @@ impl Settings {
             },
             drain_timeout: timeout("TESSERA_SHUTDOWN_DRAIN", self.shutdown_drain)?,
         };
+        let trusted_proxies = crate::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|why| ConfigError::new("TESSERA_TRUSTED_PROXIES", why))?;
         if self.rsa_key_pool > 64 {
             return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));
         }
         Ok(Validated {
+            trusted_proxies,
             db_acquire_timeout,
             sqlite_sync,
             rsa_key_pool: self.rsa_key_pool,

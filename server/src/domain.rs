@@ -154,6 +154,9 @@ pub struct RealmSecurity {
     /// The scopes clients that identify themselves (open registration, metadata documents)
     /// may ask for; `None`: [`DEFAULT_SELF_SERVICE_SCOPES`].
     pub self_service_scopes: Option<Vec<String>>,
+    /// Requests per address and per client on the token, sign-in, device and registration
+    /// endpoints.
+    pub rate_limits: crate::rate_limit::RateLimits,
 }
 
 /// What self-identifying clients may ask for unless the realm says otherwise: signing a user

@@ -200,11 +200,8 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         dpop: crate::dpop::Dpop::new(master_key.derive("dpop-nonce")),
         trusted_jwks: Default::default(),
         device_limiter: Default::default(),
-        // Open registration: twenty clients per address an hour.
-        registration_limiter: crate::limiter::AttemptLimiter::new(
-            20,
-            std::time::Duration::from_secs(3600),
-        ),
+        rate_limiters: Default::default(),
+        trusted_proxies: config.trusted_proxies.clone(),
         metrics: Default::default(),
         lifecycle: Default::default(),
         clock,
@@ -268,6 +265,8 @@ pub fn spawn_background_jobs(state: &AppState) {
         loop {
             ticker.tick().await;
             sweep_expired(&state).await;
+            // Full rate-limit buckets are forgotten, so memory follows recent callers only.
+            state.rate_limiters.sweep();
         }
     });
 }

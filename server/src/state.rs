@@ -41,8 +41,10 @@ pub struct AppInner {
     pub trusted_jwks: crate::tokens::trusted::TrustedJwks,
     /// Wrong device user codes per client address.
     pub device_limiter: crate::limiter::WrongCodeLimiter,
-    /// Open client registrations per client address.
-    pub registration_limiter: crate::limiter::AttemptLimiter,
+    /// Request rate limits per address and per client, by the realms' settings.
+    pub rate_limiters: crate::rate_limit::RateLimiters,
+    /// Proxies whose forwarding headers name the client's address.
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Serving, or draining after a stop signal.
     pub lifecycle: crate::lifecycle::Lifecycle,
@@ -67,6 +69,38 @@ impl AppInner {
 
     pub fn issuer(&self, realm: &str) -> String {
         format!("{}/realms/{realm}", self.public_url)
+    }
+
+    /// The address a request comes from: `peer`, or what trusted proxies say it forwards.
+    pub fn client_ip(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        let peer = peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        self.trusted_proxies.client_ip(peer, headers)
+    }
+
+    /// Counts a request of `group` from `ip` against `realm`'s limit.
+    pub fn limit_ip(
+        &self,
+        realm: &crate::domain::Realm,
+        group: crate::rate_limit::Group,
+        ip: std::net::IpAddr,
+    ) -> Result<(), crate::rate_limit::Limited> {
+        self.rate_limiters
+            .check_ip(&realm.id, &realm.security.rate_limits, group, ip)
+    }
+
+    /// Counts a request of `group` by `client_id` against `realm`'s limit.
+    pub fn limit_client(
+        &self,
+        realm: &crate::domain::Realm,
+        group: crate::rate_limit::Group,
+        client_id: &str,
+    ) -> Result<(), crate::rate_limit::Limited> {
+        self.rate_limiters
+            .check_client(&realm.id, &realm.security.rate_limits, group, client_id)
     }
 
     /// Cookies are `Secure` whenever the public URL is https.

@@ -1,7 +1,9 @@
 //! Realms: the list, creating one, its settings (display name, enabled, decentralized mode,
 //! algorithms, cookie mode, lifetimes) and deleting one behind a confirmation.
 
-use admin_model::{AdminError, PageRequest, RealmInput, RealmView};
+use admin_model::{
+    AdminError, GroupLimitsInput, PageRequest, RateLimitsInput, RealmInput, RealmView,
+};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -43,6 +45,22 @@ const FIELDS: &[&str] = &[
     "registration",
     "client_id_metadata_documents",
     "self_service_scopes",
+    "rate_limits.token.per_ip",
+    "rate_limits.token.per_client",
+    "rate_limits.login.per_ip",
+    "rate_limits.login.per_client",
+    "rate_limits.device.per_ip",
+    "rate_limits.device.per_client",
+    "rate_limits.registration.per_ip",
+    "rate_limits.registration.per_client",
+];
+
+/// The rate-limit groups as the form shows them.
+const RATE_GROUPS: [(&str, &str); 4] = [
+    ("token", "Token endpoint"),
+    ("login", "Sign-in forms"),
+    ("device", "Device flow"),
+    ("registration", "Client registration"),
 ];
 
 const LIFETIMES: [(&str, &str); 6] = [
@@ -190,6 +208,22 @@ fn values(r: &RealmView) -> FormData {
             r.client_id_metadata_documents,
         )
         .set_lines("self_service_scopes", &r.self_service_scopes);
+    let groups = [
+        ("token", &r.rate_limits.token),
+        ("login", &r.rate_limits.login),
+        ("device", &r.rate_limits.device),
+        ("registration", &r.rate_limits.registration),
+    ];
+    for (name, limits) in groups {
+        f.set(
+            &format!("rate_limits.{name}.per_ip"),
+            limits.per_ip.clone().unwrap_or_default(),
+        );
+        f.set(
+            &format!("rate_limits.{name}.per_client"),
+            limits.per_client.clone().unwrap_or_default(),
+        );
+    }
     f
 }
 
@@ -219,8 +253,26 @@ fn read(form: &FormData, creating: bool) -> Result<RealmInput, Errors> {
         registration: form.opt("registration"),
         client_id_metadata_documents: Some(form.checked("client_id_metadata_documents")),
         self_service_scopes: Some(form.words("self_service_scopes")),
+        // A new realm starts with the server's defaults; the form offers them once it exists.
+        rate_limits: (!creating).then(|| rate_limits(form)),
     };
     r.finish(input)
+}
+
+/// An empty field is no limit.
+fn rate_limits(form: &FormData) -> RateLimitsInput {
+    let group = |name: &str| {
+        Some(GroupLimitsInput {
+            per_ip: Some(form.opt(&format!("rate_limits.{name}.per_ip"))),
+            per_client: Some(form.opt(&format!("rate_limits.{name}.per_client"))),
+        })
+    };
+    RateLimitsInput {
+        token: group("token"),
+        login: group("login"),
+        device: group("device"),
+        registration: group("registration"),
+    }
 }
 
 #[derive(Clone)]
@@ -369,6 +421,24 @@ fn form_page(d: FormPage) -> impl IntoView {
             "Required: everyone, enrolling at the next login".to_string(),
         ),
     ];
+    let rate_limit_fields = d.realm.is_some().then(|| {
+        let rows = RATE_GROUPS
+            .iter()
+            .map(|(name, label)| {
+                view! {
+                    <div class="grid-2">
+                        <Text name=format!("rate_limits.{name}.per_ip") label=format!("{label}: per address") placeholder="no limit"/>
+                        <Text name=format!("rate_limits.{name}.per_client") label=format!("{label}: per client") placeholder="no limit"/>
+                    </div>
+                }
+            })
+            .collect_view();
+        view! {
+            <Group title="Rate limits" note="N/second, N/minute or N/hour: a burst of N, refilled evenly. Empty: no limit. Counted in each process; over a limit, requests get 429 with Retry-After.">
+                {rows}
+            </Group>
+        }
+    });
     let lifetimes = LIFETIMES
         .iter()
         .map(|(name, label)| {
@@ -445,6 +515,7 @@ fn form_page(d: FormPage) -> impl IntoView {
                     <Check name="allow_private_fetch" label="Allow client URLs on private addresses"
                         hint="For closed networks and tests: jwks_uri and other client-supplied URLs may point at private or loopback addresses."/>
                 </Group>
+                {rate_limit_fields}
                 <Group title="Lifetimes" note="Clients may override these.">
                     <div class="grid-3">{lifetimes}</div>
                     <Text name="refresh_reuse_grace" label="Refresh reuse grace" kind="number" placeholder="server default (0)"

@@ -54,6 +54,10 @@ pub async fn device_authorization(
     realm: RealmCtx,
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
+    let ip = state.client_ip(form.peer, &form.headers);
+    state
+        .limit_ip(&realm.realm, crate::rate_limit::Group::Device, ip)
+        .map_err(OAuthError::rate_limited)?;
     let caller = client_auth::authenticate(
         &state,
         &realm,
@@ -63,6 +67,13 @@ pub async fn device_authorization(
     )
     .await?;
     let client = &caller.client;
+    state
+        .limit_client(
+            &realm.realm,
+            crate::rate_limit::Group::Device,
+            &client.client_id,
+        )
+        .map_err(OAuthError::rate_limited)?;
     if !client.allows_grant(grant_type::DEVICE_CODE) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use the device flow",

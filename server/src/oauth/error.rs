@@ -72,6 +72,8 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// A fresh DPoP nonce to send along (RFC 9449 §8), in the `DPoP-Nonce` header.
     pub dpop_nonce: Option<String>,
+    /// Over a rate limit: 429 with this many seconds in `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -85,7 +87,7 @@ macro_rules! constructors {
     ($($name:ident => $code:ident),* $(,)?) => {
         $(
             pub fn $name(description: impl Into<Cow<'static, str>>) -> Self {
-                Self { code: ErrorCode::$code, description: description.into(), dpop_nonce: None }
+                Self { code: ErrorCode::$code, description: description.into(), dpop_nonce: None, retry_after: None }
             }
         )*
     };
@@ -163,10 +165,23 @@ impl OAuthError {
             code: ErrorCode::ServerError,
             description: "the server could not complete the request".into(),
             dpop_nonce: None,
+            retry_after: None,
         }
     }
 
+    /// Too many requests from this address or client: 429 with `Retry-After`.
+    pub fn rate_limited(limited: crate::rate_limit::Limited) -> Self {
+        let seconds = limited.retry_after_secs();
+        let mut error =
+            Self::temporarily_unavailable(format!("too many requests; try again in {seconds} s"));
+        error.retry_after = Some(seconds);
+        error
+    }
+
     pub fn status(&self) -> StatusCode {
+        if self.retry_after.is_some() {
+            return StatusCode::TOO_MANY_REQUESTS;
+        }
         match self.code {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -211,7 +226,9 @@ impl IntoResponse for OAuthError {
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        if self.code == ErrorCode::TemporarilyUnavailable {
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if self.code == ErrorCode::TemporarilyUnavailable {
             headers.insert(header::RETRY_AFTER, crate::outage::retry_after());
         }
         if let Some(nonce) = self

@@ -122,6 +122,8 @@ pub struct OAuthForm {
     pub params: Params,
     /// The path the request was sent to (DPoP proofs name its URL).
     pub path: String,
+    /// The connection's peer (a proxy, perhaps: see `AppInner::client_ip`).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {
@@ -153,6 +155,10 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             })?;
         let params = Params::parse(&bytes)?;
         Ok(Self {
+            peer: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
             headers: parts.headers,
             params,
             // Nested routers see their own suffix of the path; proofs name the whole URL.

@@ -19,6 +19,7 @@ use crate::changes::Change;
 use crate::crypto::secrets::{SecretHasher, SecretOrigin};
 use crate::crypto::{b64url, random, sha256};
 use crate::domain::{grant_type, RegistrationPolicy, TokenAuthMethod};
+use crate::rate_limit::Group;
 use crate::state::{AppState, RealmCtx};
 use crate::store;
 use crate::store::clients::{ClientRow, NewClient};
@@ -37,6 +38,8 @@ pub struct RegistrationError {
     status: StatusCode,
     code: &'static str,
     description: String,
+    /// Seconds for `Retry-After` when over the rate limit.
+    retry_after: Option<u64>,
 }
 
 impl RegistrationError {
@@ -45,6 +48,7 @@ impl RegistrationError {
             status,
             code,
             description: description.into(),
+            retry_after: None,
         }
     }
 
@@ -89,10 +93,10 @@ impl IntoResponse for RegistrationError {
                     .insert(header::WWW_AUTHENTICATE, value);
             }
         }
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -455,21 +459,24 @@ async fn try_register(
         None => None,
     };
     let open = initial.is_none();
-    // Anonymous registrations, and guessed initial access tokens, count against the address.
-    let limited = state.registration_limiter.blocked(peer.ip());
-    if limited {
-        return Err(too_many());
-    }
+    // Anonymous registrations, and guessed initial access tokens, count against the address;
+    // a valid initial access token is the administrators' word and is not limited.
+    let ip = state.client_ip(Some(peer.ip()), headers);
+    let count = || {
+        state
+            .limit_ip(&realm.realm, Group::Registration, ip)
+            .map_err(too_many)
+    };
     match &initial {
         Some(hash) => {
             if !store::registration::is_live(&state.caches.store.db, &realm.realm.id, hash, now)
                 .await?
             {
-                state.registration_limiter.record(peer.ip());
+                count()?;
                 return Err(RegistrationError::token());
             }
         }
-        None => state.registration_limiter.record(peer.ip()),
+        None => count()?,
     }
     let meta = metadata(body)?;
     let checked = check(state, realm, &meta, open).await?;
@@ -544,12 +551,15 @@ async fn try_register(
     Ok(json_response(StatusCode::CREATED, body))
 }
 
-fn too_many() -> RegistrationError {
-    RegistrationError::new(
+fn too_many(limited: crate::rate_limit::Limited) -> RegistrationError {
+    let seconds = limited.retry_after_secs();
+    let mut error = RegistrationError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "temporarily_unavailable",
-        "too many registrations from this address; try again later",
-    )
+        format!("too many registrations from this address; try again in {seconds} s"),
+    );
+    error.retry_after = Some(seconds);
+    error
 }
 
 /// The self-registered client `client_id` whose registration access token the request

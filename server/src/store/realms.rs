@@ -15,6 +15,7 @@ use crate::domain::{
     CookieMode, LifetimeOverrides, Realm, RealmMfa, RealmSecurity, RegistrationPolicy,
     SecurityProfile,
 };
+use crate::rate_limit::RateLimits;
 
 /// A realm's row as stored, for the admin service's views.
 pub type RealmRow = realm::Model;
@@ -89,6 +90,7 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
             })?,
             client_id_metadata_documents: row.client_id_metadata_documents,
             self_service_scopes: self_service_scopes_of(row.self_service_scopes.as_deref()),
+            rate_limits: rate_limits_of(row.rate_limits.as_deref()),
         },
         id: row.id,
         name: row.name,
@@ -97,6 +99,20 @@ pub fn to_domain(row: realm::Model) -> StoreResult<Realm> {
         decentralized: row.decentralized,
         revocation_salt: row.revocation_salt,
     })
+}
+
+/// The stored form of the rate limits: NULL for the defaults.
+fn rate_limits_column(security: &RealmSecurity) -> Option<String> {
+    (security.rate_limits != RateLimits::default())
+        .then(|| security.rate_limits.to_json().to_string())
+}
+
+/// The rate limits a column holds.
+pub fn rate_limits_of(column: Option<&str>) -> RateLimits {
+    column
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .map(|value| RateLimits::from_json(&value))
+        .unwrap_or_default()
 }
 
 /// The stored form of the self-service scopes: NULL for the default list.
@@ -163,6 +179,7 @@ pub async fn insert(db: &impl Conn, new: &NewRealm, now: DateTime<Utc>) -> Store
         registration: Set(new.security.registration.as_str().to_string()),
         client_id_metadata_documents: Set(new.security.client_id_metadata_documents),
         self_service_scopes: Set(self_service_scopes_column(&new.security)),
+        rate_limits: Set(rate_limits_column(&new.security)),
         revocation_salt: Set(crate::crypto::random::opaque_token()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -218,6 +235,7 @@ pub async fn update(
     active.registration = Set(settings.security.registration.as_str().to_string());
     active.client_id_metadata_documents = Set(settings.security.client_id_metadata_documents);
     active.self_service_scopes = Set(self_service_scopes_column(&settings.security));
+    active.rate_limits = Set(rate_limits_column(&settings.security));
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }

@@ -76,6 +76,9 @@ async fn lookup(
     ip: IpAddr,
     typed: &str,
 ) -> Result<Result<StoredDeviceCode, Response>, OAuthError> {
+    if let Err(limited) = state.limit_ip(&realm.realm, crate::rate_limit::Group::Device, ip) {
+        return Ok(Err(super::html::too_many_page(realm, limited)));
+    }
     if state.device_limiter.blocked(ip) {
         return Ok(Err(realm_error_page(
             realm,
@@ -124,7 +127,14 @@ pub async fn show(
     let Some(typed) = param(&query, "user_code") else {
         return show_code_form(&state, &realm, &headers, StatusCode::OK, "", None).await;
     };
-    let found = match lookup(&state, &realm, peer.ip(), &typed).await {
+    let found = match lookup(
+        &state,
+        &realm,
+        state.client_ip(Some(peer.ip()), &headers),
+        &typed,
+    )
+    .await
+    {
         Ok(Ok(found)) => found,
         Ok(Err(response)) if response.status() == StatusCode::TOO_MANY_REQUESTS => return response,
         Ok(Err(_)) => {
@@ -264,7 +274,14 @@ pub async fn submit(
             .finish();
         return see_other(&format!("/realms/{}/device?{query}", realm.realm.name));
     };
-    let found = match lookup(&state, &realm, peer.ip(), &typed).await {
+    let found = match lookup(
+        &state,
+        &realm,
+        state.client_ip(Some(peer.ip()), &headers),
+        &typed,
+    )
+    .await
+    {
         Ok(Ok(found)) => found,
         Ok(Err(response)) if response.status() == StatusCode::TOO_MANY_REQUESTS => return response,
         Ok(Err(_)) => {

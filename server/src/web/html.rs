@@ -80,6 +80,21 @@ pub fn realm_error_page(realm: &RealmCtx, status: StatusCode, message: &str) -> 
     error_page(status, realm_label(realm), message)
 }
 
+/// 429 for a person over a sign-in or device rate limit, with `Retry-After`.
+pub fn too_many_page(realm: &RealmCtx, limited: crate::rate_limit::Limited) -> Response {
+    let seconds = limited.retry_after_secs();
+    let mut response = realm_error_page(
+        realm,
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Too many attempts from your network. Try again in {seconds} seconds."),
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(seconds),
+    );
+    response
+}
+
 /// The realm's name as people read it.
 pub fn realm_label(realm: &RealmCtx) -> &str {
     realm

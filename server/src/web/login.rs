@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
+
+use crate::rate_limit::Group;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -191,6 +193,10 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let ip = state.client_ip(Some(peer.ip()), &headers);
+    if let Err(limited) = state.limit_ip(&realm.realm, Group::Login, ip) {
+        return super::html::too_many_page(&realm, limited);
+    }
     let Ok(params) = Params::parse(&body) else {
         return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
     };

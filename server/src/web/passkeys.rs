@@ -99,6 +99,19 @@ pub async fn sign_in(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let ip = state.client_ip(Some(peer.ip()), &headers);
+    if let Err(limited) = state.limit_ip(&realm.realm, crate::rate_limit::Group::Login, ip) {
+        let mut response = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            "too many sign-in attempts from this network; try again later",
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(limited.retry_after_secs()),
+        );
+        return response;
+    }
     let Ok(answer) = serde_json::from_slice::<SignInAnswer>(&body) else {
         return refusal(
             StatusCode::BAD_REQUEST,

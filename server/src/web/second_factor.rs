@@ -6,7 +6,7 @@
 //! (401); a locked account gets 429.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -288,10 +288,15 @@ pub async fn show(
 /// `POST /realms/{realm}/second-factor`
 pub async fn submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     realm: RealmCtx,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let ip = state.client_ip(Some(peer.ip()), &headers);
+    if let Err(limited) = state.limit_ip(&realm.realm, crate::rate_limit::Group::Login, ip) {
+        return super::html::too_many_page(&realm, limited);
+    }
     let Ok(params) = Params::parse(&body) else {
         return realm_error_page(&realm, StatusCode::BAD_REQUEST, "The form is malformed.");
     };

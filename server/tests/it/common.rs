@@ -179,6 +179,7 @@ impl TestServer {
             // Every test server would pre-generate RSA keys on the shared cores.
             rsa_key_pool: 0,
             serve: options.serve,
+            trusted_proxies: Default::default(),
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
             .await

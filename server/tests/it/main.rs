@@ -46,6 +46,7 @@ mod passkeys;
 mod password;
 mod planb;
 mod races;
+mod rate_limits;
 mod refresh;
 mod registration;
 mod resource_server;

@@ -1,8 +1,9 @@
 //! Realms: create (with standard scopes, claim types and keys), settings, SMTP settings, delete.
 
 use admin_model::{
-    Actor, AdminError, AdminResult, FieldErrors, OperationsAdmin, Page, PageRequest, RealmAdmin,
-    RealmInput, RealmSummary, RealmView, RevocationSaltView, SmtpInput, SmtpView,
+    Actor, AdminError, AdminResult, FieldErrors, GroupLimitsView, OperationsAdmin, Page,
+    PageRequest, RateLimitsInput, RateLimitsView, RealmAdmin, RealmInput, RealmSummary, RealmView,
+    RevocationSaltView, SmtpInput, SmtpView,
 };
 use async_trait::async_trait;
 
@@ -14,6 +15,7 @@ use crate::domain::{
     DEFAULT_SELF_SERVICE_SCOPES,
 };
 use crate::mail::Security;
+use crate::rate_limit::{Group, Rate, RateLimits, GROUPS};
 use crate::seeding::MASTER_REALM;
 use crate::store;
 use crate::store::realms::{NewRealm, RealmRow};
@@ -59,6 +61,9 @@ impl AdminService {
                 row.self_service_scopes.as_deref(),
             )
             .unwrap_or_else(|| DEFAULT_SELF_SERVICE_SCOPES.map(String::from).to_vec()),
+            rate_limits: rate_limits_view(&store::realms::rate_limits_of(
+                row.rate_limits.as_deref(),
+            )),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -69,6 +74,53 @@ impl AdminService {
         store::realms::find_row(self.db(), &realm.id)
             .await?
             .ok_or_else(|| AdminError::not_found(format!("realm `{name}`")))
+    }
+}
+
+fn rate_limits_view(limits: &RateLimits) -> RateLimitsView {
+    let group = |group: Group| {
+        let limits = limits.group(group);
+        GroupLimitsView {
+            per_ip: limits.per_ip.map(|r| r.to_string()),
+            per_client: limits.per_client.map(|r| r.to_string()),
+        }
+    };
+    RateLimitsView {
+        token: group(Group::Token),
+        login: group(Group::Login),
+        device: group(Group::Device),
+        registration: group(Group::Registration),
+    }
+}
+
+fn apply_rate_limits(limits: &mut RateLimits, input: &RateLimitsInput, errors: &mut FieldErrors) {
+    let groups = [
+        (Group::Token, &input.token),
+        (Group::Login, &input.login),
+        (Group::Device, &input.device),
+        (Group::Registration, &input.registration),
+    ];
+    for ((group, changes), (_, name)) in groups.into_iter().zip(GROUPS) {
+        let Some(changes) = changes else {
+            continue;
+        };
+        let slot = limits.group_mut(group);
+        for (member, change, target) in [
+            ("per_ip", &changes.per_ip, &mut slot.per_ip),
+            ("per_client", &changes.per_client, &mut slot.per_client),
+        ] {
+            match change {
+                None => {}
+                Some(None) => *target = None,
+                Some(Some(text)) => match Rate::parse(text) {
+                    Some(rate) => *target = Some(rate),
+                    None => errors.add(
+                        &format!("rate_limits.{name}.{member}"),
+                        "N/second, N/minute or N/hour, N from 1 to 1000000, or null",
+                    ),
+                },
+            }
+        }
     }
 }
 
@@ -172,6 +224,9 @@ fn apply(realm: &mut NewRealm, input: &RealmInput, errors: &mut FieldErrors) {
         // The default list is kept as "default", so it follows the default if that changes.
         realm.security.self_service_scopes =
             (*scopes != DEFAULT_SELF_SERVICE_SCOPES).then(|| scopes.clone());
+    }
+    if let Some(input) = &input.rate_limits {
+        apply_rate_limits(&mut realm.security.rate_limits, input, errors);
     }
     if let Some(policy) = &input.registration {
         match RegistrationPolicy::parse(policy) {
@@ -284,6 +339,7 @@ impl RealmAdmin for AdminService {
                 self_service_scopes: store::realms::self_service_scopes_of(
                     row.self_service_scopes.as_deref(),
                 ),
+                rate_limits: store::realms::rate_limits_of(row.rate_limits.as_deref()),
             },
         };
         apply(&mut merged, &input, &mut errors);

@@ -152,6 +152,10 @@ pub async fn issue(
     realm: &RealmCtx,
     form: &OAuthForm,
 ) -> Result<TokenResponse, OAuthError> {
+    let ip = state.client_ip(form.peer, &form.headers);
+    state
+        .limit_ip(&realm.realm, crate::rate_limit::Group::Token, ip)
+        .map_err(OAuthError::rate_limited)?;
     let outcome = dispatch(state, realm, form).await;
     match &outcome {
         Ok(_) => state
@@ -177,6 +181,13 @@ async fn dispatch(
     let client =
         client_auth::authenticate(state, realm, &form.headers, &form.params, "/connect/token")
             .await?;
+    state
+        .limit_client(
+            &realm.realm,
+            crate::rate_limit::Group::Token,
+            &client.client.client_id,
+        )
+        .map_err(OAuthError::rate_limited)?;
     if !client.client.allows_grant(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "the client may not use the `{grant_type}` grant"
