@@ -41,6 +41,27 @@ pub enum LoginFailure {
     DirectoryUnavailable,
 }
 
+impl LoginFailure {
+    /// The `result` label of the sign-in metric.
+    pub fn label(self) -> &'static str {
+        match self {
+            LoginFailure::UnknownUser => "unknown_user",
+            LoginFailure::WrongPassword => "wrong_password",
+            LoginFailure::Disabled => "disabled",
+            LoginFailure::Locked => "locked",
+            LoginFailure::DirectoryUnavailable => "directory_unavailable",
+        }
+    }
+}
+
+/// The `result` label of a sign-in's outcome.
+pub fn login_result<T>(outcome: &Result<T, LoginFailure>) -> &'static str {
+    match outcome {
+        Ok(_) => "success",
+        Err(failure) => failure.label(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error(transparent)]

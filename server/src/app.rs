@@ -153,7 +153,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", get(crate::health::readyz))
-        .route("/metrics", get(crate::metrics::metrics))
+        .route("/metrics", get(crate::health::metrics))
         .route("/assets/tessera.css", get(stylesheet))
         .route("/assets/passkeys.js", get(passkeys_script))
         .route("/realms/{realm}", get(oauth::discovery::realm_info))
@@ -196,14 +196,8 @@ pub fn router(state: AppState) -> Router {
         // Inside the trace and metrics layers, so they see the 503 an outage turns a 500 into.
         .layer(crate::outage::OutageLayer)
         .layer(TraceLayer::new_for_http())
-        // A plain response map: counting must not box or clone anything per request.
-        .layer(tower::util::MapResponseLayer::new({
-            let metrics = state.metrics.clone();
-            move |response: Response| {
-                metrics.response(response.status().as_u16());
-                response
-            }
-        }))
+        // Counted by route template: no boxing, one clock read and a map lookup per request.
+        .layer(crate::metrics::HttpMetricsLayer(state.metrics.clone()))
         .with_state(state)
 }
 

@@ -145,6 +145,11 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_IDLE_TIMEOUT", default_value_t = 60)]
     pub idle_timeout: u64,
 
+    /// Label metrics by realm (tokens issued, sign-ins, rate limits). Turn it off with very
+    /// many realms, to keep the number of time series bounded.
+    #[arg(long, env = "TESSERA_METRICS_REALM_LABELS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics_realm_labels: bool,
+
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client's address (for
     /// rate limits and session records): comma-separated addresses and CIDR networks. None
     /// by default, so clients cannot choose the address they are counted under.
@@ -217,6 +222,7 @@ pub struct Validated {
     /// Connection cap and timeouts of the HTTP listener.
     pub serve: crate::serving::ServeLimits,
     pub trusted_proxies: crate::client_ip::TrustedProxies,
+    pub metrics_realm_labels: bool,
 }
 
 impl Settings {
@@ -325,6 +331,7 @@ impl Settings {
             return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));
         }
         Ok(Validated {
+            metrics_realm_labels: self.metrics_realm_labels,
             trusted_proxies,
             db_acquire_timeout,
             sqlite_sync,

@@ -1,4 +1,4 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, and the metrics scrape.
 
 use std::time::Duration;
 
@@ -38,4 +38,21 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response()
     }
+}
+
+/// `GET /metrics`: Prometheus text, with the database pool read now.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let pool = state
+        .caches
+        .store
+        .pool_stats()
+        .map(|(size, idle)| crate::metrics::PoolStats { size, idle });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(pool),
+    )
+        .into_response()
 }

@@ -129,6 +129,18 @@ impl Default for RateLimits {
     }
 }
 
+impl Group {
+    /// The group's name in settings and metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Token => "token",
+            Group::Login => "login",
+            Group::Device => "device",
+            Group::Registration => "registration",
+        }
+    }
+}
+
 impl RateLimits {
     pub fn group(&self, group: Group) -> &GroupLimits {
         match group {

@@ -202,7 +202,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         device_limiter: Default::default(),
         rate_limiters: Default::default(),
         trusted_proxies: config.trusted_proxies.clone(),
-        metrics: Default::default(),
+        metrics: Arc::new(crate::metrics::Metrics::new(config.metrics_realm_labels)),
         lifecycle: Default::default(),
         clock,
     }));

@@ -90,6 +90,7 @@ impl AppInner {
     ) -> Result<(), crate::rate_limit::Limited> {
         self.rate_limiters
             .check_ip(&realm.id, &realm.security.rate_limits, group, ip)
+            .inspect_err(|_| self.metrics.rate_limited(&realm.name, group.label()))
     }
 
     /// Counts a request of `group` by `client_id` against `realm`'s limit.
@@ -101,6 +102,7 @@ impl AppInner {
     ) -> Result<(), crate::rate_limit::Limited> {
         self.rate_limiters
             .check_client(&realm.id, &realm.security.rate_limits, group, client_id)
+            .inspect_err(|_| self.metrics.rate_limited(&realm.name, group.label()))
     }
 
     /// Cookies are `Secure` whenever the public URL is https.

@@ -200,6 +200,20 @@ impl Store {
 
     /// Readiness: the database answers a trivial query within `within`. The ping runs on its
     /// own task, so giving up on it never cancels a statement half-way on a pooled connection.
+    /// Connections open and idle in the pool.
+    pub fn pool_stats(&self) -> Option<(u32, usize)> {
+        match self.kind {
+            DatabaseKind::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                Some((pool.size(), pool.num_idle()))
+            }
+            DatabaseKind::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                Some((pool.size(), pool.num_idle()))
+            }
+        }
+    }
+
     pub async fn ping(&self, within: Duration) -> bool {
         let db = self.db.clone();
         let probe = tokio::spawn(async move { db.ping().await.is_ok() });

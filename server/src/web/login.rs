@@ -222,6 +222,9 @@ pub async fn submit(
         Ok(outcome) => outcome,
         Err(e) => return internal(&realm, e),
     };
+    state
+        .metrics
+        .login(&realm.realm.name, crate::accounts::login_result(&outcome));
     let user = match outcome {
         Ok(user) => user,
         Err(failure) => {

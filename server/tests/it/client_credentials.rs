@@ -331,18 +331,13 @@ on_both_backends! {
     disabled_realm => disabled_realms_do_not_serve,
 }
 
-async fn metrics_count_tokens_and_refusals(server: TestServer) {
-    server.seed(SERVICES_SEED).await;
-    server
-        .client_token("services", BILLING.0, BILLING.1, None)
-        .await;
-    server
-        .post_form(
-            "/realms/services/connect/token",
-            &[("grant_type", "client_credentials")],
-            Some(("billing", "wrong")),
-        )
-        .await;
+type Exposition = openmetrics_parser::MetricsExposition<
+    openmetrics_parser::PrometheusType,
+    openmetrics_parser::PrometheusValue,
+>;
+
+/// `/metrics`, parsed as Prometheus text.
+async fn scrape(server: &TestServer) -> Exposition {
     let response = server
         .http
         .get(server.url("/metrics"))
@@ -355,15 +350,115 @@ async fn metrics_count_tokens_and_refusals(server: TestServer) {
         .unwrap()
         .starts_with("text/plain"));
     let text = response.text().await.unwrap();
-    assert!(
-        text.contains("tessera_tokens_issued_total{grant_type=\"client_credentials\"} 1"),
-        "{text}"
+    openmetrics_parser::prometheus::parse_prometheus(&text)
+        .unwrap_or_else(|e| panic!("{e:?} in\n{text}"))
+}
+
+/// The value of the series of `family` whose labels include `labels` (0 when there is none);
+/// for a histogram, its count.
+fn sample(scrape: &Exposition, family: &str, labels: &[(&str, &str)]) -> f64 {
+    use openmetrics_parser::PrometheusValue;
+    let Some(family) = scrape.families.get(family) else {
+        return 0.0;
+    };
+    family
+        .iter_samples()
+        .filter(|s| {
+            let set = s.get_labelset().unwrap();
+            labels
+                .iter()
+                .all(|(k, v)| set.get_label_value(k) == Some(*v))
+        })
+        .map(|s| match &s.value {
+            PrometheusValue::Unknown(n) | PrometheusValue::Gauge(n) => n.as_f64(),
+            PrometheusValue::Counter(c) => c.value.as_f64(),
+            PrometheusValue::Histogram(h) => h.count.unwrap_or_default() as f64,
+            PrometheusValue::Summary(_) => 0.0,
+        })
+        .sum::<f64>()
+        + 0.0
+}
+
+async fn metrics_count_tokens_and_refusals(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    server
+        .client_token("services", BILLING.0, BILLING.1, None)
+        .await;
+    server
+        .post_form(
+            "/realms/services/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("billing", "wrong")),
+        )
+        .await;
+    server
+        .post_form(
+            "/realms/services/connect/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "ghost"),
+                ("password", "whatever"),
+            ],
+            Some(("no-cc", "no-cc-secret")),
+        )
+        .await;
+    let scrape = scrape(&server).await;
+    let realm = ("realm", "services");
+    assert_eq!(
+        sample(
+            &scrape,
+            "tessera_tokens_issued_total",
+            &[realm, ("grant_type", "client_credentials")]
+        ),
+        1.0
     );
-    assert!(
-        text.contains("tessera_token_errors_total{error=\"invalid_client\"} 1"),
-        "{text}"
+    assert_eq!(
+        sample(
+            &scrape,
+            "tessera_token_errors_total",
+            &[realm, ("error", "invalid_client")]
+        ),
+        1.0
     );
-    assert!(text.contains("# TYPE tessera_http_responses_total counter"));
+    assert_eq!(
+        sample(
+            &scrape,
+            "tessera_logins_total",
+            &[realm, ("result", "unknown_user")]
+        ),
+        1.0
+    );
+    // Requests by route template, never by raw path; a latency histogram per route.
+    let route = ("route", "/realms/{realm}/connect/token");
+    assert_eq!(
+        sample(
+            &scrape,
+            "tessera_http_requests_total",
+            &[route, ("status", "200")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &scrape,
+            "tessera_http_requests_total",
+            &[route, ("status", "401")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(&scrape, "tessera_http_request_duration_seconds", &[route]),
+        3.0,
+        "the histogram's +Inf bucket counts every request"
+    );
+    let requests = &scrape.families["tessera_http_requests_total"];
+    assert!(requests.iter_samples().all(|s| !s
+        .get_labelset()
+        .unwrap()
+        .get_label_value("route")
+        .unwrap()
+        .contains("/services/")));
+    assert!(sample(&scrape, "tessera_db_pool_connections", &[]) >= 1.0);
 }
 
 on_both_backends! {

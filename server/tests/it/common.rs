@@ -180,6 +180,7 @@ impl TestServer {
             rsa_key_pool: 0,
             serve: options.serve,
             trusted_proxies: Default::default(),
+            metrics_realm_labels: true,
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
             .await

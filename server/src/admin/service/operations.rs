@@ -132,6 +132,7 @@ impl OperationsAdmin for AdminService {
             .rotate(&realm.id, Duration::seconds(grace), self.state.now())
             .await
             .map_err(super::internal)?;
+        self.state.metrics.key_rotation(&realm.name);
         self.audit(
             self.db(),
             &realm.id,

@@ -153,15 +153,19 @@ pub async fn issue(
     form: &OAuthForm,
 ) -> Result<TokenResponse, OAuthError> {
     let ip = state.client_ip(form.peer, &form.headers);
-    state
-        .limit_ip(&realm.realm, crate::rate_limit::Group::Token, ip)
-        .map_err(OAuthError::rate_limited)?;
-    let outcome = dispatch(state, realm, form).await;
+    let outcome = match state.limit_ip(&realm.realm, crate::rate_limit::Group::Token, ip) {
+        Ok(()) => dispatch(state, realm, form).await,
+        Err(limited) => Err(OAuthError::rate_limited(limited)),
+    };
+    let realm_name = realm.realm.name.as_str();
     match &outcome {
-        Ok(_) => state
-            .metrics
-            .token_issued(form.params.get("grant_type").unwrap_or_default()),
-        Err(error) => state.metrics.token_refused(error.code_str()),
+        Ok(_) => state.metrics.token_issued(
+            realm_name,
+            form.params.get("grant_type").unwrap_or_default(),
+        ),
+        // Counted by the limiter.
+        Err(error) if error.retry_after.is_some() => {}
+        Err(error) => state.metrics.token_refused(realm_name, error.code_str()),
     }
     outcome
 }

@@ -57,17 +57,20 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
     // offline_access must be asked for explicitly.
     let scopes = issue::requested_scopes(&request, &["offline_access"])?;
     let now = state.now();
-    let user = state
+    let outcome = state
         .accounts
         .authenticate(&realm.realm.id, username, password, now)
         .await
-        .map_err(OAuthError::server_error)?
-        .map_err(|failure| match failure {
-            crate::accounts::LoginFailure::DirectoryUnavailable => {
-                OAuthError::temporarily_unavailable("the user directory is unavailable")
-            }
-            _ => OAuthError::invalid_grant(INVALID_CREDENTIALS),
-        })?;
+        .map_err(OAuthError::server_error)?;
+    state
+        .metrics
+        .login(&realm.realm.name, crate::accounts::login_result(&outcome));
+    let user = outcome.map_err(|failure| match failure {
+        crate::accounts::LoginFailure::DirectoryUnavailable => {
+            OAuthError::temporarily_unavailable("the user directory is unavailable")
+        }
+        _ => OAuthError::invalid_grant(INVALID_CREDENTIALS),
+    })?;
     // Actions an administrator asked for are taken in the browser, not through this grant.
     if !crate::store::users::required_actions(&user)?.is_empty() {
         return Err(OAuthError::invalid_grant(INVALID_CREDENTIALS));

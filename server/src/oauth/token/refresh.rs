@@ -245,6 +245,10 @@ fn narrowed(
 
 async fn audit_reuse(request: &GrantRequest<'_>, family_id: &str) -> Result<(), OAuthError> {
     tracing::warn!(family = family_id, client = %request.client.client.client_id, "refresh token reuse: family revoked");
+    request
+        .state
+        .metrics
+        .refresh_reuse(&request.realm.realm.name);
     store::audit::record(
         &request.state.caches.store.db,
         store::audit::NewEvent {
