@@ -16,21 +16,25 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::verify::unix_now;
-
 /// The scope a token needs to read the lists.
 const READ_SCOPE: &str = "revocations:read";
 const SEPARATOR: &str = "|";
-/// How far back each poll reaches before the previous one's timestamp, so an entry stored in
-/// the same second as that poll is not missed (entries merge idempotently).
-const OVERLAP_SECONDS: i64 = 5;
+/// How far back each poll reaches before the previous one's timestamp, so an entry committed
+/// late (its `revoked_at` is taken before the write) or by a process with a clock a little
+/// behind is not missed; entries merge idempotently.
+const OVERLAP_SECONDS: i64 = 60;
+/// Every this many polls the whole list is read again and replaces what is known, so entries
+/// an administrator deleted stop refusing tokens and nothing missed stays missed.
+const FULL_EVERY: u32 = 30;
+/// Kept past `MAX_TIME_DELTA`: tokens are accepted a little after `exp` (leeway).
+const PRUNE_MARGIN_SECONDS: i64 = 300;
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 /// Before the first good poll, requests try again at most this often; in between they are
 /// refused at once instead of each waiting for an issuer that is down.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Where and how to poll a realm's revocation list.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RevocationPolling {
     /// The list: `{issuer}/revocations` for a Tessera realm.
     pub url: String,
@@ -43,6 +47,18 @@ pub struct RevocationPolling {
     pub secret: String,
     /// How often the list is polled: how long a revoked token may still pass here.
     pub interval: Duration,
+}
+
+impl std::fmt::Debug for RevocationPolling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The salt and the secret stay out of logs.
+        f.debug_struct("RevocationPolling")
+            .field("url", &self.url)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("client_id", &self.client_id)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RevocationPolling {
@@ -84,6 +100,8 @@ struct Poller {
     since: Option<i64>,
     /// When the last poll failed.
     failed: Option<Instant>,
+    /// Polls since the last full read.
+    since_full: u32,
 }
 
 /// A realm's revocation list as this process knows it.
@@ -218,10 +236,11 @@ impl RevocationList {
     async fn poll(&self, poller: &mut Poller) -> Result<(), PollError> {
         let bearer = self.bearer(poller).await?;
         let mut request = self.http.get(&self.polling.url).bearer_auth(bearer);
-        if let Some(since) = poller.since {
+        let full = poller.since.is_none() || poller.since_full >= FULL_EVERY;
+        if let (Some(since), false) = (poller.since, full) {
             request = request.query(&[("from", since - OVERLAP_SECONDS)]);
         }
-        let response = request.send().await.map_err(|_| PollError::Unreachable)?;
+        let mut response = request.send().await.map_err(|_| PollError::Unreachable)?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED {
             poller.bearer = None;
         }
@@ -234,9 +253,12 @@ impl RevocationList {
         {
             return Err(PollError::Malformed);
         }
-        let body = response.bytes().await.map_err(|_| PollError::Unreachable)?;
-        if body.len() > MAX_BYTES {
-            return Err(PollError::Malformed);
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|_| PollError::Unreachable)? {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(PollError::Malformed);
+            }
+            body.extend_from_slice(&chunk);
         }
         let body: Value = serde_json::from_slice(&body).map_err(|_| PollError::Malformed)?;
         let meta = body.get("meta").ok_or(PollError::Malformed)?;
@@ -254,11 +276,17 @@ impl RevocationList {
             .ok_or(PollError::Malformed)?;
         {
             let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            if full {
+                *entries = Entries::default();
+            }
             for entry in listed {
                 merge(&mut entries, entry);
             }
-            // Tokens issued before this are expired anyway: entries cutting only them go.
-            let horizon = unix_now().saturating_sub(max_delta);
+            // Tokens issued before this are expired anyway (by the issuer's clock, with room
+            // for the leeway): entries cutting only them go.
+            let horizon = timestamp
+                .saturating_sub(max_delta)
+                .saturating_sub(PRUNE_MARGIN_SECONDS);
             entries
                 .tokens
                 .retain(|_, issued_before| *issued_before >= horizon);
@@ -268,6 +296,7 @@ impl RevocationList {
             entries.claims.retain(|_, values| !values.is_empty());
         }
         poller.since = Some(timestamp);
+        poller.since_full = if full { 0 } else { poller.since_full + 1 };
         *self.synced.write().unwrap_or_else(|p| p.into_inner()) = true;
         Ok(())
     }
@@ -322,7 +351,13 @@ async fn poll_while_alive(list: Weak<RevocationList>) {
             return;
         };
         // A failed poll keeps what is known; the next one tries again.
-        let _ = strong.sync(false).await;
+        if let Err(error) = strong.sync(false).await {
+            tracing::warn!(
+                url = %strong.polling.url,
+                ?error,
+                "polling the revocation list failed; revocations since the last good poll are not known"
+            );
+        }
         let interval = strong.polling.interval;
         drop(strong);
         tokio::time::sleep(interval).await;

@@ -173,11 +173,17 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/realms/{realm}", realm_routes())
         .merge(crate::admin::api::router())
-        .merge(admin_ui::router(admin_ui::Console {
-            port: Arc::new(crate::admin::AdminService::new(state.clone())),
-            sessions: state.browser_sessions.clone(),
-            secure_cookies: state.secure_cookies(),
-        }))
+        .merge(
+            admin_ui::router(admin_ui::Console {
+                port: Arc::new(crate::admin::AdminService::new(state.clone())),
+                sessions: state.browser_sessions.clone(),
+                secure_cookies: state.secure_cookies(),
+            })
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                limit_console_sign_in,
+            )),
+        )
         // Aliases of the `default` realm; its issuer stays `/realms/default`.
         .merge(realm_routes())
         .fallback(not_found)
@@ -239,4 +245,37 @@ async fn not_found(request: axum::extract::Request) -> Response {
         r#"{"error":"not_found"}"#,
     )
         .into_response()
+}
+
+/// The console's sign-in form counts against realm `master`'s sign-in limit, like every other
+/// password form.
+async fn limit_console_sign_in(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST && request.uri().path() == "/admin/login" {
+        let peer = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let ip = state.client_ip(peer, request.headers());
+        if let Ok(Some(master)) = state
+            .caches
+            .directory
+            .realm(crate::seeding::MASTER_REALM)
+            .await
+        {
+            if let Err(limited) = state.limit_ip(&master, crate::rate_limit::Group::Login, ip) {
+                let seconds = limited.retry_after_secs();
+                return (
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, seconds.to_string())],
+                    format!("Too many sign-in attempts from your network. Try again in {seconds} seconds."),
+                )
+                    .into_response();
+            }
+        }
+    }
+    next.run(request).await
 }

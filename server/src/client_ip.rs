@@ -1,6 +1,8 @@
 //! The address a request comes from: the connection's peer, or, when the peer is a trusted
-//! proxy (`TESSERA_TRUSTED_PROXIES`), the address the proxies name in `Forwarded` (RFC 7239)
-//! or `X-Forwarded-For`. Untrusted peers cannot choose the address they are counted under.
+//! proxy (`TESSERA_TRUSTED_PROXIES`), the address the proxies name in the one forwarding
+//! header the operator chose (`TESSERA_FORWARDED_HEADER`: `X-Forwarded-For` or RFC 7239
+//! `Forwarded`). Only that header is read: a proxy that appends to one passes the other through
+//! from the client untouched, so reading both would let clients choose their address.
 
 use std::net::IpAddr;
 
@@ -51,24 +53,46 @@ impl Network {
     }
 }
 
-/// The proxies whose forwarding headers are believed; none by default.
+/// The header trusted proxies name the client in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    /// RFC 7239.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
+}
+
+/// The proxies whose forwarding header is believed; none by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Network>);
+pub struct TrustedProxies {
+    networks: Vec<Network>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
-    /// Comma-separated addresses and CIDR networks (`10.0.0.0/8, ::1`); `None` names the
-    /// entry that is neither.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Comma-separated addresses and CIDR networks (`10.0.0.0/8, ::1`) whose `header` is
+    /// believed; the error names the entry that is neither.
+    pub fn parse(text: &str, header: ForwardedHeader) -> Result<Self, String> {
         text.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| Network::parse(s).ok_or_else(|| format!("`{s}` is not an address or network")))
             .collect::<Result<Vec<_>, _>>()
-            .map(Self)
+            .map(|networks| Self { networks, header })
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|n| n.contains(ip))
+        self.networks.iter().any(|n| n.contains(ip))
     }
 
     /// The client's address: walking the forwarding chain from the nearest hop, the first
@@ -77,10 +101,10 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return peer;
         }
-        let mut chain = forwarded_for(headers);
-        if chain.is_empty() {
-            chain = x_forwarded_for(headers);
-        }
+        let chain = match self.header {
+            ForwardedHeader::XForwardedFor => x_forwarded_for(headers),
+            ForwardedHeader::Forwarded => forwarded_for(headers),
+        };
         let mut client = peer;
         for hop in chain.into_iter().rev() {
             let Some(hop) = hop else {
@@ -158,7 +182,8 @@ mod tests {
             ip("198.51.100.1")
         );
 
-        let proxies = TrustedProxies::parse("10.0.0.0/8, ::1").unwrap();
+        let xff = ForwardedHeader::XForwardedFor;
+        let proxies = TrustedProxies::parse("10.0.0.0/8, ::1", xff).unwrap();
         let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.1.1.1")]);
         // The nearest untrusted hop, never what the client wrote further left.
         assert_eq!(proxies.client_ip(ip("10.0.0.2"), &chain), ip("203.0.113.9"));
@@ -166,17 +191,31 @@ mod tests {
             proxies.client_ip(ip("198.51.100.1"), &chain),
             ip("198.51.100.1")
         );
+        // A Forwarded header the proxy passed through from the client is not read.
+        let both = headers(&[
+            ("forwarded", "for=192.0.2.200"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ]);
+        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &both), ip("203.0.113.9"));
+
+        let rfc7239 = TrustedProxies::parse("10.0.0.0/8, ::1", ForwardedHeader::Forwarded).unwrap();
+        assert_eq!(rfc7239.client_ip(ip("10.0.0.2"), &both), ip("192.0.2.200"));
         let forwarded = headers(&[(
             "forwarded",
             r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#,
         )]);
         assert_eq!(
-            proxies.client_ip(ip("::1"), &forwarded),
+            rfc7239.client_ip(ip("::1"), &forwarded),
             ip("2001:db8:cafe::17")
         );
         let hidden = headers(&[("forwarded", "for=_hidden, for=10.2.2.2")]);
-        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &hidden), ip("10.2.2.2"));
-        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
-        assert!(TrustedProxies::parse("proxy.example").is_err());
+        assert_eq!(rfc7239.client_ip(ip("10.0.0.2"), &hidden), ip("10.2.2.2"));
+        assert!(TrustedProxies::parse("10.0.0.0/33", xff).is_err());
+        assert!(TrustedProxies::parse("proxy.example", xff).is_err());
+        assert_eq!(
+            ForwardedHeader::parse("Forwarded"),
+            Some(ForwardedHeader::Forwarded)
+        );
+        assert_eq!(ForwardedHeader::parse("x-real-ip"), None);
     }
 }

@@ -150,11 +150,20 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_METRICS_REALM_LABELS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics_realm_labels: bool,
 
-    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client's address (for
-    /// rate limits and session records): comma-separated addresses and CIDR networks. None
-    /// by default, so clients cannot choose the address they are counted under.
+    /// Proxies whose forwarding header (TESSERA_FORWARDED_HEADER) names the client's address,
+    /// for rate limits: comma-separated addresses and CIDR networks. None by default, so
+    /// clients cannot choose the address they are counted under.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+
+    /// The header trusted proxies name the client in: `x-forwarded-for` or `forwarded`
+    /// (RFC 7239). Only this one is read.
+    #[arg(
+        long,
+        env = "TESSERA_FORWARDED_HEADER",
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: String,
 
     /// Seconds between a stop signal (SIGTERM, SIGINT) and closing the listener, while
     /// readiness answers 503 so load balancers take the process out (0 to 300).
@@ -325,8 +334,16 @@ impl Settings {
             },
             drain_timeout: timeout("TESSERA_SHUTDOWN_DRAIN", self.shutdown_drain)?,
         };
-        let trusted_proxies = crate::client_ip::TrustedProxies::parse(&self.trusted_proxies)
-            .map_err(|why| ConfigError::new("TESSERA_TRUSTED_PROXIES", why))?;
+        let forwarded_header = crate::client_ip::ForwardedHeader::parse(&self.forwarded_header)
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "TESSERA_FORWARDED_HEADER",
+                    "must be x-forwarded-for or forwarded",
+                )
+            })?;
+        let trusted_proxies =
+            crate::client_ip::TrustedProxies::parse(&self.trusted_proxies, forwarded_header)
+                .map_err(|why| ConfigError::new("TESSERA_TRUSTED_PROXIES", why))?;
         if self.rsa_key_pool > 64 {
             return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));
         }

@@ -35,6 +35,9 @@ const DURATION_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
+/// One counter per realm.
+type RealmCounters = HashMap<Arc<str>, Counter>;
+
 /// A route's request counter (for one status) and its latency histogram.
 type RouteHandles = (Counter, Histogram);
 
@@ -75,7 +78,8 @@ pub struct Metrics {
     realm_labels: bool,
     /// Route template → status → handles (looked up by `&str`, no allocation per request).
     http: RwLock<HashMap<Arc<str>, HashMap<u16, RouteHandles>>>,
-    by_realm: Handles<(&'static str, Arc<str>, &'static str), Counter>,
+    /// (metric, label value) → realm → counter: looked up by `&str`, no allocation per call.
+    by_realm: RwLock<HashMap<(&'static str, &'static str), RealmCounters>>,
     gauges: Handles<&'static str, Gauge>,
 }
 
@@ -164,20 +168,12 @@ impl Metrics {
             recorder,
             realm_labels,
             http: RwLock::new(HashMap::new()),
-            by_realm: Handles::new(),
+            by_realm: RwLock::new(HashMap::new()),
             gauges: Handles::new(),
         }
     }
 
-    fn realm_label(&self, realm: &str) -> Arc<str> {
-        if self.realm_labels {
-            realm.into()
-        } else {
-            ANY_REALM.into()
-        }
-    }
-
-    /// A counter `name{realm, <label>=value}`.
+    /// A counter `name{realm, <label>=value}`, incremented.
     fn realm_counter(
         &self,
         name: &'static str,
@@ -185,16 +181,31 @@ impl Metrics {
         label: &'static str,
         value: &'static str,
     ) {
-        let realm = self.realm_label(realm);
-        let counter = self.by_realm.get(&(name, realm.clone(), value), || {
-            let labels = vec![
-                Label::new("realm", realm.to_string()),
-                Label::new(label, value),
-            ];
-            self.recorder
-                .register_counter(&Key::from_parts(name, labels), &metadata())
-        });
+        let realm = if self.realm_labels { realm } else { ANY_REALM };
+        if let Some(counter) = self
+            .by_realm
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(name, value))
+            .and_then(|realms| realms.get(realm))
+        {
+            counter.increment(1);
+            return;
+        }
+        let labels = vec![
+            Label::new("realm", realm.to_string()),
+            Label::new(label, value),
+        ];
+        let counter = self
+            .recorder
+            .register_counter(&Key::from_parts(name, labels), &metadata());
         counter.increment(1);
+        self.by_realm
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((name, value))
+            .or_default()
+            .insert(realm.into(), counter);
     }
 
     /// One HTTP request answered on `route` (a template) with `status` after `elapsed`.
@@ -271,6 +282,12 @@ impl Metrics {
                     .register_gauge(&Key::from_static_name(name), &metadata())
             })
             .set(value);
+    }
+
+    /// Folds recorded latencies into their buckets: run every few seconds, or the raw samples
+    /// pile up between scrapes.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
     }
 
     /// The exposition text, with the pool's gauges read now.

@@ -211,18 +211,20 @@ pub const GROUPS: [(Group, &str); 4] = [
 ];
 
 /// Who is counted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Subject {
+#[derive(Hash)]
+enum Subject<'a> {
     /// An IPv4 address, or an IPv6 /64 (what one subscriber usually holds).
     Ip(IpAddr),
-    Client(String),
+    Client(&'a str),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    realm_id: Arc<str>,
+/// What a bucket is for, hashed with this process's random key into the limiter's key: no
+/// allocation per request, and collisions nobody outside can aim for.
+#[derive(Hash)]
+struct Key<'a> {
+    realm_id: &'a str,
     group: Group,
-    subject: Subject,
+    subject: Subject<'a>,
 }
 
 fn network_of(ip: IpAddr) -> IpAddr {
@@ -242,7 +244,9 @@ fn network_of(ip: IpAddr) -> IpAddr {
 /// The process's buckets.
 #[derive(Default)]
 pub struct RateLimiters {
-    limiters: RwLock<HashMap<Rate, Arc<DefaultKeyedRateLimiter<Key>>>>,
+    limiters: RwLock<HashMap<Rate, Arc<DefaultKeyedRateLimiter<u64>>>>,
+    /// Keys the hash of [`Key`]s (SipHash with random keys).
+    hasher: std::collections::hash_map::RandomState,
 }
 
 impl std::fmt::Debug for RateLimiters {
@@ -265,7 +269,7 @@ impl Limited {
 }
 
 impl RateLimiters {
-    fn limiter(&self, rate: Rate) -> Arc<DefaultKeyedRateLimiter<Key>> {
+    fn limiter(&self, rate: Rate) -> Arc<DefaultKeyedRateLimiter<u64>> {
         if let Some(found) = self
             .limiters
             .read()
@@ -282,12 +286,13 @@ impl RateLimiters {
             .clone()
     }
 
-    fn check(&self, rate: Option<Rate>, key: Key) -> Result<(), Limited> {
+    fn check(&self, rate: Option<Rate>, key: Key<'_>) -> Result<(), Limited> {
+        use std::hash::BuildHasher;
         let Some(rate) = rate else {
             return Ok(());
         };
         self.limiter(rate)
-            .check_key(&key)
+            .check_key(&self.hasher.hash_one(&key))
             .map_err(|not_until| Limited {
                 retry_after: not_until.wait_time_from(DefaultClock::default().now()),
             })
@@ -302,7 +307,7 @@ impl RateLimiters {
         ip: IpAddr,
     ) -> Result<(), Limited> {
         let key = Key {
-            realm_id: realm_id.into(),
+            realm_id,
             group,
             subject: Subject::Ip(network_of(ip)),
         };
@@ -318,9 +323,9 @@ impl RateLimiters {
         client_id: &str,
     ) -> Result<(), Limited> {
         let key = Key {
-            realm_id: realm_id.into(),
+            realm_id,
             group,
-            subject: Subject::Client(client_id.to_string()),
+            subject: Subject::Client(client_id),
         };
         self.check(limits.group(group).per_client, key)
     }

@@ -259,6 +259,15 @@ const SWEEP_BATCH: u64 = 1000;
 /// Starts the change listener, the reconcile loop and the sweeper of expired rows.
 pub fn spawn_background_jobs(state: &AppState) {
     changes::spawn_listeners(state.caches.clone());
+    // Latency samples are folded into buckets every few seconds, scraped or not.
+    let metrics = state.metrics.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            ticker.tick().await;
+            metrics.upkeep();
+        }
+    });
     let state = state.clone();
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(SWEEP_EVERY);

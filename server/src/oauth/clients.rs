@@ -38,7 +38,7 @@ pub async fn find(
         .filter(|s| self_service.contains(&s.name.as_str()))
         .map(|s| s.name.clone())
         .collect();
-    state
+    let client = state
         .documents
         .client(
             &realm.realm.id,
@@ -47,6 +47,13 @@ pub async fn find(
             security.allow_private_fetch,
         )
         .await
-        .map(Some)
-        .map_err(|e| OAuthError::invalid_client(e.to_string()))
+        .map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+    // A document cached before the realm narrowed its self-service scopes keeps only those
+    // still allowed.
+    if client.scopes.iter().all(|s| scopes.contains(s)) {
+        return Ok(Some(client));
+    }
+    let mut narrowed = (*client).clone();
+    narrowed.scopes.retain(|s| scopes.contains(s));
+    Ok(Some(Arc::new(narrowed)))
 }

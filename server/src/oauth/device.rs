@@ -67,13 +67,16 @@ pub async fn device_authorization(
     )
     .await?;
     let client = &caller.client;
-    state
-        .limit_client(
-            &realm.realm,
-            crate::rate_limit::Group::Device,
-            &client.client_id,
-        )
-        .map_err(OAuthError::rate_limited)?;
+    // Public clients are named, not proven: their allowance is not anyone's to spend.
+    if !client.public {
+        state
+            .limit_client(
+                &realm.realm,
+                crate::rate_limit::Group::Device,
+                &client.client_id,
+            )
+            .map_err(OAuthError::rate_limited)?;
+    }
     if !client.allows_grant(grant_type::DEVICE_CODE) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use the device flow",

@@ -428,27 +428,22 @@ async fn metrics_count_tokens_and_refusals(server: TestServer) {
         ),
         1.0
     );
-    // Requests by route template, never by raw path; a latency histogram per route.
+    // Requests by route template, never by raw path (the harness's own administrator
+    // sign-ins in realm master share the template); a latency histogram per route.
     let route = ("route", "/realms/{realm}/connect/token");
-    assert_eq!(
+    let count = |status: &str| {
         sample(
             &scrape,
             "tessera_http_requests_total",
-            &[route, ("status", "200")]
-        ),
-        1.0
-    );
-    assert_eq!(
-        sample(
-            &scrape,
-            "tessera_http_requests_total",
-            &[route, ("status", "401")]
-        ),
-        1.0
-    );
+            &[route, ("status", status)],
+        )
+    };
+    assert!(count("200") >= 1.0);
+    assert_eq!(count("401"), 1.0);
+    assert_eq!(count("400"), 1.0);
     assert_eq!(
         sample(&scrape, "tessera_http_request_duration_seconds", &[route]),
-        3.0,
+        count("200") + count("401") + count("400"),
         "the histogram's +Inf bucket counts every request"
     );
     let requests = &scrape.families["tessera_http_requests_total"];

@@ -77,7 +77,8 @@ async fn limits_per_address_and_per_client(server: TestServer) {
     assert_limited(&cc(&server, BILLING, "198.51.100.77").await);
 
     // Buckets refill: two a second, so the next request passes within a second.
-    set_limits(&server, json!({"token": {"per_ip": "2/second"}})).await;
+    let patched = set_limits(&server, json!({"token": {"per_ip": "2/second"}})).await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
     let mut refused = 0;
     let started = std::time::Instant::now();
     loop {
@@ -101,6 +102,7 @@ async fn limits_per_address_and_per_client(server: TestServer) {
         json!({"token": {"per_ip": null, "per_client": "2/minute"}}),
     )
     .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.body["rate_limits"]["token"]["per_ip"], Value::Null);
     let created = server
         .admin(
@@ -138,7 +140,48 @@ async fn sign_in_forms_are_limited_per_address(server: TestServer) {
     assert!(page.body.contains("Too many attempts"), "{}", page.body);
 }
 
+/// Password guesses through the password grant and at the console's sign-in form count
+/// against the realm's sign-in limit, like the sign-in form's.
+async fn password_paths_share_the_sign_in_limit(server: TestServer) {
+    server.seed(SERVICES_SEED).await;
+    let patched = set_limits(&server, json!({"login": {"per_ip": "2/hour"}})).await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let guess = || {
+        server.post_form(
+            "/realms/services/connect/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "ghost"),
+                ("password", "guess"),
+            ],
+            Some(("no-cc", "no-cc-secret")),
+        )
+    };
+    for _ in 0..2 {
+        guess().await.assert_oauth_error(400, "invalid_grant");
+    }
+    assert_limited(&guess().await);
+
+    // The console signs in to realm master.
+    let master = server
+        .admin(
+            Method::PATCH,
+            "/realms/master",
+            Some(json!({"rate_limits": {"login": {"per_ip": "1/hour"}}})),
+        )
+        .await;
+    assert_eq!(master.status, 200, "{}", master.text);
+    let browser = Browser::new();
+    let login = server.url("/admin/login");
+    let first = browser.post(&login, &[("username", "admin")]).await;
+    assert_ne!(first.status, 429, "{}", first.body);
+    let second = browser.post(&login, &[("username", "admin")]).await;
+    assert_eq!(second.status, 429, "{}", second.body);
+    assert!(second.headers.get("retry-after").is_some());
+}
+
 on_both_backends! {
     token_endpoint => limits_per_address_and_per_client,
     sign_in => sign_in_forms_are_limited_per_address,
+    password_paths => password_paths_share_the_sign_in_limit,
 }

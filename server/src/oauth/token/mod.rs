@@ -32,6 +32,8 @@ pub struct GrantRequest<'a> {
     /// The RFC 7638 thumbprint of the key of a valid DPoP proof sent along: the access token
     /// is bound to it (`cnf.jkt`).
     pub dpop_jkt: Option<&'a str>,
+    /// The caller's address (for the password grant's sign-in limit).
+    pub client_ip: std::net::IpAddr,
 }
 
 /// One grant type: one file, one implementation, one registry line.
@@ -154,7 +156,7 @@ pub async fn issue(
 ) -> Result<TokenResponse, OAuthError> {
     let ip = state.client_ip(form.peer, &form.headers);
     let outcome = match state.limit_ip(&realm.realm, crate::rate_limit::Group::Token, ip) {
-        Ok(()) => dispatch(state, realm, form).await,
+        Ok(()) => dispatch(state, realm, form, ip).await,
         Err(limited) => Err(OAuthError::rate_limited(limited)),
     };
     let realm_name = realm.realm.name.as_str();
@@ -174,6 +176,7 @@ async fn dispatch(
     state: &AppState,
     realm: &RealmCtx,
     form: &OAuthForm,
+    client_ip: std::net::IpAddr,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = form.params.require("grant_type")?;
     let grant = grant_for(grant_type).ok_or_else(|| {
@@ -185,13 +188,17 @@ async fn dispatch(
     let client =
         client_auth::authenticate(state, realm, &form.headers, &form.params, "/connect/token")
             .await?;
-    state
-        .limit_client(
-            &realm.realm,
-            crate::rate_limit::Group::Token,
-            &client.client.client_id,
-        )
-        .map_err(OAuthError::rate_limited)?;
+    // Per client only when the client proved who it is: anyone can name a public client, and
+    // would spend its allowance for all its users.
+    if !client.client.public {
+        state
+            .limit_client(
+                &realm.realm,
+                crate::rate_limit::Group::Token,
+                &client.client.client_id,
+            )
+            .map_err(OAuthError::rate_limited)?;
+    }
     if !client.client.allows_grant(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "the client may not use the `{grant_type}` grant"
@@ -209,6 +216,7 @@ async fn dispatch(
             client: &client,
             params: &form.params,
             dpop_jkt: proof.as_ref().map(|p| p.jkt.as_str()),
+            client_ip,
         })
         .await?;
     if proof.is_some() {

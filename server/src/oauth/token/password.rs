@@ -57,6 +57,14 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
     // offline_access must be asked for explicitly.
     let scopes = issue::requested_scopes(&request, &["offline_access"])?;
     let now = state.now();
+    // Guessing passwords here is as fast as at the sign-in form: the same limit applies.
+    state
+        .limit_ip(
+            &realm.realm,
+            crate::rate_limit::Group::Login,
+            request.client_ip,
+        )
+        .map_err(OAuthError::rate_limited)?;
     let outcome = state
         .accounts
         .authenticate(&realm.realm.id, username, password, now)

@@ -69,6 +69,7 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
         client: &paired,
         params: request.params,
         dpop_jkt: request.dpop_jkt,
+        client_ip: request.client_ip,
     })
     .await?;
     let catalog = request
