@@ -262,8 +262,8 @@ async fn the_mcp_sdk_registers_signs_in_and_calls_a_tool(server: TestServer) {
     assert_eq!(claims["scope"], TOOLS_SCOPE);
     assert!(client.child.wait().await.unwrap().success());
 
-    // The token is for the MCP server: the realm's other APIs would not take it, and the
-    // MCP server takes no token without it.
+    // Without a good token the MCP server answers 401 (tokens for other audiences are refused
+    // by the same verifier: resource_server.rs).
     let refused = server
         .http
         .post(&endpoint)
