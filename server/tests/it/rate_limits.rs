@@ -140,27 +140,43 @@ async fn sign_in_forms_are_limited_per_address(server: TestServer) {
     assert!(page.body.contains("Too many attempts"), "{}", page.body);
 }
 
-/// Password guesses through the password grant and at the console's sign-in form count
-/// against the realm's sign-in limit, like the sign-in form's.
+/// Password guesses through a public client's password grant and at the console's sign-in
+/// form count against the realm's sign-in limit, like the sign-in form's; a confidential
+/// client (a backend signing its users in) is held to its token limits instead.
 async fn password_paths_share_the_sign_in_limit(server: TestServer) {
     server.seed(SERVICES_SEED).await;
     let patched = set_limits(&server, json!({"login": {"per_ip": "2/hour"}})).await;
     assert_eq!(patched.status, 200, "{}", patched.text);
-    let guess = || {
-        server.post_form(
-            "/realms/services/connect/token",
-            &[
-                ("grant_type", "password"),
-                ("username", "ghost"),
-                ("password", "guess"),
-            ],
-            Some(("no-cc", "no-cc-secret")),
+    let created = server
+        .admin(
+            Method::POST,
+            "/realms/services/clients",
+            Some(json!({"client_id": "cli", "public": true, "grant_types": ["password"]})),
         )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let server = &server;
+    let guess = |client: Option<(&'static str, &'static str)>| {
+        let mut form = vec![
+            ("grant_type", "password"),
+            ("username", "ghost"),
+            ("password", "guess"),
+        ];
+        if client.is_none() {
+            form.push(("client_id", "cli"));
+        }
+        async move {
+            server
+                .post_form("/realms/services/connect/token", &form, client)
+                .await
+        }
     };
     for _ in 0..2 {
-        guess().await.assert_oauth_error(400, "invalid_grant");
+        guess(None).await.assert_oauth_error(400, "invalid_grant");
     }
-    assert_limited(&guess().await);
+    assert_limited(&guess(None).await);
+    let backend = guess(Some(("no-cc", "no-cc-secret"))).await;
+    backend.assert_oauth_error(400, "invalid_grant");
 
     // The console signs in to realm master.
     let master = server

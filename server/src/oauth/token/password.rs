@@ -57,14 +57,18 @@ async fn handle(request: GrantRequest<'_>) -> Result<TokenResponse, OAuthError> 
     // offline_access must be asked for explicitly.
     let scopes = issue::requested_scopes(&request, &["offline_access"])?;
     let now = state.now();
-    // Guessing passwords here is as fast as at the sign-in form: the same limit applies.
-    state
-        .limit_ip(
-            &realm.realm,
-            crate::rate_limit::Group::Login,
-            request.client_ip,
-        )
-        .map_err(OAuthError::rate_limited)?;
+    // Through a public client anyone can guess passwords here as at the sign-in form: the
+    // same limit applies. A confidential client is a backend signing its users in (the
+    // IdentityServer-style token service), held to its per-client token limit instead.
+    if request.client.client.public {
+        state
+            .limit_ip(
+                &realm.realm,
+                crate::rate_limit::Group::Login,
+                request.client_ip,
+            )
+            .map_err(OAuthError::rate_limited)?;
+    }
     let outcome = state
         .accounts
         .authenticate(&realm.realm.id, username, password, now)
