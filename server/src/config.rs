@@ -151,7 +151,7 @@ pub struct Settings {
     pub metrics_realm_labels: bool,
 
     /// Proxies whose forwarding header (TESSERA_FORWARDED_HEADER) names the client's address,
-    /// for rate limits: comma-separated addresses and CIDR networks. None by default, so
+    /// for rate limits and session records: comma-separated addresses and CIDR networks. None by default, so
     /// clients cannot choose the address they are counted under.
     #[arg(long, env = "TESSERA_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,

@@ -21,17 +21,11 @@ struct RealmEntries {
     jtis: HashMap<String, i64>,
     /// salted token hash → issued_before (Plan B TOKEN entries).
     token_hashes: HashMap<String, i64>,
-    /// Plan B CLAIM entries.
-    claims: Vec<ClaimRule>,
+    /// Plan B CLAIM entries: claim names → salted hash of their values → issued_before. A
+    /// token costs one hash per distinct set of names, however many entries there are.
+    claims: HashMap<Vec<String>, HashMap<String, i64>>,
     /// The latest GLOBAL cut-off.
     global_issued_before: Option<i64>,
-}
-
-#[derive(Debug)]
-struct ClaimRule {
-    names: Vec<String>,
-    value_hash: String,
-    issued_before: i64,
 }
 
 /// Salted hash as published in revocation lists: base64url(SHA-256(salt + value)).
@@ -92,10 +86,13 @@ impl RevocationIndex {
         {
             return true;
         }
-        entries.claims.iter().any(|rule| {
-            cuts(rule.issued_before)
-                && claim_values(&token.claims, &rule.names)
-                    .is_some_and(|joined| salted_hash(salt, &joined) == rule.value_hash)
+        entries.claims.iter().any(|(names, values)| {
+            claim_values(&token.claims, names).is_some_and(|joined| {
+                values
+                    .get(&salted_hash(salt, &joined))
+                    .copied()
+                    .is_some_and(cuts)
+            })
         })
     }
 }
@@ -105,21 +102,26 @@ fn add(entries: &mut RealmEntries, row: StoredRevocation) {
     match row.kind.as_str() {
         kind::JTI => {
             if let Some(jti) = row.jti {
-                entries.jtis.insert(jti, issued_before);
+                let cut = entries.jtis.entry(jti).or_insert(issued_before);
+                *cut = (*cut).max(issued_before);
             }
         }
         kind::TOKEN => {
             if let Some(hash) = row.token_hash {
-                entries.token_hashes.insert(hash, issued_before);
+                let cut = entries.token_hashes.entry(hash).or_insert(issued_before);
+                *cut = (*cut).max(issued_before);
             }
         }
         kind::CLAIM => {
             if let (Some(names), Some(value_hash)) = (row.claim_names, row.value_hash) {
-                entries.claims.push(ClaimRule {
-                    names: names.split(CLAIM_SEPARATOR).map(str::to_string).collect(),
-                    value_hash,
-                    issued_before,
-                });
+                let names = names.split(CLAIM_SEPARATOR).map(str::to_string).collect();
+                let cut = entries
+                    .claims
+                    .entry(names)
+                    .or_default()
+                    .entry(value_hash)
+                    .or_insert(issued_before);
+                *cut = (*cut).max(issued_before);
             }
         }
         kind::GLOBAL => {

@@ -316,7 +316,7 @@ pub async fn callback(
         Ok(outcome) => outcome,
         Err(e) => return internal(&realm, e),
     };
-    let device = super::device_of(peer, &headers);
+    let device = super::device_of(&state, peer, &headers);
     match outcome {
         Outcome::User { user, .. } => {
             let proof = proof_of(&provider, &identity, false);
@@ -601,7 +601,7 @@ pub async fn link(
     match outcome {
         Outcome::User { user, .. } => {
             let proof = proof_of(&provider, &pending.identity, true);
-            let device = super::device_of(peer, &headers);
+            let device = super::device_of(&state, peer, &headers);
             sign_in(
                 &state,
                 &realm,

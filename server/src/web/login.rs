@@ -253,7 +253,7 @@ pub async fn submit(
         interaction.as_mut(),
         &user.id,
         &login::Proof::password(),
-        &super::device_of(peer, &headers),
+        &super::device_of(&state, peer, &headers),
     )
     .await
     {

@@ -17,13 +17,17 @@ pub mod second_factor;
 pub mod update_password;
 pub mod verify_email;
 
-/// Where a browser's sign-in comes from: the peer address and its `User-Agent`.
+/// Where a browser's sign-in comes from: its address (forwarded by a trusted proxy, or the
+/// peer's) and its `User-Agent`.
 pub fn device_of(
+    state: &crate::state::AppState,
     peer: std::net::SocketAddr,
     headers: &axum::http::HeaderMap,
 ) -> crate::store::sessions::Device {
     let user_agent = headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    crate::store::sessions::Device::new(Some(peer.ip().to_string()), user_agent)
+    // Behind trusted proxies, the address they forward.
+    let ip = state.client_ip(Some(peer.ip()), headers);
+    crate::store::sessions::Device::new(Some(ip.to_string()), user_agent)
 }

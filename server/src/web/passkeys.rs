@@ -192,7 +192,7 @@ pub async fn sign_in(
         interaction.as_mut(),
         &signed.user.id,
         &proof,
-        &super::device_of(peer, &headers),
+        &super::device_of(&state, peer, &headers),
     )
     .await
     {

@@ -151,6 +151,28 @@ fn migration_status_and_a_database_from_a_newer_build() {
     let (code, stdout, stderr) = tessera(&env, &["keys", "rotate", "--realm", "default"]);
     assert_eq!(code, 0, "runs beside the newer schema: {stderr}");
     assert!(stdout.contains("new active keys"), "{stdout}");
+
+    // Newer migrations *and* a missing one of its own: another line of releases; refused.
+    let (_, stdout, _) = tessera(&env, &["migrate", "--status"]);
+    let latest = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("applied  "))
+        .last()
+        .unwrap()
+        .to_string();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        db.execute_unprepared(&format!(
+            "DELETE FROM seaql_migrations WHERE version = '{latest}'"
+        ))
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    });
+    let (code, _, stderr) = tessera(&env, &["migrate"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("different line"), "{stderr}");
 }
 
 #[test]
