@@ -157,7 +157,7 @@ fn migration_status_and_a_database_from_a_newer_build() {
     let latest = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("applied  "))
-        .last()
+        .next_back()
         .unwrap()
         .to_string();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
