@@ -12,8 +12,7 @@ mod m20261205_000001_federation;
 mod m20261205_000002_directories;
 mod m20261206_000001_signed_requests;
 mod m20261206_000002_registration;
-mod m20261207_000001_self_service_scopes;
-mod m20261207_000002_rate_limits;
+mod m20261207_000001_realm_policies;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -32,8 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_directories::Migration),
             Box::new(m20261206_000001_signed_requests::Migration),
             Box::new(m20261206_000002_registration::Migration),
-            Box::new(m20261207_000001_self_service_scopes::Migration),
-            Box::new(m20261207_000002_rate_limits::Migration),
+            Box::new(m20261207_000001_realm_policies::Migration),
         ]
     }
 }

@@ -1,6 +1,6 @@
 //! Attempts per client address within a window: wrong device user codes (RFC 8628 §5.1: a
 //! user code is short, so the verification page refuses an address that has guessed wrong too
-//! often) and open client registrations. Per process.
+//! often). Per process. Request rates are `rate_limit`'s.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

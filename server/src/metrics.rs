@@ -10,7 +10,6 @@
 //! for deployments with very many realms.
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -44,34 +43,6 @@ type RouteHandles = (Counter, Histogram);
 /// The label value standing for every realm when realm labels are off.
 const ANY_REALM: &str = "*";
 
-/// Handles registered once per label set.
-struct Handles<K, H> {
-    map: RwLock<HashMap<K, H>>,
-}
-
-impl<K: Eq + Hash, H: Clone> Handles<K, H> {
-    fn new() -> Self {
-        Self {
-            map: RwLock::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, key: &K, register: impl FnOnce() -> H) -> H
-    where
-        K: Clone,
-    {
-        if let Some(found) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(key) {
-            return found.clone();
-        }
-        self.map
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key.clone())
-            .or_insert_with(register)
-            .clone()
-    }
-}
-
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
@@ -80,7 +51,8 @@ pub struct Metrics {
     http: RwLock<HashMap<Arc<str>, HashMap<u16, RouteHandles>>>,
     /// (metric, label value) → realm → counter: looked up by `&str`, no allocation per call.
     by_realm: RwLock<HashMap<(&'static str, &'static str), RealmCounters>>,
-    gauges: Handles<&'static str, Gauge>,
+    pool_connections: Gauge,
+    pool_idle: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -163,13 +135,17 @@ impl Metrics {
             Some(Unit::Count),
             "Database connections idle in the pool.".into(),
         );
+        let pool_connections =
+            recorder.register_gauge(&Key::from_static_name(POOL_CONNECTIONS), &metadata());
+        let pool_idle = recorder.register_gauge(&Key::from_static_name(POOL_IDLE), &metadata());
         Self {
             handle: recorder.handle(),
             recorder,
             realm_labels,
             http: RwLock::new(HashMap::new()),
             by_realm: RwLock::new(HashMap::new()),
-            gauges: Handles::new(),
+            pool_connections,
+            pool_idle,
         }
     }
 
@@ -275,15 +251,6 @@ impl Metrics {
         self.realm_counter(RATE_LIMITED, realm, "group", group);
     }
 
-    fn gauge(&self, name: &'static str, value: f64) {
-        self.gauges
-            .get(&name, || {
-                self.recorder
-                    .register_gauge(&Key::from_static_name(name), &metadata())
-            })
-            .set(value);
-    }
-
     /// Folds recorded latencies into their buckets: run every few seconds, or the raw samples
     /// pile up between scrapes.
     pub fn upkeep(&self) {
@@ -293,8 +260,8 @@ impl Metrics {
     /// The exposition text, with the pool's gauges read now.
     pub fn render(&self, pool: Option<PoolStats>) -> String {
         if let Some(pool) = pool {
-            self.gauge(POOL_CONNECTIONS, f64::from(pool.size));
-            self.gauge(POOL_IDLE, pool.idle as f64);
+            self.pool_connections.set(f64::from(pool.size));
+            self.pool_idle.set(pool.idle as f64);
         }
         self.handle.run_upkeep();
         self.handle.render()

@@ -166,10 +166,10 @@ impl RateLimits {
     pub fn to_json(&self) -> serde_json::Value {
         let rate = |r: Option<Rate>| r.map(|r| r.to_string());
         let mut out = serde_json::Map::new();
-        for (group, name) in GROUPS {
+        for group in GROUPS {
             let limits = self.group(group);
             out.insert(
-                name.to_string(),
+                group.label().to_string(),
                 serde_json::json!({"per_ip": rate(limits.per_ip), "per_client": rate(limits.per_client)}),
             );
         }
@@ -179,8 +179,8 @@ impl RateLimits {
     /// Reads the stored form; what it does not say keeps the default.
     pub fn from_json(value: &serde_json::Value) -> Self {
         let mut limits = Self::default();
-        for (group, name) in GROUPS {
-            let Some(stored) = value.get(name) else {
+        for group in GROUPS {
+            let Some(stored) = value.get(group.label()) else {
                 continue;
             };
             let slot = limits.group_mut(group);
@@ -203,11 +203,11 @@ impl RateLimits {
     }
 }
 
-pub const GROUPS: [(Group, &str); 4] = [
-    (Group::Token, "token"),
-    (Group::Login, "login"),
-    (Group::Device, "device"),
-    (Group::Registration, "registration"),
+pub const GROUPS: [Group; 4] = [
+    Group::Token,
+    Group::Login,
+    Group::Device,
+    Group::Registration,
 ];
 
 /// Who is counted.

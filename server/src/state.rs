@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -191,10 +191,4 @@ fn realm_lookup_failed(cause: &dyn std::fmt::Display) -> Response {
         r#"{"error":"server_error","error_description":"the server could not complete the request"}"#,
     )
         .into_response()
-}
-
-impl FromRef<AppState> for Arc<crate::metrics::Metrics> {
-    fn from_ref(state: &AppState) -> Self {
-        state.metrics.clone()
-    }
 }

@@ -11,11 +11,10 @@ use super::AdminService;
 use crate::admin::validate;
 use crate::changes::Change;
 use crate::domain::{
-    CookieMode, LifetimeOverrides, RealmMfa, RealmSecurity, RegistrationPolicy, SecurityProfile,
-    DEFAULT_SELF_SERVICE_SCOPES,
+    CookieMode, RealmMfa, RegistrationPolicy, SecurityProfile, DEFAULT_SELF_SERVICE_SCOPES,
 };
 use crate::mail::Security;
-use crate::rate_limit::{Group, Rate, RateLimits, GROUPS};
+use crate::rate_limit::{Group, Rate, RateLimits};
 use crate::seeding::MASTER_REALM;
 use crate::store;
 use crate::store::realms::{NewRealm, RealmRow};
@@ -100,10 +99,11 @@ fn apply_rate_limits(limits: &mut RateLimits, input: &RateLimitsInput, errors: &
         (Group::Device, &input.device),
         (Group::Registration, &input.registration),
     ];
-    for ((group, changes), (_, name)) in groups.into_iter().zip(GROUPS) {
+    for (group, changes) in groups {
         let Some(changes) = changes else {
             continue;
         };
+        let name = group.label();
         let slot = limits.group_mut(group);
         for (member, change, target) in [
             ("per_ip", &changes.per_ip, &mut slot.per_ip),
@@ -310,37 +310,19 @@ impl RealmAdmin for AdminService {
                 "realm master holds the administrators and stays enabled",
             );
         }
+        // The stored settings, read as everywhere else, with the input applied on top.
+        let current = store::realms::to_domain(row.clone())?;
         let mut merged = NewRealm {
-            name: row.name.clone(),
-            display_name: row.display_name.clone(),
-            enabled: row.enabled,
-            decentralized: row.decentralized,
-            signing_alg: validate::signing_alg(&row.signing_alg).map_err(super::internal)?,
-            id_token_signing_alg: validate::signing_alg(&row.id_token_signing_alg)
-                .map_err(super::internal)?,
-            cookie_mode: CookieMode::parse(&row.cookie_mode).unwrap_or(CookieMode::Realm),
-            lifetimes: LifetimeOverrides {
-                access_token: row.access_token_lifetime,
-                refresh_token: row.refresh_token_lifetime,
-                refresh_token_sliding: row.refresh_token_sliding_lifetime,
-                id_token: row.id_token_lifetime,
-                code: row.code_lifetime,
-                device_code: row.device_code_lifetime,
-                refresh_reuse_grace: row.refresh_reuse_grace,
-            },
-            mfa: RealmMfa::parse(&row.mfa).unwrap_or_default(),
-            security: RealmSecurity {
-                require_par: row.require_par,
-                use_dpop_nonce: row.use_dpop_nonce,
-                profile: row.profile.as_deref().and_then(SecurityProfile::parse),
-                allow_private_fetch: row.allow_private_fetch,
-                registration: RegistrationPolicy::parse(&row.registration).unwrap_or_default(),
-                client_id_metadata_documents: row.client_id_metadata_documents,
-                self_service_scopes: store::realms::self_service_scopes_of(
-                    row.self_service_scopes.as_deref(),
-                ),
-                rate_limits: store::realms::rate_limits_of(row.rate_limits.as_deref()),
-            },
+            name: current.name,
+            display_name: current.display_name,
+            enabled: current.enabled,
+            decentralized: current.decentralized,
+            signing_alg: current.signing_alg,
+            id_token_signing_alg: current.id_token_signing_alg,
+            cookie_mode: current.cookie_mode,
+            lifetimes: current.lifetimes,
+            mfa: current.mfa,
+            security: current.security,
         };
         apply(&mut merged, &input, &mut errors);
         if let Some(scopes) = &input.self_service_scopes {
