@@ -74,6 +74,22 @@ pub trait RealmAdmin: Send + Sync {
     async fn delete_smtp(&self, actor: &Actor, realm: &str) -> AdminResult<()>;
     /// The salt of the realm's revocation lists; reading it is audited.
     async fn revocation_salt(&self, actor: &Actor, realm: &str) -> AdminResult<RevocationSaltView>;
+    /// The realm as one JSON document (realms as code). With `include_keys` it carries the
+    /// signing keys and sealed secrets, still encrypted with the master key, and is audited.
+    async fn export_realm(
+        &self,
+        actor: &Actor,
+        realm: &str,
+        include_keys: bool,
+    ) -> AdminResult<serde_json::Value>;
+    /// Brings the realm a document names in line with it, creating it if need be, in one
+    /// transaction; `dry_run` reports the changes and makes none.
+    async fn import_realm(
+        &self,
+        actor: &Actor,
+        document: serde_json::Value,
+        dry_run: bool,
+    ) -> AdminResult<ImportReport>;
 }
 
 /// Clients of a realm and their secrets.

@@ -1,7 +1,7 @@
 //! Realms: each one an issuer with its own keys, clients, users and lifetimes.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use chrono::{DateTime, Utc};
 
@@ -235,6 +235,33 @@ pub struct RevocationSaltView {
     pub salt: String,
     /// How values are hashed: base64url(SHA-256(salt + value)).
     pub hash_algorithm: String,
+}
+
+/// What an import of a realm document changed (or, for a dry run, would change).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub realm: String,
+    pub realm_created: bool,
+    pub dry_run: bool,
+    /// One line per change, such as `created client "shop"`; empty when the realm already
+    /// matched the document (and then nothing was written, not even an audit event).
+    pub changes: Vec<String>,
+}
+
+/// The query of an export.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// Include the signing keys and sealed secrets (encrypted with the master key).
+    #[serde(default)]
+    pub include_keys: bool,
+}
+
+/// The query of an import.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// Report the changes without making them.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// A realm's outgoing mail server (password reset links). The password is never shown.

@@ -27,11 +27,34 @@ pub enum Command {
         #[arg(long)]
         status: bool,
     },
-    /// Apply a TOML seed file (idempotently) and exit.
+    /// Apply a seed file (idempotently) and exit: TOML, or realm documents as JSON.
     Seed {
-        /// Path of the TOML seed file.
+        /// Path of the seed file (`.json`: one realm document or a list of them).
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
+    },
+    /// Print a realm as one JSON document (realms as code), on standard output or to a file.
+    Export {
+        /// Name of the realm.
+        #[arg(long, value_name = "REALM")]
+        realm: String,
+        /// Include the signing keys and sealed secrets (still encrypted with the master key,
+        /// so only a server with the same TESSERA_MASTER_KEY can use them).
+        #[arg(long)]
+        include_keys: bool,
+        /// Write the document here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Bring a realm in line with a JSON document from `export` (creating it if need be);
+    /// the same document twice changes nothing, and a failed import changes nothing.
+    Import {
+        /// The document (`-` for standard input).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print the changes the import would make, and make none.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Manage realm signing keys.
     Keys {
@@ -86,7 +109,8 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
 
-    /// TOML seed file applied idempotently at start (realms, clients, scopes, users).
+    /// Seed file applied idempotently at start: realm documents as JSON (`.json`, imported as
+    /// by `tessera import`) or the TOML seed format (creates what is missing).
     #[arg(long, env = "TESSERA_SEED_FILE")]
     pub seed_file: Option<PathBuf>,
 

@@ -33,6 +33,7 @@ pub mod outage;
 pub mod outbound;
 pub mod planb;
 pub mod rate_limit;
+pub mod realm_io;
 pub mod revocation;
 pub mod seeding;
 pub mod self_service;

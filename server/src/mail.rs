@@ -95,6 +95,13 @@ impl Mailer {
             .seal(password.as_bytes(), &password_context(realm_id))
     }
 
+    /// An SMTP password sealed for realm `from`, sealed again for realm `to` (a realm document
+    /// imported into a realm of another id); `None` when this master key cannot open it.
+    pub fn reseal_password(&self, sealed: &str, from: &str, to: &str) -> Option<String> {
+        let password = self.master_key.open(sealed, &password_context(from)).ok()?;
+        Some(self.master_key.seal(&password, &password_context(to)))
+    }
+
     /// Sends `mail` through `settings` and waits for the server's answer.
     pub async fn send(&self, settings: &StoredSmtp, mail: &Mail) -> Result<(), MailError> {
         let settings_error = |e: &dyn std::fmt::Display| MailError::Settings(e.to_string());

@@ -8,7 +8,7 @@ use clap::Parser;
 use server::clock::{Clock, SystemClock};
 use server::config::{Cli, Command, KeysCommand};
 use server::startup::{self, StartError};
-use server::{seeding, store};
+use server::{realm_io, seeding, store};
 
 /// mimalloc: the hot paths allocate many small, short-lived buffers, where it beats glibc.
 #[global_allocator]
@@ -62,17 +62,48 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             let started = startup::start(&config, clock.clone()).await?;
             let state = &started.state;
             let argon2 = config.argon2;
-            let report = startup::apply_seed_file(
-                &state.caches.store,
-                &state.caches.keys,
-                &state.secrets,
-                argon2,
-                &file,
-                clock.now(),
-            )
-            .await?;
+            let report = startup::apply_seed_file(state, argon2, &file).await?;
             report_admin_password(&started.seed_report, &config);
             println!("seed applied; realms created: {:?}", report.created_realms);
+            Ok(())
+        }
+        Command::Export {
+            realm,
+            include_keys,
+            output,
+        } => {
+            let started = startup::start(&config, clock.clone()).await?;
+            report_admin_password(&started.seed_report, &config);
+            let document = realm_io::export(&started.state, &realm, include_keys, "cli")
+                .await
+                .map_err(|e| StartError::Other(format!("export failed: {e}")))?;
+            let mut text = serde_json::to_string_pretty(&document)
+                .map_err(|e| StartError::Other(e.to_string()))?;
+            text.push('\n');
+            match output {
+                Some(path) => std::fs::write(&path, text).map_err(|e| {
+                    StartError::Other(format!("cannot write {}: {e}", path.display()))
+                })?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        Command::Import { file, dry_run } => {
+            let document = read_document(&file)?;
+            let started = startup::start(&config, clock.clone()).await?;
+            report_admin_password(&started.seed_report, &config);
+            let report = realm_io::import(&started.state, document, dry_run, "cli")
+                .await
+                .map_err(|e| StartError::Other(format!("import failed: {e}")))?;
+            for change in &report.changes {
+                println!("{change}");
+            }
+            let outcome = match (report.changes.len(), dry_run) {
+                (0, _) => "already matches the document; nothing to change".to_string(),
+                (n, true) => format!("{n} change(s) would be made (dry run: none made)"),
+                (n, false) => format!("{n} change(s) made"),
+            };
+            println!("realm `{}`: {outcome}", report.realm);
             Ok(())
         }
         Command::Keys {
@@ -128,6 +159,18 @@ async fn serve(config: server::config::Validated, clock: Arc<dyn Clock>) -> Resu
     startup::serve_with(listener, started.state, config.serve)
         .await
         .map_err(|e| StartError::Other(format!("server failed: {e}")))
+}
+
+/// A realm document from a file, or from standard input for `-`.
+fn read_document(path: &std::path::Path) -> Result<realm_io::RealmDocument, StartError> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| StartError::Other(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| StartError::Other(format!("{}: not a realm document: {e}", path.display())))
 }
 
 /// Prints the generated bootstrap password once, on the terminal only (never into logs).

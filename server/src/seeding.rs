@@ -60,24 +60,7 @@ pub async fn create_realm(
         Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    for (name, description) in seed::STANDARD_CLAIM_TYPES {
-        store::catalog::ensure_claim_type(&txn, &realm.id, name, Some(description), now).await?;
-    }
-    for scope in seed::STANDARD_SCOPES {
-        store::catalog::ensure_scope(
-            &txn,
-            &realm.id,
-            &store::catalog::NewScope {
-                name: scope.name.to_string(),
-                description: Some(scope.description.to_string()),
-                claims: scope.claims.iter().map(|c| c.to_string()).collect(),
-                audience: None,
-                include_in_access_token: false,
-            },
-            now,
-        )
-        .await?;
-    }
+    standard_catalogue(&txn, &realm.id, now).await?;
     KeyRing::insert_set(&txn, &realm.id, key_set, now).await?;
     store::audit::record(
         &txn,
@@ -101,6 +84,33 @@ pub async fn create_realm(
     .await?;
     txn.commit().await?;
     Ok(Some(realm))
+}
+
+/// The standard claim types and scopes every new realm starts with.
+pub async fn standard_catalogue(
+    txn: &store::Tx,
+    realm_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (name, description) in seed::STANDARD_CLAIM_TYPES {
+        store::catalog::ensure_claim_type(txn, realm_id, name, Some(description), now).await?;
+    }
+    for scope in seed::STANDARD_SCOPES {
+        store::catalog::ensure_scope(
+            txn,
+            realm_id,
+            &store::catalog::NewScope {
+                name: scope.name.to_string(),
+                description: Some(scope.description.to_string()),
+                claims: scope.claims.iter().map(|c| c.to_string()).collect(),
+                audience: None,
+                include_in_access_token: false,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Everything that must exist for a fresh server to be usable.

@@ -143,10 +143,6 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     .run(now)
     .await
     .map_err(|e| StartError::Other(format!("seeding failed: {e}")))?;
-    if let Some(path) = &config.seed_file {
-        let report = apply_seed_file(&store, &caches.keys, &secrets, argon2, path, now).await?;
-        seed_report.created_realms.extend(report.created_realms);
-    }
     check_master_key(&store, &caches.keys, now).await?;
     caches
         .revocations
@@ -206,29 +202,63 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
         lifecycle: Default::default(),
         clock,
     }));
+    if let Some(path) = &config.seed_file {
+        let report = apply_seed_file(&state, argon2, path).await?;
+        seed_report.created_realms.extend(report.created_realms);
+    }
     Ok(Started { state, seed_report })
 }
 
-/// Reads and applies a seed file.
+/// Reads and applies a seed file: realm documents (`.json`, one or a list) as `tessera
+/// import` would, or the TOML seed format, which creates what is missing.
 pub async fn apply_seed_file(
-    store: &Store,
-    keys: &KeyRing,
-    secrets: &SecretHasher,
+    state: &AppState,
     argon2: Argon2Params,
     path: &std::path::Path,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<SeedReport, StartError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            "TESSERA_SEED_FILE",
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    let file =
-        seed::parse(&text).map_err(|e| ConfigError::new("TESSERA_SEED_FILE", e.to_string()))?;
-    seeding::apply_file(store, keys, secrets, argon2, &file, now)
-        .await
-        .map_err(|e| ConfigError::new("TESSERA_SEED_FILE", e.to_string()).into())
+    let failed = |e: &dyn std::fmt::Display| ConfigError::new("TESSERA_SEED_FILE", e.to_string());
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| failed(&format!("cannot read {}: {e}", path.display())))?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return apply_realm_documents(state, &text)
+            .await
+            .map_err(|e| failed(&e).into());
+    }
+    let file = seed::parse(&text).map_err(|e| failed(&e))?;
+    let caches = &state.caches;
+    seeding::apply_file(
+        &caches.store,
+        &caches.keys,
+        &state.secrets,
+        argon2,
+        &file,
+        state.now(),
+    )
+    .await
+    .map_err(|e| failed(&e).into())
+}
+
+/// Imports each realm document of a JSON seed file.
+async fn apply_realm_documents(state: &AppState, text: &str) -> Result<SeedReport, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let documents: Vec<crate::realm_io::RealmDocument> = match value {
+        serde_json::Value::Array(_) => serde_json::from_value(value),
+        _ => serde_json::from_value(value).map(|d| vec![d]),
+    }
+    .map_err(|e| format!("not a realm document (or a list of them): {e}"))?;
+    let mut report = SeedReport::default();
+    for document in documents {
+        let imported = crate::realm_io::import(state, document, false, "seed")
+            .await
+            .map_err(|e| e.to_string())?;
+        if imported.realm_created {
+            report.created_realms.push(imported.realm);
+        }
+    }
+    Ok(report)
 }
 
 /// Fails fast when the master key cannot decrypt the stored signing keys.

@@ -134,6 +134,14 @@ impl KeyRing {
         }
     }
 
+    /// Whether this server's master key opens a stored private key (a realm document's
+    /// keys come from a server with the same master key, or are of no use here).
+    pub fn opens(&self, private_key_encrypted: &str, kid: &str) -> bool {
+        self.master_key
+            .open(private_key_encrypted, kid.as_bytes())
+            .is_ok()
+    }
+
     /// The realm's keys from memory, loading them on first use or after invalidation.
     pub async fn realm_keys(
         &self,

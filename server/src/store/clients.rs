@@ -44,7 +44,10 @@ pub struct NewClient {
     pub security: ClientSecurity,
 }
 
-fn to_domain(row: client::Model, secrets: Vec<client_secret::Model>) -> StoreResult<Client> {
+pub(crate) fn to_domain(
+    row: client::Model,
+    secrets: Vec<client_secret::Model>,
+) -> StoreResult<Client> {
     let alg = |s: Option<String>| -> StoreResult<Option<SigningAlg>> {
         s.map(|s| {
             SigningAlg::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown alg {s}")))

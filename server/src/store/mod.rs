@@ -16,6 +16,7 @@ pub mod interactions;
 pub mod keys;
 pub mod mail;
 pub mod one_time;
+pub mod realm_document;
 pub mod realms;
 pub mod refresh;
 pub mod registration;

@@ -88,6 +88,8 @@ pub struct Options {
     /// Publish the server as `http://localhost:<port>` rather than its loopback address
     /// (WebAuthn needs a domain name for its relying party).
     pub localhost: bool,
+    /// The master key (base64); a new one when `None`.
+    pub master_key: Option<String>,
 }
 
 impl Default for Options {
@@ -104,6 +106,7 @@ impl Default for Options {
             db_acquire_timeout: server::store::DEFAULT_ACQUIRE_TIMEOUT,
             postgres_admin_url: None,
             localhost: false,
+            master_key: None,
         }
     }
 }
@@ -149,7 +152,10 @@ impl TestServer {
                 (url, Some(PgDatabase { admin_url, name }))
             }
         };
-        let master_key = server::crypto::master_key::MasterKey::generate().to_base64();
+        let master_key = options
+            .master_key
+            .clone()
+            .unwrap_or_else(|| server::crypto::master_key::MasterKey::generate().to_base64());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

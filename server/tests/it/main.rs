@@ -47,6 +47,7 @@ mod password;
 mod planb;
 mod races;
 mod rate_limits;
+mod realms_as_code;
 mod refresh;
 mod registration;
 mod resource_server;

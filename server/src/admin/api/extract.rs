@@ -21,6 +21,9 @@ use crate::state::AppState;
 /// Bodies larger than this are refused before parsing.
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// A realm document (every user of a realm) may be far larger than other bodies.
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
 /// The administrator making the request, and the service to act with.
 pub struct Admin {
     pub actor: Actor,
@@ -157,8 +160,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        let bytes = json_body(request).await?;
+        let bytes = json_body(request, MAX_BODY_BYTES).await?;
         parse(&bytes).map(Json).map_err(ApiError::from)
+    }
+}
+
+/// A realm document as the body: a JSON object of up to 64 MiB, with the errors of [`Json`].
+pub struct Document(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for Document {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(request, MAX_DOCUMENT_BYTES).await?;
+        parse(&bytes).map(Document).map_err(ApiError::from)
     }
 }
 
@@ -169,7 +184,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonList<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
-        let bytes = json_body(request).await?;
+        let bytes = json_body(request, MAX_BODY_BYTES).await?;
         parse_opened(&bytes, b'[', "a JSON array")
             .map(JsonList)
             .map_err(ApiError::from)
@@ -177,7 +192,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonList<T> {
 }
 
 /// The body of a JSON request, within the size limit.
-async fn json_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
+async fn json_body(request: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     if !is_json(request.headers()) {
         return Err(ApiError::http(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -185,13 +200,13 @@ async fn json_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
             "send the body as `Content-Type: application/json`",
         ));
     }
-    let bytes = crate::body::read_limited(request.into_body(), MAX_BODY_BYTES)
+    let bytes = crate::body::read_limited(request.into_body(), limit)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge => ApiError::http(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+                format!("the body may be at most {limit} bytes"),
             ),
             BodyError::Unreadable => {
                 AdminError::BadRequest("the body could not be read".into()).into()

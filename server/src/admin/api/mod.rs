@@ -135,6 +135,8 @@ pub fn router() -> Router<AppState> {
     realms::put_smtp,
     realms::delete_smtp,
     realms::revocation_salt,
+    realms::export_realm,
+    realms::import_realm,
     clients::list_clients,
     clients::create_client,
     clients::get_client,
@@ -222,6 +224,8 @@ pub fn routes() -> axum::Router<crate::state::AppState> {
                 .delete(realms::delete_realm),
         )
         .route("/realms/{realm}/summary", get(realms::realm_summary))
+        .route("/realms/{realm}/export", get(realms::export_realm))
+        .route("/realm-imports", post(realms::import_realm))
         .route(
             "/realms/{realm}/smtp",
             get(realms::get_smtp)

@@ -5,7 +5,7 @@ use admin_model::*;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use super::extract::{Admin, Json, Path, Query};
+use super::extract::{Admin, Document, Json, Path, Query};
 use super::paths::RealmPath;
 use super::Answer;
 
@@ -257,4 +257,74 @@ pub async fn revocation_salt(
         axum::Json(view),
     )
         .into_response())
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/realms/{realm}/export",
+    tag = "realms",
+    summary = "The realm as one JSON document (realms as code)",
+    description = "Clients, scopes, API resources, claim types, roles, users (password hashes, \
+        never passwords), identity providers, directories, exchange policies and settings, \
+        each without the ids that tie it to one database. Secrets appear only as hashes. With \
+        `include_keys=true` the document also carries the signing keys and sealed secrets, \
+        still encrypted with the master key (only a server with the same \
+        `TESSERA_MASTER_KEY` can use them); such an export is audited (`realm.exported`).",
+    params(("realm" = String, Path, description = "Realm name"), ExportQuery),
+    responses(
+        (status = 200, body = Object, description = "The realm document (`format` \
+            `tessera.realm/v1`)"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn export_realm(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Path(p): Path<RealmPath>,
+    Query(q): Query<ExportQuery>,
+) -> Answer {
+    let document = s.export_realm(&a, &p.realm, q.include_keys).await?;
+    Ok(axum::Json(document).into_response())
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/realm-imports",
+    tag = "realms",
+    summary = "Bring a realm in line with a realm document, creating it if need be",
+    description = "Items are matched by their natural keys (`client_id`, `username`, a \
+        scope's `name`, …): missing ones are created, differing ones rewritten, and items the \
+        document does not list are left alone. Nested lists a document carries (a client's \
+        `secrets`, a user's `roles`) are made to match it exactly. All in one transaction: an \
+        invalid document changes nothing (422 naming the item). Importing the same document \
+        twice changes nothing and records no audit event. `dry_run=true` reports the changes \
+        and makes none.",
+    params(ImportQuery),
+    request_body(content = Object, description = "A realm document from an export"),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+pub async fn import_realm(
+    Admin {
+        actor: a,
+        service: s,
+    }: Admin,
+    Query(q): Query<ImportQuery>,
+    Document(document): Document,
+) -> Answer {
+    let report = s.import_realm(&a, document, q.dry_run).await?;
+    Ok(axum::Json(report).into_response())
 }

@@ -245,6 +245,21 @@ fn internal(cause: impl std::fmt::Display) -> AdminError {
     AdminError::Internal
 }
 
+impl From<crate::realm_io::RealmIoError> for AdminError {
+    fn from(e: crate::realm_io::RealmIoError) -> Self {
+        use crate::realm_io::RealmIoError;
+        match e {
+            RealmIoError::Invalid(message) => AdminError::Invalid {
+                message,
+                fields: Default::default(),
+            },
+            RealmIoError::NotFound(name) => AdminError::not_found(format!("realm `{name}`")),
+            RealmIoError::Store(e) => e.into(),
+            RealmIoError::Keys(e) => internal(e),
+        }
+    }
+}
+
 impl From<StoreError> for AdminError {
     fn from(e: StoreError) -> Self {
         match e {

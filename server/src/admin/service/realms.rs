@@ -1,9 +1,9 @@
 //! Realms: create (with standard scopes, claim types and keys), settings, SMTP settings, delete.
 
 use admin_model::{
-    Actor, AdminError, AdminResult, FieldErrors, GroupLimitsView, OperationsAdmin, Page,
-    PageRequest, RateLimitsInput, RateLimitsView, RealmAdmin, RealmInput, RealmSummary, RealmView,
-    RevocationSaltView, SmtpInput, SmtpView,
+    Actor, AdminError, AdminResult, FieldErrors, GroupLimitsView, ImportReport, OperationsAdmin,
+    Page, PageRequest, RateLimitsInput, RateLimitsView, RealmAdmin, RealmInput, RealmSummary,
+    RealmView, RevocationSaltView, SmtpInput, SmtpView,
 };
 use async_trait::async_trait;
 
@@ -415,6 +415,36 @@ impl RealmAdmin for AdminService {
         Ok(RevocationSaltView {
             salt: realm.revocation_salt,
             hash_algorithm: "SHA-256".to_string(),
+        })
+    }
+
+    async fn export_realm(
+        &self,
+        actor: &Actor,
+        name: &str,
+        include_keys: bool,
+    ) -> AdminResult<serde_json::Value> {
+        let document =
+            crate::realm_io::export(&self.state, name, include_keys, &actor.label()).await?;
+        serde_json::to_value(document).map_err(super::internal)
+    }
+
+    async fn import_realm(
+        &self,
+        actor: &Actor,
+        document: serde_json::Value,
+        dry_run: bool,
+    ) -> AdminResult<ImportReport> {
+        let document: crate::realm_io::RealmDocument =
+            serde_path_to_error::deserialize(document)
+                .map_err(|e| AdminError::BadRequest(format!("not a realm document: {e}")))?;
+        let report =
+            crate::realm_io::import(&self.state, document, dry_run, &actor.label()).await?;
+        Ok(ImportReport {
+            realm: report.realm,
+            realm_created: report.realm_created,
+            dry_run: report.dry_run,
+            changes: report.changes,
         })
     }
 
