@@ -193,3 +193,106 @@ fn help_lists_every_setting() {
         assert!(stdout.contains(variable), "--help mentions {variable}");
     }
 }
+
+/// `tessera export` and `tessera import` move a realm between databases sharing a master key:
+/// a dry run first, then the import, then a second import that finds nothing to do; the
+/// same document as a JSON seed file creates the realm on a third database at start.
+#[test]
+fn export_and_import_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let master_key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let database = |name: &str| format!("sqlite://{}?mode=rwc", dir.path().join(name).display());
+    let (source, target, seeded) = (database("a.db"), database("b.db"), database("c.db"));
+    let env = |url: &str| {
+        vec![
+            ("TESSERA_DATABASE_URL".to_string(), url.to_string()),
+            ("TESSERA_MASTER_KEY".to_string(), master_key.to_string()),
+            ("TESSERA_LOG".to_string(), "warn".to_string()),
+        ]
+    };
+    let run = |url: &str, args: &[&str]| {
+        let env = env(url);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        tessera(&env, args)
+    };
+    let file = dir.path().join("default.json");
+    let file = file.to_str().unwrap();
+
+    let (code, _, stderr) = run(
+        &source,
+        &["export", "--realm", "default", "--include-keys", "-o", file],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(document["realm"]["name"], "default");
+    let kids: Vec<&str> = document["signing_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+
+    // The target made its own realm `default` at first start; the import brings it in line
+    // (the document's keys become the active ones, its own are retired).
+    let (code, stdout, stderr) = run(&target, &["import", file, "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("would be made (dry run"), "{stdout}");
+    assert!(stdout.contains(&format!("created signing key \"{}\"", kids[0])));
+    let (code, stdout, stderr) = run(&target, &["import", file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("change(s) made"), "{stdout}");
+    let (code, stdout, stderr) = run(&target, &["import", file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("already matches the document"), "{stdout}");
+    let (code, exported, stderr) =
+        run(&target, &["export", "--realm", "default", "--include-keys"]);
+    assert_eq!(code, 0, "{stderr}");
+    let exported: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    for kid in &kids {
+        let key = exported["signing_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == *kid)
+            .expect("the document's keys are the target's");
+        assert_eq!(key["active"], true);
+    }
+
+    // Broken input: one line naming the problem, nothing written.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        r#"{"format": "tessera.realm/v1", "realm": {"name": "Not A Name"}}"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&target, &["import", broken.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("realm name"), "{stderr}");
+
+    // The same document as a seed file, on a database where realm `default` is fresh: the
+    // seeded realm signs with the document's keys.
+    let copy = dir.path().join("seed.json");
+    let mut renamed = document.clone();
+    renamed["realm"]["name"] = "copied".into();
+    renamed["realm"].as_object_mut().unwrap().remove("id");
+    renamed.as_object_mut().unwrap().remove("signing_keys");
+    for section in ["scopes", "claim_types"] {
+        for item in renamed[section].as_array_mut().unwrap() {
+            item.as_object_mut().unwrap().remove("id");
+        }
+    }
+    std::fs::write(&copy, renamed.to_string()).unwrap();
+    let mut seed_env = env(&seeded);
+    seed_env.push((
+        "TESSERA_SEED_FILE".to_string(),
+        copy.to_str().unwrap().to_string(),
+    ));
+    let seed_env: Vec<(&str, &str)> = seed_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (code, stdout, stderr) = tessera(&seed_env, &["keys", "rotate", "--realm", "copied"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("new active keys"), "{stdout}");
+}
