@@ -201,7 +201,11 @@ pub fn router(state: AppState) -> Router {
         ))
         // Inside the trace and metrics layers, so they see the 503 an outage turns a 500 into.
         .layer(crate::outage::OutageLayer)
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(crate::telemetry::request_span)
+                .on_response(crate::telemetry::record_status),
+        )
         // Counted by route template: no boxing, one clock read and a map lookup per request.
         .layer(crate::metrics::HttpMetricsLayer(state.metrics.clone()))
         .with_state(state)

@@ -174,6 +174,12 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_METRICS_REALM_LABELS", default_value_t = true, action = clap::ArgAction::Set)]
     pub metrics_realm_labels: bool,
 
+    /// OpenTelemetry collector to send traces to over OTLP/HTTP (protobuf), such as
+    /// `http://localhost:4318`; `/v1/traces` is appended unless given. Off when unset.
+    /// `OTEL_SERVICE_NAME` and `OTEL_BSP_*` tune the service name and batching.
+    #[arg(long, env = "TESSERA_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// Proxies whose forwarding header (TESSERA_FORWARDED_HEADER) names the client's address,
     /// for rate limits and session records: comma-separated addresses and CIDR networks. None by default, so
     /// clients cannot choose the address they are counted under.
@@ -212,6 +218,24 @@ pub struct Settings {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+/// The OTLP/HTTP traces URL of a collector's base URL (or of the traces URL itself).
+fn otlp_traces_url(endpoint: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(endpoint.trim())
+        .map_err(|e| ConfigError::new("TESSERA_OTLP_ENDPOINT", format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::new(
+            "TESSERA_OTLP_ENDPOINT",
+            "must be an http:// or https:// URL of an OTLP/HTTP collector",
+        ));
+    }
+    let base = url.as_str().trim_end_matches('/');
+    Ok(if base.ends_with("/v1/traces") {
+        base.to_string()
+    } else {
+        format!("{base}/v1/traces")
+    })
 }
 
 /// A configuration problem, always naming the variable at fault.
@@ -256,6 +280,8 @@ pub struct Validated {
     pub serve: crate::serving::ServeLimits,
     pub trusted_proxies: crate::client_ip::TrustedProxies,
     pub metrics_realm_labels: bool,
+    /// Where traces go (the full OTLP/HTTP traces URL), if anywhere.
+    pub otlp_traces_url: Option<String>,
 }
 
 impl Settings {
@@ -371,7 +397,14 @@ impl Settings {
         if self.rsa_key_pool > 64 {
             return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));
         }
+        let otlp_traces_url = self
+            .otlp_endpoint
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(otlp_traces_url)
+            .transpose()?;
         Ok(Validated {
+            otlp_traces_url,
             metrics_realm_labels: self.metrics_realm_labels,
             trusted_proxies,
             db_acquire_timeout,

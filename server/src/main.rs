@@ -28,9 +28,23 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), StartError> {
     let config = cli.settings.validate()?;
-    server::telemetry::init(&cli.settings.log, cli.settings.log_format)?;
+    let telemetry = server::telemetry::init(
+        &cli.settings.log,
+        cli.settings.log_format,
+        config.otlp_traces_url.as_deref(),
+    )?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    match cli.command.unwrap_or(Command::Serve) {
+    let outcome = command(cli.command.unwrap_or(Command::Serve), config, clock).await;
+    telemetry.shutdown().await;
+    outcome
+}
+
+async fn command(
+    command: Command,
+    config: server::config::Validated,
+    clock: Arc<dyn Clock>,
+) -> Result<(), StartError> {
+    match command {
         Command::Serve => serve(config, clock).await,
         Command::Migrate { status: false } => {
             let store = startup::open_store(&config).await?;

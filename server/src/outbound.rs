@@ -165,18 +165,16 @@ impl Outbound {
             }
             &self.public_only
         };
-        let mut response = client
+        let request = client
             .get(parsed)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                if format!("{e:?}").contains("private addresses only") {
-                    FetchError::PrivateAddress
-                } else {
-                    FetchError::Unreachable
-                }
-            })?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        let mut response = crate::telemetry::send(request).await.map_err(|e| {
+            if format!("{e:?}").contains("private addresses only") {
+                FetchError::PrivateAddress
+            } else {
+                FetchError::Unreachable
+            }
+        })?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }

@@ -34,7 +34,7 @@ pub enum StartError {
 
 /// Opens the database named by the configuration (no migration).
 pub async fn open_store(config: &Validated) -> Result<Store, ConfigError> {
-    Store::connect_with(
+    let mut store = Store::connect_with(
         &config.database_url,
         config.database_kind,
         config.db_acquire_timeout,
@@ -46,7 +46,11 @@ pub async fn open_store(config: &Validated) -> Result<Store, ConfigError> {
             "TESSERA_DATABASE_URL",
             format!("cannot open the database: {e}"),
         )
-    })
+    })?;
+    if crate::telemetry::exporting() {
+        store.trace_statements();
+    }
+    Ok(store)
 }
 
 pub async fn migrate(store: &Store) -> Result<(), StartError> {

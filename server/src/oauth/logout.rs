@@ -222,14 +222,11 @@ pub async fn notify_clients(
             continue;
         };
         let http = state.http_client.clone();
-        // Delivery must not hold the user's browser hostage to a slow client.
-        tokio::spawn(async move {
-            match http
-                .post(&uri)
-                .form(&[("logout_token", token)])
-                .send()
-                .await
-            {
+        // Delivery must not hold the user's browser hostage to a slow client; it stays in the
+        // logout's trace.
+        let delivery = async move {
+            let request = http.post(&uri).form(&[("logout_token", token)]);
+            match crate::telemetry::send(request).await {
                 Ok(r) if r.status().is_success() => {}
                 Ok(r) => {
                     tracing::warn!(status = %r.status(), client = %client_id, "back-channel logout refused")
@@ -238,6 +235,7 @@ pub async fn notify_clients(
                     tracing::warn!(error = %e, client = %client_id, "back-channel logout failed")
                 }
             }
-        });
+        };
+        tokio::spawn(tracing::Instrument::in_current_span(delivery));
     }
 }

@@ -23,6 +23,7 @@ pub mod registration;
 pub mod revocations;
 pub mod roles;
 mod rows;
+mod traced;
 pub use rows::Keyset;
 pub mod sessions;
 pub mod users;

@@ -50,7 +50,7 @@ impl TrustedJwks {
                 }
             }
         }
-        let response = http.get(jwks_url).send().await.ok()?;
+        let response = crate::telemetry::send(http.get(jwks_url)).await.ok()?;
         if !response.status().is_success() {
             return None;
         }

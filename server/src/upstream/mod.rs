@@ -480,13 +480,13 @@ impl Upstreams {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let response = request
+        let request = request
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .body(body)
-            .send()
+            .body(body);
+        let response = crate::telemetry::send(request)
             .await
             .map_err(|e| UpstreamError::Unavailable(format!("token endpoint: {e}")))?;
         let status = response.status();
@@ -613,8 +613,7 @@ impl Upstreams {
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
-        let response = request
-            .send()
+        let response = crate::telemetry::send(request)
             .await
             .map_err(|e| UpstreamError::Unavailable(format!("{url}: {e}")))?;
         let status = response.status();

@@ -187,6 +187,7 @@ impl TestServer {
             serve: options.serve,
             trusted_proxies: Default::default(),
             metrics_realm_labels: true,
+            otlp_traces_url: None,
         };
         let started = server::startup::start(&config, Arc::new(SystemClock))
             .await

@@ -57,5 +57,6 @@ mod second_factor;
 mod seeding;
 mod session_cookies;
 mod signed_requests;
+mod traces;
 mod user_sessions;
 mod webdriver;

@@ -155,11 +155,19 @@ pub async fn issue(
     form: &OAuthForm,
 ) -> Result<TokenResponse, OAuthError> {
     let ip = state.client_ip(form.peer, &form.headers);
+    let realm_name = realm.realm.name.as_str();
+    let grant_type = form.params.get("grant_type").unwrap_or_default();
+    let known = grant_for(grant_type).map_or("unsupported", |_| grant_type);
+    let span = crate::telemetry::grant_span(realm_name, known);
     let outcome = match state.limit_ip(&realm.realm, crate::rate_limit::Group::Token, ip) {
-        Ok(()) => dispatch(state, realm, form, ip).await,
+        Ok(()) => {
+            tracing::Instrument::instrument(dispatch(state, realm, form, ip), span.clone()).await
+        }
         Err(limited) => Err(OAuthError::rate_limited(limited)),
     };
-    let realm_name = realm.realm.name.as_str();
+    if let Err(error) = &outcome {
+        span.record("oauth.error", error.code_str());
+    }
     match &outcome {
         Ok(_) => state.metrics.token_issued(
             realm_name,
