@@ -89,6 +89,9 @@ pub struct Accounts {
     gate: gate::Gate,
     /// The realms' LDAP directories, asked for users without a local password.
     pub directories: crate::ldap::Directories,
+    /// Accounts locked by this process since it started (for `/metrics`; the audit trail
+    /// says which).
+    lockouts: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -116,7 +119,13 @@ impl Accounts {
             decoy_hash,
             gate: gate::Gate::new(lockout.threshold),
             directories,
+            lockouts: Default::default(),
         })
+    }
+
+    /// How many accounts this process has locked.
+    pub fn lockouts(&self) -> u64 {
+        self.lockouts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn argon2(&self) -> Argon2Params {
@@ -452,6 +461,8 @@ impl Accounts {
         };
         let counted = store::users::record_failure(&self.store.db, &user.id, rule, now).await?;
         if let Some(counted) = counted.filter(|c| c.count == threshold) {
+            self.lockouts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.audit(
                 user,
                 "user.locked",

@@ -9,6 +9,7 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::cache_stats::{CacheCounter, CacheCounts};
 use crate::domain::{Catalog, Client, Realm};
 use crate::store::{self, Store, StoreError, StoreResult};
 
@@ -36,12 +37,14 @@ struct Entry<V> {
 /// A map of cached values that expire after `TTL`.
 struct TtlMap<K, V> {
     entries: RwLock<HashMap<K, Entry<V>>>,
+    lookups: CacheCounter,
 }
 
 impl<K: Eq + Hash, V> TtlMap<K, V> {
     fn new() -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
+            lookups: CacheCounter::default(),
         }
     }
 
@@ -51,10 +54,11 @@ impl<K: Eq + Hash, V> TtlMap<K, V> {
         Q: Eq + Hash + ?Sized,
     {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries
+        let found = entries
             .get(key)
             .filter(|e| e.loaded.elapsed() < TTL)
-            .map(|e| e.value.clone())
+            .map(|e| e.value.clone());
+        self.lookups.count(found)
     }
 
     /// The entry however old: only for when the database cannot be asked.
@@ -117,6 +121,15 @@ impl Directory {
             clients: TtlMap::new(),
             catalogs: TtlMap::new(),
         }
+    }
+
+    /// Hits and misses of the realm, client and catalogue caches.
+    pub fn cache_counts(&self) -> [CacheCounts; 3] {
+        [
+            self.realms.lookups.read("realms"),
+            self.clients.lookups.read("clients"),
+            self.catalogs.lookups.read("catalogs"),
+        ]
     }
 
     pub async fn realm(&self, name: &str) -> StoreResult<Option<Arc<Realm>>> {

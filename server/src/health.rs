@@ -47,12 +47,16 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .store
         .pool_stats()
         .map(|(size, idle)| crate::metrics::PoolStats { size, idle });
+    let [realms, clients, catalogs] = state.caches.directory.cache_counts();
+    let caches = [realms, clients, catalogs, state.caches.keys.cache_counts()];
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(pool),
+        state
+            .metrics
+            .render(pool, &caches, state.accounts.lockouts()),
     )
         .into_response()
 }

@@ -18,6 +18,8 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 
+use crate::cache_stats::CacheCounts;
+
 const HTTP_REQUESTS: &str = "tessera_http_requests_total";
 const HTTP_DURATION: &str = "tessera_http_request_duration_seconds";
 const TOKENS_ISSUED: &str = "tessera_tokens_issued_total";
@@ -28,6 +30,8 @@ const KEY_ROTATIONS: &str = "tessera_key_rotations_total";
 const RATE_LIMITED: &str = "tessera_rate_limited_total";
 const POOL_CONNECTIONS: &str = "tessera_db_pool_connections";
 const POOL_IDLE: &str = "tessera_db_pool_idle_connections";
+const CACHE_LOOKUPS: &str = "tessera_cache_lookups_total";
+const LOCKOUTS: &str = "tessera_account_lockouts_total";
 
 /// Request latency buckets, in seconds: from a cached token answer to a slow upstream.
 const DURATION_BUCKETS: [f64; 12] = [
@@ -124,6 +128,17 @@ impl Metrics {
             RATE_LIMITED,
             Some(Unit::Count),
             "Requests refused over a rate limit, by realm and endpoint group.",
+        );
+        describe(
+            CACHE_LOOKUPS,
+            Some(Unit::Count),
+            "In-memory cache lookups (realms, clients, catalogs, keys) by result: hit or miss.",
+        );
+        describe(
+            LOCKOUTS,
+            Some(Unit::Count),
+            "Accounts locked after repeated failed sign-ins (the audit trail's `user.locked` \
+             events say which).",
         );
         recorder.describe_gauge(
             KeyName::from_const_str(POOL_CONNECTIONS),
@@ -258,10 +273,25 @@ impl Metrics {
     }
 
     /// The exposition text, with the pool's gauges read now.
-    pub fn render(&self, pool: Option<PoolStats>) -> String {
+    pub fn render(&self, pool: Option<PoolStats>, caches: &[CacheCounts], lockouts: u64) -> String {
+        self.recorder
+            .register_counter(&Key::from_static_name(LOCKOUTS), &metadata())
+            .absolute(lockouts);
         if let Some(pool) = pool {
             self.pool_connections.set(f64::from(pool.size));
             self.pool_idle.set(pool.idle as f64);
+        }
+        // The caches count for themselves; their totals are copied in at each scrape.
+        for counts in caches {
+            for (result, value) in [("hit", counts.hits), ("miss", counts.misses)] {
+                let labels = vec![
+                    Label::new("cache", counts.cache),
+                    Label::new("result", result),
+                ];
+                self.recorder
+                    .register_counter(&Key::from_parts(CACHE_LOOKUPS, labels), &metadata())
+                    .absolute(value);
+            }
         }
         self.handle.run_upkeep();
         self.handle.render()

@@ -111,6 +111,7 @@ pub struct KeyRing {
     store: Store,
     master_key: Arc<MasterKey>,
     cache: RwLock<HashMap<String, Arc<RealmKeys>>>,
+    lookups: crate::cache_stats::CacheCounter,
     /// RSA keys made ahead, so creating a realm does not wait for one.
     rsa_pool: Arc<rsa_pool::RsaPool>,
 }
@@ -130,8 +131,14 @@ impl KeyRing {
             store,
             master_key,
             cache: RwLock::new(HashMap::new()),
+            lookups: Default::default(),
             rsa_pool,
         }
+    }
+
+    /// Hits and misses of the key cache.
+    pub fn cache_counts(&self) -> crate::cache_stats::CacheCounts {
+        self.lookups.read("keys")
     }
 
     /// Whether this server's master key opens a stored private key (a realm document's
@@ -148,7 +155,7 @@ impl KeyRing {
         realm_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Arc<RealmKeys>, KeyRingError> {
-        if let Some(keys) = self.cached(realm_id, now) {
+        if let Some(keys) = self.lookups.count(self.cached(realm_id, now)) {
             return Ok(keys);
         }
         let keys = Arc::new(self.load(realm_id, now).await?);

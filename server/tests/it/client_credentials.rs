@@ -337,7 +337,7 @@ type Exposition = openmetrics_parser::MetricsExposition<
 >;
 
 /// `/metrics`, parsed as Prometheus text.
-async fn scrape(server: &TestServer) -> Exposition {
+pub async fn scrape(server: &TestServer) -> Exposition {
     let response = server
         .http
         .get(server.url("/metrics"))
@@ -356,7 +356,7 @@ async fn scrape(server: &TestServer) -> Exposition {
 
 /// The value of the series of `family` whose labels include `labels` (0 when there is none);
 /// for a histogram, its count.
-fn sample(scrape: &Exposition, family: &str, labels: &[(&str, &str)]) -> f64 {
+pub fn sample(scrape: &Exposition, family: &str, labels: &[(&str, &str)]) -> f64 {
     use openmetrics_parser::PrometheusValue;
     let Some(family) = scrape.families.get(family) else {
         return 0.0;
@@ -454,6 +454,31 @@ async fn metrics_count_tokens_and_refusals(server: TestServer) {
         .unwrap()
         .contains("/services/")));
     assert!(sample(&scrape, "tessera_db_pool_connections", &[]) >= 1.0);
+    // The hot-path caches count their lookups: realm `services` was read once, then found;
+    // `billing` too (its second request was refused after the client was found).
+    let lookups = |cache: &str, result: &str| {
+        sample(
+            &scrape,
+            "tessera_cache_lookups_total",
+            &[("cache", cache), ("result", result)],
+        )
+    };
+    assert!(lookups("realms", "miss") >= 1.0);
+    assert!(lookups("realms", "hit") >= 1.0);
+    assert!(lookups("clients", "hit") >= 1.0);
+    assert!(lookups("keys", "miss") >= 1.0);
+    server
+        .client_token("services", BILLING.0, BILLING.1, None)
+        .await;
+    let later = self::scrape(&server).await;
+    assert!(
+        sample(
+            &later,
+            "tessera_cache_lookups_total",
+            &[("cache", "realms"), ("result", "hit")]
+        ) > lookups("realms", "hit"),
+        "another token, another hit"
+    );
 }
 
 on_both_backends! {

@@ -1,8 +1,11 @@
-//! SIGTERM to the real binary: readiness turns 503 at once, the listener keeps accepting for
-//! the shutdown delay, a request that was half-sent when the signal came is answered in full,
-//! and the process exits cleanly within the drain time.
+//! SIGTERM to the real binary under load: readiness turns 503 at once, the listener keeps
+//! accepting for the shutdown delay, every request of the load is answered in full, a request
+//! that was half-sent when the signal came is answered in full, and the process exits cleanly
+//! within the drain time.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -44,9 +47,37 @@ async fn sigterm_drains_accepted_requests(server: TestServer) {
     );
     slow.write_all(head.as_bytes()).await.unwrap();
     slow.write_all(&body.as_bytes()[..10]).await.unwrap();
+
+    // Load: eight callers sending token requests back to back until readiness says the
+    // process is draining (as a load balancer would stop sending).
+    let draining = Arc::new(AtomicBool::new(false));
+    let callers: Vec<_> = (0..8)
+        .map(|_| {
+            let (http, base, draining) = (server.http.clone(), base.clone(), draining.clone());
+            tokio::spawn(async move {
+                let mut answered = Vec::new();
+                let mut failures = Vec::new();
+                while !draining.load(Ordering::Relaxed) {
+                    let sent = http
+                        .post(format!("{base}/realms/services/connect/token"))
+                        .header("Authorization", basic_header(BILLING.0, BILLING.1))
+                        .form(&[("grant_type", "client_credentials")])
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == 200 => answered.push(Instant::now()),
+                        Ok(r) => failures.push(format!("status {}", r.status())),
+                        Err(e) => failures.push(format!("{e:?}")),
+                    }
+                }
+                (answered, failures)
+            })
+        })
+        .collect();
     // The head is read before the signal: the request has been accepted.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
+    let signalled = Instant::now();
     let killed = Command::new("kill")
         .args(["-TERM", &process.child.id().to_string()])
         .status()
@@ -65,6 +96,7 @@ async fn sigterm_drains_accepted_requests(server: TestServer) {
         if ready.status() == 503 {
             let body: serde_json::Value = ready.json().await.unwrap();
             assert_eq!(body["status"], "draining");
+            draining.store(true, Ordering::Relaxed);
             break;
         }
         assert!(Instant::now() < deadline, "readiness did not turn 503");
@@ -72,6 +104,18 @@ async fn sigterm_drains_accepted_requests(server: TestServer) {
     }
     let during_delay = token_request().await.unwrap();
     assert_eq!(during_delay.status(), 200, "still served during the delay");
+    let (mut answered, mut after_signal) = (0, 0);
+    for caller in callers {
+        let (times, failures) = caller.await.unwrap();
+        assert!(
+            failures.is_empty(),
+            "requests of the load failed: {failures:?}"
+        );
+        answered += times.len();
+        after_signal += times.iter().filter(|t| **t > signalled).count();
+    }
+    assert!(answered >= 8, "the load ran: {answered} answers");
+    assert!(after_signal > 0, "the load overlapped the signal");
 
     // Past the delay the listener is closed: new connections are refused while the half-sent
     // request is still in flight, and that request still completes.

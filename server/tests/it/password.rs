@@ -184,6 +184,10 @@ async fn repeated_failures_lock_the_account(server: TestServer) {
         events[0].target.as_deref(),
         Some(user_id(&server, "people", "alice").await.as_str())
     );
+    let scrape = crate::client_credentials::scrape(&server).await;
+    let lockouts =
+        crate::client_credentials::sample(&scrape, "tessera_account_lockouts_total", &[]);
+    assert_eq!(lockouts, 1.0, "one lockout counted");
 
     // Once the lock runs out the right password works again, and the unlock is audited.
     {
