@@ -18,6 +18,7 @@ pub mod federated_identity;
 pub mod identity_provider;
 pub mod initial_access_token;
 pub mod interaction;
+pub mod key_state;
 pub mod pushed_request;
 pub mod realm;
 pub mod realm_smtp;
@@ -54,6 +55,7 @@ pub mod prelude {
     pub use super::identity_provider::Entity as IdentityProvider;
     pub use super::initial_access_token::Entity as InitialAccessToken;
     pub use super::interaction::Entity as Interaction;
+    pub use super::key_state::Entity as KeyState;
     pub use super::pushed_request::Entity as PushedRequest;
     pub use super::realm::Entity as Realm;
     pub use super::realm_smtp::Entity as RealmSmtp;

@@ -13,6 +13,7 @@ mod m20261205_000002_directories;
 mod m20261206_000001_signed_requests;
 mod m20261206_000002_registration;
 mod m20261207_000001_realm_policies;
+mod m20261208_000001_key_state;
 
 /// Applies Tessera's migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_signed_requests::Migration),
             Box::new(m20261206_000002_registration::Migration),
             Box::new(m20261207_000001_realm_policies::Migration),
+            Box::new(m20261208_000001_key_state::Migration),
         ]
     }
 }

@@ -56,10 +56,27 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Manage the master key.
+    MasterKey {
+        #[command(subcommand)]
+        command: MasterKeyCommand,
+    },
     /// Manage realm signing keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Seal every signing key and stored secret with a new master key, in one transaction.
+    /// Stop every server on the database first; start them again with the new key.
+    Rotate {
+        /// The new key: 32 random bytes, base64 (`openssl rand -base64 32`). Pass it in the
+        /// environment rather than on the command line.
+        #[arg(long, env = "TESSERA_NEW_MASTER_KEY", hide_env_values = true)]
+        new_key: String,
     },
 }
 

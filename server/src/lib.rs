@@ -28,6 +28,7 @@ pub mod ldap;
 pub mod lifecycle;
 pub mod limiter;
 pub mod mail;
+pub mod master_key_rotation;
 pub mod metrics;
 pub mod oauth;
 pub mod outage;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use clap::Parser;
 use server::clock::{Clock, SystemClock};
-use server::config::{Cli, Command, KeysCommand};
+use server::config::{Cli, Command, KeysCommand, MasterKeyCommand};
 use server::startup::{self, StartError};
 use server::{realm_io, seeding, store};
 
@@ -118,6 +118,22 @@ async fn command(
                 (n, false) => format!("{n} change(s) made"),
             };
             println!("realm `{}`: {outcome}", report.realm);
+            Ok(())
+        }
+        Command::MasterKey {
+            command: MasterKeyCommand::Rotate { new_key },
+        } => {
+            let (resealed, home) =
+                startup::rotate_master_key(&config, &new_key, clock.now()).await?;
+            println!("master key rotated: {resealed} sealed values now use the new key");
+            match home {
+                startup::NewKeyHome::KeyFile(path) => {
+                    println!("the key file {} holds the new key", path.display())
+                }
+                startup::NewKeyHome::Environment => {
+                    println!("start every server with TESSERA_MASTER_KEY set to the new key")
+                }
+            }
             Ok(())
         }
         Command::Keys {

@@ -114,6 +114,67 @@ pub fn load_master_key(config: &Validated) -> Result<MasterKey, ConfigError> {
     }
 }
 
+/// Where the new master key is to be found after a rotation.
+pub enum NewKeyHome {
+    /// The operator sets `TESSERA_MASTER_KEY` to it.
+    Environment,
+    /// The SQLite key file beside the database now holds it.
+    KeyFile(std::path::PathBuf),
+}
+
+/// Rotates the master key to `new_key` (base64); stop every server on the database first.
+/// With a SQLite key file, the file is replaced once the database is done.
+pub async fn rotate_master_key(
+    config: &Validated,
+    new_key: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(usize, NewKeyHome), StartError> {
+    let new = MasterKey::from_base64(new_key)
+        .map_err(|e| ConfigError::new("TESSERA_NEW_MASTER_KEY", e.to_string()))?;
+    let store = open_store(config).await?;
+    migrate(&store).await?;
+    let failed = |e: crate::master_key_rotation::RotationError| {
+        ConfigError::new("TESSERA_MASTER_KEY", e.to_string())
+    };
+    let current = crate::master_key_rotation::resolve(&store, load_master_key(config)?)
+        .await
+        .map_err(failed)?;
+    let key_file = config
+        .master_key
+        .is_none()
+        .then(|| config.sqlite_key_file())
+        .flatten();
+    // The new key is on disk before the database depends on it.
+    let staged = key_file.as_ref().map(|path| path.with_extension("key.new"));
+    if let Some(staged) = &staged {
+        new.write_new_file(staged)
+            .map_err(|e| ConfigError::new("TESSERA_NEW_MASTER_KEY", e.to_string()))?;
+    }
+    let resealed = match crate::master_key_rotation::rotate(&store, &current, new, now).await {
+        Ok(count) => count,
+        Err(e) => {
+            if let Some(staged) = &staged {
+                let _ = std::fs::remove_file(staged);
+            }
+            return Err(failed(e).into());
+        }
+    };
+    let home = match (key_file, staged) {
+        (Some(path), Some(staged)) => {
+            std::fs::rename(&staged, &path).map_err(|e| {
+                StartError::Other(format!(
+                    "the database now needs the new key, kept in {}; moving it to {} failed: {e}",
+                    staged.display(),
+                    path.display()
+                ))
+            })?;
+            NewKeyHome::KeyFile(path)
+        }
+        _ => NewKeyHome::Environment,
+    };
+    Ok((resealed, home))
+}
+
 /// A running server's state plus what seeding reported.
 pub struct Started {
     pub state: AppState,
@@ -124,7 +185,11 @@ pub struct Started {
 pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started, StartError> {
     let store = open_store(config).await?;
     migrate(&store).await?;
-    let master_key = Arc::new(load_master_key(config)?);
+    let master_key = Arc::new(
+        crate::master_key_rotation::resolve(&store, load_master_key(config)?)
+            .await
+            .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()))?,
+    );
     let argon2 = config.argon2;
     let secrets = SecretHasher::new(master_key.derive("client-secret-pepper"), argon2);
     let caches = Arc::new(Caches {

@@ -19,10 +19,12 @@ pub enum MasterKeyError {
     Decrypt,
 }
 
-/// The 32-byte master key with its AEAD context.
+/// The 32-byte master key with its AEAD context, and the root that subkeys derive from: the
+/// key itself, or after a rotation the key it replaced (so derived keys outlive rotations).
 pub struct MasterKey {
     raw: [u8; 32],
     aead: RandomizedNonceKey,
+    root: [u8; 32],
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -36,7 +38,27 @@ impl MasterKey {
         // AES-256-GCM accepts any 32-byte key.
         #[allow(clippy::expect_used)]
         let aead = RandomizedNonceKey::new(&AES_256_GCM, &raw).expect("32-byte AES key");
-        Self { raw, aead }
+        Self {
+            raw,
+            aead,
+            root: raw,
+        }
+    }
+
+    /// This key deriving its subkeys from `root` instead of itself.
+    pub fn with_derivation_root(mut self, root: [u8; 32]) -> Self {
+        self.root = root;
+        self
+    }
+
+    /// The root subkeys derive from (sealed in the database by a rotation).
+    pub fn derivation_root(&self) -> [u8; 32] {
+        self.root
+    }
+
+    /// Whether two keys seal alike.
+    pub fn same_key_as(&self, other: &MasterKey) -> bool {
+        super::constant_time_eq(&self.raw, &other.raw)
     }
 
     /// Parses the base64 form used in `TESSERA_MASTER_KEY` and key files.
@@ -71,6 +93,14 @@ impl MasterKey {
             }
             Err(e) => Err(file_error(e)),
         }
+    }
+
+    /// Writes this key to a new file (mode 0600); an existing file is an error.
+    pub fn write_new_file(&self, path: &Path) -> Result<(), MasterKeyError> {
+        write_private(path, self.to_base64().as_bytes()).map_err(|source| MasterKeyError::File {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// Encrypts `plaintext`; the result is base64(nonce || ciphertext || tag).
@@ -108,7 +138,7 @@ impl MasterKey {
 
     /// Derives an independent 32-byte subkey for another purpose (HMAC keys, salts).
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.raw);
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.root);
         let tag = aws_lc_rs::hmac::sign(&key, purpose.as_bytes());
         let mut out = [0u8; 32];
         out.copy_from_slice(tag.as_ref());

@@ -104,7 +104,7 @@ impl std::fmt::Debug for SecondFactors {
     }
 }
 
-fn totp_context(credential_id: &str) -> Vec<u8> {
+pub(crate) fn totp_context(credential_id: &str) -> Vec<u8> {
     format!("totp:{credential_id}").into_bytes()
 }
 

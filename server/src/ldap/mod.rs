@@ -19,7 +19,7 @@ use crate::store::directories::DirectoryRow;
 
 pub mod users;
 
-const BIND_PASSWORD_CONTEXT: &[u8] = b"tessera directory bind password";
+pub(crate) const BIND_PASSWORD_CONTEXT: &[u8] = b"tessera directory bind password";
 /// LDAP result code of a bind with a wrong password or unknown DN.
 const INVALID_CREDENTIALS: u32 = 49;
 

@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod federated_identities;
 pub mod identity_providers;
 pub mod interactions;
+pub mod key_state;
 pub mod keys;
 pub mod mail;
 pub mod one_time;

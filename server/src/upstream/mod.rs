@@ -24,7 +24,7 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(600);
 /// The largest answer read from an upstream (discovery, token, userinfo).
 const MAX_ANSWER: usize = 256 * 1024;
 /// Sealing context of the secrets this module keeps.
-const SECRET_CONTEXT: &[u8] = b"tessera upstream client secret";
+pub(crate) const SECRET_CONTEXT: &[u8] = b"tessera upstream client secret";
 const PENDING_CONTEXT: &[u8] = b"tessera upstream pending login";
 
 /// Why talking to an upstream failed. Each says what the person signing in is told; the

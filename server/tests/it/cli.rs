@@ -296,3 +296,43 @@ fn export_and_import_from_the_command_line() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("new active keys"), "{stdout}");
 }
+
+/// `tessera master-key rotate` with SQLite's key file: the file holds the new key afterwards
+/// and the server starts with it; a malformed new key changes nothing.
+#[test]
+fn master_key_rotation_with_the_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rotate.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let env = [
+        ("TESSERA_DATABASE_URL", url.as_str()),
+        ("TESSERA_LOG", "warn"),
+    ];
+    let (code, _, stderr) = tessera(&env, &["keys", "rotate", "--realm", "default"]);
+    assert_eq!(code, 0, "{stderr}");
+    let key_file = dir.path().join("rotate.db.master.key");
+    let old = std::fs::read_to_string(&key_file).unwrap();
+
+    let bad = [
+        ("TESSERA_DATABASE_URL", url.as_str()),
+        ("TESSERA_NEW_MASTER_KEY", "short"),
+    ];
+    let (code, _, stderr) = tessera(&bad, &["master-key", "rotate"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("TESSERA_NEW_MASTER_KEY"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), old);
+
+    let new = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let rotate = [
+        ("TESSERA_DATABASE_URL", url.as_str()),
+        ("TESSERA_NEW_MASTER_KEY", new),
+    ];
+    let (code, stdout, stderr) = tessera(&rotate, &["master-key", "rotate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("master key rotated"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new);
+    assert!(!dir.path().join("rotate.db.master.key.new").exists());
+    let (code, stdout, stderr) = tessera(&env, &["keys", "rotate", "--realm", "default"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("new active keys"));
+}

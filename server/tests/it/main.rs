@@ -39,6 +39,7 @@ mod introspection;
 mod keys;
 mod ldap;
 mod loopback_redirects;
+mod master_key;
 mod mcp;
 mod multiprocess;
 mod openid_client;
