@@ -102,6 +102,16 @@ impl Mailer {
         Some(self.master_key.seal(&password, &password_context(to)))
     }
 
+    /// Whether two sealed SMTP passwords (of realms `a_realm` and `b_realm`) are the same
+    /// password.
+    pub fn same_password(&self, a: &str, a_realm: &str, b: &str, b_realm: &str) -> bool {
+        let open = |sealed, realm| self.master_key.open(sealed, &password_context(realm)).ok();
+        match (open(a, a_realm), open(b, b_realm)) {
+            (Some(a), Some(b)) => crate::crypto::constant_time_eq(&a, &b),
+            _ => false,
+        }
+    }
+
     /// Sends `mail` through `settings` and waits for the server's answer.
     pub async fn send(&self, settings: &StoredSmtp, mail: &Mail) -> Result<(), MailError> {
         let settings_error = |e: &dyn std::fmt::Display| MailError::Settings(e.to_string());

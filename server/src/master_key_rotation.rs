@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::crypto::master_key::MasterKey;
 use crate::store::key_state::{self, Place};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, Conn, Store, StoreError};
 
 /// What the derivation root is sealed for.
 const ROOT_CONTEXT: &[u8] = b"tessera derivation root";
@@ -59,7 +59,8 @@ pub async fn rotate(
     }
     let new = new.with_derivation_root(current.derivation_root());
     let txn = store.begin().await?;
-    let sealed = key_state::all_sealed(&txn).await?;
+    key_state::lock_for_rotation(&txn).await?;
+    let sealed = key_state::all_sealed(&txn, None).await?;
     for (place, value) in &sealed {
         let context = context_of(place);
         let plain = current
@@ -88,7 +89,24 @@ pub async fn rotate(
 /// Opens every sealed value with `key`; returns how many there are, or the first that does
 /// not open.
 pub async fn check(store: &Store, key: &MasterKey) -> Result<usize, RotationError> {
-    let sealed = key_state::all_sealed(&store.db).await?;
+    check_in(&store.db, key, None).await
+}
+
+/// As [`check`], for one realm's values, inside a transaction.
+pub async fn check_realm(
+    db: &impl Conn,
+    key: &MasterKey,
+    realm_id: &str,
+) -> Result<usize, RotationError> {
+    check_in(db, key, Some(realm_id)).await
+}
+
+async fn check_in(
+    db: &impl Conn,
+    key: &MasterKey,
+    realm_id: Option<&str>,
+) -> Result<usize, RotationError> {
+    let sealed = key_state::all_sealed(db, realm_id).await?;
     for (place, value) in &sealed {
         key.open(value, &context_of(place))
             .map_err(|_| RotationError::Unopenable(describe(place)))?;
@@ -105,6 +123,7 @@ fn context_of(place: &Place) -> Vec<u8> {
         Place::ProviderSecret { .. } => crate::upstream::SECRET_CONTEXT.to_vec(),
         Place::BindPassword { .. } => crate::ldap::BIND_PASSWORD_CONTEXT.to_vec(),
         Place::ClientSecret { .. } => crate::client_keys::SECRET_SEAL_CONTEXT.to_vec(),
+        Place::PendingLogin { .. } => crate::upstream::PENDING_CONTEXT.to_vec(),
     }
 }
 
@@ -116,5 +135,6 @@ fn describe(place: &Place) -> String {
         Place::ProviderSecret { id } => format!("the client secret of identity provider {id}"),
         Place::BindPassword { id } => format!("the bind password of directory {id}"),
         Place::ClientSecret { id } => format!("client secret {id}"),
+        Place::PendingLogin { id } => format!("upstream sign-in {id}, under way"),
     }
 }

@@ -168,13 +168,15 @@ impl Outbound {
         let request = client
             .get(parsed)
             .header(reqwest::header::ACCEPT, "application/json");
-        let mut response = crate::telemetry::send(request).await.map_err(|e| {
-            if format!("{e:?}").contains("private addresses only") {
-                FetchError::PrivateAddress
-            } else {
-                FetchError::Unreachable
-            }
-        })?;
+        let mut response = crate::telemetry::send(request, crate::telemetry::Propagation::Withhold)
+            .await
+            .map_err(|e| {
+                if format!("{e:?}").contains("private addresses only") {
+                    FetchError::PrivateAddress
+                } else {
+                    FetchError::Unreachable
+                }
+            })?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
         }

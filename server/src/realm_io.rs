@@ -100,6 +100,12 @@ pub async fn import(
             )
         })?
         .to_string();
+    if name == crate::seeding::MASTER_REALM {
+        // Its administrators guard the whole server: an import must not replace them.
+        return Err(RealmIoError::Invalid(
+            "realm `master` cannot be imported; manage it through the admin API".into(),
+        ));
+    }
     // One import at a time in a process: two imports of one new realm would otherwise race
     // to create it (and SQLite refuses a second writer mid-transaction).
     let _one_at_a_time = IMPORTS.lock().await;
@@ -107,7 +113,7 @@ pub async fn import(
     let keys = &state.caches.keys;
     let now = state.now();
     let existing = store::realms::find_by_name(&store.db, &name).await?;
-    reseal_for(state, &mut document, existing.as_ref())?;
+    reseal_for(state, &mut document, existing.as_ref()).await?;
     check_keys(keys, &document)?;
     // A new realm without keys in its document gets its own, made before the transaction.
     let new_keys = match (&existing, &document.signing_keys) {
@@ -118,10 +124,14 @@ pub async fn import(
         Some(realm) => crate::keys::rotation_grace(store, realm).await?,
         None => 0,
     };
+    let retired_until = Duration::try_seconds(grace)
+        .and_then(|grace| now.checked_add_signed(grace))
+        .unwrap_or(now);
 
     let txn = store.begin().await?;
-    let mut imported =
-        realm_document::import(&txn, &document, now + Duration::seconds(grace), now).await?;
+    // Imports of one realm from several processes (replicas seeding at once) take turns.
+    realm_document::lock_realm(&txn, &name).await?;
+    let mut imported = realm_document::import(&txn, &document, retired_until, now).await?;
     if imported.realm_created {
         if document.claim_types.is_empty() && document.scopes.is_empty() {
             crate::seeding::standard_catalogue(&txn, &imported.realm_id, now).await?;
@@ -136,7 +146,12 @@ pub async fn import(
                 .push(format!("created signing keys {}", kids.join(", ")));
         }
     }
-    check_written(&txn, &imported.realm_id, &document).await?;
+    check_written(state, &txn, &name, &document).await?;
+    for user_id in &imported.passwords_changed {
+        // As with any password change: the old password's sessions end.
+        store::refresh::revoke_user_families(&txn, user_id, "password changed by import", now)
+            .await?;
+    }
     if !imported.changes.is_empty() && !dry_run {
         store::audit::record(
             &txn,
@@ -180,8 +195,10 @@ async fn find(state: &AppState, name: &str) -> Result<crate::domain::Realm, Real
 }
 
 /// Sealed values bound to the realm's id, sealed again for the id of the realm they land in
-/// (a document of a staging realm applied to the production realm of the same name).
-fn reseal_for(
+/// (a document of a staging realm applied to the production realm of the same name). A value
+/// that opens to what is stored already keeps the stored ciphertext, so importing the same
+/// document again changes nothing.
+async fn reseal_for(
     state: &AppState,
     document: &mut RealmDocument,
     existing: Option<&crate::domain::Realm>,
@@ -192,32 +209,62 @@ fn reseal_for(
     if realm.id == from {
         return Ok(());
     }
-    if let Some(smtp) = &mut document.smtp {
-        if let Some(serde_json::Value::String(sealed)) = smtp.get("password_sealed") {
-            let resealed = state
-                .mailer
-                .reseal_password(sealed, &from, &realm.id)
-                .ok_or_else(|| {
-                    RealmIoError::Invalid(
-                        "smtp: `password_sealed` was sealed with another master key".into(),
-                    )
-                })?;
-            smtp.insert("password_sealed".into(), resealed.into());
-        }
-    }
+    let Some(smtp) = &mut document.smtp else {
+        return Ok(());
+    };
+    let Some(serde_json::Value::String(sealed)) = smtp.get("password_sealed") else {
+        return Ok(());
+    };
+    let mailer = &state.mailer;
+    let stored = store::mail::smtp(&state.caches.store.db, &realm.id)
+        .await?
+        .and_then(|row| row.password_sealed);
+    let resealed = match stored {
+        Some(stored) if mailer.same_password(sealed, &from, &stored, &realm.id) => stored,
+        _ => mailer
+            .reseal_password(sealed, &from, &realm.id)
+            .ok_or_else(|| {
+                RealmIoError::Invalid(
+                    "smtp: `password_sealed` was sealed with another master key".into(),
+                )
+            })?,
+    };
+    smtp.insert("password_sealed".into(), resealed.into());
     Ok(())
 }
 
-/// Refuses keys this server could never use: sealed with another master key.
+/// Refuses keys this server could never use (sealed with another master key, of an unknown
+/// algorithm, or published with another key's public half), and a key set that would leave
+/// an algorithm without an active key.
 fn check_keys(keys: &KeyRing, document: &RealmDocument) -> Result<(), RealmIoError> {
-    for key in document.signing_keys.iter().flatten() {
+    let Some(listed) = &document.signing_keys else {
+        return Ok(());
+    };
+    for key in listed {
         let field = |name: &str| key.get(name).and_then(serde_json::Value::as_str);
         let kid = field("kid").unwrap_or("?");
-        let opens = field("private_key_encrypted").is_some_and(|sealed| keys.opens(sealed, kid));
-        if !opens {
+        let public_jwk = key.get("public_jwk").cloned().unwrap_or_default();
+        let why = keys.unusable(
+            field("alg").unwrap_or_default(),
+            kid,
+            field("private_key_encrypted").unwrap_or_default(),
+            &public_jwk,
+        );
+        if let Some(why) = why {
             return Err(RealmIoError::Invalid(format!(
-                "signing key \"{kid}\": `private_key_encrypted` does not open with this \
-                 server's master key (export and import need the same TESSERA_MASTER_KEY)"
+                "signing key \"{kid}\": {why}"
+            )));
+        }
+    }
+    for alg in crate::domain::SigningAlg::ALL {
+        let active = listed.iter().any(|key| {
+            key.get("alg").and_then(serde_json::Value::as_str) == Some(alg.as_str())
+                && key.get("active") == Some(&serde_json::Value::Bool(true))
+        });
+        if !active {
+            return Err(RealmIoError::Invalid(format!(
+                "signing_keys: no active {} key; a realm needs one of each algorithm",
+                alg.as_str()
             )));
         }
     }
@@ -225,18 +272,51 @@ fn check_keys(keys: &KeyRing, document: &RealmDocument) -> Result<(), RealmIoErr
 }
 
 /// Reads back what the import wrote, as the server will: settings the server cannot use
-/// fail the import before it commits.
+/// (a lifetime out of range, a list that is not one, a provider or directory it cannot
+/// configure, a value sealed with another master key) fail the import before it commits.
 async fn check_written(
+    state: &AppState,
     txn: &store::Tx,
-    realm_id: &str,
+    name: &str,
     document: &RealmDocument,
 ) -> Result<(), RealmIoError> {
+    let invalid = |what: String| {
+        move |e: &dyn std::fmt::Display| RealmIoError::Invalid(format!("{what}: {e}"))
+    };
+    let realm = store::realms::find_by_name(txn, name)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("realm {name}")))?;
+    let realm_id = realm.id.as_str();
+    crate::validation::lifetimes(&realm.lifetimes).map_err(|e| invalid("realm".into())(&e))?;
     let key = |item: &realm_document::Item, field: &str| {
         item.get(field)
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default()
             .to_string()
     };
+    for item in &document.clients {
+        let client_id = key(item, "client_id");
+        if let Some(client) = store::clients::find(txn, realm_id, &client_id).await? {
+            crate::validation::lifetimes(&client.lifetimes)
+                .map_err(|e| invalid(format!("client \"{client_id}\""))(&e))?;
+        }
+    }
+    store::catalog::load(txn, realm_id)
+        .await
+        .map_err(|e| invalid("scopes, API resources or roles".into())(&e))?;
+    for item in &document.exchange_policies {
+        let client_id = key(item, "client_id");
+        store::exchange::policy_for(txn, realm_id, &client_id)
+            .await
+            .map_err(|e| invalid(format!("exchange policy \"{client_id}\""))(&e))?;
+    }
+    for item in &document.users {
+        let username = key(item, "username");
+        if let Some(user) = store::users::find_by_username(txn, realm_id, &username).await? {
+            store::users::required_actions(&user)
+                .map_err(|e| invalid(format!("user \"{username}\""))(&e))?;
+        }
+    }
     for item in &document.identity_providers {
         let alias = key(item, "alias");
         let row = store::identity_providers::find(txn, realm_id, &alias).await?;
@@ -263,6 +343,9 @@ async fn check_written(
             )));
         }
     }
+    crate::master_key_rotation::check_realm(txn, &state.master_key, realm_id)
+        .await
+        .map_err(|e| RealmIoError::Invalid(e.to_string()))?;
     Ok(())
 }
 

@@ -114,6 +114,56 @@ pub fn load_master_key(config: &Validated) -> Result<MasterKey, ConfigError> {
     }
 }
 
+/// The configured master key with its derivation root. With SQLite's key file it also
+/// settles a rotation that was cut off: a staged `.key.new` file is moved into place when the
+/// database already needs it, and deleted when it never came to be used. Values the key
+/// cannot open are logged (they would fail only where used).
+async fn master_key_in_use(config: &Validated, store: &Store) -> Result<MasterKey, ConfigError> {
+    use crate::master_key_rotation::{check, resolve, RotationError};
+    let failed = |e: RotationError| ConfigError::new("TESSERA_MASTER_KEY", e.to_string());
+    let key_file = config
+        .master_key
+        .is_none()
+        .then(|| config.sqlite_key_file())
+        .flatten();
+    let staged = key_file.as_ref().map(|path| path.with_extension("key.new"));
+    let key = match (
+        resolve(store, load_master_key(config)?).await,
+        &key_file,
+        &staged,
+    ) {
+        (Err(RotationError::WrongKey), Some(path), Some(staged)) if staged.exists() => {
+            let new = MasterKey::load_or_create(staged)
+                .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()))?
+                .0;
+            let key = resolve(store, new).await.map_err(failed)?;
+            move_into_place(staged, path)
+                .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()))?;
+            tracing::warn!(path = %path.display(), "finished a master key rotation that was cut off: the key file holds the new key");
+            key
+        }
+        (Ok(key), _, Some(staged)) if staged.exists() => {
+            // The rotation that staged it never committed: the current key is still the one.
+            let _ = std::fs::remove_file(staged);
+            key
+        }
+        (resolved, _, _) => resolved.map_err(failed)?,
+    };
+    if let Err(e) = check(store, &key).await {
+        tracing::warn!(error = %e, "a stored secret does not open with the master key");
+    }
+    Ok(key)
+}
+
+/// Renames `from` over `to` and makes the rename durable.
+fn move_into_place(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::rename(from, to)?;
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Where the new master key is to be found after a rotation.
 pub enum NewKeyHome {
     /// The operator sets `TESSERA_MASTER_KEY` to it.
@@ -136,9 +186,7 @@ pub async fn rotate_master_key(
     let failed = |e: crate::master_key_rotation::RotationError| {
         ConfigError::new("TESSERA_MASTER_KEY", e.to_string())
     };
-    let current = crate::master_key_rotation::resolve(&store, load_master_key(config)?)
-        .await
-        .map_err(failed)?;
+    let current = master_key_in_use(config, &store).await?;
     let key_file = config
         .master_key
         .is_none()
@@ -161,7 +209,7 @@ pub async fn rotate_master_key(
     };
     let home = match (key_file, staged) {
         (Some(path), Some(staged)) => {
-            std::fs::rename(&staged, &path).map_err(|e| {
+            move_into_place(&staged, &path).map_err(|e| {
                 StartError::Other(format!(
                     "the database now needs the new key, kept in {}; moving it to {} failed: {e}",
                     staged.display(),
@@ -185,11 +233,7 @@ pub struct Started {
 pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started, StartError> {
     let store = open_store(config).await?;
     migrate(&store).await?;
-    let master_key = Arc::new(
-        crate::master_key_rotation::resolve(&store, load_master_key(config)?)
-            .await
-            .map_err(|e| ConfigError::new("TESSERA_MASTER_KEY", e.to_string()))?,
-    );
+    let master_key = Arc::new(master_key_in_use(config, &store).await?);
     let argon2 = config.argon2;
     let secrets = SecretHasher::new(master_key.derive("client-secret-pepper"), argon2);
     let caches = Arc::new(Caches {
@@ -252,6 +296,7 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     let state = AppState(Arc::new(AppInner {
         public_url: config.public_url.clone(),
         caches,
+        master_key: master_key.clone(),
         secrets,
         accounts,
         factors: crate::factors::SecondFactors::new(store.clone(), master_key.clone()),

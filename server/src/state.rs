@@ -19,6 +19,8 @@ pub struct AppInner {
     /// Public base URL without a trailing slash.
     pub public_url: String,
     pub caches: Arc<Caches>,
+    /// Seals stored secrets; checked against what imports bring.
+    pub master_key: Arc<crate::crypto::master_key::MasterKey>,
     pub secrets: SecretHasher,
     pub accounts: crate::accounts::Accounts,
     /// TOTP and recovery codes.

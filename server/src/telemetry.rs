@@ -66,10 +66,19 @@ pub fn init(
     }
     .with_filter(filter);
     let provider = otlp_traces_url.map(provider).transpose()?;
+    // Spans at `info`; events (which become span events) only from `warn` up.
+    let traced = tracing_subscriber::filter::filter_fn(|meta| {
+        let floor = if meta.is_span() {
+            LevelFilter::INFO
+        } else {
+            LevelFilter::WARN
+        };
+        *meta.level() <= floor
+    });
     let traces = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer(TRACER))
-            .with_filter(LevelFilter::INFO)
+            .with_filter(traced)
     });
     tracing_subscriber::registry()
         .with(logs)
@@ -112,6 +121,8 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     if !exporting() {
         return tracing::debug_span!("request", %method, %path);
     }
+    // Any token is a method to hyper: unknown ones share one name, as OpenTelemetry asks.
+    let method = known_method(method);
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -132,6 +143,23 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     // Fails only when the span is disabled; it then has nothing to parent.
     let _ = span.set_parent(parent);
     span
+}
+
+/// The method's name if it is a standard one, else `_OTHER`.
+fn known_method(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "_OTHER",
+    }
 }
 
 /// Records the answer's status on the request span; a 5xx marks it failed.
@@ -169,9 +197,34 @@ pub fn grant_span(realm: &str, grant_type: &str) -> Span {
     )
 }
 
+/// Whether an outgoing request tells its server the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// To servers the operator configured (upstream providers, trusted issuers).
+    Carry,
+    /// To URLs clients or other parties chose (`jwks_uri`, metadata documents, back-channel
+    /// logout): they learn nothing of the server's traces.
+    Withhold,
+}
+
+/// A span for work that goes on after its request has been answered (back-channel logout
+/// deliveries): linked to the request's span rather than holding it open.
+pub fn detached_span(name: &'static str) -> Span {
+    if !exporting() {
+        return Span::none();
+    }
+    let span = tracing::info_span!(parent: None, "detached", otel.name = name);
+    span.follows_from(Span::current());
+    span
+}
+
 /// Sends an outgoing request in a client span that names the host, with the trace carried
-/// on in `traceparent`. The span leaves out the query, which may carry secrets.
-pub async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+/// on in `traceparent` where `propagation` allows. The span leaves out the query, which may
+/// carry secrets.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    propagation: Propagation,
+) -> reqwest::Result<reqwest::Response> {
     if !exporting() {
         return request.send().await;
     }
@@ -188,13 +241,15 @@ pub async fn send(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::
         url.full = %format_args!("{}{}", url.origin().ascii_serialization(), url.path()),
         http.response.status_code = Empty,
     );
-    let context = span.context();
-    opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(
-            &context,
-            &mut opentelemetry_http::HeaderInjector(request.headers_mut()),
-        )
-    });
+    if propagation == Propagation::Carry {
+        let context = span.context();
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.inject_context(
+                &context,
+                &mut opentelemetry_http::HeaderInjector(request.headers_mut()),
+            )
+        });
+    }
     let sent = tracing::Instrument::instrument(client.execute(request), span.clone()).await;
     match &sent {
         Ok(response) => {

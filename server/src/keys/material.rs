@@ -108,7 +108,7 @@ impl ParsedKeyPair {
     }
 
     /// The JWK members RFC 7638 hashes for this key type.
-    fn thumbprint_members(&self) -> Result<Value, KeyError> {
+    pub fn thumbprint_members(&self) -> Result<Value, KeyError> {
         Ok(match self {
             Self::Ec(k) => {
                 // Uncompressed SEC1 point: 0x04 || x || y.

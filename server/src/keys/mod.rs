@@ -141,12 +141,37 @@ impl KeyRing {
         self.lookups.read("keys")
     }
 
-    /// Whether this server's master key opens a stored private key (a realm document's
-    /// keys come from a server with the same master key, or are of no use here).
-    pub fn opens(&self, private_key_encrypted: &str, kid: &str) -> bool {
-        self.master_key
-            .open(private_key_encrypted, kid.as_bytes())
-            .is_ok()
+    /// Why a stored key (from a realm document) could not sign or verify here, if it could
+    /// not: an unknown algorithm, a private half this server's master key does not open (the
+    /// document came from a server with another), or a public JWK that is not its pair's.
+    pub fn unusable(
+        &self,
+        alg: &str,
+        kid: &str,
+        private_key_encrypted: &str,
+        public_jwk: &Value,
+    ) -> Option<&'static str> {
+        let Some(alg) = SigningAlg::parse(alg) else {
+            return Some("`alg` must be ES256, RS256 or EdDSA");
+        };
+        let Ok(der) = self.master_key.open(private_key_encrypted, kid.as_bytes()) else {
+            return Some(
+                "`private_key_encrypted` does not open with this server's master key (export \
+                 and import need the same TESSERA_MASTER_KEY)",
+            );
+        };
+        let Ok(pair) = ParsedKeyPair::from_pkcs8(alg, &der) else {
+            return Some("the private key is not one of its `alg`");
+        };
+        let matches = pair.thumbprint_members().is_ok_and(|members| {
+            members
+                .as_object()
+                .is_some_and(|m| m.iter().all(|(k, v)| public_jwk.get(k) == Some(v)))
+        });
+        if !matches || decoding_key(public_jwk).is_err() {
+            return Some("`public_jwk` is not the public half of the private key");
+        }
+        None
     }
 
     /// The realm's keys from memory, loading them on first use or after invalidation.

@@ -226,7 +226,7 @@ pub async fn notify_clients(
         // logout's trace.
         let delivery = async move {
             let request = http.post(&uri).form(&[("logout_token", token)]);
-            match crate::telemetry::send(request).await {
+            match crate::telemetry::send(request, crate::telemetry::Propagation::Withhold).await {
                 Ok(r) if r.status().is_success() => {}
                 Ok(r) => {
                     tracing::warn!(status = %r.status(), client = %client_id, "back-channel logout refused")
@@ -236,6 +236,7 @@ pub async fn notify_clients(
                 }
             }
         };
-        tokio::spawn(tracing::Instrument::in_current_span(delivery));
+        let span = crate::telemetry::detached_span("back-channel logout");
+        tokio::spawn(tracing::Instrument::instrument(delivery, span));
     }
 }

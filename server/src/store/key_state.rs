@@ -2,9 +2,11 @@
 //! rewritten together when the master key is rotated.
 
 use chrono::{DateTime, Utc};
-use entity::signing_key;
-use entity::{client_secret, credential, directory, identity_provider, key_state, realm_smtp};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use entity::{
+    broker_login, client, client_secret, credential, directory, identity_provider, key_state,
+    realm_smtp, signing_key,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, RelationTrait, Set};
 
 use super::credentials::kind;
 use super::{Conn, StoreResult};
@@ -56,12 +58,23 @@ pub enum Place {
     BindPassword { id: String },
     /// A `client_secret_jwt` client's secret.
     ClientSecret { id: String },
+    /// A sign-in through an upstream provider, under way.
+    PendingLogin { id: String },
 }
 
-/// Every value sealed with the master key, with where it lives.
-pub async fn all_sealed(db: &impl Conn) -> StoreResult<Vec<(Place, String)>> {
+/// Every value sealed with the master key, with where it lives: all of them, or those of
+/// one realm.
+pub async fn all_sealed(
+    db: &impl Conn,
+    realm_id: Option<&str>,
+) -> StoreResult<Vec<(Place, String)>> {
     let mut found = Vec::new();
-    for key in signing_key::Entity::find().all(db).await? {
+    let keys = signing_key::Entity::find();
+    let keys = match realm_id {
+        Some(id) => keys.filter(signing_key::Column::RealmId.eq(id)),
+        None => keys,
+    };
+    for key in keys.all(db).await? {
         found.push((
             Place::SigningKey {
                 id: key.id,
@@ -70,14 +83,20 @@ pub async fn all_sealed(db: &impl Conn) -> StoreResult<Vec<(Place, String)>> {
             key.private_key_encrypted,
         ));
     }
-    for totp in credential::Entity::find()
-        .filter(credential::Column::Kind.eq(kind::TOTP))
-        .all(db)
-        .await?
-    {
+    let totps = credential::Entity::find().filter(credential::Column::Kind.eq(kind::TOTP));
+    let totps = match realm_id {
+        Some(id) => totps.filter(credential::Column::RealmId.eq(id)),
+        None => totps,
+    };
+    for totp in totps.all(db).await? {
         found.push((Place::Totp { id: totp.id }, totp.secret));
     }
-    for smtp in realm_smtp::Entity::find().all(db).await? {
+    let smtp = realm_smtp::Entity::find();
+    let smtp = match realm_id {
+        Some(id) => smtp.filter(realm_smtp::Column::RealmId.eq(id)),
+        None => smtp,
+    };
+    for smtp in smtp.all(db).await? {
         if let Some(sealed) = smtp.password_sealed {
             found.push((
                 Place::SmtpPassword {
@@ -87,20 +106,48 @@ pub async fn all_sealed(db: &impl Conn) -> StoreResult<Vec<(Place, String)>> {
             ));
         }
     }
-    for provider in identity_provider::Entity::find().all(db).await? {
+    let providers = identity_provider::Entity::find();
+    let providers = match realm_id {
+        Some(id) => providers.filter(identity_provider::Column::RealmId.eq(id)),
+        None => providers,
+    };
+    for provider in providers.all(db).await? {
         if let Some(sealed) = provider.client_secret_sealed {
             found.push((Place::ProviderSecret { id: provider.id }, sealed));
         }
     }
-    for directory in directory::Entity::find().all(db).await? {
+    let directories = directory::Entity::find();
+    let directories = match realm_id {
+        Some(id) => directories.filter(directory::Column::RealmId.eq(id)),
+        None => directories,
+    };
+    for directory in directories.all(db).await? {
         if let Some(sealed) = directory.bind_password_sealed {
             found.push((Place::BindPassword { id: directory.id }, sealed));
         }
     }
-    for secret in client_secret::Entity::find().all(db).await? {
+    let secrets = client_secret::Entity::find();
+    let secrets = match realm_id {
+        Some(id) => secrets
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                client_secret::Relation::Client.def(),
+            )
+            .filter(client::Column::RealmId.eq(id)),
+        None => secrets,
+    };
+    for secret in secrets.all(db).await? {
         if let Some(sealed) = secret.sealed {
             found.push((Place::ClientSecret { id: secret.id }, sealed));
         }
+    }
+    let logins = broker_login::Entity::find();
+    let logins = match realm_id {
+        Some(id) => logins.filter(broker_login::Column::RealmId.eq(id)),
+        None => logins,
+    };
+    for login in logins.all(db).await? {
+        found.push((Place::PendingLogin { id: login.id }, login.sealed));
     }
     Ok(found)
 }
@@ -150,6 +197,27 @@ pub async fn replace_sealed(db: &impl Conn, place: &Place, sealed: String) -> St
                 .exec(db)
                 .await?;
         }
+        Place::PendingLogin { id } => {
+            broker_login::Entity::update_many()
+                .col_expr(broker_login::Column::Sealed, sealed.into())
+                .filter(broker_login::Column::Id.eq(id))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// On Postgres, holds off every write to the tables with sealed values until the rotation's
+/// transaction ends, so no value sealed meanwhile with the old key is missed (SQLite has one
+/// writer at a time already).
+pub async fn lock_for_rotation(db: &impl Conn) -> StoreResult<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared(
+            "LOCK TABLE signing_keys, credentials, realm_smtp, identity_providers, directories, \
+             client_secrets, broker_logins IN SHARE ROW EXCLUSIVE MODE",
+        )
+        .await?;
     }
     Ok(())
 }

@@ -43,7 +43,9 @@ fn record(info: &Info<'_>, system: &'static str) {
         .next()
         .unwrap_or("statement")
         .to_ascii_uppercase();
-    let tracer = opentelemetry::global::tracer("tessera");
+    static TRACER: std::sync::OnceLock<opentelemetry::global::BoxedTracer> =
+        std::sync::OnceLock::new();
+    let tracer = TRACER.get_or_init(|| opentelemetry::global::tracer("tessera"));
     let builder = tracer
         .span_builder(operation.clone())
         .with_kind(SpanKind::Client)

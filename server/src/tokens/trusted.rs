@@ -50,7 +50,10 @@ impl TrustedJwks {
                 }
             }
         }
-        let response = crate::telemetry::send(http.get(jwks_url)).await.ok()?;
+        let response =
+            crate::telemetry::send(http.get(jwks_url), crate::telemetry::Propagation::Carry)
+                .await
+                .ok()?;
         if !response.status().is_success() {
             return None;
         }

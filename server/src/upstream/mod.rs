@@ -25,7 +25,7 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(600);
 const MAX_ANSWER: usize = 256 * 1024;
 /// Sealing context of the secrets this module keeps.
 pub(crate) const SECRET_CONTEXT: &[u8] = b"tessera upstream client secret";
-const PENDING_CONTEXT: &[u8] = b"tessera upstream pending login";
+pub(crate) const PENDING_CONTEXT: &[u8] = b"tessera upstream pending login";
 
 /// Why talking to an upstream failed. Each says what the person signing in is told; the
 /// details go to the log only.
@@ -486,7 +486,7 @@ impl Upstreams {
                 "application/x-www-form-urlencoded",
             )
             .body(body);
-        let response = crate::telemetry::send(request)
+        let response = crate::telemetry::send(request, crate::telemetry::Propagation::Carry)
             .await
             .map_err(|e| UpstreamError::Unavailable(format!("token endpoint: {e}")))?;
         let status = response.status();
@@ -613,7 +613,7 @@ impl Upstreams {
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
-        let response = crate::telemetry::send(request)
+        let response = crate::telemetry::send(request, crate::telemetry::Propagation::Carry)
             .await
             .map_err(|e| UpstreamError::Unavailable(format!("{url}: {e}")))?;
         let status = response.status();

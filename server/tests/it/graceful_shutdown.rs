@@ -106,7 +106,10 @@ async fn sigterm_drains_accepted_requests(server: TestServer) {
     assert_eq!(during_delay.status(), 200, "still served during the delay");
     let (mut answered, mut after_signal) = (0, 0);
     for caller in callers {
-        let (times, failures) = caller.await.unwrap();
+        let (times, failures) = tokio::time::timeout(Duration::from_secs(15), caller)
+            .await
+            .expect("every caller finishes")
+            .unwrap();
         assert!(
             failures.is_empty(),
             "requests of the load failed: {failures:?}"

@@ -31,7 +31,7 @@ scopes = ["orders.read"]
 client_id = "app"
 secret = "app-plaintext-secret"
 grant_types = ["password", "refresh_token"]
-scopes = ["openid", "profile", "orders.read"]
+scopes = ["openid", "profile", "orders.read", "offline_access"]
 
 [[realms.users]]
 username = "alice"
@@ -39,6 +39,10 @@ password = "alice-plaintext-password"
 email = "alice@acme.example"
 roles = ["buyer", "auditor"]
 claims = { name = "Alice Example" }
+
+[[realms.users]]
+username = "bob"
+password = "bob-plaintext-password"
 
 [[realms.exchange_policies]]
 client_id = "billing"
@@ -130,6 +134,7 @@ async fn export_then_import_into_a_fresh_database(source: TestServer) {
         "app-plaintext-secret",
         "orders-api-plaintext-secret",
         "alice-plaintext-password",
+        "bob-plaintext-password",
     ] {
         assert!(!text.contains(secret), "`{secret}` leaked into the export");
     }
@@ -232,6 +237,16 @@ async fn a_broken_import_changes_nothing(server: TestServer) {
     foreign_key["signing_keys"][0]["kid"] = json!("renamed-kid");
     let mut wrong_format = edited.clone();
     wrong_format["format"] = json!("keycloak");
+    let mut endless = edited.clone();
+    endless["realm"]["access_token_lifetime"] = json!(100_000_000_000_000_i64);
+    let mut endless_client = edited.clone();
+    endless_client["clients"][0]["refresh_token_lifetime"] = json!(-5);
+    let mut keyless = edited.clone();
+    keyless["signing_keys"] = json!([]);
+    let mut not_a_list = edited.clone();
+    not_a_list["scopes"][0]["claims"] = json!("address");
+    let mut master = edited.clone();
+    master["realm"]["name"] = json!("master");
     let cases = [
         (unknown_role, "no-such-role"),
         (bad_grant, "grant_types"),
@@ -240,6 +255,11 @@ async fn a_broken_import_changes_nothing(server: TestServer) {
         (bad_alg, "HS256"),
         (foreign_key, "renamed-kid"),
         (wrong_format, "format"),
+        (endless, "realm"),
+        (endless_client, "client \"app\""),
+        (keyless, "no active"),
+        (not_a_list, "scopes"),
+        (master, "master"),
     ];
     for (document, named) in cases {
         let response = import(&server, &document, false).await;
@@ -279,6 +299,52 @@ async fn a_broken_import_changes_nothing(server: TestServer) {
     let again = import(&server, &edited, false).await;
     assert!(changes(&again).is_empty());
     assert_eq!(server.audit_events("realm.imported").await.len(), 1);
+}
+
+/// A password hash changed by an import is a password change: the user's refresh tokens end.
+async fn a_new_password_hash_ends_refresh_tokens(server: TestServer) {
+    server.seed(ACME).await;
+    let signed_in = server
+        .password_grant(
+            "acme",
+            ("app", "app-plaintext-secret"),
+            "alice",
+            "alice-plaintext-password",
+            Some("openid offline_access"),
+        )
+        .await;
+    let refresh_token = signed_in.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut document = export(&server, "acme", false).await;
+    let users = document["users"].as_array_mut().unwrap();
+    let bob_hash = users.iter().find(|u| u["username"] == "bob").unwrap()["password_hash"].clone();
+    users.iter_mut().find(|u| u["username"] == "alice").unwrap()["password_hash"] = bob_hash;
+    let applied = import(&server, &document, false).await;
+    assert_eq!(
+        changes(&applied),
+        vec!["updated user \"alice\"".to_string()]
+    );
+    server
+        .refresh(
+            "acme",
+            ("app", "app-plaintext-secret"),
+            &refresh_token,
+            None,
+        )
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+    let again = server
+        .password_grant(
+            "acme",
+            ("app", "app-plaintext-secret"),
+            "alice",
+            "bob-plaintext-password",
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text);
 }
 
 /// Many imports of one new realm at once: one creates it, the others find it made (or, from
@@ -334,5 +400,6 @@ async fn concurrent_imports_of_one_realm(server: TestServer) {
 on_both_backends! {
     export_import_round_trip => export_then_import_into_a_fresh_database,
     broken_import => a_broken_import_changes_nothing,
+    password_hash => a_new_password_hash_ends_refresh_tokens,
     concurrent_imports => concurrent_imports_of_one_realm,
 }

@@ -27,6 +27,9 @@ pub struct Imported {
     pub realm_created: bool,
     /// One line per change, in the order made: `created client "shop"`, `updated user "alice"`.
     pub changes: Vec<String>,
+    /// Existing users whose password hash the document changed: their refresh tokens must go,
+    /// as with any password change.
+    pub passwords_changed: Vec<String>,
 }
 
 /// Applies `document` in `txn`. Active signing keys the document does not carry are retired,
@@ -160,6 +163,13 @@ pub async fn import(
         )
         .await?;
 
+    let hashes_before: BTreeMap<String, Option<String>> = user::Entity::find()
+        .filter(user::Column::RealmId.eq(&realm_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.password_hash))
+        .collect();
     let users = sync
         .items::<user::Entity, _>(
             &mut run,
@@ -177,6 +187,15 @@ pub async fn import(
             |r| r.username.clone(),
         )
         .await?;
+    run.done.passwords_changed = users
+        .values()
+        .filter(|u| {
+            hashes_before
+                .get(&u.id)
+                .is_some_and(|before| *before != u.password_hash)
+        })
+        .map(|u| u.id.clone())
+        .collect();
     let linked = Linked {
         realm_id: &realm_id,
         users: &users,
@@ -292,28 +311,26 @@ impl Run<'_> {
     ) -> ImportResult<Write>
     where
         E: EntityTrait,
-        E::Model: IntoActiveModel<E::ActiveModel> + PartialEq + Serialize + DeserializeOwned,
+        E::Model:
+            IntoActiveModel<E::ActiveModel> + PartialEq + Clone + Serialize + DeserializeOwned,
         E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     {
         let write = match existing {
-            Some(old) if *old == candidate => return Ok(Write::Unchanged),
+            Some(old) if in_micros(old) == candidate => return Ok(Write::Unchanged),
             Some(_) => {
                 let row = touched(candidate, self.now);
-                row.into_active_model().reset_all().update(self.txn).await?;
+                row.into_active_model()
+                    .reset_all()
+                    .update(self.txn)
+                    .await
+                    .map_err(|e| taken(e, &label))?;
                 Write::Updated
             }
             None => {
                 E::insert(candidate.into_active_model())
                     .exec_without_returning(self.txn)
                     .await
-                    .map_err(|e| {
-                        // Made meanwhile by another import, or the document's `id` is taken.
-                        if is_unique_violation(&e) {
-                            ImportError::Store(StoreError::Conflict(format!("{label} (or its id)")))
-                        } else {
-                            e.into()
-                        }
-                    })?;
+                    .map_err(|e| taken(e, &label))?;
                 Write::Created
             }
         };
@@ -376,7 +393,8 @@ impl Run<'_> {
                     child_id: sea_orm::Set(child.to_string()),
                 })
                 .exec_without_returning(self.txn)
-                .await?;
+                .await
+                .map_err(|e| taken(e, &format!("a composite of {label}")))?;
                 self.note(format!(
                     "added composite {} to {label}",
                     name_of(role_ids, child)
@@ -422,18 +440,16 @@ impl Run<'_> {
                         return Err(invalid(format!("{label}: a secret is listed twice")));
                     }
                     let existing = stored.iter().find(|s| s.secret_hash == hash);
+                    let mut forced = vec![("client_pk", json!(client.id))];
                     let base = match existing {
-                        Some(row) => row_item(row),
+                        Some(row) => {
+                            forced.push(("id", json!(row.id)));
+                            row_item(row)
+                        }
                         None => with_new_id(fresh(self.now), secret),
                     };
-                    let candidate: client_secret::Model = build(
-                        &what,
-                        secret,
-                        SECRET_OMITS,
-                        &[],
-                        base,
-                        &[("client_pk", json!(client.id))],
-                    )?;
+                    let candidate: client_secret::Model =
+                        build(&what, secret, SECRET_OMITS, &[], base, &forced)?;
                     self.put::<client_secret::Entity>(
                         format!("secret of {label}"),
                         existing,
@@ -492,13 +508,14 @@ impl Run<'_> {
             }
             let have = held.remove(user_id).unwrap_or_default();
             for role_id in want.difference(&have) {
+                let role = name_of(linked.roles, role_id);
                 user_role::Entity::insert(user_role::ActiveModel {
                     user_id: sea_orm::Set(user_id.to_string()),
                     role_id: sea_orm::Set(role_id.to_string()),
                 })
                 .exec_without_returning(self.txn)
-                .await?;
-                let role = name_of(linked.roles, role_id);
+                .await
+                .map_err(|e| taken(e, &format!("role {role} of {label}")))?;
                 self.note(format!("granted role {role} to {label}"));
             }
             for role_id in have.difference(&want) {
@@ -514,16 +531,24 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Makes each listed user's links to upstream identity providers the document's.
+    /// Makes each listed user's links to upstream identity providers the document's. A link
+    /// is known by its provider and subject, so it may move from one user to another: every
+    /// listed link is written before any is removed.
     async fn federated_identities(
         &mut self,
         users: &[Item],
         linked: &Linked<'_>,
     ) -> ImportResult<()> {
-        let stored: Vec<federated_identity::Model> = federated_identity::Entity::find()
-            .filter(federated_identity::Column::RealmId.eq(linked.realm_id))
-            .all(self.txn)
-            .await?;
+        let stored: BTreeMap<(String, String), federated_identity::Model> =
+            federated_identity::Entity::find()
+                .filter(federated_identity::Column::RealmId.eq(linked.realm_id))
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .map(|f| ((f.provider_id.clone(), f.subject.clone()), f))
+                .collect();
+        let mut kept = BTreeSet::new();
+        let mut listed_users = BTreeMap::new();
         for item in users {
             let username = key_of("user", item, "username")?;
             let Some(listed) = item.get("federated_identities") else {
@@ -531,7 +556,7 @@ impl Run<'_> {
             };
             let label = format!("user \"{username}\"");
             let user_id = &linked.users[username].id;
-            let mut kept = BTreeSet::new();
+            listed_users.insert(user_id.clone(), label.clone());
             for identity in list(&label, "federated_identities", listed)? {
                 let what = format!("{label}: a federated identity");
                 let alias = key_of(&what, identity, "provider")?;
@@ -541,25 +566,24 @@ impl Run<'_> {
                         "{what}: \"{alias}\" is not an identity provider of the realm"
                     ))
                 })?;
-                let existing = stored
-                    .iter()
-                    .find(|f| f.provider_id == provider.id && f.subject == subject);
+                let existing = stored.get(&(provider.id.clone(), subject.to_string()));
+                if existing.is_some_and(|f| kept.contains(&f.id)) {
+                    return Err(invalid(format!("{what}: listed twice")));
+                }
+                let mut forced = vec![
+                    ("realm_id", json!(linked.realm_id)),
+                    ("user_id", json!(user_id)),
+                    ("provider_id", json!(provider.id)),
+                ];
                 let base = match existing {
-                    Some(row) => row_item(row),
+                    Some(row) => {
+                        forced.push(("id", json!(row.id)));
+                        row_item(row)
+                    }
                     None => with_new_id(fresh(self.now), identity),
                 };
-                let candidate: federated_identity::Model = build(
-                    &what,
-                    identity,
-                    LINK_OMITS,
-                    &["provider"],
-                    base,
-                    &[
-                        ("realm_id", json!(linked.realm_id)),
-                        ("user_id", json!(user_id)),
-                        ("provider_id", json!(provider.id)),
-                    ],
-                )?;
+                let candidate: federated_identity::Model =
+                    build(&what, identity, LINK_OMITS, &["provider"], base, &forced)?;
                 kept.insert(candidate.id.clone());
                 self.put::<federated_identity::Entity>(
                     format!("link of {label} to {alias}"),
@@ -568,10 +592,9 @@ impl Run<'_> {
                 )
                 .await?;
             }
-            for gone in stored
-                .iter()
-                .filter(|f| &f.user_id == user_id && !kept.contains(&f.id))
-            {
+        }
+        for gone in stored.values().filter(|f| !kept.contains(&f.id)) {
+            if let Some(label) = listed_users.get(&gone.user_id) {
                 federated_identity::Entity::delete_by_id(gone.id.clone())
                     .exec(self.txn)
                     .await?;
@@ -581,12 +604,19 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Makes each listed user's links to directory entries the document's.
+    /// Makes each listed user's links to directory entries the document's (written before
+    /// any is removed, as links to identity providers are).
     async fn directory_links(&mut self, users: &[Item], linked: &Linked<'_>) -> ImportResult<()> {
-        let stored: Vec<directory_link::Model> = directory_link::Entity::find()
-            .filter(directory_link::Column::RealmId.eq(linked.realm_id))
-            .all(self.txn)
-            .await?;
+        let stored: BTreeMap<(String, String), directory_link::Model> =
+            directory_link::Entity::find()
+                .filter(directory_link::Column::RealmId.eq(linked.realm_id))
+                .all(self.txn)
+                .await?
+                .into_iter()
+                .map(|l| ((l.directory_id.clone(), l.subject.clone()), l))
+                .collect();
+        let mut kept = BTreeSet::new();
+        let mut listed_users = BTreeMap::new();
         for item in users {
             let username = key_of("user", item, "username")?;
             let Some(listed) = item.get("directory_links") else {
@@ -594,7 +624,7 @@ impl Run<'_> {
             };
             let label = format!("user \"{username}\"");
             let user_id = &linked.users[username].id;
-            let mut kept = BTreeSet::new();
+            listed_users.insert(user_id.clone(), label.clone());
             for link in list(&label, "directory_links", listed)? {
                 let what = format!("{label}: a directory link");
                 let name = key_of(&what, link, "directory")?;
@@ -604,25 +634,24 @@ impl Run<'_> {
                         "{what}: \"{name}\" is not a directory of the realm"
                     ))
                 })?;
-                let existing = stored
-                    .iter()
-                    .find(|l| l.directory_id == directory.id && l.subject == subject);
+                let existing = stored.get(&(directory.id.clone(), subject.to_string()));
+                if existing.is_some_and(|l| kept.contains(&l.id)) {
+                    return Err(invalid(format!("{what}: listed twice")));
+                }
+                let mut forced = vec![
+                    ("realm_id", json!(linked.realm_id)),
+                    ("user_id", json!(user_id)),
+                    ("directory_id", json!(directory.id)),
+                ];
                 let base = match existing {
-                    Some(row) => row_item(row),
+                    Some(row) => {
+                        forced.push(("id", json!(row.id)));
+                        row_item(row)
+                    }
                     None => with_new_id(fresh(self.now), link),
                 };
-                let candidate: directory_link::Model = build(
-                    &what,
-                    link,
-                    LINK_OMITS,
-                    &["directory"],
-                    base,
-                    &[
-                        ("realm_id", json!(linked.realm_id)),
-                        ("user_id", json!(user_id)),
-                        ("directory_id", json!(directory.id)),
-                    ],
-                )?;
+                let candidate: directory_link::Model =
+                    build(&what, link, LINK_OMITS, &["directory"], base, &forced)?;
                 kept.insert(candidate.id.clone());
                 self.put::<directory_link::Entity>(
                     format!("link of {label} to directory {name}"),
@@ -631,10 +660,9 @@ impl Run<'_> {
                 )
                 .await?;
             }
-            for gone in stored
-                .iter()
-                .filter(|l| &l.user_id == user_id && !kept.contains(&l.id))
-            {
+        }
+        for gone in stored.values().filter(|l| !kept.contains(&l.id)) {
+            if let Some(label) = listed_users.get(&gone.user_id) {
                 directory_link::Entity::delete_by_id(gone.id.clone())
                     .exec(self.txn)
                     .await?;
@@ -647,10 +675,15 @@ impl Run<'_> {
     /// Makes each listed user's second factors and passkeys the document's, matched by id
     /// (sealed secrets are bound to it).
     async fn credentials(&mut self, users: &[Item], linked: &Linked<'_>) -> ImportResult<()> {
-        let stored: Vec<credential::Model> = credential::Entity::find()
+        let stored: BTreeMap<String, credential::Model> = credential::Entity::find()
             .filter(credential::Column::RealmId.eq(linked.realm_id))
             .all(self.txn)
-            .await?;
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let mut kept = BTreeSet::new();
+        let mut listed_users = BTreeMap::new();
         for item in users {
             let username = key_of("user", item, "username")?;
             let Some(listed) = item.get("credentials") else {
@@ -658,13 +691,16 @@ impl Run<'_> {
             };
             let label = format!("user \"{username}\"");
             let user_id = &linked.users[username].id;
-            let mut kept = BTreeSet::new();
+            listed_users.insert(user_id.clone(), label.clone());
             for factor in list(&label, "credentials", listed)? {
                 let what = format!("{label}: a credential");
                 let id = key_of(&what, factor, "id")?;
-                let existing = stored.iter().find(|c| c.id == id);
+                let existing = stored.get(id);
                 if existing.is_some_and(|c| &c.user_id != user_id) {
                     return Err(invalid(format!("{what}: {id} belongs to another user")));
+                }
+                if !kept.insert(id.to_string()) {
+                    return Err(invalid(format!("{what}: {id} is listed twice")));
                 }
                 let base = match existing {
                     Some(row) => row_item(row),
@@ -681,7 +717,6 @@ impl Run<'_> {
                         ("user_id", json!(user_id)),
                     ],
                 )?;
-                kept.insert(candidate.id.clone());
                 self.put::<credential::Entity>(
                     format!("{} credential of {label}", candidate.kind),
                     existing,
@@ -689,10 +724,9 @@ impl Run<'_> {
                 )
                 .await?;
             }
-            for gone in stored
-                .iter()
-                .filter(|c| &c.user_id == user_id && !kept.contains(&c.id))
-            {
+        }
+        for gone in stored.values().filter(|c| !kept.contains(&c.id)) {
+            if let Some(label) = listed_users.get(&gone.user_id) {
                 credential::Entity::delete_by_id(gone.id.clone())
                     .exec(self.txn)
                     .await?;
@@ -833,6 +867,7 @@ fn build<M: Serialize + DeserializeOwned>(
     for (column, value) in forced {
         base.insert((*column).to_string(), value.clone());
     }
+    truncate_timestamps(&mut base);
     let model: M = serde_path_to_error::deserialize(Value::Object(base))
         .map_err(|e| invalid(format!("{label}: {e}")))?;
     let known = row_item(&model);
@@ -843,6 +878,23 @@ fn build<M: Serialize + DeserializeOwned>(
         return Err(invalid(format!("{label}: unknown field `{column}`")));
     }
     Ok(model)
+}
+
+/// A write refused for a unique key: the item was made meanwhile by another import (try
+/// again), or the document's `id` is another item's.
+fn taken(error: sea_orm::DbErr, label: &str) -> ImportError {
+    if is_unique_violation(&error) {
+        ImportError::Store(StoreError::Conflict(format!("{label} (or its id)")))
+    } else {
+        error.into()
+    }
+}
+
+/// `row` with its timestamps to the microsecond.
+fn in_micros<M: Serialize + DeserializeOwned + Clone>(row: &M) -> M {
+    let mut columns = row_item(row);
+    truncate_timestamps(&mut columns);
+    serde_json::from_value(Value::Object(columns)).unwrap_or_else(|_| row.clone())
 }
 
 /// Every column of a row.

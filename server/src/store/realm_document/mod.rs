@@ -12,6 +12,8 @@ mod import;
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Timelike, Utc};
+
 use entity::{
     api_resource, claim_type, client, client_secret, credential, directory, directory_link,
     exchange_policy, federated_identity, identity_provider, realm, realm_smtp, role,
@@ -19,7 +21,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub use import::{import, Imported};
 
@@ -432,7 +434,30 @@ fn item_of<M: Serialize>(row: &M, omits: &[&[&str]]) -> Item {
     for column in omits.iter().flat_map(|list| list.iter()) {
         columns.remove(*column);
     }
+    truncate_timestamps(&mut columns);
     columns
+}
+
+/// Timestamps to the microsecond, the finest Postgres keeps (SQLite keeps nanoseconds), so
+/// a document from one database compares equal to what the other stored. Timestamp columns
+/// are the ones named `*_at` or `*_until`.
+pub(super) fn truncate_timestamps(item: &mut Item) {
+    for (column, value) in item.iter_mut() {
+        if !(column.ends_with("_at") || column.ends_with("_until")) {
+            continue;
+        }
+        let Some(parsed) = value
+            .as_str()
+            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+        else {
+            continue;
+        };
+        let utc = parsed.with_timezone(&Utc);
+        let micros = utc.timestamp_subsec_nanos() / 1_000 * 1_000;
+        if let Some(truncated) = utc.with_nanosecond(micros) {
+            *value = json!(truncated);
+        }
+    }
 }
 
 fn items<M: Serialize>(rows: &[M], omits: &[&[&str]]) -> Vec<Item> {
@@ -442,4 +467,19 @@ fn items<M: Serialize>(rows: &[M], omits: &[&[&str]]) -> Vec<Item> {
 fn sorted_names(mut names: Vec<&str>) -> Value {
     names.sort_unstable();
     Value::Array(names.into_iter().map(Value::from).collect())
+}
+
+/// On Postgres, makes imports of the realm `name` take turns across processes (a transaction
+/// lock, released at commit or rollback). SQLite has one writer at a time already.
+pub async fn lock_realm(db: &impl Conn, name: &str) -> Result<(), StoreError> {
+    use sea_orm::{DbBackend, Statement};
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext('tessera realm import ' || $1))",
+            [name.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
