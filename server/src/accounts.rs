@@ -459,7 +459,8 @@ impl Accounts {
             window_start: now - self.lockout.window,
             lock_until: now + self.lockout.duration,
         };
-        let counted = store::users::record_failure(&self.store.db, &user.id, rule, now).await?;
+        let counted =
+            store::users::record_failure(self.store.writer(), &user.id, rule, now).await?;
         if let Some(counted) = counted.filter(|c| c.count == threshold) {
             self.lockouts
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 /// The endpoints limited together.
@@ -291,10 +291,13 @@ impl RateLimiters {
         let Some(rate) = rate else {
             return Ok(());
         };
-        self.limiter(rate)
+        let limiter = self.limiter(rate);
+        limiter
             .check_key(&self.hasher.hash_one(&key))
             .map_err(|not_until| Limited {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+                // The limiter's own clock: making a new one calibrates it (a CPUID and a
+                // timing loop), which made each refusal cost more than the request it refused.
+                retry_after: not_until.wait_time_from(limiter.clock().now()),
             })
     }
 

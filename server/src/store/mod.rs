@@ -127,6 +127,12 @@ impl SqliteSync {
 #[derive(Debug, Clone)]
 pub struct Store {
     pub db: DatabaseConnection,
+    /// SQLite: a pool of one connection that every transaction runs on. Writers then queue
+    /// for it in the pool, in order and without blocking a thread, instead of meeting inside
+    /// SQLite and sleeping in its busy handler (which, with many at once, costs most of the
+    /// write path's throughput). Readers keep the shared pool: WAL never makes them wait.
+    /// `None` on Postgres (its own locking is row by row) and for in-memory databases.
+    writer: Option<DatabaseConnection>,
     pub kind: DatabaseKind,
 }
 
@@ -167,8 +173,21 @@ impl Store {
                     })
             });
         }
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writer = if kind == DatabaseKind::Sqlite && !in_memory {
+            let mut lane = options.clone();
+            lane.max_connections(1).min_connections(1);
+            Some(Database::connect(lane).await?)
+        } else {
+            None
+        };
         let db = Database::connect(options).await?;
-        Ok(Self { db, kind })
+        Ok(Self { db, writer, kind })
+    }
+
+    /// The connection writes in a transaction of their own go through (see `writer`).
+    pub fn writer(&self) -> &(impl Conn + sea_orm::TransactionTrait) {
+        self.writer.as_ref().unwrap_or(&self.db)
     }
 
     /// Postgres `NOTIFY` on `channel` (other processes LISTEN; see `changes`).
@@ -188,7 +207,7 @@ impl Store {
 
     /// Starts a transaction; repository functions take it as their connection.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(Tx(self.db.begin().await?))
+        Ok(Tx(self.writer().begin().await?))
     }
 
     /// Postgres `LISTEN` on `channel` over a connection of its own (see `changes`).

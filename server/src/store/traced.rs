@@ -21,6 +21,9 @@ impl Store {
         };
         self.db
             .set_metric_callback(move |info: &Info<'_>| record(info, system));
+        if let Some(writer) = &mut self.writer {
+            writer.set_metric_callback(move |info: &Info<'_>| record(info, system));
+        }
     }
 }
 

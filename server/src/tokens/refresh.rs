@@ -119,7 +119,15 @@ impl RefreshTokens {
     ) -> Result<String, RefreshError> {
         let raw = random::opaque_token();
         let expires_at = sliding_expiry(now, lifetimes, new.absolute_expires_at);
-        refresh::create_family(&self.store.db, realm_id, new, &hash(&raw), expires_at, now).await?;
+        refresh::create_family(
+            self.store.writer(),
+            realm_id,
+            new,
+            &hash(&raw),
+            expires_at,
+            now,
+        )
+        .await?;
         Ok(raw)
     }
 
