@@ -187,8 +187,8 @@ async fn token(State(signer): State<Arc<Signer>>, headers: HeaderMap, body: Byte
                 "expires_in": LIFETIME,
                 "scope": scope,
             });
-            if let Some(next) = successor {
-                answer["refresh_token"] = next.into();
+            if let (Some(next), Some(fields)) = (successor, answer.as_object_mut()) {
+                fields.insert("refresh_token".into(), next.into());
             }
             axum::Json(answer).into_response()
         }
@@ -260,9 +260,9 @@ async fn mint(State(signer): State<Arc<Signer>>) -> Response {
     let inserted = sqlx::query(
         "INSERT INTO refresh_tokens (id, hash, family, revoked, expires) VALUES (?, ?, ?, 0, ?)",
     )
-    .bind(URL_SAFE_NO_PAD.encode(&hash[..16]))
+    .bind(URL_SAFE_NO_PAD.encode(&hash))
     .bind(&hash)
-    .bind(URL_SAFE_NO_PAD.encode(&hash[16..]))
+    .bind(format!("family-{}", URL_SAFE_NO_PAD.encode(&hash)))
     .bind(unix_now() + 86_400)
     .execute(&signer.db)
     .await;
