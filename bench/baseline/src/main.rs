@@ -242,7 +242,7 @@ async fn rotate(signer: &Signer, presented: &str) -> Result<Option<String>, sqlx
     sqlx::query(
         "INSERT INTO refresh_tokens (id, hash, family, revoked, expires) VALUES (?, ?, ?, 0, ?)",
     )
-    .bind(URL_SAFE_NO_PAD.encode(&next_hash[..16]))
+    .bind(URL_SAFE_NO_PAD.encode(&next_hash))
     .bind(&next_hash)
     .bind(&family)
     .bind(now + 86_400)
