@@ -118,11 +118,10 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     };
     let mut identity = None;
     if let Some(user_id) = &family.user_id {
-        let user = store::users::find(&state.caches.store.db, user_id)
+        let (user, roles) = store::users::find_with_role_names(&state.caches.store.db, user_id)
             .await?
-            .filter(|u| u.enabled)
+            .filter(|(u, _)| u.enabled)
             .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
-        let roles = store::users::role_names(&state.caches.store.db, &user.id).await?;
         // Claims come from the user's record as it is now, not as it was at sign-in.
         extra.extend(claims::access_token_claims(
             &catalog, &scopes, &user, &roles,
