@@ -18,6 +18,9 @@ pub use crate::store::realm_document::{RealmDocument, FORMAT};
 
 static IMPORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// How many changes an import's audit event lists by name.
+const AUDITED_CHANGES: usize = 200;
+
 /// What an import changed, or would change.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
@@ -160,9 +163,12 @@ pub async fn import(
                 kind: "realm.imported",
                 actor,
                 target: Some(&name),
+                // The first changes, and how many there were: an import of a realm with many
+                // users would otherwise write one huge audit row.
                 detail: serde_json::json!({
                     "realm_created": imported.realm_created,
-                    "changes": imported.changes,
+                    "change_count": imported.changes.len(),
+                    "changes": imported.changes.iter().take(AUDITED_CHANGES).collect::<Vec<_>>(),
                 }),
             },
             now,

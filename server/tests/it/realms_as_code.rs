@@ -298,7 +298,9 @@ async fn a_broken_import_changes_nothing(server: TestServer) {
     );
     let again = import(&server, &edited, false).await;
     assert!(changes(&again).is_empty());
-    assert_eq!(server.audit_events("realm.imported").await.len(), 1);
+    let events = server.audit_events("realm.imported").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].detail["change_count"], 2, "{:?}", events[0].detail);
 }
 
 /// A password hash changed by an import is a password change: the user's refresh tokens end.
