@@ -300,7 +300,11 @@ async fn a_broken_import_changes_nothing(server: TestServer) {
     assert!(changes(&again).is_empty());
     let events = server.audit_events("realm.imported").await;
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].detail["change_count"], 2, "{:?}", events[0].detail);
+    assert_eq!(
+        events[0].detail["change_count"], 2,
+        "{:?}",
+        events[0].detail
+    );
 }
 
 /// A password hash changed by an import is a password change: the user's refresh tokens end.
