@@ -95,9 +95,11 @@ async fn command(
                 .map_err(|e| StartError::Other(e.to_string()))?;
             text.push('\n');
             match output {
-                Some(path) => write_private(&path, text.as_bytes()).map_err(|e| {
-                    StartError::Other(format!("cannot write {}: {e}", path.display()))
-                })?,
+                // Owner-only: it holds password hashes, and with the keys the sealed secrets.
+                Some(path) => server::crypto::write_owner_only(&path, text.as_bytes(), true)
+                    .map_err(|e| {
+                        StartError::Other(format!("cannot write {}: {e}", path.display()))
+                    })?,
                 None => print!("{text}"),
             }
             Ok(())
@@ -189,20 +191,6 @@ async fn serve(config: server::config::Validated, clock: Arc<dyn Clock>) -> Resu
     startup::serve_with(listener, started.state, config.serve)
         .await
         .map_err(|e| StartError::Other(format!("server failed: {e}")))
-}
-
-/// Writes an export readable by its owner only: it holds password hashes, and with the keys
-/// the revocation salt and sealed secrets.
-fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents)
 }
 
 /// A realm document from a file, or from standard input for `-`.

@@ -5,8 +5,8 @@
 //! the server will read it, and commits only then (or, for a dry run, rolls back and reports).
 //! The same document twice changes nothing and records nothing.
 
+use admin_model::ImportReport;
 use chrono::Duration;
-use serde::Serialize;
 
 use crate::changes::Change;
 use crate::keys::{KeyRing, KeyRingError};
@@ -20,16 +20,6 @@ static IMPORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// How many changes an import's audit event lists by name.
 const AUDITED_CHANGES: usize = 200;
-
-/// What an import changed, or would change.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportReport {
-    pub realm: String,
-    pub realm_created: bool,
-    pub dry_run: bool,
-    /// One line per change; empty when the realm already matched the document.
-    pub changes: Vec<String>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RealmIoError {

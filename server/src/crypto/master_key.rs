@@ -88,7 +88,8 @@ impl MasterKey {
             Ok(text) => Ok((Self::from_base64(&text)?, false)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate();
-                write_private(path, key.to_base64().as_bytes()).map_err(file_error)?;
+                super::write_owner_only(path, key.to_base64().as_bytes(), false)
+                    .map_err(file_error)?;
                 Ok((key, true))
             }
             Err(e) => Err(file_error(e)),
@@ -97,9 +98,11 @@ impl MasterKey {
 
     /// Writes this key to a new file (mode 0600); an existing file is an error.
     pub fn write_new_file(&self, path: &Path) -> Result<(), MasterKeyError> {
-        write_private(path, self.to_base64().as_bytes()).map_err(|source| MasterKeyError::File {
-            path: path.display().to_string(),
-            source,
+        super::write_owner_only(path, self.to_base64().as_bytes(), false).map_err(|source| {
+            MasterKeyError::File {
+                path: path.display().to_string(),
+                source,
+            }
         })
     }
 
@@ -144,20 +147,6 @@ impl MasterKey {
         out.copy_from_slice(tag.as_ref());
         out
     }
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use entity::{
     broker_login, client, client_secret, credential, directory, identity_provider, key_state,
     realm_smtp, signing_key,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, RelationTrait, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait, Set};
 
 use super::credentials::kind;
 use super::{Conn, StoreResult};
@@ -69,12 +69,13 @@ pub async fn all_sealed(
     realm_id: Option<&str>,
 ) -> StoreResult<Vec<(Place, String)>> {
     let mut found = Vec::new();
-    let keys = signing_key::Entity::find();
-    let keys = match realm_id {
-        Some(id) => keys.filter(signing_key::Column::RealmId.eq(id)),
-        None => keys,
-    };
-    for key in keys.all(db).await? {
+    let keys = signing_key::Entity::find()
+        .apply_if(realm_id, |q, id| {
+            q.filter(signing_key::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for key in keys {
         found.push((
             Place::SigningKey {
                 id: key.id,
@@ -83,20 +84,23 @@ pub async fn all_sealed(
             key.private_key_encrypted,
         ));
     }
-    let totps = credential::Entity::find().filter(credential::Column::Kind.eq(kind::TOTP));
-    let totps = match realm_id {
-        Some(id) => totps.filter(credential::Column::RealmId.eq(id)),
-        None => totps,
-    };
-    for totp in totps.all(db).await? {
+    let totps = credential::Entity::find()
+        .filter(credential::Column::Kind.eq(kind::TOTP))
+        .apply_if(realm_id, |q, id| {
+            q.filter(credential::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for totp in totps {
         found.push((Place::Totp { id: totp.id }, totp.secret));
     }
-    let smtp = realm_smtp::Entity::find();
-    let smtp = match realm_id {
-        Some(id) => smtp.filter(realm_smtp::Column::RealmId.eq(id)),
-        None => smtp,
-    };
-    for smtp in smtp.all(db).await? {
+    let smtp = realm_smtp::Entity::find()
+        .apply_if(realm_id, |q, id| {
+            q.filter(realm_smtp::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for smtp in smtp {
         if let Some(sealed) = smtp.password_sealed {
             found.push((
                 Place::SmtpPassword {
@@ -106,47 +110,50 @@ pub async fn all_sealed(
             ));
         }
     }
-    let providers = identity_provider::Entity::find();
-    let providers = match realm_id {
-        Some(id) => providers.filter(identity_provider::Column::RealmId.eq(id)),
-        None => providers,
-    };
-    for provider in providers.all(db).await? {
+    let providers = identity_provider::Entity::find()
+        .apply_if(realm_id, |q, id| {
+            q.filter(identity_provider::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for provider in providers {
         if let Some(sealed) = provider.client_secret_sealed {
             found.push((Place::ProviderSecret { id: provider.id }, sealed));
         }
     }
-    let directories = directory::Entity::find();
-    let directories = match realm_id {
-        Some(id) => directories.filter(directory::Column::RealmId.eq(id)),
-        None => directories,
-    };
-    for directory in directories.all(db).await? {
+    let directories = directory::Entity::find()
+        .apply_if(realm_id, |q, id| {
+            q.filter(directory::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for directory in directories {
         if let Some(sealed) = directory.bind_password_sealed {
             found.push((Place::BindPassword { id: directory.id }, sealed));
         }
     }
-    let secrets = client_secret::Entity::find();
-    let secrets = match realm_id {
-        Some(id) => secrets
-            .join(
+    let secrets = client_secret::Entity::find()
+        .apply_if(realm_id, |q, id| {
+            q.join(
                 sea_orm::JoinType::InnerJoin,
                 client_secret::Relation::Client.def(),
             )
-            .filter(client::Column::RealmId.eq(id)),
-        None => secrets,
-    };
-    for secret in secrets.all(db).await? {
+            .filter(client::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for secret in secrets {
         if let Some(sealed) = secret.sealed {
             found.push((Place::ClientSecret { id: secret.id }, sealed));
         }
     }
-    let logins = broker_login::Entity::find();
-    let logins = match realm_id {
-        Some(id) => logins.filter(broker_login::Column::RealmId.eq(id)),
-        None => logins,
-    };
-    for login in logins.all(db).await? {
+    let logins = broker_login::Entity::find()
+        .apply_if(realm_id, |q, id| {
+            q.filter(broker_login::Column::RealmId.eq(id))
+        })
+        .all(db)
+        .await?;
+    for login in logins {
         found.push((Place::PendingLogin { id: login.id }, login.sealed));
     }
     Ok(found)

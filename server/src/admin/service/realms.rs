@@ -438,14 +438,7 @@ impl RealmAdmin for AdminService {
         let document: crate::realm_io::RealmDocument =
             serde_path_to_error::deserialize(document)
                 .map_err(|e| AdminError::BadRequest(format!("not a realm document: {e}")))?;
-        let report =
-            crate::realm_io::import(&self.state, document, dry_run, &actor.label()).await?;
-        Ok(ImportReport {
-            realm: report.realm,
-            realm_created: report.realm_created,
-            dry_run: report.dry_run,
-            changes: report.changes,
-        })
+        Ok(crate::realm_io::import(&self.state, document, dry_run, &actor.label()).await?)
     }
 
     async fn get_smtp(&self, name: &str) -> AdminResult<SmtpView> {
