@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::directory::Directory;
-use crate::keys::KeyRing;
+use chrono::{DateTime, Utc};
+
+use crate::domain::SigningAlg;
+use crate::keys::{ActiveKey, KeyRing, KeyRingError, Made, RealmKeys};
 use crate::revocation::RevocationIndex;
 use crate::store::DatabaseKind;
 use crate::store::{Heard, Store};
@@ -93,6 +96,37 @@ impl Caches {
     async fn reload_revocations(&self) {
         if let Err(e) = self.revocations.reload(&self.store, self.clock.now()).await {
             tracing::warn!(error = %e, "reloading the revocation index failed");
+        }
+    }
+
+    /// The realm's active key for `alg`; one made on first use is announced to the other
+    /// processes, so their JWKS publish it before any token it signs reaches a verifier.
+    pub async fn signing_key(
+        &self,
+        realm_id: &str,
+        alg: SigningAlg,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<ActiveKey>, KeyRingError> {
+        let (key, made) = self.keys.signing_key(realm_id, alg, now).await?;
+        self.announce_keys(realm_id, made).await;
+        Ok(key)
+    }
+
+    /// The realm's keys with one active key of every algorithm (the JWKS), made where missing.
+    pub async fn published_keys(
+        &self,
+        realm_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<RealmKeys>, KeyRingError> {
+        let (keys, made) = self.keys.complete(realm_id, now).await?;
+        self.announce_keys(realm_id, made).await;
+        Ok(keys)
+    }
+
+    async fn announce_keys(&self, realm_id: &str, made: Made) {
+        if made == Made::Keys {
+            let realm_id = realm_id.to_string();
+            self.publish(Change::Keys { realm_id }).await;
         }
     }
 

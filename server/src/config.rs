@@ -165,9 +165,15 @@ pub struct Settings {
     #[arg(long, env = "TESSERA_DB_ACQUIRE_TIMEOUT", default_value_t = 2)]
     pub db_acquire_timeout: u64,
 
-    /// RSA keys generated ahead, so creating a realm does not wait for one (0: none).
+    /// RSA keys generated ahead, so a realm's first RS256 signature (or a key rotation) does
+    /// not wait for one (0: none).
     #[arg(long, env = "TESSERA_RSA_KEY_POOL", default_value_t = 2)]
     pub rsa_key_pool: usize,
+
+    /// MiB of memory for the caches of realm settings, clients, catalogues and keys; the
+    /// realms least used are evicted beyond it and read again on their next request.
+    #[arg(long, env = "TESSERA_CACHE_MIB", default_value_t = crate::bounded_cache::DEFAULT_CACHE_MIB)]
+    pub cache_mib: u64,
 
     /// SQLite only: `normal` syncs the write-ahead log at checkpoints (a power loss may drop
     /// the last commits, never corrupt the database); `full` syncs every commit.
@@ -291,8 +297,10 @@ pub struct Validated {
     pub db_acquire_timeout: std::time::Duration,
     /// How SQLite commits.
     pub sqlite_sync: crate::store::SqliteSync,
-    /// RSA keys generated ahead of realm creation.
+    /// RSA keys generated ahead of first use.
     pub rsa_key_pool: usize,
+    /// Memory for the realm caches.
+    pub cache_budget: crate::bounded_cache::CacheBudget,
     /// Connection cap and timeouts of the HTTP listener.
     pub serve: crate::serving::ServeLimits,
     pub trusted_proxies: crate::client_ip::TrustedProxies,
@@ -414,6 +422,12 @@ impl Settings {
         if self.rsa_key_pool > 64 {
             return Err(ConfigError::new("TESSERA_RSA_KEY_POOL", "at most 64"));
         }
+        if !(1..=1024 * 1024).contains(&self.cache_mib) {
+            return Err(ConfigError::new(
+                "TESSERA_CACHE_MIB",
+                "must be between 1 and 1048576 (MiB)",
+            ));
+        }
         let otlp_traces_url = self
             .otlp_endpoint
             .as_deref()
@@ -427,6 +441,7 @@ impl Settings {
             db_acquire_timeout,
             sqlite_sync,
             rsa_key_pool: self.rsa_key_pool,
+            cache_budget: crate::bounded_cache::CacheBudget::from_mib(self.cache_mib),
             serve,
             argon2,
             lockout,

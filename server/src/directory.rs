@@ -1,15 +1,15 @@
-//! In-memory read caches of realms, clients and API resources for the hot paths. Entries are
+//! In-memory read caches of realms, clients and API resources for the hot paths, bounded by
+//! their share of `TESSERA_CACHE_MIB` (see `bounded_cache`). Entries are
 //! dropped on change notifications (this process or, on Postgres, any process) and also expire
 //! after `TTL` as a safety net for a missed notification. While the database is unreachable an
 //! expired entry is served on (nothing can change it meanwhile), so what memory holds keeps
 //! being served through an outage.
 
-use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::cache_stats::{CacheCounter, CacheCounts};
+use crate::bounded_cache::{BoundedCache, CacheBudget, CacheUsage, Footprint};
+use crate::cache_stats::CacheCounts;
 use crate::domain::{Catalog, Client, Realm};
 use crate::store::{self, Store, StoreError, StoreResult};
 
@@ -29,82 +29,106 @@ fn stale_on_outage<V>(
 
 const TTL: Duration = Duration::from_secs(30);
 
-struct Entry<V> {
-    value: Arc<V>,
-    loaded: Instant,
+impl Footprint for Realm {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<Realm>()
+            + self.id.footprint()
+            + self.name.footprint()
+            + self.display_name.footprint()
+            + self.revocation_salt.footprint()
+            + self.security.self_service_scopes.footprint()
+    }
 }
 
-/// A map of cached values that expire after `TTL`.
-struct TtlMap<K, V> {
-    entries: RwLock<HashMap<K, Entry<V>>>,
-    lookups: CacheCounter,
+impl Footprint for Client {
+    fn footprint(&self) -> usize {
+        let secrets: usize = self
+            .secrets
+            .iter()
+            .map(|s| std::mem::size_of_val(s) + s.hash.footprint() + s.sealed.footprint())
+            .sum();
+        std::mem::size_of::<Client>()
+            + self.pk.footprint()
+            + self.realm_id.footprint()
+            + self.client_id.footprint()
+            + self.display_name.footprint()
+            + self.grant_types.footprint()
+            + self.redirect_uris.footprint()
+            + self.post_logout_redirect_uris.footprint()
+            + self.scopes.footprint()
+            + self.audiences.footprint()
+            + self.roles.footprint()
+            + self.backchannel_logout_uri.footprint()
+            + secrets
+            + self.security.jwks.footprint()
+            + self.security.jwks_uri.footprint()
+    }
 }
 
-impl<K: Eq + Hash, V> TtlMap<K, V> {
-    fn new() -> Self {
-        Self {
-            entries: RwLock::new(HashMap::new()),
-            lookups: CacheCounter::default(),
-        }
+impl Footprint for Catalog {
+    fn footprint(&self) -> usize {
+        let scopes: usize = self
+            .scopes
+            .iter()
+            .map(|s| {
+                std::mem::size_of_val(s)
+                    + s.name.footprint()
+                    + s.claims.footprint()
+                    + s.audience.footprint()
+            })
+            .sum();
+        let resources: usize = self
+            .api_resources
+            .iter()
+            .map(|r| {
+                std::mem::size_of_val(r)
+                    + r.name.footprint()
+                    + r.scopes.footprint()
+                    + r.secret_hash.footprint()
+            })
+            .sum();
+        // A B-tree node per few entries: count a pointer's worth per entry besides the entry.
+        let composites: usize = self
+            .role_composites
+            .iter()
+            .map(|(role, children)| 16 + role.footprint() + children.footprint())
+            .sum();
+        std::mem::size_of::<Catalog>() + scopes + resources + composites
     }
+}
 
-    fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let found = entries
-            .get(key)
-            .filter(|e| e.loaded.elapsed() < TTL)
-            .map(|e| e.value.clone());
-        self.lookups.count(found)
+/// A client's cache key; looked up as a [`ClientKeyRef`] so a hit allocates nothing. Both
+/// derive `Hash` over the same two strings in the same order, so they hash alike.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ClientKey {
+    realm_id: String,
+    client_id: String,
+}
+
+#[derive(Hash)]
+struct ClientKeyRef<'a> {
+    realm_id: &'a str,
+    client_id: &'a str,
+}
+
+impl quick_cache::Equivalent<ClientKey> for ClientKeyRef<'_> {
+    fn equivalent(&self, key: &ClientKey) -> bool {
+        self.realm_id == key.realm_id && self.client_id == key.client_id
     }
+}
 
-    /// The entry however old: only for when the database cannot be asked.
-    fn get_stale<Q>(&self, key: &Q) -> Option<Arc<V>>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.get(key).map(|e| e.value.clone())
-    }
-
-    fn put(&self, key: K, value: Arc<V>) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                key,
-                Entry {
-                    value,
-                    loaded: Instant::now(),
-                },
-            );
-    }
-
-    fn retain(&self, keep: impl Fn(&K) -> bool) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|k, _| keep(k));
-    }
-
-    fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+impl Footprint for ClientKey {
+    fn footprint(&self) -> usize {
+        self.realm_id.footprint() + self.client_id.footprint()
     }
 }
 
 pub struct Directory {
     store: Store,
-    realms: TtlMap<String, Realm>,
-    /// Keyed by (realm id, client_id). Misses are not cached, so unknown ids cannot fill memory.
-    clients: TtlMap<(String, String), Client>,
-    catalogs: TtlMap<String, Catalog>,
+    realms: BoundedCache<String, Realm>,
+    /// Misses are not cached, so unknown ids cannot fill memory.
+    clients: BoundedCache<ClientKey, Client>,
+    catalogs: BoundedCache<String, Catalog>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -114,21 +138,30 @@ impl std::fmt::Debug for Directory {
 }
 
 impl Directory {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, budget: CacheBudget) -> Self {
         Self {
             store,
-            realms: TtlMap::new(),
-            clients: TtlMap::new(),
-            catalogs: TtlMap::new(),
+            realms: BoundedCache::new("realms", budget.realms(), 1024, Some(TTL)),
+            clients: BoundedCache::new("clients", budget.clients(), 2048, Some(TTL)),
+            catalogs: BoundedCache::new("catalogs", budget.catalogs(), 4096, Some(TTL)),
         }
     }
 
     /// Hits and misses of the realm, client and catalogue caches.
     pub fn cache_counts(&self) -> [CacheCounts; 3] {
         [
-            self.realms.lookups.read("realms"),
-            self.clients.lookups.read("clients"),
-            self.catalogs.lookups.read("catalogs"),
+            self.realms.counts(),
+            self.clients.counts(),
+            self.catalogs.counts(),
+        ]
+    }
+
+    /// How full the realm, client and catalogue caches are.
+    pub fn cache_usage(&self) -> [CacheUsage; 3] {
+        [
+            self.realms.usage(),
+            self.clients.usage(),
+            self.catalogs.usage(),
         ]
     }
 
@@ -152,7 +185,10 @@ impl Directory {
         realm_id: &str,
         client_id: &str,
     ) -> StoreResult<Option<Arc<Client>>> {
-        let key = (realm_id.to_string(), client_id.to_string());
+        let key = ClientKeyRef {
+            realm_id,
+            client_id,
+        };
         if let Some(client) = self.clients.get(&key) {
             return Ok(Some(client));
         }
@@ -163,6 +199,10 @@ impl Directory {
             return Ok(None);
         };
         let client = Arc::new(client);
+        let key = ClientKey {
+            realm_id: realm_id.to_string(),
+            client_id: client_id.to_string(),
+        };
         self.clients.put(key, client.clone());
         Ok(Some(client))
     }
@@ -185,16 +225,18 @@ impl Directory {
     }
 
     pub fn forget_realm(&self, name: &str) {
-        self.realms.retain(|k| k != name);
+        self.realms.remove(name);
     }
 
     pub fn forget_client(&self, realm_id: &str, client_id: &str) {
-        self.clients
-            .retain(|(r, c)| !(r == realm_id && c == client_id));
+        self.clients.remove(&ClientKeyRef {
+            realm_id,
+            client_id,
+        });
     }
 
     pub fn forget_catalog(&self, realm_id: &str) {
-        self.catalogs.retain(|k| k != realm_id);
+        self.catalogs.remove(realm_id);
     }
 
     pub fn forget_all(&self) {

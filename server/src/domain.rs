@@ -14,6 +14,9 @@ pub enum SigningAlg {
 
 impl SigningAlg {
     pub const ALL: [SigningAlg; 3] = [SigningAlg::ES256, SigningAlg::RS256, SigningAlg::EdDSA];
+    /// The algorithms whose keys take microseconds to make: a new realm gets these at once,
+    /// and an RSA key (tens of milliseconds) on first use.
+    pub const EAGER: [SigningAlg; 2] = [SigningAlg::ES256, SigningAlg::EdDSA];
 
     pub fn as_str(self) -> &'static str {
         match self {

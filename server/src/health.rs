@@ -48,15 +48,21 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .pool_stats()
         .map(|(size, idle)| crate::metrics::PoolStats { size, idle });
     let [realms, clients, catalogs] = state.caches.directory.cache_counts();
-    let caches = [realms, clients, catalogs, state.caches.keys.cache_counts()];
+    let cache_lookups = [realms, clients, catalogs, state.caches.keys.cache_counts()];
+    let [realms, clients, catalogs] = state.caches.directory.cache_usage();
+    let cache_usage = [realms, clients, catalogs, state.caches.keys.cache_usage()];
+    let readings = crate::metrics::Readings {
+        pool,
+        cache_lookups: &cache_lookups,
+        cache_usage: &cache_usage,
+        lockouts: state.accounts.lockouts(),
+    };
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state
-            .metrics
-            .render(pool, &caches, state.accounts.lockouts()),
+        state.metrics.render(readings),
     )
         .into_response()
 }

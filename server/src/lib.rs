@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod body;
+pub mod bounded_cache;
 pub mod cache_stats;
 pub mod changes;
 pub mod claim_mapping;

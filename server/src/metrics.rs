@@ -18,6 +18,7 @@ use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 
+use crate::bounded_cache::CacheUsage;
 use crate::cache_stats::CacheCounts;
 
 const HTTP_REQUESTS: &str = "tessera_http_requests_total";
@@ -32,6 +33,9 @@ const POOL_CONNECTIONS: &str = "tessera_db_pool_connections";
 const POOL_IDLE: &str = "tessera_db_pool_idle_connections";
 const CACHE_LOOKUPS: &str = "tessera_cache_lookups_total";
 const LOCKOUTS: &str = "tessera_account_lockouts_total";
+const CACHE_ENTRIES: &str = "tessera_cache_entries";
+const CACHE_BYTES: &str = "tessera_cache_bytes";
+const CACHE_CAPACITY: &str = "tessera_cache_capacity_bytes";
 
 /// Request latency buckets, in seconds: from a cached token answer to a slow upstream.
 const DURATION_BUCKETS: [f64; 12] = [
@@ -134,6 +138,18 @@ impl Metrics {
             Some(Unit::Count),
             "In-memory cache lookups (realms, clients, catalogs, keys) by result: hit or miss.",
         );
+        for (name, help) in [
+            (CACHE_ENTRIES, "Entries held by each in-memory cache."),
+            (
+                CACHE_BYTES,
+                "Estimated memory held by each in-memory cache (its share of TESSERA_CACHE_MIB \
+                 bounds it).",
+            ),
+            (CACHE_CAPACITY, "The memory each in-memory cache may hold."),
+        ] {
+            let unit = (name != CACHE_ENTRIES).then_some(Unit::Bytes);
+            recorder.describe_gauge(KeyName::from_const_str(name), unit, help.into());
+        }
         describe(
             LOCKOUTS,
             Some(Unit::Count),
@@ -273,16 +289,28 @@ impl Metrics {
     }
 
     /// The exposition text, with the pool's gauges read now.
-    pub fn render(&self, pool: Option<PoolStats>, caches: &[CacheCounts], lockouts: u64) -> String {
+    pub fn render(&self, now: Readings<'_>) -> String {
         self.recorder
             .register_counter(&Key::from_static_name(LOCKOUTS), &metadata())
-            .absolute(lockouts);
-        if let Some(pool) = pool {
+            .absolute(now.lockouts);
+        if let Some(pool) = now.pool {
             self.pool_connections.set(f64::from(pool.size));
             self.pool_idle.set(pool.idle as f64);
         }
+        for usage in now.cache_usage {
+            for (name, value) in [
+                (CACHE_ENTRIES, usage.entries),
+                (CACHE_BYTES, usage.bytes),
+                (CACHE_CAPACITY, usage.capacity_bytes),
+            ] {
+                let labels = vec![Label::new("cache", usage.cache)];
+                self.recorder
+                    .register_gauge(&Key::from_parts(name, labels), &metadata())
+                    .set(value as f64);
+            }
+        }
         // The caches count for themselves; their totals are copied in at each scrape.
-        for counts in caches {
+        for counts in now.cache_lookups {
             for (result, value) in [("hit", counts.hits), ("miss", counts.misses)] {
                 let labels = vec![
                     Label::new("cache", counts.cache),
@@ -296,6 +324,15 @@ impl Metrics {
         self.handle.run_upkeep();
         self.handle.render()
     }
+}
+
+/// What the scrape reads from the parts that keep their own counts.
+#[derive(Debug, Clone, Copy)]
+pub struct Readings<'a> {
+    pub pool: Option<PoolStats>,
+    pub cache_lookups: &'a [CacheCounts],
+    pub cache_usage: &'a [CacheUsage],
+    pub lockouts: u64,
 }
 
 /// What the database pool holds at a moment.

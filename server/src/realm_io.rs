@@ -110,7 +110,7 @@ pub async fn import(
     check_keys(keys, &document)?;
     // A new realm without keys in its document gets its own, made before the transaction.
     let new_keys = match (&existing, &document.signing_keys) {
-        (None, None) => Some(keys.generate_set().await?),
+        (None, None) => Some(keys.generate_initial().await?),
         _ => None,
     };
     let grace = match &existing {
@@ -252,17 +252,17 @@ fn check_keys(keys: &KeyRing, document: &RealmDocument) -> Result<(), RealmIoErr
             )));
         }
     }
-    for alg in crate::domain::SigningAlg::ALL {
-        let active = listed.iter().any(|key| {
-            key.get("alg").and_then(serde_json::Value::as_str) == Some(alg.as_str())
-                && key.get("active") == Some(&serde_json::Value::Bool(true))
-        });
-        if !active {
-            return Err(RealmIoError::Invalid(format!(
-                "signing_keys: no active {} key; a realm needs one of each algorithm",
-                alg.as_str()
-            )));
-        }
+    // A realm makes a key of a missing algorithm on first use (as a new realm does its RSA
+    // key); a list of keys none of which is active is a document that lost something.
+    let active = listed
+        .iter()
+        .any(|key| key.get("active") == Some(&serde_json::Value::Bool(true)));
+    if !active {
+        return Err(RealmIoError::Invalid(
+            "signing_keys: no active key; list at least one (keys of the other algorithms are \
+             made on first use)"
+                .into(),
+        ));
     }
     Ok(())
 }

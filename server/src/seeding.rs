@@ -52,7 +52,7 @@ pub async fn create_realm(
     {
         return Ok(None);
     }
-    let key_set = keys.generate_set().await?;
+    let key_set = keys.generate_initial().await?;
     let txn = store.begin().await?;
     let realm = match store::realms::insert(&txn, new, now).await {
         Ok(realm) => realm,

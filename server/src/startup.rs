@@ -238,8 +238,13 @@ pub async fn start(config: &Validated, clock: Arc<dyn Clock>) -> Result<Started,
     let secrets = SecretHasher::new(master_key.derive("client-secret-pepper"), argon2);
     let caches = Arc::new(Caches {
         store: store.clone(),
-        directory: Directory::new(store.clone()),
-        keys: KeyRing::new(store.clone(), master_key.clone(), config.rsa_key_pool),
+        directory: Directory::new(store.clone(), config.cache_budget),
+        keys: KeyRing::new(
+            store.clone(),
+            master_key.clone(),
+            config.rsa_key_pool,
+            config.cache_budget,
+        ),
         revocations: RevocationIndex::default(),
         verified_tokens: Default::default(),
         clock: clock.clone(),

@@ -5,7 +5,7 @@ mod material;
 mod rsa_pool;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -14,6 +14,7 @@ use crate::domain::SigningAlg;
 
 pub use material::{decoding_key, generate, thumbprint, GeneratedKey, KeyError, ParsedKeyPair};
 
+use crate::bounded_cache::{BoundedCache, CacheBudget, CacheUsage, Footprint};
 use crate::crypto::b64url;
 use crate::crypto::master_key::MasterKey;
 use crate::store::{self, Store, StoreError};
@@ -104,16 +105,59 @@ impl RealmKeys {
     pub fn jwks(&self) -> Arc<str> {
         self.jwks.clone()
     }
+
+    /// The algorithms the realm has no active key for yet (see [`SigningAlg::EAGER`]).
+    fn missing(&self) -> Vec<SigningAlg> {
+        SigningAlg::ALL
+            .into_iter()
+            .filter(|alg| !self.active.contains_key(alg))
+            .collect()
+    }
+}
+
+impl Footprint for RealmKeys {
+    fn footprint(&self) -> usize {
+        // Parsed key pairs live inside aws-lc: an RSA-2048 pair with its CRT values and
+        // Montgomery tables is a few KiB, an EC or Ed25519 pair well under one. Verification
+        // keys hold their public halves; the JWKS is kept serialised.
+        let active: usize = self
+            .active
+            .values()
+            .map(|key| {
+                let pair = match key.alg {
+                    SigningAlg::RS256 => 6144,
+                    SigningAlg::ES256 => 768,
+                    SigningAlg::EdDSA => 256,
+                };
+                pair + key.kid.footprint() + key.access_token_header.footprint()
+            })
+            .sum();
+        let verification: usize = self
+            .verification
+            .keys()
+            .map(|kid| 64 + kid.footprint() + 768)
+            .sum();
+        std::mem::size_of::<RealmKeys>() + active + verification + self.jwks.len()
+    }
+}
+
+/// Whether the key ring made keys a realm lacked: the caller tells the other processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    Nothing,
+    Keys,
 }
 
 /// Creates, rotates and caches realm keys.
 pub struct KeyRing {
     store: Store,
     master_key: Arc<MasterKey>,
-    cache: RwLock<HashMap<String, Arc<RealmKeys>>>,
-    lookups: crate::cache_stats::CacheCounter,
-    /// RSA keys made ahead, so creating a realm does not wait for one.
+    /// Bounded by its share of `TESSERA_CACHE_MIB`; an evicted ring is read again on use.
+    cache: BoundedCache<String, RealmKeys>,
+    /// RSA keys made ahead, so the first RS256 signature of a realm seldom waits for one.
     rsa_pool: Arc<rsa_pool::RsaPool>,
+    /// Keys made on first use are made one at a time: two first uses of one realm make one.
+    making: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -124,21 +168,31 @@ impl std::fmt::Debug for KeyRing {
 
 impl KeyRing {
     /// A key ring keeping `rsa_pool` RSA keys made ahead (0: none).
-    pub fn new(store: Store, master_key: Arc<MasterKey>, rsa_pool: usize) -> Self {
+    pub fn new(
+        store: Store,
+        master_key: Arc<MasterKey>,
+        rsa_pool: usize,
+        budget: CacheBudget,
+    ) -> Self {
         let rsa_pool = Arc::new(rsa_pool::RsaPool::new(rsa_pool));
         rsa_pool.refill();
         Self {
             store,
             master_key,
-            cache: RwLock::new(HashMap::new()),
-            lookups: Default::default(),
+            cache: BoundedCache::new("keys", budget.keys(), 8192, None),
             rsa_pool,
+            making: tokio::sync::Mutex::new(()),
         }
     }
 
     /// Hits and misses of the key cache.
     pub fn cache_counts(&self) -> crate::cache_stats::CacheCounts {
-        self.lookups.read("keys")
+        self.cache.counts()
+    }
+
+    /// How full the key cache is.
+    pub fn cache_usage(&self) -> CacheUsage {
+        self.cache.usage()
     }
 
     /// Why a stored key (from a realm document) could not sign or verify here, if it could
@@ -180,31 +234,82 @@ impl KeyRing {
         realm_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Arc<RealmKeys>, KeyRingError> {
-        if let Some(keys) = self.lookups.count(self.cached(realm_id, now)) {
+        let current = |keys: &RealmKeys| keys.valid_until.is_none_or(|until| now < until);
+        if let Some(keys) = self.cache.get_if(realm_id, current) {
             return Ok(keys);
         }
         let keys = Arc::new(self.load(realm_id, now).await?);
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(realm_id.to_string(), keys.clone());
+        self.cache.put(realm_id.to_string(), keys.clone());
         Ok(keys)
     }
 
-    fn cached(&self, realm_id: &str, now: DateTime<Utc>) -> Option<Arc<RealmKeys>> {
-        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(realm_id)
-            .filter(|k| k.valid_until.is_none_or(|until| now < until))
-            .cloned()
+    /// The realm's active key for `alg`. A realm is created with the keys that are quick to
+    /// make ([`SigningAlg::EAGER`]); its RSA key is made the first time it is needed, here or
+    /// when its JWKS is first served.
+    pub async fn signing_key(
+        &self,
+        realm_id: &str,
+        alg: SigningAlg,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<ActiveKey>, Made), KeyRingError> {
+        let keys = self.realm_keys(realm_id, now).await?;
+        if let Ok(key) = keys.active(alg) {
+            return Ok((key.clone(), Made::Nothing));
+        }
+        let made = self.make_missing(realm_id, &[alg], now).await?;
+        let keys = self.realm_keys(realm_id, now).await?;
+        Ok((keys.active(alg)?.clone(), made))
+    }
+
+    /// The realm's keys with an active key of every algorithm, made where missing: what the
+    /// JWKS publishes, so a verifier that fetched it knows every key a token may name.
+    pub async fn complete(
+        &self,
+        realm_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Arc<RealmKeys>, Made), KeyRingError> {
+        let keys = self.realm_keys(realm_id, now).await?;
+        let missing = keys.missing();
+        if missing.is_empty() {
+            return Ok((keys, Made::Nothing));
+        }
+        let made = self.make_missing(realm_id, &missing, now).await?;
+        Ok((self.realm_keys(realm_id, now).await?, made))
+    }
+
+    /// Makes an active key for each of `algs` the realm still lacks, one maker at a time in
+    /// the process. Another process may make one at the same moment: both keys are then
+    /// published and the newer signs, which verifiers of either accept.
+    async fn make_missing(
+        &self,
+        realm_id: &str,
+        algs: &[SigningAlg],
+        now: DateTime<Utc>,
+    ) -> Result<Made, KeyRingError> {
+        let _turn = self.making.lock().await;
+        // Read again under the turn: the request before us may have made them.
+        self.invalidate(realm_id);
+        let present = self.realm_keys(realm_id, now).await?;
+        let algs: Vec<SigningAlg> = algs
+            .iter()
+            .copied()
+            .filter(|alg| present.active(*alg).is_err())
+            .collect();
+        if algs.is_empty() {
+            return Ok(Made::Nothing);
+        }
+        let set = self.generate(algs).await?;
+        let txn = self.store.begin().await?;
+        let kids = Self::insert_set(&txn, realm_id, set, now).await?;
+        txn.commit().await?;
+        self.invalidate(realm_id);
+        tracing::info!(realm_id, kids = ?kids, "made signing keys on first use");
+        Ok(Made::Keys)
     }
 
     /// Forgets the cached ring (after a rotation here or in another process).
     pub fn invalidate(&self, realm_id: &str) {
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(realm_id);
+        self.cache.remove(realm_id);
     }
 
     async fn load(&self, realm_id: &str, now: DateTime<Utc>) -> Result<RealmKeys, KeyRingError> {
@@ -246,15 +351,32 @@ impl KeyRing {
         })
     }
 
-    /// Generates one key per algorithm, encrypted under the master key; the RSA key comes
-    /// from the pool made ahead when it has one.
+    /// Generates one key per algorithm, encrypted under the master key (a key rotation).
     pub async fn generate_set(&self) -> Result<Vec<(GeneratedKey, String)>, KeyRingError> {
+        self.generate(SigningAlg::ALL.to_vec()).await
+    }
+
+    /// The keys a new realm starts with: those quick to make ([`SigningAlg::EAGER`]). The
+    /// rest are made on first use, so creating a realm never waits for an RSA key.
+    pub async fn generate_initial(&self) -> Result<Vec<(GeneratedKey, String)>, KeyRingError> {
+        self.generate(SigningAlg::EAGER.to_vec()).await
+    }
+
+    /// Generates a key of each of `algs`, encrypted under the master key; an RSA key comes
+    /// from the pool made ahead when it has one.
+    async fn generate(
+        &self,
+        algs: Vec<SigningAlg>,
+    ) -> Result<Vec<(GeneratedKey, String)>, KeyRingError> {
         let master_key = self.master_key.clone();
-        let mut ready_rsa = self.rsa_pool.take();
+        let mut ready_rsa = if algs.contains(&SigningAlg::RS256) {
+            self.rsa_pool.take()
+        } else {
+            None
+        };
         // RSA generation takes tens of milliseconds: keep it off the async workers.
         tokio::task::spawn_blocking(move || {
-            SigningAlg::ALL
-                .into_iter()
+            algs.into_iter()
                 .map(|alg| {
                     let key = match (alg, ready_rsa.take()) {
                         (SigningAlg::RS256, Some(key)) => key,
@@ -333,10 +455,7 @@ pub fn jwks_kids(document: &Value) -> Vec<String> {
 impl KeyRing {
     /// Forgets every cached ring.
     pub fn invalidate_all(&self) {
-        self.cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.cache.clear();
     }
 }
 

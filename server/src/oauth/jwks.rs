@@ -11,8 +11,7 @@ use crate::state::{AppState, RealmCtx};
 pub async fn jwks(State(state): State<AppState>, realm: RealmCtx) -> Result<Response, OAuthError> {
     let keys = state
         .caches
-        .keys
-        .realm_keys(&realm.realm.id, state.now())
+        .published_keys(&realm.realm.id, state.now())
         .await
         .map_err(OAuthError::server_error)?;
     Ok((

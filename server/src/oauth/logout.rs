@@ -182,13 +182,6 @@ pub async fn notify_clients(
     clients: Vec<String>,
 ) {
     let now = state.now();
-    let keys = match state.caches.keys.realm_keys(&realm.realm.id, now).await {
-        Ok(keys) => keys,
-        Err(e) => {
-            tracing::warn!(error = %e, "back-channel logout skipped: no keys");
-            return;
-        }
-    };
     for client_id in clients {
         let client = match state
             .caches
@@ -205,8 +198,12 @@ pub async fn notify_clients(
         let alg = client
             .id_token_signing_alg
             .unwrap_or(realm.realm.id_token_signing_alg);
-        let Ok(key) = keys.active(alg) else {
-            continue;
+        let key = match state.caches.signing_key(&realm.realm.id, alg, now).await {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::warn!(error = %e, "back-channel logout skipped: no signing key");
+                continue;
+            }
         };
         let claims = json!({
             "iss": realm.issuer,

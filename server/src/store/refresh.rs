@@ -88,7 +88,7 @@ pub async fn insert_token(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    refresh_token::ActiveModel {
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
         id: Set(id.to_string()),
         family_id: Set(family_id.to_string()),
         token_hash: Set(token_hash.to_string()),
@@ -97,10 +97,26 @@ pub async fn insert_token(
         rotated_at: Set(None),
         successor_id: Set(None),
         sealed_response: Set(None),
-    }
-    .insert(db)
-    .await?;
+    })
+    .exec_without_returning(db)
+    .await
+    .map_err(|e| super::conflict_or_db(e, || "the refresh token".into()))?;
     Ok(())
+}
+
+/// The tokens with any of these hashes, each with its family, in one statement: a token and
+/// the successors it would have (their hashes are derived from it), so one read tells whether
+/// it was rotated and whether its successor was in turn.
+pub async fn find_chain(db: &impl Conn, hashes: &[&str]) -> StoreResult<Vec<(Token, Family)>> {
+    let found = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.is_in(hashes.iter().copied()))
+        .find_also_related(refresh_token_family::Entity)
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(token, family)| family.map(|f| (token, f)))
+        .collect())
 }
 
 /// The token with this hash and its family.
@@ -114,30 +130,6 @@ pub async fn find_by_hash(
         .one(db)
         .await?;
     Ok(found.and_then(|(token, family)| family.map(|f| (token, f))))
-}
-
-/// Marks the token used, only if nobody else did first. Returns whether this call won.
-pub async fn mark_rotated(
-    db: &impl Conn,
-    token_id: &str,
-    successor_id: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<bool> {
-    let result = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
-        .col_expr(
-            refresh_token::Column::SuccessorId,
-            Expr::value(successor_id),
-        )
-        .filter(refresh_token::Column::Id.eq(token_id))
-        .filter(refresh_token::Column::RotatedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
-pub async fn find_token(db: &impl Conn, token_id: &str) -> StoreResult<Option<Token>> {
-    Ok(refresh_token::Entity::find_by_id(token_id).one(db).await?)
 }
 
 /// Keeps the sealed response that handed out token `token_id` (for retries within the grace).

@@ -137,6 +137,11 @@ impl RefreshTokens {
     }
 
     /// Rotates `raw` for `client_id` of `realm_id`.
+    ///
+    /// A token's successor is derived from it, so its row says whether the token was rotated:
+    /// one read fetches the token, its successor and the successor's own (for a retry within
+    /// the grace), and the rotation is one insert of the successor, whose unique hash lets
+    /// exactly one of two concurrent rotations win, with no transaction around it.
     pub async fn rotate(
         &self,
         realm_id: &str,
@@ -147,9 +152,9 @@ impl RefreshTokens {
         now: DateTime<Utc>,
     ) -> Result<Rotation, RefreshError> {
         let grace = self.grace(lifetimes);
-        let (token, family) = refresh::find_by_hash(&self.store.db, &hash(raw))
-            .await?
-            .ok_or(RefreshError::Invalid)?;
+        let chain = Chain::of(self, raw);
+        let found = refresh::find_chain(&self.store.db, &chain.hashes()).await?;
+        let (token, family) = chain.token(&found).ok_or(RefreshError::Invalid)?;
         if family.realm_id != realm_id
             || family.client_id != client_id
             || family.revoked_at.is_some()
@@ -165,76 +170,75 @@ impl RefreshTokens {
             // Before anything is written: a thief without the key burns nothing.
             return Err(RefreshError::KeyMismatch);
         }
-        let successor = self.successor_of(raw);
-        if token.rotated_at.is_some() {
-            return self.replay(family, token, successor, grace, now).await;
+        let family = family.clone();
+        if chain.successor(&found).is_some() {
+            return self.replay(family, &chain, &found, grace, now).await;
         }
         if now >= token.expires_at {
             return Err(RefreshError::Invalid);
         }
         let successor_id = random::id();
-        let txn = self.store.begin().await?;
         // Dated when the database took the request, not when it arrived: a rotation that waited
         // out an outage starts its grace window when it commits, so the client's retry (its
         // request timed out) still finds it within the window.
         let rotated_at = self.clock.now().max(now);
         let expires_at = sliding_expiry(rotated_at, lifetimes, family.absolute_expires_at);
-        if !refresh::mark_rotated(&txn, &token.id, &successor_id, rotated_at).await? {
-            // Another request rotated it between our read and our write.
-            txn.rollback().await?;
-            let current = refresh::find_token(&self.store.db, &token.id)
-                .await?
-                .ok_or(RefreshError::Invalid)?;
-            return self.replay(family, current, successor, grace, now).await;
-        }
-        refresh::insert_token(
-            &txn,
+        let inserted = refresh::insert_token(
+            self.store.writer(),
             &successor_id,
             &family.id,
-            &hash(&successor),
+            &chain.successor_hash,
             expires_at,
             rotated_at,
         )
-        .await?;
-        txn.commit().await?;
-        Ok(Rotation {
-            family,
-            successor,
-            successor_id,
-            repeated: None,
-            keep_pair: grace > Duration::zero(),
-        })
+        .await;
+        match inserted {
+            Ok(()) => Ok(Rotation {
+                family,
+                successor: chain.successor,
+                successor_id,
+                repeated: None,
+                keep_pair: grace > Duration::zero(),
+            }),
+            Err(StoreError::Conflict(_)) => {
+                // Another request rotated it between our read and our write.
+                let found = refresh::find_chain(&self.store.db, &chain.hashes()).await?;
+                self.replay(family, &chain, &found, grace, now).await
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// A token that was already rotated: within the grace window the same successor (and the
-    /// same pair, once sealed); outside it, family revocation.
+    /// A token that was already rotated: within the grace window, and while its successor is
+    /// unused, the same successor (and the same pair, once sealed); otherwise the whole family
+    /// is revoked.
     async fn replay(
         &self,
         family: Family,
-        token: refresh::Token,
-        successor: String,
+        chain: &Chain,
+        found: &[(refresh::Token, Family)],
         grace: Duration,
         now: DateTime<Utc>,
     ) -> Result<Rotation, RefreshError> {
-        let (Some(rotated_at), Some(successor_id)) = (token.rotated_at, token.successor_id) else {
+        let Some(successor) = chain.successor(found) else {
             return Err(RefreshError::Invalid);
         };
-        if grace > Duration::zero() && now - rotated_at <= grace {
-            let next = refresh::find_token(&self.store.db, &successor_id).await?;
-            // Once the successor was used in turn, the chain has moved on: this is no retry.
-            if let Some(next) = next.filter(|next| next.rotated_at.is_none()) {
-                let repeated = next
-                    .sealed_response
-                    .as_deref()
-                    .and_then(|sealed| self.open_pair(&successor_id, sealed));
-                return Ok(Rotation {
-                    family,
-                    successor,
-                    successor_id,
-                    repeated,
-                    keep_pair: false,
-                });
-            }
+        // The successor was inserted when the token was rotated.
+        let rotated_at = successor.created_at;
+        // Once the successor was used in turn, the chain has moved on: this is no retry.
+        let moved_on = chain.next(found).is_some();
+        if grace > Duration::zero() && now - rotated_at <= grace && !moved_on {
+            let repeated = successor
+                .sealed_response
+                .as_deref()
+                .and_then(|sealed| self.open_pair(&successor.id, sealed));
+            return Ok(Rotation {
+                family,
+                successor: chain.successor.clone(),
+                successor_id: successor.id.clone(),
+                repeated,
+                keep_pair: false,
+            });
         }
         refresh::revoke_family(&self.store.db, &family.id, "reuse detected", now).await?;
         Err(RefreshError::Reused {
@@ -293,15 +297,70 @@ impl RefreshTokens {
         raw: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<(Family, DateTime<Utc>)>, RefreshError> {
-        let Some((token, family)) = refresh::find_by_hash(&self.store.db, &hash(raw)).await? else {
+        let chain = Chain::of(self, raw);
+        let found = refresh::find_chain(&self.store.db, &chain.hashes()).await?;
+        let Some((token, family)) = chain.token(&found) else {
             return Ok(None);
         };
         let live = family.realm_id == realm_id
             && family.revoked_at.is_none()
-            && token.rotated_at.is_none()
+            && chain.successor(&found).is_none()
             && now < token.expires_at
             && now < family.absolute_expires_at;
-        Ok(live.then_some((family, token.expires_at)))
+        Ok(live.then(|| (family.clone(), token.expires_at)))
+    }
+}
+
+/// A presented token and the two tokens that would follow it, by hash.
+struct Chain {
+    presented_hash: String,
+    /// The raw successor: what this rotation hands out (or handed out, on a retry).
+    successor: String,
+    successor_hash: String,
+    next_hash: String,
+}
+
+impl Chain {
+    fn of(tokens: &RefreshTokens, raw: &str) -> Self {
+        let successor = tokens.successor_of(raw);
+        let next_hash = hash(&tokens.successor_of(&successor));
+        Self {
+            presented_hash: hash(raw),
+            successor_hash: hash(&successor),
+            successor,
+            next_hash,
+        }
+    }
+
+    fn hashes(&self) -> [&str; 3] {
+        [&self.presented_hash, &self.successor_hash, &self.next_hash]
+    }
+
+    fn find<'a>(found: &'a [(refresh::Token, Family)], hash: &str) -> Option<&'a refresh::Token> {
+        found
+            .iter()
+            .map(|(token, _)| token)
+            .find(|token| token.token_hash == hash)
+    }
+
+    fn token<'a>(
+        &self,
+        found: &'a [(refresh::Token, Family)],
+    ) -> Option<(&'a refresh::Token, &'a Family)> {
+        found
+            .iter()
+            .find(|(token, _)| token.token_hash == self.presented_hash)
+            .map(|(token, family)| (token, family))
+    }
+
+    /// The presented token's successor: present once it was rotated.
+    fn successor<'a>(&self, found: &'a [(refresh::Token, Family)]) -> Option<&'a refresh::Token> {
+        Self::find(found, &self.successor_hash)
+    }
+
+    /// The successor's successor: present once the successor was rotated in turn.
+    fn next<'a>(&self, found: &'a [(refresh::Token, Family)]) -> Option<&'a refresh::Token> {
+        Self::find(found, &self.next_hash)
     }
 }
 

@@ -81,6 +81,8 @@ pub struct Options {
     pub lockout: server::accounts::LockoutPolicy,
     /// Connection cap and timeouts of the listener.
     pub serve: server::serving::ServeLimits,
+    /// Memory for the realm caches (`TESSERA_CACHE_MIB`).
+    pub cache_budget: server::bounded_cache::CacheBudget,
     pub db_acquire_timeout: std::time::Duration,
     /// For `Backend::Postgres`: the server to create the test database on, instead of
     /// `TESSERA_TEST_DATABASE_URL` (a test's own throwaway cluster, say).
@@ -103,6 +105,7 @@ impl Default for Options {
                 duration: chrono::Duration::minutes(5),
             },
             serve: server::serving::ServeLimits::default(),
+            cache_budget: server::bounded_cache::CacheBudget::default(),
             db_acquire_timeout: server::store::DEFAULT_ACQUIRE_TIMEOUT,
             postgres_admin_url: None,
             localhost: false,
@@ -184,6 +187,7 @@ impl TestServer {
             sqlite_sync: server::store::SqliteSync::default(),
             // Every test server would pre-generate RSA keys on the shared cores.
             rsa_key_pool: 0,
+            cache_budget: options.cache_budget,
             serve: options.serve,
             trusted_proxies: Default::default(),
             metrics_realm_labels: true,

@@ -109,7 +109,95 @@ async fn private_keys_are_encrypted_at_rest(server: TestServer) {
     }
 }
 
+/// The algorithms of the realm's stored keys, sorted.
+async fn stored_algs(server: &TestServer, realm: &str) -> Vec<String> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let realm = server
+        .state
+        .caches
+        .directory
+        .realm(realm)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut algs: Vec<String> = entity::signing_key::Entity::find()
+        .filter(entity::signing_key::Column::RealmId.eq(realm.id.as_str()))
+        .all(&server.state.caches.store.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|key| key.alg)
+        .collect();
+    algs.sort();
+    algs
+}
+
+async fn rsa_keys_are_made_on_first_use(server: TestServer) {
+    use reqwest::Method;
+    use serde_json::json;
+    for realm in ["lazy-sign", "lazy-jwks"] {
+        let created = server
+            .admin(Method::POST, "/realms", Some(json!({"name": realm})))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        assert_eq!(
+            stored_algs(&server, realm).await,
+            ["ES256", "EdDSA"],
+            "a new realm gets the keys that are quick to make"
+        );
+    }
+
+    // Eight first uses of RS256 at once make one key, and every token is signed by it.
+    let client = server
+        .admin(
+            Method::POST,
+            "/realms/lazy-sign/clients",
+            Some(json!({
+                "client_id": "rsa-service",
+                "grant_types": ["client_credentials"],
+                "access_token_signing_alg": "RS256",
+            })),
+        )
+        .await;
+    assert_eq!(client.status, 201, "{}", client.text);
+    let secret = client.body["client_secret"].as_str().unwrap().to_string();
+    let tokens = futures::future::join_all((0..8).map(|_| {
+        server.post_form(
+            "/realms/lazy-sign/connect/token",
+            &[("grant_type", "client_credentials")],
+            Some(("rsa-service", secret.as_str())),
+        )
+    }))
+    .await;
+    assert_eq!(
+        stored_algs(&server, "lazy-sign").await,
+        ["ES256", "EdDSA", "RS256"]
+    );
+    let published = jwks_kids(&server, "lazy-sign").await;
+    assert_eq!(published.len(), 3);
+    for token in tokens {
+        assert_eq!(token.status, 200, "{}", token.text);
+        let (header, _) = jwt_parts(token.body["access_token"].as_str().unwrap());
+        assert_eq!(header["alg"], "RS256");
+        assert!(published.contains(&header["kid"].as_str().unwrap().to_string()));
+        super::client_credentials::assert_signed_by_realm(
+            &server,
+            "lazy-sign",
+            token.body["access_token"].as_str().unwrap(),
+        )
+        .await;
+    }
+
+    // A verifier that fetches the JWKS before any RS256 token exists still gets every key.
+    assert_eq!(jwks_kids(&server, "lazy-jwks").await.len(), 3);
+    assert_eq!(
+        stored_algs(&server, "lazy-jwks").await,
+        ["ES256", "EdDSA", "RS256"]
+    );
+}
+
 on_both_backends! {
+    lazy_rsa => rsa_keys_are_made_on_first_use,
     rotation => rotation_keeps_old_keys_published,
     encrypted_at_rest => private_keys_are_encrypted_at_rest,
 }

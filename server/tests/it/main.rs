@@ -18,6 +18,7 @@ mod admin_api;
 mod admin_openapi;
 mod architecture;
 mod authorization_code;
+mod bounded_caches;
 mod browser;
 mod cli;
 mod client_credentials;

@@ -127,7 +127,17 @@ async fn export_then_import_into_a_fresh_database(source: TestServer) {
     assert_eq!(plain["users"][0]["roles"], json!(["auditor", "buyer"]));
     assert!(source.audit_events("realm.exported").await.is_empty());
 
+    // A realm makes its RS256 key on first use; serving its JWKS makes it, so the document
+    // carries a key of every algorithm.
+    let jwks = source
+        .http
+        .get(source.url("/realms/acme/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
     let document = export(&source, "acme", true).await;
+    assert_eq!(document["signing_keys"].as_array().unwrap().len(), 3);
     let text = document.to_string();
     for secret in [
         "billing-plaintext-secret",

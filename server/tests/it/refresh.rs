@@ -444,7 +444,7 @@ async fn a_retry_within_the_grace_gets_the_same_pair(server: TestServer) {
 
 async fn reuse_after_the_grace_or_the_chain_revokes(server: TestServer) {
     use sea_orm::sea_query::Expr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::EntityTrait;
     server.seed(RETRY_SEED).await;
 
     // Once the successor has been used, the original is no retry any more: reuse.
@@ -467,12 +467,12 @@ async fn reuse_after_the_grace_or_the_chain_revokes(server: TestServer) {
     let original = retry_token(&server).await;
     let first = server.refresh("retry", RETRYING, &original, None).await;
     assert_eq!(first.status, 200, "{}", first.text);
+    // A rotation is dated by its successor's row: move every token back past the grace.
     entity::refresh_token::Entity::update_many()
         .col_expr(
-            entity::refresh_token::Column::RotatedAt,
+            entity::refresh_token::Column::CreatedAt,
             Expr::value(server.state.clock.now() - chrono::Duration::seconds(31)),
         )
-        .filter(entity::refresh_token::Column::RotatedAt.is_not_null())
         .exec(&server.state.caches.store.db)
         .await
         .unwrap();

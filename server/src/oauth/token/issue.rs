@@ -27,19 +27,17 @@ pub fn lifetimes(request: &GrantRequest<'_>) -> Lifetimes {
     )
 }
 
-/// The realm's active key for `alg`, from the key ring's memory.
+/// The realm's active key for `alg`, from the key ring's memory (made on first use).
 async fn signing_key(
     request: &GrantRequest<'_>,
     alg: crate::domain::SigningAlg,
 ) -> Result<std::sync::Arc<crate::keys::ActiveKey>, OAuthError> {
-    let keys = request
+    request
         .state
         .caches
-        .keys
-        .realm_keys(&request.realm.realm.id, request.state.now())
+        .signing_key(&request.realm.realm.id, alg, request.state.now())
         .await
-        .map_err(OAuthError::server_error)?;
-    keys.active(alg).cloned().map_err(OAuthError::server_error)
+        .map_err(OAuthError::server_error)
 }
 
 /// Signs an RFC 9068 access token with the client's (or realm's) algorithm.
