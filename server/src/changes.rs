@@ -20,10 +20,23 @@ const CHANNEL: &str = "tessera_changes";
 /// Something cached changed in the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Realm { name: String },
-    Client { realm_id: String, client_id: String },
-    Keys { realm_id: String },
-    Catalog { realm_id: String },
+    Realm {
+        name: String,
+    },
+    Client {
+        realm_id: String,
+        client_id: String,
+    },
+    Keys {
+        realm_id: String,
+    },
+    /// A key was made on first use: nothing was withdrawn, so verified tokens stay verified.
+    KeyAdded {
+        realm_id: String,
+    },
+    Catalog {
+        realm_id: String,
+    },
     Revocations,
 }
 
@@ -36,6 +49,7 @@ impl Change {
                 client_id,
             } => format!("client\t{realm_id}\t{client_id}"),
             Change::Keys { realm_id } => format!("keys\t{realm_id}"),
+            Change::KeyAdded { realm_id } => format!("key-added\t{realm_id}"),
             Change::Catalog { realm_id } => format!("catalog\t{realm_id}"),
             Change::Revocations => "revocations".to_string(),
         }
@@ -52,6 +66,9 @@ impl Change {
                 client_id: parts.next()?.to_string(),
             },
             "keys" => Change::Keys {
+                realm_id: parts.next()?.to_string(),
+            },
+            "key-added" => Change::KeyAdded {
                 realm_id: parts.next()?.to_string(),
             },
             "catalog" => Change::Catalog {
@@ -88,6 +105,7 @@ impl Caches {
                 self.keys.invalidate(realm_id);
                 self.verified_tokens.clear();
             }
+            Change::KeyAdded { realm_id } => self.keys.reload_later(realm_id),
             Change::Catalog { realm_id } => self.directory.forget_catalog(realm_id),
             Change::Revocations => self.reload_revocations().await,
         }
@@ -126,7 +144,7 @@ impl Caches {
     async fn announce_keys(&self, realm_id: &str, made: Made) {
         if made == Made::Keys {
             let realm_id = realm_id.to_string();
-            self.publish(Change::Keys { realm_id }).await;
+            self.publish(Change::KeyAdded { realm_id }).await;
         }
     }
 

@@ -148,6 +148,10 @@ pub enum Made {
     Keys,
 }
 
+/// How long a cached ring is used before it is read again: changes are announced, and this
+/// bounds how long a missed announcement (or a read that raced one) can hide a new key.
+const KEYS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Creates, rotates and caches realm keys.
 pub struct KeyRing {
     store: Store,
@@ -156,8 +160,9 @@ pub struct KeyRing {
     cache: BoundedCache<String, RealmKeys>,
     /// RSA keys made ahead, so the first RS256 signature of a realm seldom waits for one.
     rsa_pool: Arc<rsa_pool::RsaPool>,
-    /// Keys made on first use are made one at a time: two first uses of one realm make one.
-    making: tokio::sync::Mutex<()>,
+    /// Keys made on first use are made one realm at a time: two first uses of one realm
+    /// make one key, first uses of different realms do not wait for each other.
+    making: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -179,9 +184,9 @@ impl KeyRing {
         Self {
             store,
             master_key,
-            cache: BoundedCache::new("keys", budget.keys(), 8192, None),
+            cache: BoundedCache::new("keys", budget.keys(), 8192, Some(KEYS_TTL)),
             rsa_pool,
-            making: tokio::sync::Mutex::new(()),
+            making: Default::default(),
         }
     }
 
@@ -238,7 +243,18 @@ impl KeyRing {
         if let Some(keys) = self.cache.get_if(realm_id, current) {
             return Ok(keys);
         }
-        let keys = Arc::new(self.load(realm_id, now).await?);
+        let keys = match self.load(realm_id, now).await {
+            Ok(keys) => Arc::new(keys),
+            // Keys change rarely and never while the database is down: sign on with the ring
+            // memory holds.
+            Err(KeyRingError::Store(StoreError::Unavailable(e))) => {
+                return self
+                    .cache
+                    .get_stale(realm_id)
+                    .ok_or(KeyRingError::Store(StoreError::Unavailable(e)));
+            }
+            Err(e) => return Err(e),
+        };
         self.cache.put(realm_id.to_string(), keys.clone());
         Ok(keys)
     }
@@ -273,36 +289,86 @@ impl KeyRing {
         if missing.is_empty() {
             return Ok((keys, Made::Nothing));
         }
-        let made = self.make_missing(realm_id, &missing, now).await?;
-        Ok((self.realm_keys(realm_id, now).await?, made))
+        match self.make_missing(realm_id, &missing, now).await {
+            Ok(made) => Ok((self.realm_keys(realm_id, now).await?, made)),
+            Err(e) => {
+                // The database is down, say: publish what there is. No token of the missing
+                // algorithm can exist before its key does.
+                tracing::warn!(error = %e, realm_id, "making a missing signing key failed");
+                Ok((keys, Made::Nothing))
+            }
+        }
     }
 
-    /// Makes an active key for each of `algs` the realm still lacks, one maker at a time in
-    /// the process. Another process may make one at the same moment: both keys are then
-    /// published and the newer signs, which verifiers of either accept.
+    /// Makes an active key for each of `algs` the realm still lacks. One maker per realm in
+    /// the process, and on Postgres one per realm across processes: the transaction reads the
+    /// realm's active keys again under that turn and inserts only what is still missing, so a
+    /// realm never ends up with two active keys of one algorithm.
     async fn make_missing(
         &self,
         realm_id: &str,
         algs: &[SigningAlg],
         now: DateTime<Utc>,
     ) -> Result<Made, KeyRingError> {
-        let _turn = self.making.lock().await;
-        // Read again under the turn: the request before us may have made them.
-        self.invalidate(realm_id);
-        let present = self.realm_keys(realm_id, now).await?;
+        let turn = self.turn(realm_id);
+        let made = {
+            let _turn = turn.lock().await;
+            self.make_missing_in_turn(realm_id, algs, now).await
+        };
+        drop(turn);
+        let mut making = self.making.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map holds it once no one else waits: forget the realm's turn.
+        if making
+            .get(realm_id)
+            .is_some_and(|t| Arc::strong_count(t) == 1)
+        {
+            making.remove(realm_id);
+        }
+        made
+    }
+
+    fn turn(&self, realm_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut making = self.making.lock().unwrap_or_else(|p| p.into_inner());
+        making.entry(realm_id.to_string()).or_default().clone()
+    }
+
+    async fn make_missing_in_turn(
+        &self,
+        realm_id: &str,
+        algs: &[SigningAlg],
+        now: DateTime<Utc>,
+    ) -> Result<Made, KeyRingError> {
+        // The request before us in this process may have made them already. Read from the
+        // database, leaving the cached ring alone: if the database is down it keeps serving.
+        let present = store::keys::active_algs(&self.store.db, realm_id).await?;
         let algs: Vec<SigningAlg> = algs
             .iter()
             .copied()
-            .filter(|alg| present.active(*alg).is_err())
+            .filter(|alg| !present.iter().any(|p| p == alg.as_str()))
             .collect();
         if algs.is_empty() {
+            self.reload_later(realm_id);
             return Ok(Made::Nothing);
         }
+        // Made before the transaction, so an RSA key's tens of milliseconds do not hold the
+        // writer.
         let set = self.generate(algs).await?;
         let txn = self.store.begin().await?;
-        let kids = Self::insert_set(&txn, realm_id, set, now).await?;
+        store::keys::lock_for_making(&txn, realm_id).await?;
+        let active = store::keys::active_algs(&txn, realm_id).await?;
+        let missing: Vec<_> = set
+            .into_iter()
+            .filter(|(key, _)| !active.iter().any(|alg| alg == key.alg.as_str()))
+            .collect();
+        if missing.is_empty() {
+            // Another process made them meanwhile.
+            drop(txn);
+            self.reload_later(realm_id);
+            return Ok(Made::Nothing);
+        }
+        let kids = Self::insert_set(&txn, realm_id, missing, now).await?;
         txn.commit().await?;
-        self.invalidate(realm_id);
+        self.reload_later(realm_id);
         tracing::info!(realm_id, kids = ?kids, "made signing keys on first use");
         Ok(Made::Keys)
     }
@@ -310,6 +376,12 @@ impl KeyRing {
     /// Forgets the cached ring (after a rotation here or in another process).
     pub fn invalidate(&self, realm_id: &str) {
         self.cache.remove(realm_id);
+    }
+
+    /// Reads the ring again on its next use (a key was added here or in another process),
+    /// keeping the old one for an outage: every key it holds is still valid.
+    pub fn reload_later(&self, realm_id: &str) {
+        self.cache.expire(realm_id);
     }
 
     async fn load(&self, realm_id: &str, now: DateTime<Utc>) -> Result<RealmKeys, KeyRingError> {

@@ -1,6 +1,6 @@
-//! RSA keys generated ahead of need. Generating a 2048-bit RSA key takes tens of milliseconds,
-//! most of the time it took to create a realm; a small pool, refilled on the blocking threads
-//! after each use, lets realm creation and rotation take one ready-made. Per process, in
+//! RSA keys generated ahead of need. Generating a 2048-bit RSA key takes tens of milliseconds;
+//! a small pool, refilled on the blocking threads after each use, lets a realm's first RS256
+//! signature (its RSA key is made on first use) and key rotation take one ready-made. Per process, in
 //! memory only (like the active keys a process signs with); an empty pool falls back to
 //! generating on the spot.
 

@@ -101,3 +101,31 @@ pub async fn published_oldest_first(
     )
     .await
 }
+
+/// The algorithms the realm has an active key of.
+pub async fn active_algs(db: &impl Conn, realm_id: &str) -> StoreResult<Vec<String>> {
+    use sea_orm::QuerySelect;
+    Ok(signing_key::Entity::find()
+        .select_only()
+        .column(signing_key::Column::Alg)
+        .filter(signing_key::Column::RealmId.eq(realm_id))
+        .filter(signing_key::Column::Active.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Holds the realm's key-making turn until the transaction ends, across processes (Postgres;
+/// SQLite's single writer already serialises the transactions that make keys).
+pub async fn lock_for_making(db: &impl Conn, realm_id: &str) -> StoreResult<()> {
+    use sea_orm::{DbBackend, Statement};
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext('tessera realm keys ' || $1))",
+            [realm_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}

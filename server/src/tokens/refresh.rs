@@ -174,6 +174,14 @@ impl RefreshTokens {
         if chain.successor(&found).is_some() {
             return self.replay(family, &chain, &found, grace, now).await;
         }
+        if token.rotated_at.is_some() {
+            // Rotated by an earlier version, which marked the token itself, and its successor
+            // is gone: still a rotated token presented again.
+            refresh::revoke_family(&self.store.db, &family.id, "reuse detected", now).await?;
+            return Err(RefreshError::Reused {
+                family_id: family.id,
+            });
+        }
         if now >= token.expires_at {
             return Err(RefreshError::Invalid);
         }
@@ -182,7 +190,10 @@ impl RefreshTokens {
         // out an outage starts its grace window when it commits, so the client's retry (its
         // request timed out) still finds it within the window.
         let rotated_at = self.clock.now().max(now);
-        let expires_at = sliding_expiry(rotated_at, lifetimes, family.absolute_expires_at);
+        // Never before its parent: the successor's row is what marks the parent rotated, so
+        // it must outlive it (a sliding window shortened since the parent was issued).
+        let expires_at =
+            sliding_expiry(rotated_at, lifetimes, family.absolute_expires_at).max(token.expires_at);
         let inserted = refresh::insert_token(
             self.store.writer(),
             &successor_id,
@@ -305,6 +316,7 @@ impl RefreshTokens {
         let live = family.realm_id == realm_id
             && family.revoked_at.is_none()
             && chain.successor(&found).is_none()
+            && token.rotated_at.is_none()
             && now < token.expires_at
             && now < family.absolute_expires_at;
         Ok(live.then(|| (family.clone(), token.expires_at)))

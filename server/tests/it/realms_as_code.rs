@@ -208,6 +208,19 @@ async fn export_then_import_into_a_fresh_database(source: TestServer) {
     assert_eq!(second.body["realm_created"], false);
     assert_eq!(target.audit_events("realm.imported").await.len(), events);
     assert_eq!(export(&target, "acme", true).await, document);
+
+    // A document exported before the realm made its RSA key (on first use) leaves that key
+    // alone: applying it again changes nothing.
+    let mut before_rsa = document.clone();
+    before_rsa["signing_keys"] = json!(document["signing_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["alg"] != "RS256")
+        .collect::<Vec<_>>());
+    let again = import(&target, &before_rsa, false).await;
+    assert_eq!(changes(&again), Vec::<String>::new());
+    assert_eq!(export(&target, "acme", true).await, document);
 }
 
 async fn a_broken_import_changes_nothing(server: TestServer) {

@@ -113,6 +113,27 @@ async fn concurrent_refreshes_share_a_successor(server: TestServer) {
     );
 }
 
+/// Without a grace, concurrent uses of one token are reuse (RFC 9700 §4.14.2): exactly one
+/// rotation wins, the others are refused, and the family, the winner's successor included, is
+/// revoked.
+async fn concurrent_refreshes_without_grace_let_one_win(server: TestServer) {
+    server.seed(PEOPLE_SEED).await;
+    let token = offline_token(&server, "offline_access").await;
+    let answers =
+        futures::future::join_all((0..8).map(|_| server.refresh("people", APP, &token, None)))
+            .await;
+    let (won, lost): (Vec<_>, Vec<_>) = answers.into_iter().partition(|a| a.status == 200);
+    assert_eq!(won.len(), 1, "one rotation wins");
+    for answer in lost {
+        answer.assert_oauth_error(400, "invalid_grant");
+    }
+    let successor = won[0].body["refresh_token"].as_str().unwrap();
+    server
+        .refresh("people", APP, successor, None)
+        .await
+        .assert_oauth_error(400, "invalid_grant");
+}
+
 async fn scope_may_narrow_never_widen(server: TestServer) {
     server.seed(PEOPLE_SEED).await;
     let token = offline_token(&server, "offline_access orders.read roles").await;
@@ -373,6 +394,7 @@ on_both_backends! {
     grace_ends => reuse_after_the_grace_or_the_chain_revokes,
     id_token_on_refresh => refresh_returns_a_fresh_id_token,
     concurrent => concurrent_refreshes_share_a_successor,
+    concurrent_without_grace => concurrent_refreshes_without_grace_let_one_win,
     narrowing => scope_may_narrow_never_widen,
     binding_and_revocation => refresh_tokens_are_bound_and_revocable,
     password_change => password_change_and_disabling_revoke_families,
@@ -444,7 +466,7 @@ async fn a_retry_within_the_grace_gets_the_same_pair(server: TestServer) {
 
 async fn reuse_after_the_grace_or_the_chain_revokes(server: TestServer) {
     use sea_orm::sea_query::Expr;
-    use sea_orm::EntityTrait;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     server.seed(RETRY_SEED).await;
 
     // Once the successor has been used, the original is no retry any more: reuse.
@@ -467,11 +489,15 @@ async fn reuse_after_the_grace_or_the_chain_revokes(server: TestServer) {
     let original = retry_token(&server).await;
     let first = server.refresh("retry", RETRYING, &original, None).await;
     assert_eq!(first.status, 200, "{}", first.text);
-    // A rotation is dated by its successor's row: move every token back past the grace.
+    // A rotation is dated by its successor's row: move every token but the one presented
+    // back past the grace (the presented token's own age must not count).
     entity::refresh_token::Entity::update_many()
         .col_expr(
             entity::refresh_token::Column::CreatedAt,
             Expr::value(server.state.clock.now() - chrono::Duration::seconds(31)),
+        )
+        .filter(
+            entity::refresh_token::Column::TokenHash.ne(server::tokens::refresh::hash(&original)),
         )
         .exec(&server.state.caches.store.db)
         .await

@@ -736,8 +736,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Retires the realm's active keys that the document does not carry: the document's keys
-    /// sign from now on, and tokens the others signed still verify until they expire.
+    /// Retires the realm's active keys that the document does not carry, of the algorithms it
+    /// has an active key of: the document's keys sign from now on, and tokens the others
+    /// signed still verify until they expire. A key of an algorithm the document lacks (an
+    /// RSA key made on first use after the export) stays, so applying the document again
+    /// changes nothing.
     async fn retire_other_keys(
         &mut self,
         realm_id: &str,
@@ -749,7 +752,15 @@ impl Run<'_> {
             .filter(signing_key::Column::Active.eq(true))
             .all(self.txn)
             .await?;
-        for key in active.into_iter().filter(|k| !kept.contains_key(&k.kid)) {
+        let covered: Vec<&str> = kept
+            .values()
+            .filter(|k| k.active)
+            .map(|k| k.alg.as_str())
+            .collect();
+        let replaced = active
+            .into_iter()
+            .filter(|k| !kept.contains_key(&k.kid) && covered.contains(&k.alg.as_str()));
+        for key in replaced {
             let label = format!("signing key \"{}\"", key.kid);
             let mut retired = key.clone();
             retired.active = false;
