@@ -123,6 +123,46 @@ impl SqliteSync {
     }
 }
 
+/// Postgres connections idle at least this long are pinged before they are lent (the server
+/// may have restarted meanwhile); busier ones are not, which saves a round trip per statement.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// The Postgres pool: 16 connections, and a ping only for a connection that sat idle. sqlx
+/// pings every connection it lends by default, which doubles the round trips of each
+/// statement; a connection in steady use has just proved itself, and one that broke under use
+/// is closed when it is returned.
+async fn connect_postgres(
+    url: &str,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let conn_err = |e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e));
+    let connect = url
+        .parse::<PgConnectOptions>()
+        .map_err(conn_err)?
+        .disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(connect)
+        .await
+        .map_err(conn_err)?;
+    Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+        pool,
+    ))
+}
+
 /// The database handle shared by every repository.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -159,9 +199,17 @@ impl Store {
             .acquire_timeout(acquire_timeout)
             .sqlx_logging(false);
         if kind == DatabaseKind::Postgres {
-            options.max_connections(16).min_connections(1);
+            return Ok(Self {
+                db: connect_postgres(url, acquire_timeout).await?,
+                writer: None,
+                kind,
+            });
         }
         if kind == DatabaseKind::Sqlite {
+            // sqlx pings a connection before lending it by default: for SQLite that is one more
+            // hand-off to the connection's thread and back per statement, and a local file
+            // cannot have gone away.
+            options.test_before_acquire(false);
             options.map_sqlx_sqlite_opts(move |sqlite| {
                 sqlite
                     .journal_mode(SqliteJournalMode::Wal)
