@@ -117,28 +117,50 @@ impl Caches {
         }
     }
 
-    /// The realm's active key for `alg`; one made on first use is announced to the other
-    /// processes, so their JWKS publish it before any token it signs reaches a verifier.
+    /// The realm's active key for `alg`. A realm is created with the keys that are quick to
+    /// make ([`SigningAlg::EAGER`]); its RSA key is made the first time it is needed, here or
+    /// when its JWKS is first served, and announced to the other processes at once, so their
+    /// JWKS publish it before any token it signs reaches a verifier.
     pub async fn signing_key(
         &self,
         realm_id: &str,
         alg: SigningAlg,
         now: DateTime<Utc>,
     ) -> Result<Arc<ActiveKey>, KeyRingError> {
-        let (key, made) = self.keys.signing_key(realm_id, alg, now).await?;
+        let keys = self.keys.realm_keys(realm_id, now).await?;
+        if let Ok(key) = keys.active(alg) {
+            return Ok(key.clone());
+        }
+        let made = self.keys.make_missing(realm_id, &[alg], now).await?;
         self.announce_keys(realm_id, made).await;
-        Ok(key)
+        let keys = self.keys.realm_keys(realm_id, now).await?;
+        Ok(keys.active(alg)?.clone())
     }
 
-    /// The realm's keys with one active key of every algorithm (the JWKS), made where missing.
+    /// The realm's keys with an active key of every algorithm, made where missing: what the
+    /// JWKS publishes, so a verifier that fetched it knows every key a token may name.
     pub async fn published_keys(
         &self,
         realm_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Arc<RealmKeys>, KeyRingError> {
-        let (keys, made) = self.keys.complete(realm_id, now).await?;
-        self.announce_keys(realm_id, made).await;
-        Ok(keys)
+        let keys = self.keys.realm_keys(realm_id, now).await?;
+        let missing = keys.missing();
+        if missing.is_empty() {
+            return Ok(keys);
+        }
+        match self.keys.make_missing(realm_id, &missing, now).await {
+            Ok(made) => {
+                self.announce_keys(realm_id, made).await;
+                self.keys.realm_keys(realm_id, now).await
+            }
+            Err(e) => {
+                // The database is down, say: publish what there is. No token of the missing
+                // algorithm can exist before its key does.
+                tracing::warn!(error = %e, realm_id, "making a missing signing key failed");
+                Ok(keys)
+            }
+        }
     }
 
     async fn announce_keys(&self, realm_id: &str, made: Made) {
@@ -234,6 +256,9 @@ mod tests {
                 client_id: "c".into(),
             },
             Change::Keys {
+                realm_id: "r".into(),
+            },
+            Change::KeyAdded {
                 realm_id: "r".into(),
             },
             Change::Catalog {

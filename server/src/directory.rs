@@ -169,6 +169,7 @@ impl Directory {
         if let Some(realm) = self.realms.get(name) {
             return Ok(Some(realm));
         }
+        let since = self.realms.generation();
         let found = store::realms::find_by_name(&self.store.db, name).await;
         let Some(realm) =
             stale_on_outage(found, || self.realms.get_stale(name).map(|r| (*r).clone()))?
@@ -176,7 +177,8 @@ impl Directory {
             return Ok(None);
         };
         let realm = Arc::new(realm);
-        self.realms.put(name.to_string(), realm.clone());
+        self.realms
+            .put_loaded(name.to_string(), realm.clone(), since);
         Ok(Some(realm))
     }
 
@@ -192,6 +194,7 @@ impl Directory {
         if let Some(client) = self.clients.get(&key) {
             return Ok(Some(client));
         }
+        let since = self.clients.generation();
         let found = store::clients::find(&self.store.db, realm_id, client_id).await;
         let Some(client) =
             stale_on_outage(found, || self.clients.get_stale(&key).map(|c| (*c).clone()))?
@@ -203,7 +206,7 @@ impl Directory {
             realm_id: realm_id.to_string(),
             client_id: client_id.to_string(),
         };
-        self.clients.put(key, client.clone());
+        self.clients.put_loaded(key, client.clone(), since);
         Ok(Some(client))
     }
 
@@ -212,6 +215,7 @@ impl Directory {
         if let Some(catalog) = self.catalogs.get(realm_id) {
             return Ok(catalog);
         }
+        let since = self.catalogs.generation();
         let catalog = match store::catalog::load(&self.store.db, realm_id).await {
             Ok(catalog) => Arc::new(catalog),
             Err(StoreError::Unavailable(e)) => match self.catalogs.get_stale(realm_id) {
@@ -220,7 +224,8 @@ impl Directory {
             },
             Err(e) => return Err(e),
         };
-        self.catalogs.put(realm_id.to_string(), catalog.clone());
+        self.catalogs
+            .put_loaded(realm_id.to_string(), catalog.clone(), since);
         Ok(catalog)
     }
 

@@ -107,7 +107,7 @@ impl RealmKeys {
     }
 
     /// The algorithms the realm has no active key for yet (see [`SigningAlg::EAGER`]).
-    fn missing(&self) -> Vec<SigningAlg> {
+    pub fn missing(&self) -> Vec<SigningAlg> {
         SigningAlg::ALL
             .into_iter()
             .filter(|alg| !self.active.contains_key(alg))
@@ -138,6 +138,46 @@ impl Footprint for RealmKeys {
             .map(|kid| 64 + kid.footprint() + 768)
             .sum();
         std::mem::size_of::<RealmKeys>() + active + verification + self.jwks.len()
+    }
+}
+
+/// A realm's turn at making keys, released (and forgotten once no one else waits) when
+/// dropped, also by a request cancelled while it waited.
+struct Turn<'a> {
+    map: &'a std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    realm_id: String,
+    mutex: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> Turn<'a> {
+    fn take(
+        map: &'a std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+        realm_id: &str,
+    ) -> Self {
+        let mutex = map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(realm_id.to_string())
+            .or_default()
+            .clone();
+        Self {
+            map,
+            realm_id: realm_id.to_string(),
+            mutex,
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Two holders, the map and us: no one else waits for this realm's turn.
+        if map
+            .get(&self.realm_id)
+            .is_some_and(|m| Arc::strong_count(m) == 2)
+        {
+            map.remove(&self.realm_id);
+        }
     }
 }
 
@@ -243,6 +283,7 @@ impl KeyRing {
         if let Some(keys) = self.cache.get_if(realm_id, current) {
             return Ok(keys);
         }
+        let since = self.cache.generation();
         let keys = match self.load(realm_id, now).await {
             Ok(keys) => Arc::new(keys),
             // Keys change rarely and never while the database is down: sign on with the ring
@@ -255,81 +296,24 @@ impl KeyRing {
             }
             Err(e) => return Err(e),
         };
-        self.cache.put(realm_id.to_string(), keys.clone());
+        self.cache
+            .put_loaded(realm_id.to_string(), keys.clone(), since);
         Ok(keys)
-    }
-
-    /// The realm's active key for `alg`. A realm is created with the keys that are quick to
-    /// make ([`SigningAlg::EAGER`]); its RSA key is made the first time it is needed, here or
-    /// when its JWKS is first served.
-    pub async fn signing_key(
-        &self,
-        realm_id: &str,
-        alg: SigningAlg,
-        now: DateTime<Utc>,
-    ) -> Result<(Arc<ActiveKey>, Made), KeyRingError> {
-        let keys = self.realm_keys(realm_id, now).await?;
-        if let Ok(key) = keys.active(alg) {
-            return Ok((key.clone(), Made::Nothing));
-        }
-        let made = self.make_missing(realm_id, &[alg], now).await?;
-        let keys = self.realm_keys(realm_id, now).await?;
-        Ok((keys.active(alg)?.clone(), made))
-    }
-
-    /// The realm's keys with an active key of every algorithm, made where missing: what the
-    /// JWKS publishes, so a verifier that fetched it knows every key a token may name.
-    pub async fn complete(
-        &self,
-        realm_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(Arc<RealmKeys>, Made), KeyRingError> {
-        let keys = self.realm_keys(realm_id, now).await?;
-        let missing = keys.missing();
-        if missing.is_empty() {
-            return Ok((keys, Made::Nothing));
-        }
-        match self.make_missing(realm_id, &missing, now).await {
-            Ok(made) => Ok((self.realm_keys(realm_id, now).await?, made)),
-            Err(e) => {
-                // The database is down, say: publish what there is. No token of the missing
-                // algorithm can exist before its key does.
-                tracing::warn!(error = %e, realm_id, "making a missing signing key failed");
-                Ok((keys, Made::Nothing))
-            }
-        }
     }
 
     /// Makes an active key for each of `algs` the realm still lacks. One maker per realm in
     /// the process, and on Postgres one per realm across processes: the transaction reads the
     /// realm's active keys again under that turn and inserts only what is still missing, so a
     /// realm never ends up with two active keys of one algorithm.
-    async fn make_missing(
+    pub async fn make_missing(
         &self,
         realm_id: &str,
         algs: &[SigningAlg],
         now: DateTime<Utc>,
     ) -> Result<Made, KeyRingError> {
-        let turn = self.turn(realm_id);
-        let made = {
-            let _turn = turn.lock().await;
-            self.make_missing_in_turn(realm_id, algs, now).await
-        };
-        drop(turn);
-        let mut making = self.making.lock().unwrap_or_else(|p| p.into_inner());
-        // Only the map holds it once no one else waits: forget the realm's turn.
-        if making
-            .get(realm_id)
-            .is_some_and(|t| Arc::strong_count(t) == 1)
-        {
-            making.remove(realm_id);
-        }
-        made
-    }
-
-    fn turn(&self, realm_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut making = self.making.lock().unwrap_or_else(|p| p.into_inner());
-        making.entry(realm_id.to_string()).or_default().clone()
+        let turn = Turn::take(&self.making, realm_id);
+        let _held = turn.mutex.lock().await;
+        self.make_missing_in_turn(realm_id, algs, now).await
     }
 
     async fn make_missing_in_turn(
@@ -362,7 +346,7 @@ impl KeyRing {
             .collect();
         if missing.is_empty() {
             // Another process made them meanwhile.
-            drop(txn);
+            txn.rollback().await?;
             self.reload_later(realm_id);
             return Ok(Made::Nothing);
         }
@@ -504,6 +488,8 @@ impl KeyRing {
     ) -> Result<Vec<String>, KeyRingError> {
         let set = self.generate_set().await?;
         let txn = self.store.begin().await?;
+        // The turn keys made on first use take: a rotation never leaves two active keys.
+        store::keys::lock_for_making(&txn, realm_id).await?;
         store::keys::retire_active(&txn, realm_id, now, now + grace).await?;
         let kids = Self::insert_set(&txn, realm_id, set, now).await?;
         txn.commit().await?;

@@ -128,8 +128,7 @@ impl SqliteSync {
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// The Postgres pool: 16 connections, and a ping only for a connection that sat idle. sqlx
-/// pings every connection it lends by default, which doubles the round trips of each
-/// statement; a connection in steady use has just proved itself, and one that broke under use
+/// pings every connection it lends by default, one more round trip before each statement; a connection in steady use has just proved itself, and one that broke under use
 /// is closed when it is returned.
 async fn connect_postgres(
     url: &str,

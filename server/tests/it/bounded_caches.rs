@@ -67,19 +67,20 @@ async fn realms_beyond_the_budget_are_evicted_and_read_again(backend: Backend) {
         );
     }
 
-    // The first realms were evicted long ago: they are read again, sign with the same keys,
-    // and their earlier tokens still introspect as active.
+    // The caches hold fewer realms than there are: asking every realm again reads the
+    // evicted ones again (which ones the policy kept is its business). Each still signs with
+    // the same key, and its earlier token still introspects as active.
     let misses_before = sample(
         &scrape(&server).await,
         "tessera_cache_lookups_total",
         &[("cache", "keys"), ("result", "miss")],
     );
-    for (realm, secret, earlier) in tenants.iter().take(3) {
+    for (realm, secret, earlier) in &tenants {
         let again = token(&server, realm, secret).await;
         assert_eq!(
             jwt_parts(&again).0["kid"],
             jwt_parts(earlier).0["kid"],
-            "{realm} signs with the same key after its ring was read again"
+            "{realm} signs with the same key"
         );
         let introspected = server
             .post_form(
@@ -97,7 +98,7 @@ async fn realms_beyond_the_budget_are_evicted_and_read_again(backend: Backend) {
     );
     assert!(
         misses_after > misses_before,
-        "the early realms' keys had been evicted ({misses_before} → {misses_after} misses)"
+        "evicted realms' keys were read again ({misses_before} → {misses_after} misses)"
     );
 }
 

@@ -221,6 +221,39 @@ async fn export_then_import_into_a_fresh_database(source: TestServer) {
     let again = import(&target, &before_rsa, false).await;
     assert_eq!(changes(&again), Vec::<String>::new());
     assert_eq!(export(&target, "acme", true).await, document);
+
+    // Restoring keys: after a rotation on the target, the document's keys sign again and the
+    // ones made since are retired (still published for the tokens they signed).
+    let rotated = target
+        .admin(
+            reqwest::Method::POST,
+            "/realms/acme/keys/rotate",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text);
+    let restored = import(&target, &document, false).await;
+    assert_eq!(restored.status, 200, "{}", restored.text);
+    let retired = changes(&restored)
+        .iter()
+        .filter(|c| c.contains("signing key"))
+        .count();
+    assert_eq!(
+        retired, 6,
+        "three keys active again, three retired: {}",
+        restored.text
+    );
+    let kids: Vec<&str> = document["signing_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    let token = target
+        .client_token("acme", "billing", "billing-plaintext-secret", None)
+        .await;
+    let kid = crate::common::jwt_parts(&token).0["kid"].clone();
+    assert!(kids.contains(&kid.as_str().unwrap()), "{kid} signs again");
 }
 
 async fn a_broken_import_changes_nothing(server: TestServer) {

@@ -232,6 +232,12 @@ pub async fn import(
     .await?;
 
     if let Some(keys) = &document.signing_keys {
+        // Keys made on first use or by a rotation take the same turn (see `keys`).
+        crate::store::keys::lock_for_making(txn, &realm_id).await?;
+        let listed = keys
+            .iter()
+            .map(|key| key_of("signing key", key, "kid").map(str::to_string))
+            .collect::<ImportResult<BTreeSet<String>>>()?;
         let kept = sync
             .items::<signing_key::Entity, _>(
                 &mut run,
@@ -244,7 +250,7 @@ pub async fn import(
                 |r| r.kid.clone(),
             )
             .await?;
-        run.retire_other_keys(&realm_id, &kept, retired_keys_published_until)
+        run.retire_other_keys(&realm_id, &kept, &listed, retired_keys_published_until)
             .await?;
     }
     Ok(run.done)
@@ -745,6 +751,7 @@ impl Run<'_> {
         &mut self,
         realm_id: &str,
         kept: &BTreeMap<String, signing_key::Model>,
+        listed: &BTreeSet<String>,
         published_until: DateTime<Utc>,
     ) -> ImportResult<()> {
         let active = signing_key::Entity::find()
@@ -752,14 +759,15 @@ impl Run<'_> {
             .filter(signing_key::Column::Active.eq(true))
             .all(self.txn)
             .await?;
+        // `kept` holds every key of the realm once the document's are written.
         let covered: Vec<&str> = kept
             .values()
-            .filter(|k| k.active)
+            .filter(|k| k.active && listed.contains(&k.kid))
             .map(|k| k.alg.as_str())
             .collect();
         let replaced = active
             .into_iter()
-            .filter(|k| !kept.contains_key(&k.kid) && covered.contains(&k.alg.as_str()));
+            .filter(|k| !listed.contains(&k.kid) && covered.contains(&k.alg.as_str()));
         for key in replaced {
             let label = format!("signing key \"{}\"", key.kid);
             let mut retired = key.clone();
