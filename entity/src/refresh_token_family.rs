@@ -44,6 +44,12 @@ pub enum Relation {
     Realm,
     #[sea_orm(has_many = "super::refresh_token::Entity")]
     RefreshToken,
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id"
+    )]
+    User,
 }
 
 impl Related<super::realm::Entity> for Entity {
@@ -55,6 +61,12 @@ impl Related<super::realm::Entity> for Entity {
 impl Related<super::refresh_token::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::RefreshToken.def()
+    }
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
     }
 }
 

@@ -104,18 +104,23 @@ pub async fn insert_token(
     Ok(())
 }
 
-/// The tokens with any of these hashes, each with its family, in one statement: a token and
-/// the successors it would have (their hashes are derived from it), so one read tells whether
-/// it was rotated and whether its successor was in turn.
-pub async fn find_chain(db: &impl Conn, hashes: &[&str]) -> StoreResult<Vec<(Token, Family)>> {
+/// A token found by [`find_chain`], with its family and the family's user (if it has one).
+pub type ChainRow = (Token, Family, Option<entity::user::Model>);
+
+/// The tokens with any of these hashes, each with its family and the family's user, in one
+/// statement: a token and the successors it would have (their hashes are derived from it), so
+/// one read tells whether it was rotated and whether its successor was in turn, and brings
+/// the user whose claims the rotation re-issues.
+pub async fn find_chain(db: &impl Conn, hashes: &[&str]) -> StoreResult<Vec<ChainRow>> {
     let found = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.is_in(hashes.iter().copied()))
         .find_also_related(refresh_token_family::Entity)
+        .and_also_related(entity::user::Entity)
         .all(db)
         .await?;
     Ok(found
         .into_iter()
-        .filter_map(|(token, family)| family.map(|f| (token, f)))
+        .filter_map(|(token, family, user)| family.map(|f| (token, f, user)))
         .collect())
 }
 

@@ -15,6 +15,7 @@ use crate::crypto::master_key::MasterKey;
 use crate::crypto::{b64url, random, sha256};
 use crate::domain::Lifetimes;
 use crate::store::refresh::{self, Family, NewFamily};
+use crate::store::users::StoredUser;
 use crate::store::{Store, StoreError};
 use crate::tokens::verify::VerifiedToken;
 
@@ -48,6 +49,8 @@ pub struct IssuedPair {
 #[derive(Debug)]
 pub struct Rotation {
     pub family: Family,
+    /// The family's user as the database holds it now (read with the token).
+    pub user: Option<StoredUser>,
     /// The new refresh token to hand out.
     pub successor: String,
     /// Row id of the successor, where the pair is sealed.
@@ -154,7 +157,7 @@ impl RefreshTokens {
         let grace = self.grace(lifetimes);
         let chain = Chain::of(self, raw);
         let found = refresh::find_chain(&self.store.db, &chain.hashes()).await?;
-        let (token, family) = chain.token(&found).ok_or(RefreshError::Invalid)?;
+        let (token, family, user) = chain.token(&found).ok_or(RefreshError::Invalid)?;
         if family.realm_id != realm_id
             || family.client_id != client_id
             || family.revoked_at.is_some()
@@ -171,8 +174,9 @@ impl RefreshTokens {
             return Err(RefreshError::KeyMismatch);
         }
         let family = family.clone();
+        let user = user.clone();
         if chain.successor(&found).is_some() {
-            return self.replay(family, &chain, &found, grace, now).await;
+            return self.replay(family, user, &chain, &found, grace, now).await;
         }
         if token.rotated_at.is_some() {
             // Rotated by an earlier version, which marked the token itself, and its successor
@@ -206,6 +210,7 @@ impl RefreshTokens {
         match inserted {
             Ok(()) => Ok(Rotation {
                 family,
+                user,
                 successor: chain.successor,
                 successor_id,
                 repeated: None,
@@ -214,7 +219,7 @@ impl RefreshTokens {
             Err(StoreError::Conflict(_)) => {
                 // Another request rotated it between our read and our write.
                 let found = refresh::find_chain(&self.store.db, &chain.hashes()).await?;
-                self.replay(family, &chain, &found, grace, now).await
+                self.replay(family, user, &chain, &found, grace, now).await
             }
             Err(e) => Err(e.into()),
         }
@@ -226,8 +231,9 @@ impl RefreshTokens {
     async fn replay(
         &self,
         family: Family,
+        user: Option<StoredUser>,
         chain: &Chain,
-        found: &[(refresh::Token, Family)],
+        found: &[refresh::ChainRow],
         grace: Duration,
         now: DateTime<Utc>,
     ) -> Result<Rotation, RefreshError> {
@@ -245,6 +251,7 @@ impl RefreshTokens {
                 .and_then(|sealed| self.open_pair(&successor.id, sealed));
             return Ok(Rotation {
                 family,
+                user,
                 successor: chain.successor.clone(),
                 successor_id: successor.id.clone(),
                 repeated,
@@ -310,7 +317,7 @@ impl RefreshTokens {
     ) -> Result<Option<(Family, DateTime<Utc>)>, RefreshError> {
         let chain = Chain::of(self, raw);
         let found = refresh::find_chain(&self.store.db, &chain.hashes()).await?;
-        let Some((token, family)) = chain.token(&found) else {
+        let Some((token, family, _)) = chain.token(&found) else {
             return Ok(None);
         };
         let live = family.realm_id == realm_id
@@ -348,30 +355,27 @@ impl Chain {
         [&self.presented_hash, &self.successor_hash, &self.next_hash]
     }
 
-    fn find<'a>(found: &'a [(refresh::Token, Family)], hash: &str) -> Option<&'a refresh::Token> {
+    fn find<'a>(found: &'a [refresh::ChainRow], hash: &str) -> Option<&'a refresh::Token> {
         found
             .iter()
-            .map(|(token, _)| token)
+            .map(|(token, _, _)| token)
             .find(|token| token.token_hash == hash)
     }
 
-    fn token<'a>(
-        &self,
-        found: &'a [(refresh::Token, Family)],
-    ) -> Option<(&'a refresh::Token, &'a Family)> {
+    /// The presented token, its family and the family's user.
+    fn token<'a>(&self, found: &'a [refresh::ChainRow]) -> Option<&'a refresh::ChainRow> {
         found
             .iter()
-            .find(|(token, _)| token.token_hash == self.presented_hash)
-            .map(|(token, family)| (token, family))
+            .find(|(token, _, _)| token.token_hash == self.presented_hash)
     }
 
     /// The presented token's successor: present once it was rotated.
-    fn successor<'a>(&self, found: &'a [(refresh::Token, Family)]) -> Option<&'a refresh::Token> {
+    fn successor<'a>(&self, found: &'a [refresh::ChainRow]) -> Option<&'a refresh::Token> {
         Self::find(found, &self.successor_hash)
     }
 
     /// The successor's successor: present once the successor was rotated in turn.
-    fn next<'a>(&self, found: &'a [(refresh::Token, Family)]) -> Option<&'a refresh::Token> {
+    fn next<'a>(&self, found: &'a [refresh::ChainRow]) -> Option<&'a refresh::Token> {
         Self::find(found, &self.next_hash)
     }
 }

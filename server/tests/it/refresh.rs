@@ -149,6 +149,9 @@ async fn scope_may_narrow_never_widen(server: TestServer) {
     let next = narrowed.body["refresh_token"].as_str().unwrap();
     let full = server.refresh("people", APP, next, None).await;
     assert_eq!(full.body["scope"], "offline_access orders.read roles");
+    // Roles come from the user's record as it is now, read only when a scope releases them.
+    let (_, claims) = jwt_parts(full.body["access_token"].as_str().unwrap());
+    assert_eq!(claims["roles"], serde_json::json!(["auditor", "buyer"]));
 
     let next = full.body["refresh_token"].as_str().unwrap();
     server

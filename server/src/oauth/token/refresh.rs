@@ -118,10 +118,17 @@ pub(super) async fn refresh(request: &GrantRequest<'_>) -> Result<Refreshed, OAu
     };
     let mut identity = None;
     if let Some(user_id) = &family.user_id {
-        let (user, roles) = store::users::find_with_role_names(&state.caches.store.db, user_id)
-            .await?
-            .filter(|(u, _)| u.enabled)
+        let user = rotation
+            .user
+            .clone()
+            .filter(|u| u.enabled && &u.id == user_id)
             .ok_or_else(|| OAuthError::invalid_grant(INVALID))?;
+        // One more read only when a granted scope releases the user's roles.
+        let roles = if claims::releases_roles(&catalog, &scopes) {
+            store::users::role_names(&state.caches.store.db, user_id).await?
+        } else {
+            Vec::new()
+        };
         // Claims come from the user's record as it is now, not as it was at sign-in.
         extra.extend(claims::access_token_claims(
             &catalog, &scopes, &user, &roles,
