@@ -119,22 +119,6 @@ pub async fn ensure_role(
     }
 }
 
-/// The user and the names of the roles it holds directly, in one statement (a refresh reads
-/// both for every rotation).
-pub async fn find_with_role_names(
-    db: &impl Conn,
-    user_id: &str,
-) -> StoreResult<Option<(StoredUser, Vec<String>)>> {
-    let mut rows = user::Entity::find_by_id(user_id)
-        .find_with_related(role::Entity)
-        .all(db)
-        .await?;
-    Ok(rows.pop().map(|(user, roles)| {
-        let names = roles.into_iter().map(|r| r.name).collect();
-        (user, names)
-    }))
-}
-
 pub async fn role_names(db: &impl Conn, user_id: &str) -> StoreResult<Vec<String>> {
     let rows = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))
