@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::bounded_cache::{BoundedCache, CacheBudget, CacheUsage, Footprint};
 use crate::cache_stats::CacheCounts;
-use crate::domain::{Catalog, Client, Realm};
+use crate::domain::{ApiResource, Catalog, Client, Realm, ScopeDef, StoredSecret};
 use crate::store::{self, Store, StoreError, StoreResult};
 
 /// A lookup's result, or when the database is unreachable the stale cached value if any.
@@ -40,13 +40,32 @@ impl Footprint for Realm {
     }
 }
 
+impl Footprint for StoredSecret {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<StoredSecret>() + self.hash.footprint() + self.sealed.footprint()
+    }
+}
+
+impl Footprint for ScopeDef {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<ScopeDef>()
+            + self.name.footprint()
+            + self.claims.footprint()
+            + self.audience.footprint()
+    }
+}
+
+impl Footprint for ApiResource {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<ApiResource>()
+            + self.name.footprint()
+            + self.scopes.footprint()
+            + self.secret_hash.footprint()
+    }
+}
+
 impl Footprint for Client {
     fn footprint(&self) -> usize {
-        let secrets: usize = self
-            .secrets
-            .iter()
-            .map(|s| std::mem::size_of_val(s) + s.hash.footprint() + s.sealed.footprint())
-            .sum();
         std::mem::size_of::<Client>()
             + self.pk.footprint()
             + self.realm_id.footprint()
@@ -59,7 +78,7 @@ impl Footprint for Client {
             + self.audiences.footprint()
             + self.roles.footprint()
             + self.backchannel_logout_uri.footprint()
-            + secrets
+            + self.secrets.footprint()
             + self.security.jwks.footprint()
             + self.security.jwks_uri.footprint()
     }
@@ -67,33 +86,16 @@ impl Footprint for Client {
 
 impl Footprint for Catalog {
     fn footprint(&self) -> usize {
-        let scopes: usize = self
-            .scopes
-            .iter()
-            .map(|s| {
-                std::mem::size_of_val(s)
-                    + s.name.footprint()
-                    + s.claims.footprint()
-                    + s.audience.footprint()
-            })
-            .sum();
-        let resources: usize = self
-            .api_resources
-            .iter()
-            .map(|r| {
-                std::mem::size_of_val(r)
-                    + r.name.footprint()
-                    + r.scopes.footprint()
-                    + r.secret_hash.footprint()
-            })
-            .sum();
         // A B-tree node per few entries: count a pointer's worth per entry besides the entry.
         let composites: usize = self
             .role_composites
             .iter()
             .map(|(role, children)| 16 + role.footprint() + children.footprint())
             .sum();
-        std::mem::size_of::<Catalog>() + scopes + resources + composites
+        std::mem::size_of::<Catalog>()
+            + self.scopes.footprint()
+            + self.api_resources.footprint()
+            + composites
     }
 }
 

@@ -118,14 +118,5 @@ pub async fn active_algs(db: &impl Conn, realm_id: &str) -> StoreResult<Vec<Stri
 /// Holds the realm's key-making turn until the transaction ends, across processes (Postgres;
 /// SQLite's single writer already serialises the transactions that make keys).
 pub async fn lock_for_making(db: &impl Conn, realm_id: &str) -> StoreResult<()> {
-    use sea_orm::{DbBackend, Statement};
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtext('tessera realm keys ' || $1))",
-            [realm_id.into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    super::advisory_lock(db, "tessera realm keys ", realm_id).await
 }

@@ -123,13 +123,29 @@ impl SqliteSync {
     }
 }
 
+/// Holds a lock named `scope` + `name` until the transaction `db` is in ends, across
+/// processes: Postgres's advisory transaction lock. SQLite needs none: its transactions take
+/// turns at the one writer already.
+pub async fn advisory_lock(db: &impl Conn, scope: &str, name: &str) -> StoreResult<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1 || $2))",
+            [scope.into(), name.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Postgres connections idle at least this long are pinged before they are lent (the server
 /// may have restarted meanwhile); busier ones are not, which saves a round trip per statement.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// The Postgres pool: 16 connections, and a ping only for a connection that sat idle. sqlx
-/// pings every connection it lends by default, one more round trip before each statement; a connection in steady use has just proved itself, and one that broke under use
-/// is closed when it is returned.
+/// pings every connection it lends by default, one more round trip before each statement; a
+/// connection in steady use has just proved itself, and one that broke under use is closed
+/// when it is returned.
 async fn connect_postgres(
     url: &str,
     acquire_timeout: Duration,
@@ -192,11 +208,6 @@ impl Store {
         sync: SqliteSync,
     ) -> Result<Self, DbErr> {
         use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-        let mut options = ConnectOptions::new(url.to_string());
-        options
-            .connect_timeout(acquire_timeout)
-            .acquire_timeout(acquire_timeout)
-            .sqlx_logging(false);
         if kind == DatabaseKind::Postgres {
             return Ok(Self {
                 db: connect_postgres(url, acquire_timeout).await?,
@@ -204,6 +215,11 @@ impl Store {
                 kind,
             });
         }
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            .connect_timeout(acquire_timeout)
+            .acquire_timeout(acquire_timeout)
+            .sqlx_logging(false);
         if kind == DatabaseKind::Sqlite {
             // sqlx pings a connection before lending it by default: for SQLite that is one more
             // hand-off to the connection's thread and back per statement, and a local file

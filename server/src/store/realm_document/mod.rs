@@ -472,14 +472,5 @@ fn sorted_names(mut names: Vec<&str>) -> Value {
 /// On Postgres, makes imports of the realm `name` take turns across processes (a transaction
 /// lock, released at commit or rollback). SQLite has one writer at a time already.
 pub async fn lock_realm(db: &impl Conn, name: &str) -> Result<(), StoreError> {
-    use sea_orm::{DbBackend, Statement};
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtext('tessera realm import ' || $1))",
-            [name.into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    crate::store::advisory_lock(db, "tessera realm import ", name).await
 }
