@@ -8,8 +8,6 @@ use std::sync::Arc;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 use crate::{oauth, planb, web};
@@ -30,123 +28,153 @@ fn post_only(
     })
 }
 
-/// The protocol endpoints of one realm, relative to its issuer.
-fn realm_routes() -> Router<AppState> {
+/// The protocol endpoints of one realm under `prefix`: its issuer's path, or nothing for the
+/// `default` realm's aliases. Registered whole rather than nested: a nested router is one
+/// more routing step, and one more boxed service and future, per request.
+fn realm_routes(prefix: &str) -> Router<AppState> {
+    let at = |path: &str| format!("{prefix}{path}");
     Router::new()
         .route(
-            "/.well-known/openid-configuration",
+            &at("/.well-known/openid-configuration"),
             get(oauth::discovery::openid_configuration),
         )
         .route(
-            "/.well-known/oauth-authorization-server",
+            &at("/.well-known/oauth-authorization-server"),
             get(oauth::discovery::authorization_server_metadata),
         )
-        .route("/.well-known/jwks.json", get(oauth::jwks::jwks))
-        .route("/connect/token", post_only(post(oauth::token::token)))
+        .route(&at("/.well-known/jwks.json"), get(oauth::jwks::jwks))
+        .route(&at("/connect/token"), post_only(post(oauth::token::token)))
         .route(
-            "/connect/introspect",
+            &at("/connect/introspect"),
             post_only(post(oauth::introspect::introspect)),
         )
-        .route("/connect/revoke", post_only(post(oauth::revoke::revoke)))
-        .route("/connect/par", post_only(post(oauth::par::push)))
         .route(
-            "/connect/register",
+            &at("/connect/revoke"),
+            post_only(post(oauth::revoke::revoke)),
+        )
+        .route(&at("/connect/par"), post_only(post(oauth::par::push)))
+        .route(
+            &at("/connect/register"),
             post_only(post(oauth::registration::register)),
         )
         .route(
-            "/connect/register/{client_id}",
+            &at("/connect/register/{client_id}"),
             get(oauth::registration::read)
                 .put(oauth::registration::update)
                 .delete(oauth::registration::delete),
         )
         .route(
-            "/connect/authorize",
+            &at("/connect/authorize"),
             get(web::authorize::authorize_get).post(web::authorize::authorize_post),
         )
-        .route("/connect/authorize/resume", get(web::authorize::resume))
         .route(
-            "/connect/userinfo",
+            &at("/connect/authorize/resume"),
+            get(web::authorize::resume),
+        )
+        .route(
+            &at("/connect/userinfo"),
             get(oauth::userinfo::userinfo_get).post(oauth::userinfo::userinfo_post),
         )
         .route(
-            "/connect/logout",
+            &at("/connect/logout"),
             get(web::logout::logout_get).post(web::logout::logout_post),
         )
-        .route("/login", get(web::login::show).post(web::login::submit))
-        .route("/broker/{alias}/login", get(web::broker::start))
-        .route("/broker/{alias}/callback", get(web::broker::callback))
-        .route("/broker/{alias}/link", post(web::broker::link))
         .route(
-            "/forgot-password",
+            &at("/login"),
+            get(web::login::show).post(web::login::submit),
+        )
+        .route(&at("/broker/{alias}/login"), get(web::broker::start))
+        .route(&at("/broker/{alias}/callback"), get(web::broker::callback))
+        .route(&at("/broker/{alias}/link"), post(web::broker::link))
+        .route(
+            &at("/forgot-password"),
             get(web::reset::show_forgot).post(web::reset::submit_forgot),
         )
         .route(
-            "/reset-password",
+            &at("/reset-password"),
             get(web::reset::show_reset).post(web::reset::submit_reset),
         )
-        .route("/passkey", post(web::passkeys::sign_in))
-        .route("/passkey/options", post(web::passkeys::sign_in_options))
-        .route("/account", get(web::account::show))
-        .route("/account/password", post(web::account::change_password))
-        .route("/account/profile", post(web::account::update_profile))
+        .route(&at("/passkey"), post(web::passkeys::sign_in))
         .route(
-            "/account/totp",
+            &at("/passkey/options"),
+            post(web::passkeys::sign_in_options),
+        )
+        .route(&at("/account"), get(web::account::show))
+        .route(
+            &at("/account/password"),
+            post(web::account::change_password),
+        )
+        .route(&at("/account/profile"), post(web::account::update_profile))
+        .route(
+            &at("/account/totp"),
             get(web::account::show_totp).post(web::account::confirm_totp),
         )
-        .route("/account/totp/remove", post(web::account::remove_totp))
-        .route("/account/passkeys", post(web::account::register_passkey))
+        .route(&at("/account/totp/remove"), post(web::account::remove_totp))
         .route(
-            "/account/passkeys/options",
+            &at("/account/passkeys"),
+            post(web::account::register_passkey),
+        )
+        .route(
+            &at("/account/passkeys/options"),
             post(web::account::passkey_options),
         )
         .route(
-            "/account/passkeys/remove",
+            &at("/account/passkeys/remove"),
             post(web::account::remove_passkey),
         )
         .route(
-            "/account/passkeys/rename",
+            &at("/account/passkeys/rename"),
             post(web::account::rename_passkey),
         )
         .route(
-            "/account/recovery-codes",
+            &at("/account/recovery-codes"),
             post(web::account::new_recovery_codes),
         )
-        .route("/account/links/remove", post(web::account::remove_link))
         .route(
-            "/account/sessions/end",
+            &at("/account/links/remove"),
+            post(web::account::remove_link),
+        )
+        .route(
+            &at("/account/sessions/end"),
             post(web::account::sign_out_everywhere),
         )
         .route(
-            "/verify-email",
+            &at("/verify-email"),
             get(web::verify_email::show).post(web::verify_email::submit),
         )
         .route(
-            "/update-password",
+            &at("/update-password"),
             get(web::update_password::show).post(web::update_password::submit),
         )
         .route(
-            "/second-factor",
+            &at("/second-factor"),
             get(web::second_factor::show).post(web::second_factor::submit),
         )
-        .route("/second-factor/passkey", post(web::second_factor::passkey))
         .route(
-            "/second-factor/passkey/options",
+            &at("/second-factor/passkey"),
+            post(web::second_factor::passkey),
+        )
+        .route(
+            &at("/second-factor/passkey/options"),
             post(web::second_factor::passkey_options),
         )
         .route(
-            "/consent",
+            &at("/consent"),
             get(web::consent::show).post(web::consent::submit),
         )
-        .route("/device", get(web::device::show).post(web::device::submit))
         .route(
-            "/connect/device_authorization",
+            &at("/device"),
+            get(web::device::show).post(web::device::submit),
+        )
+        .route(
+            &at("/connect/device_authorization"),
             post_only(post(oauth::device::device_authorization)),
         )
         .route(
-            "/oauth2/access_token",
+            &at("/oauth2/access_token"),
             post(planb::access_token::access_token),
         )
-        .route("/oauth2/tokeninfo", get(planb::tokeninfo::tokeninfo))
+        .route(&at("/oauth2/tokeninfo"), get(planb::tokeninfo::tokeninfo))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -171,7 +199,7 @@ pub fn router(state: AppState) -> Router {
             "/realms/{realm}/revocations",
             get(planb::revocations::list).post(planb::revocations::create),
         )
-        .nest("/realms/{realm}", realm_routes())
+        .merge(realm_routes("/realms/{realm}"))
         .merge(crate::admin::api::router())
         .merge(
             admin_ui::router(admin_ui::Console {
@@ -185,29 +213,13 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         // Aliases of the `default` realm; its issuer stays `/realms/default`.
-        .merge(realm_routes())
+        .merge(realm_routes(""))
         .fallback(not_found)
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+        // One layer for what every request needs (trace span, outage net, security headers,
+        // metrics): each layer given to a router wraps every route once more.
+        .layer(crate::every_request::EveryRequestLayer(
+            state.metrics.clone(),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
-        ))
-        // Inside the trace and metrics layers, so they see the 503 an outage turns a 500 into.
-        .layer(crate::outage::OutageLayer)
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(crate::telemetry::request_span)
-                .on_response(crate::telemetry::record_status),
-        )
-        // Counted by route template: no boxing, one clock read and a map lookup per request.
-        .layer(crate::metrics::HttpMetricsLayer(state.metrics.clone()))
         .with_state(state)
 }
 

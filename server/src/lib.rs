@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod directory;
 pub mod domain;
 pub mod dpop;
+pub mod every_request;
 pub mod factors;
 pub mod federation;
 pub mod health;

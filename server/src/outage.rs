@@ -6,14 +6,10 @@
 //! the net for the many error types that wrap a `StoreError` and end as an opaque 500.
 
 use std::cell::Cell;
-use std::convert::Infallible;
-use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use futures::future::BoxFuture;
 use serde_json::json;
 
 /// Seconds a client is asked to wait before retrying while the database is unreachable.
@@ -89,51 +85,4 @@ pub fn rewrite(admin_api: bool, response: Response) -> Response {
     headers.insert(header::RETRY_AFTER, retry_after());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Response::from_parts(parts, Body::from(body))
-}
-
-/// Router layer: tracks each request's outage flag and rewrites its 500 into a 503. A plain
-/// service (one boxed future per request), since `middleware::from_fn` costs about 5 % of the
-/// token endpoint's throughput.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OutageLayer;
-
-impl<S> tower::Layer<S> for OutageLayer {
-    type Service = Outage<S>;
-
-    fn layer(&self, inner: S) -> Outage<S> {
-        Outage { inner }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Outage<S> {
-    inner: S,
-}
-
-impl<S> tower::Service<Request> for Outage<S>
-where
-    S: tower::Service<Request, Response = Response, Error = Infallible> + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let admin_api = request.uri().path().starts_with("/admin/api/");
-        let handling = self.inner.call(request);
-        Box::pin(async move {
-            let (response, outage) = track(handling).await;
-            let response = response?;
-            Ok(if outage {
-                rewrite(admin_api, response)
-            } else {
-                response
-            })
-        })
-    }
 }
