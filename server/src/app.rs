@@ -29,8 +29,8 @@ fn post_only(
 }
 
 /// The protocol endpoints of one realm under `prefix`: its issuer's path, or nothing for the
-/// `default` realm's aliases. Registered whole rather than nested: a nested router is one
-/// more routing step, and one more boxed service and future, per request.
+/// `default` realm's aliases. Registered whole rather than nested: a nested router wraps each
+/// of its routes once more (to strip the prefix), one more boxed service and future per request.
 fn realm_routes(prefix: &str) -> Router<AppState> {
     let at = |path: &str| format!("{prefix}{path}");
     Router::new()

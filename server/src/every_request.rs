@@ -70,15 +70,15 @@ where
             add_security_headers(response.headers_mut());
             let elapsed = started.elapsed();
             let status = response.status();
+            // The closing events belong to the request's span (nothing below awaits).
+            let _entered = span.enter();
             crate::telemetry::record_status(&response, elapsed, &span);
             if status.is_server_error() {
-                span.in_scope(|| {
-                    tracing::error!(
-                        status = status.as_u16(),
-                        latency_ms = elapsed.as_millis() as u64,
-                        "response failed"
-                    );
-                });
+                tracing::error!(
+                    status = status.as_u16(),
+                    latency_ms = elapsed.as_millis() as u64,
+                    "response failed"
+                );
             }
             let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
             metrics.http_request(route, status.as_u16(), elapsed);

@@ -184,7 +184,7 @@ fn realm_from_query(query: Option<&str>) -> Option<String> {
 }
 
 /// The realm could not be read: a protocol-format `server_error` (a store outage becomes 503 in
-/// the outage layer).
+/// the per-request layer, `every_request`).
 fn realm_lookup_failed(cause: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %cause, "reading the realm failed");
     (

@@ -161,7 +161,7 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
                 .map(|info| info.0.ip()),
             headers: parts.headers,
             params,
-            // Nested routers see their own suffix of the path; proofs name the whole URL.
+            // A nested router would see only its suffix of the path; proofs name the whole URL.
             path: parts
                 .extensions
                 .get::<axum::extract::OriginalUri>()
