@@ -25,7 +25,6 @@ pub const PROTOCOL_CLAIMS: [&str; 15] = [
     "azp",
 ];
 
-/// The value of claim `name` for `user`: first the record's own fields, then its free-form claims.
 /// Whether `granted` releases the user's roles (the `roles` scope, or a scope listing the
 /// `roles` claim): only then does a token need them read.
 pub fn releases_roles(catalog: &Catalog, granted: &[String]) -> bool {
@@ -36,6 +35,7 @@ pub fn releases_roles(catalog: &Catalog, granted: &[String]) -> bool {
             .any(|scope| scope.claims.iter().any(|c| c == "roles"))
 }
 
+/// The value of claim `name` for `user`: first the record's own fields, then its free-form claims.
 pub fn user_claim(user: &StoredUser, roles: &[String], name: &str) -> Option<Value> {
     match name {
         "sub" => None,

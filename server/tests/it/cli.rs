@@ -226,12 +226,7 @@ fn export_and_import_from_the_command_line() {
     let document: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     assert_eq!(document["realm"]["name"], "default");
-    let kids: Vec<&str> = document["signing_keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let kids = crate::common::document_kids(&document);
 
     // The target made its own realm `default` at first start; the import brings it in line
     // (the document's keys become the active ones, its own are retired).

@@ -488,6 +488,16 @@ pub fn jwt_parts(token: &str) -> (Value, Value) {
     (header, claims)
 }
 
+/// The `kid` of every signing key in an exported realm document.
+pub fn document_kids(document: &Value) -> Vec<&str> {
+    document["signing_keys"]
+        .as_array()
+        .expect("signing_keys")
+        .iter()
+        .map(|k| k["kid"].as_str().expect("kid"))
+        .collect()
+}
+
 /// Runs an async test body against SQLite and, when configured, Postgres.
 #[macro_export]
 macro_rules! on_both_backends {

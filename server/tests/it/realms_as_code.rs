@@ -243,12 +243,7 @@ async fn export_then_import_into_a_fresh_database(source: TestServer) {
         "three keys active again, three retired: {}",
         restored.text
     );
-    let kids: Vec<&str> = document["signing_keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let kids = crate::common::document_kids(&document);
     let token = target
         .client_token("acme", "billing", "billing-plaintext-secret", None)
         .await;
